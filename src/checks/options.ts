@@ -1,0 +1,108 @@
+/**
+ * Option types shared by the check definitions: each one validates, coerces the way
+ * conn-check did (`"5432"` → 5432) and says in one short phrase what it expected.
+ */
+import { z } from 'zod';
+import { MAX_TIMEOUT_S } from '../constants.js';
+
+/** A value as it appears in an error message: strings quoted, long values cut. */
+export function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  let text: string;
+  if (typeof value === 'string') text = JSON.stringify(value);
+  else if (Array.isArray(value)) text = 'a list';
+  else if (typeof value === 'object') text = 'a mapping';
+  else text = String(value);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+const intString = /^\s*[+-]?\d+\s*$/;
+const numString = /^\s*[+-]?(\d+\.?\d*|\.\d+)\s*$/;
+const toInt = (v: unknown) => (typeof v === 'string' && intString.test(v) ? Number(v) : v);
+const toNum = (v: unknown) => (typeof v === 'string' && numString.test(v) ? Number(v) : v);
+
+function expected(what: string) {
+  return { error: (issue: { input?: unknown }) => `expected ${what}, got ${show(issue.input)}` };
+}
+
+/** A non-empty string. */
+export function text(what = 'a non-empty string') {
+  const e = expected(what);
+  return z.string(e).min(1, e);
+}
+
+export const host = () => text('a host name or address');
+
+/** A TCP/UDP port; strings of digits are accepted, as conn-check 1.3.1 did. */
+export function port() {
+  const e = expected('an integer 1-65535');
+  return z.preprocess(toInt, z.number(e).int(e).min(1, e).max(65535, e));
+}
+
+/** An integer in a range; strings of digits are accepted. */
+export function integer(min: number, max: number) {
+  const e = expected(`an integer ${min}-${max}`);
+  return z.preprocess(toInt, z.number(e).int(e).min(min, e).max(max, e));
+}
+
+/** Seconds: a number > 0 and at most a day. */
+export function seconds() {
+  const e = expected(`a number of seconds > 0 and <= ${MAX_TIMEOUT_S}`);
+  return z.preprocess(toNum, z.number(e).gt(0, e).max(MAX_TIMEOUT_S, e));
+}
+
+const truthy = new Set(['true', 'yes', 'on', '1']);
+const falsy = new Set(['false', 'no', 'off', '0']);
+/** A boolean; the strings true/false/yes/no/on/off/1/0 are accepted too. */
+export function bool() {
+  const e = expected('true or false');
+  return z.preprocess((v) => {
+    if (typeof v === 'string') {
+      const s = v.trim().toLowerCase();
+      if (truthy.has(s)) return true;
+      if (falsy.has(s)) return false;
+    }
+    if (v === 0 || v === 1) return v === 1;
+    return v;
+  }, z.boolean(e));
+}
+
+/** Any scalar rendered as a string (a password of digits is still a password). */
+export function scalarString(what = 'a string') {
+  const e = expected(what);
+  return z.preprocess((v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v), z.string(e));
+}
+
+/** A list of strings; a single string is a list of one, a comma-separated string is split. */
+export function stringList(what = 'a list of strings') {
+  const e = expected(what);
+  return z.preprocess(
+    (v) =>
+      typeof v === 'string'
+        ? v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : v,
+    z.array(scalarString(what), e),
+  );
+}
+
+/** One of a fixed set of words. */
+export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, expected(`one of ${values.join(', ')}`));
+}
+
+/** An absolute http(s) URL. */
+export function url(schemes: readonly string[] = ['http:', 'https:']) {
+  const what = `an absolute URL (${schemes.map((s) => s.replace(':', '')).join(' or ')})`;
+  const e = expected(what);
+  return z.string(e).refine((v) => {
+    try {
+      return schemes.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, e);
+}

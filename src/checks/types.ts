@@ -1,0 +1,97 @@
+/**
+ * The contract every check type implements. A check type is one file in this folder that
+ * exports a `CheckDefinition`, plus one line in `registry.ts`; nothing else switches on the type.
+ */
+import type { z } from 'zod';
+import type { SecureContextOptions } from 'node:tls';
+
+/** The stages a check goes through; a failure names the one it failed in. */
+export type StepName =
+  | 'resolve'
+  | 'tcp'
+  | 'tls'
+  | 'udp'
+  | 'proxy'
+  | 'request'
+  | 'status'
+  | 'protocol'
+  | 'auth'
+  | 'query'
+  | 'send'
+  | 'run';
+
+/** A failure with its step and a short, literal, secret-free message. */
+export class CheckError extends Error {
+  constructor(
+    readonly step: StepName | string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CheckError';
+  }
+}
+
+/** What the runner hands to a check. */
+export interface CheckContext {
+  /** Aborted when the check's deadline passes, max-timeout fires or the run is cancelled. */
+  readonly signal: AbortSignal;
+  /** Milliseconds this check may take in all (its deadline, relative to its start). */
+  readonly timeoutMs: number;
+  /** Extra CA certificates (PEM strings) from `tls-certs-path`, to add to Node's roots. */
+  readonly extraCa: readonly string[];
+  /** The environment (for proxies and the like); never the source of options. */
+  readonly env: NodeJS.ProcessEnv;
+  /** Runs one step: a failure inside it is reported as that step's failure. */
+  step<T>(name: StepName, fn: () => Promise<T> | T): Promise<T>;
+  /** Adds a detail to the result (e.g. the address that answered, the server's version). */
+  note(detail: string): void;
+}
+
+/** Options common to every check, validated by the registry before the type's own schema. */
+export interface CommonOptions {
+  type: string;
+  name?: string;
+  tags: string[];
+  /** Seconds; the runner falls back to the connect timeout when unset. */
+  timeout?: number;
+}
+
+export interface CheckDefinition<S extends z.ZodObject = z.ZodObject> {
+  /** The canonical type name, as conn-check spells it. */
+  readonly type: string;
+  /** Other names accepted for `type` (conn-check's aliases). */
+  readonly aliases?: readonly string[];
+  /** One line for the README, `--help` and the unknown-type error. */
+  readonly summary: string;
+  /** The type's own options (common options are added by the registry). */
+  readonly options: S;
+  /**
+   * Option keys whose values are credentials, on top of the generic rules in
+   * config/secrets.ts (URL userinfo, sensitive headers, keys named like `password`).
+   */
+  readonly secretOptions?: readonly string[];
+  /** The conn-check-compatible name, e.g. `redis:HOST:PORT`. */
+  name(options: z.output<S>): string;
+  /** What the check talks to, for reports: `HOST:PORT`, a URL without credentials. */
+  target(options: z.output<S>): string;
+  /** Throws a CheckError on failure; must obey ctx.signal and close whatever it opened. */
+  run(options: z.output<S>, ctx: CheckContext): Promise<void>;
+  /**
+   * Set while a type is declared (so old files validate) but not implemented yet: running it
+   * fails with this message.
+   */
+  readonly notSupported?: string;
+}
+
+/** Helper that keeps the options type flowing from the schema to name/target/run. */
+export function defineCheck<S extends z.ZodObject>(def: CheckDefinition<S>): CheckDefinition<S> {
+  return def;
+}
+
+export type AnyCheckDefinition = CheckDefinition<z.ZodObject>;
+
+/** TLS settings a check passes to net/tls.ts. */
+export interface TlsSettings extends Pick<SecureContextOptions, 'ca' | 'cert' | 'key'> {
+  verify: boolean;
+  servername?: string;
+}

@@ -1,0 +1,191 @@
+/**
+ * The command line, as conn-check's: `conn-check [options] CONFIG [PATTERN ...]`, its flags,
+ * its output lines and Nagios exit codes. Returns the exit code; never calls process.exit.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT_S, ExitCode, MAX_TIMEOUT_S, VERSION } from '../constants.js';
+import { allSecrets, ConfigError, formatIssue, gatherConfig } from '../config/index.js';
+import { checkTypes } from '../checks/registry.js';
+import { loadCaPath } from '../net/tls.js';
+import { renderJson } from '../report/json.js';
+import { Redactor } from '../report/redact.js';
+import { renderText, textLine, verdict } from '../report/text.js';
+import { ordered, summarize } from '../runner/result.js';
+import { runChecks } from '../runner/run.js';
+import { splitList } from '../runner/select.js';
+
+export interface Io {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  readStdin: () => Uint8Array;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  signal?: AbortSignal;
+}
+
+const FORMATS = ['text', 'json'] as const;
+
+export const HELP = `Usage: conn-check [options] CONFIG [PATTERN ...]
+
+Checks that every service listed in CONFIG (a conn-check YAML file, or - for
+standard input) can be reached, and that its credentials work.
+PATTERNs (shell-style, * and ?) select checks by name; a check runs if any matches.
+
+Options:
+  -v, --verbose            print each check as it starts, and its details
+  -d, --duration           print how long each check took
+  -t, --tracebacks         print internal error details (never secrets)
+  -U, --unbuffered-output  print results as they arrive instead of ordered
+      --validate           only validate the config file
+      --dry-run            print what would run, as SKIPPED, and run nothing
+      --connect-timeout S  timeout of checks that set none (default ${DEFAULT_CONNECT_TIMEOUT_S})
+      --max-timeout S      stop everything after S seconds
+      --include-tags A,B   run only checks with any of these tags
+      --exclude-tags A,B   skip checks with any of these tags
+      --concurrency N      most checks in flight at once (default ${DEFAULT_CONCURRENCY})
+      --tls-certs-path P   extra CA certificates: a PEM file or a directory of them
+      --format F           output: text (default) or json
+      --version            print the version
+  -h, --help               print this help
+
+Exit status: 0 all passed, 2 a check failed, 3 bad arguments or invalid config.
+Check types: ${checkTypes()
+  .map((d) => d.type)
+  .join(', ')}
+`;
+
+class UsageError extends Error {}
+
+function seconds(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0 || n > MAX_TIMEOUT_S) throw new UsageError(`--${name}: expected a number of seconds > 0 and <= ${MAX_TIMEOUT_S}, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        verbose: { type: 'boolean', short: 'v' },
+        duration: { type: 'boolean', short: 'd' },
+        tracebacks: { type: 'boolean', short: 't' },
+        'unbuffered-output': { type: 'boolean', short: 'U' },
+        validate: { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
+        version: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        'tls-certs-path': { type: 'string' },
+        'max-timeout': { type: 'string' },
+        'connect-timeout': { type: 'string' },
+        'include-tags': { type: 'string' },
+        'exclude-tags': { type: 'string' },
+        concurrency: { type: 'string' },
+        format: { type: 'string' },
+      },
+    });
+  } catch (err) {
+    io.stderr(`conn-check: ${(err as Error).message}\nTry 'conn-check --help'.\n`);
+    return ExitCode.Unknown;
+  }
+  const o = args.values;
+  if (o.help) {
+    io.stdout(HELP);
+    return ExitCode.Ok;
+  }
+  if (o.version) {
+    io.stdout(`conn-check ${VERSION}\n`);
+    return ExitCode.Ok;
+  }
+
+  let redactor = new Redactor();
+  try {
+    const [config, ...patterns] = args.positionals;
+    if (!config) throw new UsageError('no CONFIG file given');
+    const format = o.format ?? 'text';
+    if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format: expected one of ${FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
+    const connectTimeoutS = seconds('connect-timeout', o['connect-timeout']) ?? DEFAULT_CONNECT_TIMEOUT_S;
+    const maxTimeoutS = seconds('max-timeout', o['max-timeout']);
+    let concurrency: number | undefined;
+    if (o.concurrency !== undefined) {
+      concurrency = Number(o.concurrency);
+      if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency: expected a whole number >= 1, got ${JSON.stringify(o.concurrency)}`);
+    }
+    const includeTags = splitList(o['include-tags']);
+    const excludeTags = splitList(o['exclude-tags']);
+    if (includeTags.length && excludeTags.length) throw new UsageError('--include-tags and --exclude-tags cannot be used together');
+    let extraCa: string[] = [];
+    if (o['tls-certs-path']) {
+      try {
+        extraCa = await loadCaPath(o['tls-certs-path']);
+      } catch (err) {
+        throw new UsageError((err as Error).message.replace(/^tls-certs-path/, '--tls-certs-path'));
+      }
+    }
+
+    let gathered;
+    try {
+      gathered = await gatherConfig(
+        config === '-' ? { stdin: io.readStdin(), env: io.env } : { paths: [config], base: io.cwd, env: io.env },
+      );
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      io.stderr(err.issues.map((i) => `${formatIssue(i)}\n`).join(''));
+      const n = err.issues.filter((i) => i.severity === 'error').length;
+      io.stderr(`UNKNOWN: invalid config (${n} problem${n === 1 ? '' : 's'})\n`);
+      return ExitCode.Unknown;
+    }
+    redactor = new Redactor(allSecrets(gathered.checks));
+    for (const w of gathered.warnings) io.stderr(redactor.redact(formatIssue(w)) + '\n');
+    if (o.validate) {
+      io.stdout(`OK: the config is valid (${gathered.checks.length} check${gathered.checks.length === 1 ? '' : 's'})\n`);
+      return ExitCode.Ok;
+    }
+
+    const text = format === 'text';
+    const unbuffered = text && !!o['unbuffered-output'];
+    const lineOpts = { durations: !!o.duration, verbose: !!o.verbose };
+    const outcome = await runChecks(gathered.checks, {
+      connectTimeoutS,
+      maxTimeoutS,
+      concurrency,
+      extraCa,
+      env: io.env,
+      selection: { includeTags, excludeTags, patterns },
+      dryRun: !!o['dry-run'],
+      signal: io.signal,
+      onStart: o.verbose && text ? (c) => io.stderr(redactor.redact(`Starting ${c.name} (${c.target})...\n`)) : undefined,
+      onResult: unbuffered ? (r) => io.stdout(redactor.redact(textLine(r, lineOpts)) + '\n') : undefined,
+    });
+    const results = redactor.redactDeep(outcome.results);
+    if (format === 'json') io.stdout(redactor.redact(renderJson(results)));
+    else if (unbuffered) io.stdout(redactor.redact(verdict(results, outcome.durationMs)) + '\n');
+    else io.stdout(redactor.redact(renderText(ordered(results), outcome.durationMs, lineOpts)));
+    return summarize(results, 0).failed ? ExitCode.Critical : ExitCode.Ok;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`conn-check: ${redactor.redact(err.message)}\nTry 'conn-check --help'.\n`);
+      return ExitCode.Unknown;
+    }
+    const detail = o.tracebacks ? ((err as Error)?.stack ?? String(err)) : ((err as Error)?.message ?? String(err));
+    io.stderr(`UNKNOWN: conn-check failed unexpectedly: ${redactor.redact(detail)}\n`);
+    return ExitCode.Unknown;
+  }
+}
+
+/** The real process's I/O. */
+export function processIo(signal?: AbortSignal): Io {
+  return {
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+    readStdin: () => readFileSync(0),
+    env: process.env,
+    cwd: process.cwd(),
+    signal,
+  };
+}

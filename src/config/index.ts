@@ -1,0 +1,106 @@
+/** Gathering the configuration from files, globs, inline YAML or stdin, into one list of checks. */
+import { isAbsolute, relative, resolve } from 'node:path';
+import { ConfigError, type ConfigIssue } from './errors.js';
+import { decode, parseConfig, readSource, type CheckSpec, type Source } from './load.js';
+
+export { ConfigError, formatIssue, type ConfigIssue } from './errors.js';
+export type { CheckSpec } from './load.js';
+
+export const INLINE_FILE = '<checks input>';
+export const STDIN_FILE = '<stdin>';
+
+const GLOB_CHARS = /[*?[\]{}]/;
+
+/**
+ * Turns config paths (files or globs, relative to `base`) into the files to read, shown
+ * relative to `base` as annotations want them. A glob that matches nothing is an error.
+ */
+export async function expandPaths(paths: readonly string[], base: string): Promise<{ path: string; shown: string }[]> {
+  const out: { path: string; shown: string }[] = [];
+  const issues: ConfigIssue[] = [];
+  const seen = new Set<string>();
+  for (const p of paths) {
+    let matches: string[];
+    if (GLOB_CHARS.test(p)) {
+      const { glob } = await import('tinyglobby');
+      matches = (await glob(p, { cwd: base, absolute: true, onlyFiles: true, dot: true })).sort();
+      if (!matches.length) {
+        issues.push({ severity: 'error', file: p, message: 'no file matches this pattern' });
+        continue;
+      }
+    } else {
+      matches = [resolve(base, p)];
+    }
+    for (const abs of matches) {
+      if (seen.has(abs)) continue;
+      seen.add(abs);
+      const rel = relative(base, abs);
+      out.push({ path: abs, shown: rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs });
+    }
+  }
+  if (issues.length) throw new ConfigError(issues);
+  return out;
+}
+
+export interface GatherOptions {
+  paths?: readonly string[];
+  base?: string;
+  inline?: string;
+  stdin?: Uint8Array;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Gathered {
+  checks: CheckSpec[];
+  warnings: ConfigIssue[];
+}
+
+/** Reads and validates every source, gathering every problem of every file before failing. */
+export async function gatherConfig(o: GatherOptions): Promise<Gathered> {
+  const issues: ConfigIssue[] = [];
+  const sources: Source[] = [];
+  const collect = (err: unknown) => {
+    if (err instanceof ConfigError) issues.push(...err.issues);
+    else throw err;
+  };
+  if (o.paths?.length) {
+    try {
+      for (const f of await expandPaths(o.paths, o.base ?? process.cwd())) {
+        try {
+          sources.push(await readSource(f.path, f.shown));
+        } catch (err) {
+          collect(err);
+        }
+      }
+    } catch (err) {
+      collect(err);
+    }
+  }
+  if (o.stdin) {
+    try {
+      sources.push({ file: STDIN_FILE, text: decode(o.stdin, STDIN_FILE) });
+    } catch (err) {
+      collect(err);
+    }
+  }
+  if (o.inline !== undefined && o.inline.trim() !== '') sources.push({ file: INLINE_FILE, text: o.inline });
+  const checks: CheckSpec[] = [];
+  for (const s of sources) {
+    try {
+      const loaded = parseConfig(s, o.env ?? process.env);
+      checks.push(...loaded.checks);
+      issues.push(...loaded.warnings);
+    } catch (err) {
+      collect(err);
+    }
+  }
+  if (issues.some((i) => i.severity === 'error')) throw new ConfigError(issues);
+  return { checks, warnings: issues };
+}
+
+/** Every secret of every check, for masking and redaction. */
+export function allSecrets(checks: readonly CheckSpec[]): Set<string> {
+  const out = new Set<string>();
+  for (const c of checks) for (const s of c.secrets) out.add(s);
+  return out;
+}

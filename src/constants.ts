@@ -1,0 +1,52 @@
+/** Names and numbers defined once: inputs, outputs, exit codes, defaults and limits. */
+
+export const VERSION = '0.1.0';
+
+/** Action inputs (action.yml must list exactly these). */
+export const Input = {
+  Config: 'config',
+  Checks: 'checks',
+  ConnectTimeout: 'connect-timeout',
+  MaxTimeout: 'max-timeout',
+  IncludeTags: 'include-tags',
+  ExcludeTags: 'exclude-tags',
+  Patterns: 'patterns',
+  Concurrency: 'concurrency',
+  TlsCertsPath: 'tls-certs-path',
+  FailOnError: 'fail-on-error',
+  Summary: 'summary',
+  ValidateOnly: 'validate-only',
+  DryRun: 'dry-run',
+} as const;
+
+/** Action outputs (action.yml must list exactly these). */
+export const Output = {
+  Total: 'total',
+  Passed: 'passed',
+  Failed: 'failed',
+  Skipped: 'skipped',
+  FailedChecks: 'failed-checks',
+  Results: 'results',
+} as const;
+
+/** Nagios plugin convention, as conn-check used it. */
+export const ExitCode = {
+  Ok: 0,
+  Warning: 1,
+  Critical: 2,
+  Unknown: 3,
+} as const;
+
+export const DEFAULT_CONNECT_TIMEOUT_S = 10;
+/** The longest timeout a check (or the run) may ask for: a day. Anything longer is a typo. */
+export const MAX_TIMEOUT_S = 86_400;
+/** Default number of checks in flight at once: enough for thousands of checks without EMFILE. */
+export const DEFAULT_CONCURRENCY = 256;
+/** Config files (and the inline `checks` input) larger than this are refused before parsing. */
+export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
+/** YAML alias expansion guard (billion laughs). */
+export const MAX_ALIAS_COUNT = 1000;
+/** The job summary must stay well under the runner's 1 MiB limit. */
+export const MAX_SUMMARY_BYTES = 512 * 1024;
+/** Where conn-check looked for CA certificates by default. */
+export const DEFAULT_TLS_CERTS_PATH = '/etc/ssl/certs/';

@@ -1,0 +1,4 @@
+/** The action's entry point: everything happens in action/run.ts. */
+import { run } from './action/run.js';
+
+void run();

@@ -1,0 +1,124 @@
+/** Name resolution and TCP connections that obey an AbortSignal and say what went wrong. */
+import { lookup } from 'node:dns/promises';
+import { isIP, Socket } from 'node:net';
+import { CheckError } from '../checks/types.js';
+import { describeError } from './errors.js';
+
+export interface Address {
+  address: string;
+  family: 4 | 6;
+}
+
+/** Rejects with the signal's reason as soon as it aborts; the promise itself is left to settle. */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** `[::1]` → `::1`; other hosts as they are. */
+export function bareHost(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+/** Resolves a host to all its addresses (the system resolver, as curl and conn-check did). */
+export async function resolveHost(host: string, signal: AbortSignal): Promise<Address[]> {
+  const h = bareHost(host);
+  const family = isIP(h);
+  if (family) return [{ address: h, family: family as 4 | 6 }];
+  try {
+    const found = await untilAborted(lookup(h, { all: true, verbatim: true }), signal);
+    if (!found.length) throw new CheckError('resolve', 'dns resolution failed (no address)');
+    return found.map((a) => ({ address: a.address, family: a.family as 4 | 6 }));
+  } catch (err) {
+    if (signal.aborted) throw err;
+    if (err instanceof CheckError) throw err;
+    const msg = describeError(err);
+    throw new CheckError('resolve', msg.startsWith('dns resolution failed') ? msg : `dns resolution failed (${msg})`);
+  }
+}
+
+/** Opens one TCP connection to one address. */
+export function connectAddress(addr: Address, port: number, signal: AbortSignal): Promise<Socket> {
+  return new Promise<Socket>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const socket = new Socket();
+    const onAbort = () => {
+      socket.destroy();
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    socket.once('error', (err) => {
+      signal.removeEventListener('abort', onAbort);
+      socket.destroy();
+      reject(err);
+    });
+    socket.once('connect', () => {
+      signal.removeEventListener('abort', onAbort);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.connect({ host: addr.address, port, family: addr.family });
+  });
+}
+
+export interface Connected {
+  socket: Socket;
+  address: Address;
+}
+
+/**
+ * Connects to every resolved address at once and keeps the first that accepts (a name that
+ * resolves to `::1` and `127.0.0.1` passes if either listens); the others are closed.
+ * Fails with the reason per address when none accepts.
+ */
+export async function connectTcp(host: string, port: number, signal: AbortSignal, addresses?: Address[]): Promise<Connected> {
+  const addrs = addresses ?? (await resolveHost(host, signal));
+  const local = new AbortController();
+  const onAbort = () => local.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  const attempts = addrs.map((a) => connectAddress(a, port, local.signal).then((socket) => ({ socket, address: a })));
+  try {
+    const winner = await Promise.any(attempts);
+    // close any other attempt that also connected
+    for (const p of attempts) p.then((c) => c.socket !== winner.socket && c.socket.destroy(), () => {});
+    local.abort(new Error('another address answered'));
+    return winner;
+  } catch (err) {
+    if (signal.aborted) throw signal.reason;
+    const errors = (err as AggregateError).errors ?? [err];
+    const messages = errors.map((e: unknown) => describeError(e));
+    const distinct = [...new Set(messages)];
+    const text =
+      distinct.length === 1 ? distinct[0]! : addrs.map((a, i) => `${a.family === 6 ? `[${a.address}]` : a.address}: ${messages[i]}`).join('; ');
+    throw new CheckError('tcp', text);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** host:port with brackets around IPv6 literals. */
+export function hostPort(host: string, port: number | string): string {
+  const h = bareHost(host);
+  return isIP(h) === 6 ? `[${h}]:${port}` : `${h}:${port}`;
+}
+
+/** An address as shown in results. */
+export function showAddress(a: Address): string {
+  return a.family === 6 ? `[${a.address}]` : a.address;
+}

@@ -1,0 +1,120 @@
+/** Runs the built bundles the way users and the Actions runner do, and reads what they wrote. */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createServer } from 'node:net';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const CLI = join(ROOT, 'bin/conn-check.js');
+export const ACTION = join(ROOT, 'dist/index.js');
+/** Node binary for the bundles: NODE_BIN (e.g. a Node 24) or this one. */
+export const NODE = process.env.CONN_CHECK_NODE || process.execPath;
+
+export interface Ran {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export function spawnNode(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: string; timeoutMs?: number; onSpawn?: (pid: number) => void } = {}): Promise<Ran> {
+  return new Promise((resolvePromise, reject) => {
+    const t0 = performance.now();
+    const child = spawn(NODE, args, { env: opts.env ?? process.env, cwd: opts.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    const killer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(killer);
+      resolvePromise({ code, signal, stdout, stderr, ms: performance.now() - t0 });
+    });
+    if (child.pid && opts.onSpawn) opts.onSpawn(child.pid);
+    child.stdin.end(opts.stdin ?? '');
+  });
+}
+
+/** `conn-check ARGS` from the CLI bundle. */
+export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: string; timeoutMs?: number } = {}): Promise<Ran> {
+  return spawnNode([CLI, ...args], { ...opts, env: { ...process.env, ...opts.env } });
+}
+
+export interface ActionRun extends Ran {
+  summary: string;
+  outputs: Record<string, string>;
+  workspace: string;
+}
+
+const DEFAULT_INPUTS: Record<string, string> = {
+  config: '',
+  checks: '',
+  'connect-timeout': '10',
+  'max-timeout': '',
+  'include-tags': '',
+  'exclude-tags': '',
+  patterns: '',
+  concurrency: '',
+  'tls-certs-path': '',
+  'fail-on-error': 'true',
+  summary: 'true',
+  'validate-only': 'false',
+  'dry-run': 'false',
+};
+
+/** Parses a GITHUB_OUTPUT file (name<<DELIM ... DELIM blocks). */
+export function parseOutputs(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^([^<=]+)<<(.+)$/.exec(lines[i]!);
+    if (!m) continue;
+    const body: string[] = [];
+    for (i++; i < lines.length && lines[i] !== m[2]; i++) body.push(lines[i]!);
+    out[m[1]!] = body.join('\n');
+  }
+  return out;
+}
+
+/**
+ * Runs dist/index.js as the runner does: inputs as INPUT_* variables (defaults from action.yml),
+ * GITHUB_STEP_SUMMARY and GITHUB_OUTPUT files in a fresh workspace holding `files`.
+ */
+export async function runAction(
+  inputs: Record<string, string>,
+  opts: { files?: Record<string, string>; env?: NodeJS.ProcessEnv; timeoutMs?: number; workspace?: string; onSpawn?: (pid: number) => void } = {},
+): Promise<ActionRun> {
+  const workspace = opts.workspace ?? mkdtempSync(join(tmpdir(), 'conn-check-ws-'));
+  for (const [name, content] of Object.entries(opts.files ?? {})) writeFileSync(join(workspace, name), content);
+  const summaryFile = join(workspace, '.summary.md');
+  const outputFile = join(workspace, '.output.txt');
+  writeFileSync(summaryFile, '');
+  writeFileSync(outputFile, '');
+  const env: NodeJS.ProcessEnv = { ...process.env, GITHUB_WORKSPACE: workspace, GITHUB_STEP_SUMMARY: summaryFile, GITHUB_OUTPUT: outputFile, ...opts.env };
+  for (const [k, v] of Object.entries({ ...DEFAULT_INPUTS, ...inputs })) env[`INPUT_${k.toUpperCase()}`] = v;
+  const ran = await spawnNode([ACTION], { env, cwd: workspace, timeoutMs: opts.timeoutMs, onSpawn: opts.onSpawn });
+  return { ...ran, summary: readFileSync(summaryFile, 'utf8'), outputs: parseOutputs(readFileSync(outputFile, 'utf8')), workspace };
+}
+
+/** A port nobody listens on (bound then released). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, host, () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolvePromise(port));
+    });
+  });
+}
+
+/** Writes a temp YAML file and returns its path. */
+export function tempConfig(yaml: string, name = 'checks.yaml'): string {
+  const dir = mkdtempSync(join(tmpdir(), 'conn-check-cfg-'));
+  const file = join(dir, name);
+  writeFileSync(file, yaml);
+  return file;
+}
