@@ -106,3 +106,22 @@ export function url(schemes: readonly string[] = ['http:', 'https:']) {
     }
   }, e);
 }
+
+/**
+ * TLS options shared by every TLS-capable check (tls, https, and the services' TLS modes).
+ * net/tls.ts turns them into Node's connection options.
+ */
+export const tlsOptionsShape = {
+  disable_tls_verification: bool().default(false),
+  ca_file: text('a path to a PEM file').optional(),
+  client_cert: text('a path to a PEM certificate').optional(),
+  client_key: text('a path to a PEM key').optional(),
+  server_name: text('a host name').optional(),
+};
+export type TlsOptions = {
+  disable_tls_verification: boolean;
+  ca_file?: string;
+  client_cert?: string;
+  client_key?: string;
+  server_name?: string;
+};

@@ -1,7 +1,12 @@
 /** TLS material and settings shared by the tls, http and service checks. */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { rootCertificates } from 'node:tls';
+import { connect as tlsConnect, rootCertificates, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import { isIP, type Socket } from 'node:net';
+import { CheckError, type CheckContext } from '../checks/types.js';
+import type { TlsOptions } from '../checks/options.js';
+import { bareHost } from './dial.js';
+import { describeError } from './errors.js';
 
 const PEM = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
@@ -35,4 +40,68 @@ export function caBundle(extraCa: readonly string[], own?: string | readonly str
   const ownList = own === undefined ? [] : typeof own === 'string' ? [own] : [...own];
   if (!extraCa.length && !ownList.length) return undefined;
   return [...rootCertificates, ...extraCa, ...ownList];
+}
+
+async function readPem(path: string, what: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    throw new CheckError('tls', `cannot read ${what} ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+/**
+ * Node's TLS connection options for a check: verification on unless disabled, Node's roots
+ * plus tls-certs-path plus ca_file, client certificate for mTLS, SNI from the host name.
+ */
+export async function secureOptions(o: Partial<TlsOptions>, host: string, ctx: Pick<CheckContext, 'extraCa'>): Promise<ConnectionOptions> {
+  const h = bareHost(host);
+  const options: ConnectionOptions = {
+    rejectUnauthorized: !o.disable_tls_verification,
+    servername: o.server_name ?? (isIP(h) ? undefined : h),
+  };
+  const own = o.ca_file ? await readPem(o.ca_file, 'ca_file') : undefined;
+  const ca = caBundle(ctx.extraCa, own);
+  if (ca) options.ca = ca;
+  if (o.client_cert || o.client_key) {
+    if (!o.client_cert || !o.client_key) throw new CheckError('tls', 'client_cert and client_key go together');
+    options.cert = await readPem(o.client_cert, 'client_cert');
+    options.key = await readPem(o.client_key, 'client_key');
+  }
+  return options;
+}
+
+/**
+ * A TLS handshake over an open socket (or a new connection), obeying the signal. On failure
+ * the socket is destroyed and a CheckError('tls', why) is thrown.
+ */
+export function handshake(socket: Socket | undefined, options: ConnectionOptions, signal: AbortSignal): Promise<TLSSocket> {
+  return new Promise<TLSSocket>((resolve, reject) => {
+    if (signal.aborted) {
+      socket?.destroy();
+      return reject(signal.reason);
+    }
+    const tlsSocket = tlsConnect({ ...options, ...(socket ? { socket } : {}) });
+    const onAbort = () => {
+      tlsSocket.destroy();
+      socket?.destroy();
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    const fail = (err: unknown) => {
+      signal.removeEventListener('abort', onAbort);
+      tlsSocket.destroy();
+      socket?.destroy();
+      reject(err instanceof CheckError ? err : new CheckError('tls', describeError(err)));
+    };
+    tlsSocket.once('error', fail);
+    tlsSocket.once('close', () => fail(new CheckError('tls', 'connection closed during the TLS handshake')));
+    tlsSocket.once('secureConnect', () => {
+      signal.removeEventListener('abort', onAbort);
+      tlsSocket.removeAllListeners('error');
+      tlsSocket.removeAllListeners('close');
+      tlsSocket.on('error', () => {});
+      resolve(tlsSocket);
+    });
+  });
 }

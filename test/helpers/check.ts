@@ -1,0 +1,22 @@
+/** Runs checks in-process through the real pipeline (parse, validate, run), for check tests. */
+import { parseConfig } from '../../src/config/load.js';
+import { runChecks, type RunOptions } from '../../src/runner/run.js';
+import type { CheckResult } from '../../src/runner/result.js';
+
+/** Parses YAML text as a config file and runs its checks; returns results in file order. */
+export async function runYaml(yaml: string, opts: Partial<RunOptions> = {}, env: NodeJS.ProcessEnv = process.env): Promise<CheckResult[]> {
+  const { checks } = parseConfig({ file: 'test.yaml', text: yaml }, env);
+  const outcome = await runChecks(checks, { connectTimeoutS: 5, ...opts });
+  return outcome.results;
+}
+
+/** Runs one check given as a mapping of options. */
+export async function runOne(options: Record<string, unknown>, opts: Partial<RunOptions> = {}): Promise<CheckResult> {
+  const results = await runYaml(JSON.stringify([options]), opts);
+  return results[0]!;
+}
+
+/** Resource types still alive in this process (timers and sockets a check forgot to close). */
+export function liveHandles(): string[] {
+  return process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap' && r !== 'FSReqCallback');
+}

@@ -1,0 +1,48 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:net';
+import { runOne, runYaml } from './helpers/check.js';
+import { freePort } from './helpers/run.js';
+
+function listen(host: string): Promise<{ server: Server; port: number }> {
+  return new Promise((resolve, reject) => {
+    const server = createServer((s) => s.destroy());
+    server.once('error', reject);
+    server.listen(0, host, () => resolve({ server, port: (server.address() as { port: number }).port }));
+  });
+}
+
+test('tcp passes against a listener and names the address that answered', async () => {
+  const { server, port } = await listen('127.0.0.1');
+  try {
+    const r = await runOne({ type: 'tcp', host: 'localhost', port });
+    assert.equal(r.status, 'passed', r.error);
+    assert.equal(r.name, `tcp:localhost:${port}`);
+    assert.deepEqual(r.details, ['connected to 127.0.0.1']);
+  } finally {
+    server.close();
+  }
+});
+
+test('tcp over IPv6 only: localhost passes when only ::1 listens', async () => {
+  const { server, port } = await listen('::1');
+  try {
+    const r = await runOne({ type: 'tcp', host: '::1', port });
+    assert.equal(r.status, 'passed', r.error);
+    assert.equal(r.target, `[::1]:${port}`);
+  } finally {
+    server.close();
+  }
+});
+
+test('tcp: refused and unresolvable each say which', async () => {
+  const closed = await freePort();
+  const [refused, dns] = await runYaml(`- {type: tcp, host: 127.0.0.1, port: ${closed}}\n- {type: tcp, host: no-such-host.invalid, port: 80}\n`, {
+    connectTimeoutS: 5,
+  });
+  assert.equal(refused!.status, 'failed');
+  assert.equal(refused!.step, 'tcp');
+  assert.equal(refused!.error, 'connection refused');
+  assert.equal(dns!.step, 'resolve');
+  assert.match(dns!.error!, /^dns resolution failed/);
+});
