@@ -105,3 +105,102 @@ export function handshake(socket: Socket | undefined, options: ConnectionOptions
     });
   });
 }
+
+/** What a check reports about the server's leaf certificate. */
+export interface CertInfo {
+  subjectCN?: string;
+  issuerCN?: string;
+  /** `DNS:a, IP:1.2.3.4` as in the certificate, when it has a subjectAltName. */
+  altNames?: string;
+  validFrom: Date;
+  validTo: Date;
+  /** Whole days until validTo (negative once expired). */
+  daysLeft: number;
+}
+
+const DAY_MS = 86_400_000;
+
+function firstValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** The leaf certificate of an established TLS connection, or undefined when the server sent none. */
+export function peerCertInfo(socket: TLSSocket, now = Date.now()): CertInfo | undefined {
+  const cert = socket.getPeerCertificate();
+  if (!cert || Object.keys(cert).length === 0 || !cert.valid_to) return undefined;
+  const validTo = new Date(cert.valid_to);
+  return {
+    subjectCN: firstValue(cert.subject?.CN),
+    issuerCN: firstValue(cert.issuer?.CN),
+    altNames: cert.subjectaltname || undefined,
+    validFrom: new Date(cert.valid_from),
+    validTo,
+    daysLeft: Math.floor((validTo.getTime() - now) / DAY_MS),
+  };
+}
+
+const day = (d: Date) => (Number.isNaN(d.getTime()) ? 'an unknown date' : d.toISOString().slice(0, 10));
+
+/**
+ * Why a TLS connection made with rejectUnauthorized: false would have been refused by
+ * verification (chain, dates, host name), in words that name the certificate; undefined when
+ * it verifies. `name` is the name that was checked (server_name, else the host).
+ */
+export function verificationFailure(socket: TLSSocket, name: string): string | undefined {
+  if (socket.authorized) return undefined;
+  const code = String(socket.authorizationError ?? 'certificate verification failed');
+  const info = peerCertInfo(socket);
+  const cn = info?.subjectCN ? `CN=${info.subjectCN}` : 'the certificate';
+  switch (code) {
+    case 'ERR_TLS_CERT_ALTNAME_INVALID': {
+      const names = info?.altNames ?? (info?.subjectCN ? `CN=${info.subjectCN}` : 'no names');
+      return `certificate does not match the host name ${bareHost(name)} (it is for ${names})`;
+    }
+    case 'CERT_HAS_EXPIRED':
+      return info ? `certificate has expired (${cn}, on ${day(info.validTo)}, ${-info.daysLeft} days ago)` : describeError({ code });
+    case 'CERT_NOT_YET_VALID':
+      return info ? `certificate is not yet valid (${cn}, valid from ${day(info.validFrom)})` : describeError({ code });
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+      return `self-signed certificate (not trusted): ${cn} (add it with ca_file or tls-certs-path, or set disable_tls_verification: true)`;
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT':
+      return `certificate not trusted: unknown issuer${info?.issuerCN ? ` CN=${info.issuerCN}` : ''} for ${cn} (add the CA with tls-certs-path or ca_file)`;
+    default:
+      return describeError({ code, message: code });
+  }
+}
+
+/**
+ * In TLS 1.3 the client finishes its handshake before the server has checked the client's
+ * certificate: a server that refuses it (mTLS) says so with an alert one round trip later.
+ * Waits for the server's verdict: its session ticket (accepted), an alert (CheckError('tls')),
+ * or `graceMs` of silence (taken as accepted). Returns at once for TLS 1.2 and older.
+ */
+export function awaitServerVerdict(socket: TLSSocket, signal: AbortSignal, graceMs: number): Promise<void> {
+  if (socket.getProtocol() !== 'TLSv1.3') return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const done = (err?: unknown) => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      socket.off('session', onOk);
+      socket.off('data', onOk);
+      socket.off('end', onOk);
+      socket.off('close', onOk);
+      socket.off('error', onError);
+      if (err === undefined) resolve();
+      else reject(err);
+    };
+    const onOk = () => done();
+    const onError = (err: unknown) => done(new CheckError('tls', describeError(err)));
+    const onAbort = () => done(signal.reason);
+    const timer = setTimeout(onOk, graceMs);
+    signal.addEventListener('abort', onAbort, { once: true });
+    socket.once('session', onOk);
+    socket.once('data', onOk);
+    socket.once('end', onOk);
+    socket.once('close', onOk);
+    socket.once('error', onError);
+  });
+}

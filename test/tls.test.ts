@@ -1,0 +1,243 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { liveHandles, runOne, runYaml } from './helpers/check.js';
+import { freePort } from './helpers/run.js';
+import { tlsMaterial, type TlsMaterial } from './helpers/tls.js';
+import { startBlackHole, startCloser, startPlainHttp, startTlsServer, startGarbage, type TcpPeer } from './helpers/peers.js';
+
+let m: TlsMaterial;
+const peers: TcpPeer[] = [];
+let valid: TcpPeer;
+let valid6: TcpPeer;
+let expired: TcpPeer;
+let wrongHost: TcpPeer;
+let selfSigned: TcpPeer;
+let mtls: TcpPeer;
+let mtls12: TcpPeer;
+let tls12: TcpPeer;
+
+async function keep(p: Promise<TcpPeer>): Promise<TcpPeer> {
+  const peer = await p;
+  peers.push(peer);
+  return peer;
+}
+
+before(async () => {
+  m = tlsMaterial();
+  valid = await keep(startTlsServer({ cert: m.valid.cert, key: m.valid.key }));
+  valid6 = await keep(startTlsServer({ cert: m.valid.cert, key: m.valid.key }, '::1'));
+  expired = await keep(startTlsServer({ cert: m.expired.cert, key: m.expired.key }));
+  wrongHost = await keep(startTlsServer({ cert: m.wrongHost.cert, key: m.wrongHost.key }));
+  selfSigned = await keep(startTlsServer({ cert: m.selfSigned.cert, key: m.selfSigned.key }));
+  mtls = await keep(startTlsServer({ cert: m.valid.cert, key: m.valid.key, ca: m.ca, requestCert: true, rejectUnauthorized: true }));
+  mtls12 = await keep(startTlsServer({ cert: m.valid.cert, key: m.valid.key, ca: m.ca, requestCert: true, rejectUnauthorized: true, maxVersion: 'TLSv1.2' }));
+  tls12 = await keep(startTlsServer({ cert: m.valid.cert, key: m.valid.key, maxVersion: 'TLSv1.2' }));
+});
+
+after(async () => {
+  await Promise.all(peers.map((p) => p.close()));
+});
+
+test('tls passes with ca_file, names the check tls:HOST:PORT and notes protocol, CN, issuer and days left', async () => {
+  const r = await runOne({ type: 'tls', host: 'localhost', port: valid.port, ca_file: m.caFile });
+  assert.equal(r.status, 'passed', r.error);
+  assert.equal(r.name, `tls:localhost:${valid.port}`);
+  assert.equal(r.target, `localhost:${valid.port}`);
+  assert.deepEqual(r.details, ['connected to 127.0.0.1', 'TLSv1.3, cert CN=localhost (issuer CN=conn-check test CA) expires in 29 days']);
+});
+
+test('tls passes with the CA from tls-certs-path (ctx.extraCa); alias ssl is still named tls:', async () => {
+  const [r] = await runYaml(`- {type: ssl, host: localhost, port: ${valid.port}}\n`, { extraCa: [m.ca] });
+  assert.equal(r!.status, 'passed', r!.error);
+  assert.equal(r!.name, `tls:localhost:${valid.port}`);
+  assert.equal(r!.type, 'tls');
+});
+
+test('tls verifies an IP target against the IP names of the certificate, IPv4 and IPv6', async () => {
+  const [v4, v6] = await runYaml(`- {type: tls, host: 127.0.0.1, port: ${valid.port}}\n- {type: tls, host: "::1", port: ${valid6.port}}\n`, { extraCa: [m.ca] });
+  assert.equal(v4!.status, 'passed', v4!.error);
+  assert.equal(v6!.status, 'passed', v6!.error);
+  assert.equal(v6!.name, `tls:[::1]:${valid6.port}`);
+  assert.equal(v6!.details?.[0], 'connected to [::1]');
+});
+
+test('tls fails without the CA: unknown issuer, named', async () => {
+  const r = await runOne({ type: 'tls', host: 'localhost', port: valid.port });
+  assert.equal(r.status, 'failed');
+  assert.equal(r.step, 'tls');
+  assert.equal(r.error, 'certificate not trusted: unknown issuer CN=conn-check test CA for CN=localhost (add the CA with tls-certs-path or ca_file)');
+});
+
+test('tls fails on an expired certificate and says when it expired', async () => {
+  const r = await runOne({ type: 'tls', host: 'localhost', port: expired.port, ca_file: m.caFile });
+  assert.equal(r.status, 'failed');
+  assert.equal(r.step, 'tls');
+  assert.match(r.error!, /^certificate has expired \(CN=localhost, on 2020-02-01, \d+ days ago\)$/);
+});
+
+test('tls fails on a name mismatch and lists the names the certificate has', async () => {
+  const [byName, byIp] = await runYaml(`- {type: tls, host: localhost, port: ${wrongHost.port}}\n- {type: tls, host: 127.0.0.1, port: ${wrongHost.port}}\n`, {
+    extraCa: [m.ca],
+  });
+  assert.equal(byName!.step, 'tls');
+  assert.equal(byName!.error, 'certificate does not match the host name localhost (it is for DNS:wrong.example)');
+  assert.equal(byIp!.step, 'tls');
+  assert.equal(byIp!.error, 'certificate does not match the host name 127.0.0.1 (it is for DNS:wrong.example)');
+});
+
+test('tls server_name sets SNI and the name verified', async () => {
+  const r = await runOne({ type: 'tls', host: '127.0.0.1', port: wrongHost.port, server_name: 'wrong.example', ca_file: m.caFile });
+  assert.equal(r.status, 'passed', r.error);
+  assert.match(r.details![1]!, /cert CN=wrong\.example/);
+});
+
+test('tls fails on a self-signed certificate', async () => {
+  const r = await runOne({ type: 'tls', host: 'localhost', port: selfSigned.port, ca_file: m.caFile });
+  assert.equal(r.status, 'failed');
+  assert.equal(r.step, 'tls');
+  assert.match(r.error!, /^self-signed certificate \(not trusted\): CN=localhost /);
+});
+
+test('disable_tls_verification passes against self-signed and expired, and notes what verification would say', async () => {
+  const [self, exp, wrong] = await runYaml(
+    [
+      `- {type: tls, host: localhost, port: ${selfSigned.port}, disable_tls_verification: true}`,
+      `- {type: tls, host: localhost, port: ${expired.port}, disable_tls_verification: "yes"}`,
+      `- {type: tls, host: localhost, port: ${wrongHost.port}, disable_tls_verification: true}`,
+    ].join('\n'),
+  );
+  assert.equal(self!.status, 'passed', self!.error);
+  assert.match(self!.details![1]!, /cert CN=localhost \(self-issued\) expires in 29 days; verification disabled \(would fail: self-signed certificate/);
+  assert.equal(exp!.status, 'passed', exp!.error);
+  assert.match(exp!.details![1]!, /cert CN=localhost \(issuer CN=conn-check test CA\) expired \d+ days ago; verification disabled \(would fail: /);
+  assert.equal(wrong!.status, 'passed', wrong!.error);
+});
+
+test('tls against a peer that accepts and never speaks times out at step tls, on time', async () => {
+  const hole = await keep(startBlackHole());
+  const t0 = performance.now();
+  const r = await runOne({ type: 'tls', host: '127.0.0.1', port: hole.port, timeout: 1 });
+  const ms = performance.now() - t0;
+  assert.equal(r.status, 'failed');
+  assert.equal(r.step, 'tls');
+  assert.equal(r.error, 'timed out after 1s');
+  assert.ok(ms < 3000, `took ${ms} ms`);
+});
+
+test('tls against a plain-text port says the server did not answer with TLS', async () => {
+  const plain = await keep(startPlainHttp());
+  const r = await runOne({ type: 'tls', host: '127.0.0.1', port: plain.port, timeout: 3 });
+  assert.equal(r.status, 'failed');
+  assert.equal(r.step, 'tls');
+  assert.equal(r.error, 'TLS handshake failed: the server did not answer with TLS (is this a plain-text port?)');
+});
+
+test('tls against garbage bytes and against a peer that closes at once fails at step tls', async () => {
+  const garbage = await keep(startGarbage());
+  const closer = await keep(startCloser());
+  const [g, c] = await runYaml(`- {type: tls, host: 127.0.0.1, port: ${garbage.port}, timeout: 3}\n- {type: tls, host: 127.0.0.1, port: ${closer.port}, timeout: 3}\n`);
+  assert.equal(g!.step, 'tls');
+  assert.equal(g!.error, 'TLS handshake failed: the server did not answer with TLS (is this a plain-text port?)');
+  assert.equal(c!.step, 'tls');
+  assert.match(c!.error!, /^(connection closed during the TLS handshake|connection reset by peer)$/);
+});
+
+test('tls to a refused port fails at step tcp', async () => {
+  const closed = await freePort();
+  const r = await runOne({ type: 'tls', host: '127.0.0.1', port: closed });
+  assert.equal(r.status, 'failed');
+  assert.equal(r.step, 'tcp');
+  assert.equal(r.error, 'connection refused');
+});
+
+test('mTLS: refused without a client certificate, passes with client_cert/client_key (TLS 1.3 and 1.2)', async () => {
+  const [no13, yes13, no12, yes12] = await runYaml(
+    [
+      `- {type: tls, host: localhost, port: ${mtls.port}}`,
+      `- {type: tls, host: localhost, port: ${mtls.port}, client_cert: "${m.client.certFile}", client_key: "${m.client.keyFile}"}`,
+      `- {type: tls, host: localhost, port: ${mtls12.port}}`,
+      `- {type: tls, host: localhost, port: ${mtls12.port}, client_cert: "${m.client.certFile}", client_key: "${m.client.keyFile}"}`,
+    ].join('\n'),
+    { extraCa: [m.ca] },
+  );
+  assert.equal(no13!.status, 'failed');
+  assert.equal(no13!.step, 'tls');
+  assert.equal(no13!.error, 'TLS handshake failed: the server requires a client certificate');
+  assert.equal(yes13!.status, 'passed', yes13!.error);
+  assert.equal(no12!.status, 'failed');
+  assert.equal(no12!.step, 'tls');
+  assert.equal(no12!.error, 'TLS handshake failed: the server refused the handshake');
+  assert.equal(yes12!.status, 'passed', yes12!.error);
+  assert.match(yes12!.details![1]!, /^TLSv1\.2, /);
+});
+
+test('mTLS: client_cert without client_key is refused at step tls', async () => {
+  const r = await runOne({ type: 'tls', host: 'localhost', port: mtls.port, client_cert: m.client.certFile, ca_file: m.caFile });
+  assert.equal(r.step, 'tls');
+  assert.equal(r.error, 'client_cert and client_key go together');
+});
+
+test('min_cert_days: a 30-day certificate fails a minimum of 60 at step cert, passes 29', async () => {
+  const [tooSoon, ok] = await runYaml(
+    `- {type: tls, host: localhost, port: ${valid.port}, min_cert_days: 60}\n- {type: tls, host: localhost, port: ${valid.port}, min_cert_days: "29"}\n`,
+    { extraCa: [m.ca] },
+  );
+  assert.equal(tooSoon!.status, 'failed');
+  assert.equal(tooSoon!.step, 'cert');
+  assert.equal(tooSoon!.error, 'certificate expires in 29 days (minimum 60)');
+  assert.equal(ok!.status, 'passed', ok!.error);
+});
+
+test('min_cert_days with verification disabled still fails an expired certificate at step cert', async () => {
+  const r = await runOne({ type: 'tls', host: 'localhost', port: expired.port, disable_tls_verification: true, min_cert_days: 0 });
+  assert.equal(r.step, 'cert');
+  assert.match(r.error!, /^certificate expired \d+ days ago \(minimum 0 days left\)$/);
+});
+
+test('min_tls_version TLSv1.3 fails against a TLS 1.2-only server; TLSv1.2 passes', async () => {
+  const [v13, v12] = await runYaml(
+    `- {type: tls, host: localhost, port: ${tls12.port}, min_tls_version: TLSv1.3}\n- {type: tls, host: localhost, port: ${tls12.port}, min_tls_version: TLSv1.2}\n`,
+    { extraCa: [m.ca] },
+  );
+  assert.equal(v13!.status, 'failed');
+  assert.equal(v13!.step, 'tls');
+  assert.equal(v13!.error, 'TLS handshake failed: the server does not offer TLSv1.3 or later (min_tls_version)');
+  assert.equal(v12!.status, 'passed', v12!.error);
+  assert.match(v12!.details![1]!, /^TLSv1\.2, cert CN=localhost/);
+});
+
+test('tls options are validated: bad min_tls_version and negative min_cert_days', async () => {
+  await assert.rejects(runOne({ type: 'tls', host: 'localhost', port: 443, min_tls_version: 'TLSv1.1' }), /min_tls_version.*one of TLSv1\.2, TLSv1\.3/s);
+  await assert.rejects(runOne({ type: 'tls', host: 'localhost', port: 443, min_cert_days: -1 }), /min_cert_days/);
+});
+
+test('a missing ca_file fails at step tls and says which file', async () => {
+  const r = await runOne({ type: 'tls', host: 'localhost', port: valid.port, ca_file: '/nonexistent/ca.pem' });
+  assert.equal(r.step, 'tls');
+  assert.equal(r.error, 'cannot read ca_file /nonexistent/ca.pem (ENOENT)');
+});
+
+test('nothing of a tls check stays alive after it: passed, failed and timed out', async () => {
+  const hole = await startBlackHole();
+  const server = await startTlsServer({ cert: m.valid.cert, key: m.valid.key });
+  const before = liveHandles().length;
+  const results = await runYaml(
+    [
+      `- {type: tls, host: localhost, port: ${server.port}}`,
+      `- {type: tls, host: localhost, port: ${server.port}, disable_tls_verification: true}`,
+      `- {type: tls, host: 127.0.0.1, port: ${hole.port}, timeout: 0.5}`,
+    ].join('\n'),
+    { extraCa: [m.ca] },
+  );
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ['passed', 'passed', 'failed'],
+  );
+  await hole.close();
+  await server.close();
+  await sleep(50);
+  const left = liveHandles();
+  assert.ok(left.length <= before - 2, `still alive: ${left.join(', ')} (before: ${before})`);
+  assert.ok(!left.includes('TLSWrap') && !left.includes('Timeout'), `still alive: ${left.join(', ')}`);
+});
