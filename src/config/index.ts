@@ -15,7 +15,7 @@ const GLOB_CHARS = /[*?[\]{}]/;
  * Turns config paths (files or globs, relative to `base`) into the files to read, shown
  * relative to `base` as annotations want them. A glob that matches nothing is an error.
  */
-export async function expandPaths(paths: readonly string[], base: string): Promise<{ path: string; shown: string }[]> {
+export async function expandPaths(paths: readonly string[], base: string): Promise<{ files: { path: string; shown: string }[]; issues: ConfigIssue[] }> {
   const out: { path: string; shown: string }[] = [];
   const issues: ConfigIssue[] = [];
   const seen = new Set<string>();
@@ -38,8 +38,7 @@ export async function expandPaths(paths: readonly string[], base: string): Promi
       out.push({ path: abs, shown: rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs });
     }
   }
-  if (issues.length) throw new ConfigError(issues);
-  return out;
+  return { files: out, issues };
 }
 
 export interface GatherOptions {
@@ -64,16 +63,14 @@ export async function gatherConfig(o: GatherOptions): Promise<Gathered> {
     else throw err;
   };
   if (o.paths?.length) {
-    try {
-      for (const f of await expandPaths(o.paths, o.base ?? process.cwd())) {
-        try {
-          sources.push(await readSource(f.path, f.shown));
-        } catch (err) {
-          collect(err);
-        }
+    const expanded = await expandPaths(o.paths, o.base ?? process.cwd());
+    issues.push(...expanded.issues);
+    for (const f of expanded.files) {
+      try {
+        sources.push(await readSource(f.path, f.shown));
+      } catch (err) {
+        collect(err);
       }
-    } catch (err) {
-      collect(err);
     }
   }
   if (o.stdin) {

@@ -209,7 +209,7 @@ export function parseConfig(source: Source, env: NodeJS.ProcessEnv = process.env
     for (const result of [common, own]) {
       if (result.success) continue;
       failed = true;
-      for (const issue of result.error.issues) issues.push(zodIssue(issue, file, checkLabel, where));
+      for (const issue of result.error.issues) issues.push(zodIssue(issue, file, checkLabel, where, opts));
     }
     if (failed || !common.success || !own.success) return;
 
@@ -235,11 +235,11 @@ export function parseConfig(source: Source, env: NodeJS.ProcessEnv = process.env
   return { checks, warnings: issues };
 }
 
-function zodIssue(issue: z.core.$ZodIssue, file: string, check: string, where: (key?: string) => Pos): ConfigIssue {
+function zodIssue(issue: z.core.$ZodIssue, file: string, check: string, where: (key?: string) => Pos, given: Record<string, unknown>): ConfigIssue {
   const key = issue.path.length ? String(issue.path[0]) : undefined;
   const option = issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('') || undefined;
   let message = issue.message;
-  if ((issue as { input?: unknown }).input === undefined && issue.path.length === 1) {
+  if (key !== undefined && issue.path.length === 1 && given[key] === undefined) {
     message = /got nothing$/.test(message) ? `missing (${message.replace(/, got nothing$/, '')})` : 'missing';
   }
   return { severity: 'error', file, ...where(key), check, option, message };

@@ -98,9 +98,12 @@ export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions):
 
     const t0 = performance.now();
     const timeoutS = check.common.timeout ?? opts.connectTimeoutS;
-    const timeoutMs = Math.max(0, Math.min(timeoutS * 1000, deadlineAll - t0));
+    const ownMs = timeoutS * 1000;
+    const leftMs = Math.max(0, deadlineAll - t0);
+    const timeoutMs = Math.min(ownMs, leftMs);
     const own = new AbortController();
-    const timer = setTimeout(() => own.abort(new StopReason(`timed out after ${formatSeconds(timeoutS)}`)), timeoutMs);
+    // When max-timeout comes first, its own timer reports the check (as "max-timeout reached").
+    const timer = ownMs < leftMs ? setTimeout(() => own.abort(new StopReason(`timed out after ${formatSeconds(timeoutS)}`)), ownMs) : undefined;
     const onStop = () => own.abort(stopAll.signal.reason);
     stopAll.signal.addEventListener('abort', onStop, { once: true });
     let current: StepName | string = 'run';

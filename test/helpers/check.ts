@@ -20,3 +20,11 @@ export async function runOne(options: Record<string, unknown>, opts: Partial<Run
 export function liveHandles(): string[] {
   return process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap' && r !== 'FSReqCallback');
 }
+
+/** Waits (up to `ms`) until no socket or timer of ours is alive, and returns what still is. */
+export async function settledHandles(ms = 1000, ignore: string[] = []): Promise<string[]> {
+  const relevant = () => liveHandles().filter((h) => /Timeout|TCPSocketWrap|TLSWrap|UDPWrap|Immediate/.test(h) && !ignore.includes(h));
+  const end = Date.now() + ms;
+  while (relevant().length && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  return relevant();
+}

@@ -1,0 +1,124 @@
+/** The CLI bundle, spawned as users and Nagios run it: output lines, order, exit codes. */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:net';
+import { freePort, runCli, tempConfig } from './helpers/run.js';
+
+let server: Server;
+let open: number;
+let closed: number;
+
+before(async () => {
+  server = createServer((s) => s.end());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  open = (server.address() as { port: number }).port;
+  closed = await freePort();
+});
+after(() => server.close());
+
+function config(): string {
+  return tempConfig(
+    [
+      `- {type: tcp, host: 127.0.0.1, port: ${open}, tags: [web]}`,
+      `- {type: tcp, host: 127.0.0.1, port: ${closed}, tags: [db]}`,
+      `- {type: tcp, host: localhost, port: ${open}, name: named-check}`,
+    ].join('\n') + '\n',
+  );
+}
+
+test('text output: conn-check lines, failures first, a verdict line, exit 2 on failure', async () => {
+  const r = await runCli([config()]);
+  assert.equal(r.code, 2, r.stderr);
+  const lines = r.stdout.trimEnd().split('\n');
+  assert.deepEqual(lines.slice(0, 3), [`tcp:127.0.0.1:${closed} FAILED - tcp: connection refused`, 'named-check OK', `tcp:127.0.0.1:${open} OK`]);
+  assert.match(lines[3]!, /^CRITICAL: 1 of 3 checks failed in \d+\.\d+s$/);
+  assert.equal(lines.length, 4);
+});
+
+test('exit 0 when all pass; patterns and tags select; skipped lines', async () => {
+  const cfg = config();
+  const byPattern = await runCli([cfg, 'named-*', `*:${open}`]);
+  assert.equal(byPattern.code, 0, byPattern.stdout);
+  assert.match(byPattern.stdout, new RegExp(`^named-check OK\\ntcp:127.0.0.1:${open} OK\\nSKIPPED: tcp:127.0.0.1:${closed}\\nOK: 2 checks passed, 1 skipped in `));
+  const byTag = await runCli(['--include-tags', 'web', cfg]);
+  assert.equal(byTag.code, 0);
+  assert.match(byTag.stdout, /SKIPPED: named-check/);
+  const excluded = await runCli(['--exclude-tags=db', cfg]);
+  assert.equal(excluded.code, 0);
+  const both = await runCli(['--include-tags', 'a', '--exclude-tags', 'b', cfg]);
+  assert.equal(both.code, 3);
+  assert.match(both.stderr, /cannot be used together/);
+});
+
+test('--format json prints the results array', async () => {
+  const r = await runCli(['--format', 'json', config()]);
+  assert.equal(r.code, 2);
+  const results = JSON.parse(r.stdout);
+  assert.equal(results.length, 3);
+  assert.deepEqual(Object.keys(results[1]).sort(), ['duration_ms', 'error', 'file', 'line', 'name', 'status', 'step', 'tags', 'target', 'type']);
+  assert.equal(results[1].status, 'failed');
+  assert.equal(results[1].step, 'tcp');
+  assert.equal(results[1].line, 2);
+  assert.deepEqual(results[1].tags, ['db']);
+});
+
+test('config from stdin, --validate, --dry-run, -d, -U, -v', async () => {
+  const yaml = `- {type: tcp, host: 127.0.0.1, port: ${open}}\n`;
+  const stdin = await runCli(['-'], { stdin: yaml });
+  assert.equal(stdin.code, 0);
+  assert.match(stdin.stdout, new RegExp(`^tcp:127.0.0.1:${open} OK\\n`));
+  const validate = await runCli(['--validate', '-'], { stdin: yaml });
+  assert.equal(validate.code, 0);
+  assert.equal(validate.stdout, 'OK: the config is valid (1 check)\n');
+  const dry = await runCli(['--dry-run', config()]);
+  assert.equal(dry.code, 0);
+  assert.equal(dry.stdout.split('\n').filter((l) => l.startsWith('SKIPPED: ')).length, 3);
+  const durations = await runCli(['-d', '-'], { stdin: yaml });
+  assert.match(durations.stdout, /^tcp:127\.0\.0\.1:\d+ OK \(\d+\.\d\ds\)\n/);
+  const unbuffered = await runCli(['-U', '-v', '-'], { stdin: yaml });
+  assert.equal(unbuffered.code, 0);
+  assert.match(unbuffered.stderr, /^Starting tcp:127\.0\.0\.1:\d+ \(127\.0\.0\.1:\d+\)\.\.\.$/m);
+  assert.match(unbuffered.stdout, /OK \[connected to 127\.0\.0\.1\]\nOK: 1 check passed/);
+});
+
+test('bad arguments and invalid configs exit 3 (UNKNOWN) with a clear message, never a stack', async () => {
+  const cases: [string[], RegExp, string?][] = [
+    [[], /no CONFIG file given/],
+    [['--bogus', 'x'], /Unknown option '--bogus'/],
+    [['--connect-timeout', 'soon', 'x'], /--connect-timeout: expected a number of seconds/],
+    [['--format', 'xml', 'x'], /--format: expected one of text, json/],
+    [['/nonexistent/checks.yaml'], /\/nonexistent\/checks\.yaml: file not found\nUNKNOWN: invalid config \(1 problem\)/],
+    [['-'], /<stdin>:3:3: checks\[0\] \(tcp\): port: expected an integer 1-65535, got 0/, '- type: tcp\n  host: a\n  port: 0\n'],
+    [['-'], /<stdin>:1:1: the file has no checks/, ''],
+  ];
+  for (const [args, re, stdin] of cases) {
+    const r = await runCli(args, { stdin });
+    assert.equal(r.code, 3, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, re);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
+
+test('--help and --version exit 0', async () => {
+  const help = await runCli(['--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /^Usage: conn-check \[options\] CONFIG \[PATTERN \.\.\.\]/);
+  assert.match(help.stdout, /--max-timeout S/);
+  const version = await runCli(['--version']);
+  assert.equal(version.code, 0);
+  assert.match(version.stdout, /^conn-check \d+\.\d+\.\d+\n$/);
+});
+
+test('--max-timeout stops a run against a black hole and still reports', async () => {
+  const hole = createServer(() => {});
+  await new Promise<void>((r) => hole.listen(0, '127.0.0.1', r));
+  const port = (hole.address() as { port: number }).port;
+  try {
+    const r = await runCli(['--max-timeout', '1', '-'], { stdin: `- {type: tls, host: 127.0.0.1, port: ${port}, timeout: 30}\n` });
+    assert.equal(r.code, 2);
+    assert.match(r.stdout, /FAILED - tls: max-timeout reached/);
+    assert.ok(r.ms < 5000, `took ${r.ms} ms`);
+  } finally {
+    hole.close();
+  }
+});

@@ -1,0 +1,180 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server, type Socket } from 'node:net';
+import { z } from 'zod';
+import { parseConfig, type CheckSpec } from '../src/config/load.js';
+import { runChecks } from '../src/runner/run.js';
+import { defineCheck, CheckError, type AnyCheckDefinition } from '../src/checks/types.js';
+import { settledHandles } from './helpers/check.js';
+
+/** A TCP server that accepts and never sends a byte (and keeps the sockets open). */
+async function blackHole(): Promise<{ port: number; close(): void }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as { port: number }).port,
+    close() {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
+
+function specs(yaml: string): CheckSpec[] {
+  return parseConfig({ file: 't.yaml', text: yaml }, {}).checks;
+}
+
+/** A check that ignores its signal entirely and never finishes: the runner must still report. */
+const stubborn = defineCheck({
+  type: 'stubborn',
+  summary: 'never ends, ignores its signal',
+  options: z.object({}),
+  name: () => 'stubborn',
+  target: () => 'nowhere',
+  run: () => new Promise<void>(() => {}),
+}) as unknown as AnyCheckDefinition;
+
+function stubbornSpec(i: number, timeout?: number): CheckSpec {
+  return {
+    index: i,
+    file: 't.yaml',
+    line: i + 1,
+    column: 1,
+    definition: stubborn,
+    type: 'stubborn',
+    options: {},
+    common: { type: 'stubborn', tags: [], ...(timeout ? { timeout } : {}) },
+    name: `stubborn-${i}`,
+    generatedName: 'stubborn',
+    target: 'nowhere',
+    secrets: new Set(),
+  };
+}
+
+test('a check that ignores its signal is still reported at its deadline, with its step', async () => {
+  const steps = defineCheck({
+    type: 'steps',
+    summary: '',
+    options: z.object({}),
+    name: () => 'steps',
+    target: () => 'x',
+    async run(_o, ctx) {
+      await ctx.step('tcp', async () => {});
+      await ctx.step('auth', () => new Promise<void>(() => {}));
+    },
+  }) as unknown as AnyCheckDefinition;
+  const t0 = performance.now();
+  const out = await runChecks([{ ...stubbornSpec(0, 0.3), definition: steps }], { connectTimeoutS: 10 });
+  const r = out.results[0]!;
+  assert.equal(r.status, 'failed');
+  assert.equal(r.step, 'auth');
+  assert.equal(r.error, 'timed out after 0.3s');
+  assert.ok(performance.now() - t0 < 2000);
+});
+
+test('checks run in parallel: 200 never-ending checks with a 0.5 s timeout end together', async () => {
+  const list = Array.from({ length: 200 }, (_, i) => stubbornSpec(i, 0.5));
+  const t0 = performance.now();
+  const out = await runChecks(list, { connectTimeoutS: 10 });
+  const elapsed = performance.now() - t0;
+  assert.equal(out.results.length, 200);
+  assert.ok(out.results.every((r) => r.status === 'failed' && r.error === 'timed out after 0.5s'));
+  // Serially this would take 100 s; in parallel about half a second (generous margin).
+  assert.ok(elapsed < 5000, `took ${elapsed} ms`);
+});
+
+test('concurrency limits how many checks are in flight', async () => {
+  let inFlight = 0;
+  let most = 0;
+  const counted = defineCheck({
+    type: 'counted',
+    summary: '',
+    options: z.object({}),
+    name: () => 'counted',
+    target: () => 'x',
+    async run() {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise((r) => setTimeout(r, 20));
+      inFlight--;
+    },
+  }) as unknown as AnyCheckDefinition;
+  const list = Array.from({ length: 30 }, (_, i) => ({ ...stubbornSpec(i), definition: counted }));
+  const out = await runChecks(list, { connectTimeoutS: 5, concurrency: 4 });
+  assert.equal(most, 4);
+  assert.ok(out.results.every((r) => r.status === 'passed'));
+});
+
+test('max-timeout fails what is still running, and what never started, then returns', async () => {
+  const list = [stubbornSpec(0), stubbornSpec(1), stubbornSpec(2)];
+  const t0 = performance.now();
+  const out = await runChecks(list, { connectTimeoutS: 60, maxTimeoutS: 0.4, concurrency: 2 });
+  assert.ok(performance.now() - t0 < 1400);
+  assert.equal(out.maxTimeoutReached, true);
+  assert.deepEqual(
+    out.results.map((r) => [r.status, r.error]),
+    [
+      ['failed', 'max-timeout reached'],
+      ['failed', 'max-timeout reached'],
+      ['failed', 'max-timeout reached (not started)'],
+    ],
+  );
+});
+
+test('cancelling reports the rest as cancelled', async () => {
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 200);
+  const out = await runChecks([stubbornSpec(0), stubbornSpec(1)], { connectTimeoutS: 60, signal: ac.signal });
+  assert.equal(out.cancelled, true);
+  assert.deepEqual(
+    out.results.map((r) => r.error),
+    ['cancelled', 'cancelled'],
+  );
+});
+
+test('selection: tags and patterns skip checks with a reason; dry-run skips all', async () => {
+  const yaml = `- {type: tcp, host: 127.0.0.1, port: 1, tags: [db]}\n- {type: tcp, host: 127.0.0.1, port: 2, tags: [web], name: front}\n- {type: tcp, host: 127.0.0.1, port: 3}\n`;
+  const inc = await runChecks(specs(yaml), { connectTimeoutS: 1, selection: { includeTags: ['web'] } });
+  assert.deepEqual(inc.results.map((r) => r.status), ['skipped', 'failed', 'skipped']);
+  assert.equal(inc.results[0]!.error, 'no tag among web');
+  const exc = await runChecks(specs(yaml), { connectTimeoutS: 1, selection: { excludeTags: ['db'] } });
+  assert.deepEqual(exc.results.map((r) => r.status), ['skipped', 'failed', 'failed']);
+  // patterns match the given name or the generated conn-check name
+  const pat = await runChecks(specs(yaml), { connectTimeoutS: 1, selection: { patterns: ['fr*', '*:3'] } });
+  assert.deepEqual(pat.results.map((r) => r.status), ['skipped', 'failed', 'failed']);
+  const dry = await runChecks(specs(yaml), { connectTimeoutS: 1, dryRun: true });
+  assert.deepEqual(dry.results.map((r) => [r.status, r.error]), [['skipped', 'dry run'], ['skipped', 'dry run'], ['skipped', 'dry run']]);
+});
+
+test('a check failure thrown outside a step keeps the step it was in; CheckError keeps its own', async () => {
+  const throwing = defineCheck({
+    type: 'throwing',
+    summary: '',
+    options: z.object({}),
+    name: () => 'throwing',
+    target: () => 'x',
+    async run(_o, ctx) {
+      await ctx.step('tcp', async () => {});
+      await ctx.step('query', async () => {
+        throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+      });
+    },
+  }) as unknown as AnyCheckDefinition;
+  const explicit = defineCheck({ ...throwing, type: 'explicit', async run() { throw new CheckError('auth', 'authentication failed for user app'); } }) as unknown as AnyCheckDefinition;
+  const out = await runChecks([{ ...stubbornSpec(0), definition: throwing }, { ...stubbornSpec(1), definition: explicit }], { connectTimeoutS: 5 });
+  assert.deepEqual(out.results.map((r) => [r.step, r.error]), [['query', 'connection reset by peer'], ['auth', 'authentication failed for user app']]);
+});
+
+test('nothing is left running after the last result', async () => {
+  const bh = await blackHole();
+  try {
+    await runChecks(specs(`- {type: tls, host: 127.0.0.1, port: ${bh.port}, timeout: 0.2}\n- {type: tcp, host: 127.0.0.1, port: ${bh.port}}`), { connectTimeoutS: 1, maxTimeoutS: 30 });
+  } finally {
+    bh.close();
+  }
+  assert.deepEqual(await settledHandles(), []);
+});
