@@ -1,17 +1,254 @@
-/** mongodb: declared so that existing files validate; the check itself is not implemented yet. */
+/**
+ * mongodb: TCP (and TLS) pre-checks, then the MongoDB handshake and SCRAM authentication with
+ * the official driver (direct connection, no retries, one connection), then listCollections
+ * on the database, as conn-check did.
+ */
 import { z } from 'zod';
-import { hostPort } from '../net/dial.js';
-import { CheckError, defineCheck } from './types.js';
-import { bool, host, port, scalarString, text } from './options.js';
+import type { ConnectionOptions } from 'node:tls';
+import type { MongoClient, MongoClientOptions } from 'mongodb';
+import { connectTcp, hostPort, showAddress } from '../net/dial.js';
+import { handshake, secureOptions } from '../net/tls.js';
+import { describeError } from '../net/errors.js';
+import { CheckError, defineCheck, type StepName } from './types.js';
+import { bool, host, port, scalarString, text, tlsOptionsShape } from './options.js';
+
+const options = z
+  .object({
+    host: host(),
+    port: port().default(27017),
+    username: text('a user name').optional(),
+    password: scalarString('a password').optional(),
+    /** Left unset means `test` for the query, and `admin` as the default auth source. */
+    database: text('a database name').optional(),
+    auth_source: text('a database name').optional(),
+    tls: bool().default(false),
+    ...tlsOptionsShape,
+  })
+  .refine((o) => o.password === undefined || o.username !== undefined, { path: ['password'], message: 'password needs a username' })
+  .refine((o) => o.username === undefined || (o.password !== undefined && o.password !== ''), {
+    path: ['username'],
+    message: 'username needs a non-empty password',
+  });
+
+type Options = z.output<typeof options>;
+
+const DEFAULT_DATABASE = 'test';
+const CLOSED = 'connection closed by the server';
+const CLOSED_IN_HANDSHAKE = new Set(['connection closed during the TLS handshake', 'connection reset by peer', 'connection closed by peer']);
+
+/**
+ * The database the user is defined in: `auth_source`, else `database` when it is set, else
+ * `admin` (the rule of MongoDB connection strings: `mongodb://u:p@host/` authenticates against
+ * admin, `mongodb://u:p@host/app` against app).
+ */
+export function authSourceOf(o: Pick<Options, 'auth_source' | 'database'>): string {
+  return o.auth_source ?? o.database ?? 'admin';
+}
+
+interface ErrorLike {
+  name?: string;
+  message?: string;
+  code?: unknown;
+  codeName?: string;
+  cause?: unknown;
+  reason?: { servers?: Map<string, { error?: unknown }> };
+}
+
+/** Removes the password from any text that came from the driver or the server. */
+function scrub(message: string, o: Options): string {
+  let out = message.split('\n')[0]!;
+  if (o.password && o.password.length >= 3) out = out.split(o.password).join('***');
+  return out;
+}
+
+/** The short, secret-free message for a driver error (wrapping errors are unwrapped). */
+function explain(err: unknown, o: Options, depth = 0): { step?: StepName; message: string } {
+  const e = (err ?? {}) as ErrorLike;
+  const name = typeof e.name === 'string' ? e.name : '';
+  const message = typeof e.message === 'string' ? e.message : '';
+  if (err instanceof CheckError) return { step: err.step as StepName, message: err.message };
+  if (name === 'MongoServerSelectionError' && depth < 3) {
+    for (const server of e.reason?.servers?.values() ?? []) {
+      if (server.error) return explain(server.error, o, depth + 1);
+    }
+    return { message: 'timed out waiting for the server to answer the handshake' };
+  }
+  if (typeof e.code === 'number' && (name === 'MongoServerError' || e.codeName)) {
+    const user = o.username ?? '';
+    switch (e.code) {
+      case 18: // AuthenticationFailed
+        return { step: 'auth', message: `authentication failed for user ${user} (auth_source ${authSourceOf(o)})` };
+      case 334: // MechanismUnavailable
+        return { step: 'auth', message: `authentication failed for user ${user}: no SCRAM credentials the client can use` };
+      case 13: // Unauthorized
+        return {
+          step: 'query',
+          message: o.username
+            ? `user ${user} is not authorized to list the collections of ${o.database ?? DEFAULT_DATABASE}`
+            : 'the server requires authentication (set username and password)',
+        };
+      default:
+        return { message: `server error ${e.codeName ?? 'unknown'} (${e.code}): ${scrub(message, o)}` };
+    }
+  }
+  if (name === 'MongoCompatibilityError') {
+    return { step: 'protocol', message: `unsupported server: ${scrub(message.replace(/^Server at \S+ /, 'it '), o)}` };
+  }
+  if (name === 'MongoNetworkTimeoutError') return { message: 'timed out' };
+  if (name === 'MongoTopologyClosedError') return { message: 'cancelled' };
+  if (name === 'MongoParseError' && /message size|invalid|opcode/i.test(message)) {
+    return { step: 'protocol', message: 'the server did not answer with the MongoDB protocol' };
+  }
+  if (name.startsWith('MongoNetwork') || name === 'MongoNetworkError') {
+    if (e.cause) {
+      const inner = describeError(e.cause);
+      return { message: scrub(inner, o) };
+    }
+    if (/closed|ended/i.test(message)) return { message: CLOSED };
+    return { message: scrub(message.replace(/^connection \d+ to \S+ /, ''), o) };
+  }
+  if (/did not answer with the MongoDB protocol|Invalid message|opCode|Unsupported opCode/i.test(message)) {
+    return { step: 'protocol', message: 'the server did not answer with the MongoDB protocol' };
+  }
+  return { message: scrub(describeError(err), o) };
+}
+
+function failure(step: StepName, err: unknown, o: Options): CheckError {
+  const why = explain(err, o);
+  return new CheckError(why.step ?? step, why.message);
+}
+
+/** Driver options from our TLS settings (the same ones the tls pre-check used). */
+function driverTls(o: Options, tls: ConnectionOptions): MongoClientOptions {
+  return {
+    tls: true,
+    tlsAllowInvalidCertificates: tls.rejectUnauthorized === false,
+    tlsAllowInvalidHostnames: tls.rejectUnauthorized === false,
+    ...(tls.servername ? { servername: tls.servername } : {}),
+    ...(tls.ca ? { ca: tls.ca } : {}),
+    ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}),
+  } as MongoClientOptions;
+}
+
 export const mongodb = defineCheck({
   type: 'mongodb',
   aliases: ['mongo'],
-  summary: 'MongoDB collections list',
-  options: z.object({ host: host(), port: port().default(27017), username: text().optional(), password: scalarString().optional(), database: text().default('test') }),
-  notSupported: 'mongodb checks are not supported yet',
+  summary: 'MongoDB handshake, optional login, and the list of collections of a database',
+  options,
   name: (o) => `mongodb:${hostPort(o.host, o.port)}`,
   target: (o) => hostPort(o.host, o.port),
-  async run() {
-    throw new CheckError('run', 'mongodb checks are not supported yet');
+  async run(o, ctx) {
+    const database = o.database ?? DEFAULT_DATABASE;
+    const { socket, address } = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal));
+    ctx.note(`connected to ${showAddress(address)}`);
+
+    let tlsSettings: ConnectionOptions | undefined;
+    if (o.tls) {
+      await ctx.step('tls', async () => {
+        let settings: ConnectionOptions;
+        try {
+          settings = await secureOptions(o, o.host, ctx);
+        } catch (err) {
+          socket.destroy();
+          throw err;
+        }
+        let secured;
+        try {
+          secured = await handshake(socket, settings, ctx.signal);
+        } catch (err) {
+          // mongod without TLS closes the connection when a TLS handshake arrives
+          if (err instanceof CheckError && CLOSED_IN_HANDSHAKE.has(err.message)) {
+            throw new CheckError('tls', 'TLS handshake failed: the server closed the connection (is TLS enabled on this MongoDB server?)');
+          }
+          throw err;
+        }
+        const protocol = secured.getProtocol();
+        secured.destroy();
+        tlsSettings = settings;
+        if (protocol) ctx.note(`TLS ${protocol.replace(/^TLSv/, '')}`);
+      });
+    } else {
+      socket.destroy();
+    }
+
+    const { MongoClient } = await import('mongodb');
+    const t = Math.max(1, Math.ceil(ctx.timeoutMs));
+    const clientOptions: MongoClientOptions = {
+      directConnection: true,
+      appName: 'conn-check',
+      serverSelectionTimeoutMS: t,
+      connectTimeoutMS: t,
+      socketTimeoutMS: t,
+      waitQueueTimeoutMS: t,
+      // one hello at the start; no later heartbeat or streaming monitor within a check
+      serverMonitoringMode: 'poll',
+      heartbeatFrequencyMS: Math.max(60_000, t * 2),
+      retryReads: false,
+      retryWrites: false,
+      maxPoolSize: 1,
+      minPoolSize: 0,
+      maxConnecting: 1,
+      monitorCommands: false,
+      ...(o.username ? { auth: { username: o.username, password: o.password }, authSource: authSourceOf(o) } : {}),
+      ...(tlsSettings ? driverTls(o, tlsSettings) : {}),
+    };
+    // The URI carries only the address; credentials travel in the options object.
+    const client: MongoClient = new MongoClient(`mongodb://${hostPort(o.host, o.port)}/`, clientOptions);
+    let closing: Promise<void> | undefined;
+    const close = () => (closing ??= client.close().catch(() => {}));
+    const onAbort = () => void close();
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      // The monitor's first hello says whether a MongoDB server answers at all, before the
+      // pool's own connection (which also authenticates) is made.
+      const firstHello = new Promise<void>((resolve, reject) => {
+        client.once('serverHeartbeatSucceeded', () => resolve());
+        client.once('serverHeartbeatFailed', (event) => reject(event.failure));
+      });
+      const connecting = client.connect();
+      firstHello.catch(() => {});
+      connecting.catch(() => {});
+      await ctx.step('protocol', async () => {
+        try {
+          await Promise.race([firstHello, connecting]);
+        } catch (err) {
+          const e = failure('protocol', err, o);
+          if (!o.tls && e.step === 'protocol' && e.message === CLOSED) {
+            // a TLS-only mongod closes plain connections without a word
+            throw new CheckError('protocol', `${CLOSED} during the MongoDB handshake (if the server requires TLS, set tls: true)`);
+          }
+          throw e;
+        }
+      });
+      const loginStep: StepName = o.username ? 'auth' : 'protocol';
+      await ctx.step(loginStep, async () => {
+        try {
+          await connecting;
+        } catch (err) {
+          throw failure(loginStep, err, o);
+        }
+      });
+      if (o.username) ctx.note(`authenticated as ${o.username} (auth_source ${authSourceOf(o)})`);
+
+      await ctx.step('query', async () => {
+        const db = client.db(database);
+        let names: unknown[];
+        try {
+          names = await db.listCollections({}, { nameOnly: true, authorizedCollections: true }).toArray();
+        } catch (err) {
+          throw failure('query', err, o);
+        }
+        try {
+          const info = await client.db('admin').command({ buildInfo: 1 });
+          if (typeof info.version === 'string') ctx.note(`MongoDB ${info.version}`);
+        } catch {
+          // the version is a detail; listCollections already answered
+        }
+        ctx.note(`${names.length} collection${names.length === 1 ? '' : 's'} in ${database}`);
+      });
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort);
+      await close();
+    }
   },
 });
