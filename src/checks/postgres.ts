@@ -1,17 +1,223 @@
-/** postgres: declared so that existing files validate; the check itself is not implemented yet. */
+/**
+ * postgres (postgresql): TCP pre-check, then log in as `username` to `database` (with TLS as
+ * `sslmode` says, libpq's meanings), then `SELECT 1`. A `host` starting with `/` is a Unix-socket
+ * directory, as in libpq and conn-check: no TCP pre-check, and no TLS (libpq never uses TLS there).
+ */
 import { z } from 'zod';
-import { hostPort } from '../net/dial.js';
-import { CheckError, defineCheck } from './types.js';
-import { bool, host, port, scalarString, text } from './options.js';
+import type { Socket } from 'node:net';
+import { checkServerIdentity, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import type { Client as PgClient, QueryConfig } from 'pg';
+import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
+import { secureOptions } from '../net/tls.js';
+import { describeError } from '../net/errors.js';
+import { CheckError, defineCheck, type CheckContext, type StepName } from './types.js';
+import { host, oneOf, port, scalarString, text } from './options.js';
+
+const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+type SslMode = (typeof SSL_MODES)[number];
+
+const options = z.object({
+  host: host(),
+  port: port(),
+  username: text('a user name'),
+  password: scalarString('a password'),
+  database: text('a database name'),
+  sslmode: oneOf(SSL_MODES).default('prefer'),
+  ca_file: text('a path to a PEM file').optional(),
+});
+type Options = z.output<typeof options>;
+
+/** The message pg emits when the server answers the SSLRequest with 'N'. */
+const NO_SSL = 'The server does not support SSL connections';
+
+/** Node's certificate verification codes (from OpenSSL) and TLS error code prefixes. */
+const TLS_CODE =
+  /^(ERR_TLS_|ERR_SSL_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_|HOSTNAME_MISMATCH$|INVALID_CA$|PATH_LENGTH_EXCEEDED$|INVALID_PURPOSE$|CERT_UNTRUSTED$|CERT_REJECTED$)/;
+
+function isTlsError(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  if (typeof e?.code === 'string' && TLS_CODE.test(e.code)) return true;
+  return typeof e?.message === 'string' && /before secure TLS connection|wrong version number|ssl3_|tls_/i.test(e.message);
+}
+
+/** The first line of a server's message (server messages never echo the password). */
+function firstLine(s: string): string {
+  return s.split('\n')[0]!.trim();
+}
+
+/** Turns a pg error into a CheckError with a short, credential-free message. */
+function classify(err: unknown, o: Options, step: StepName): CheckError {
+  if (err instanceof CheckError) return err;
+  const e = (err ?? {}) as { code?: unknown; message?: unknown; severity?: unknown };
+  const message = typeof e.message === 'string' ? e.message : '';
+  const code = typeof e.code === 'string' ? e.code : undefined;
+  // An ErrorResponse from the server: SQLSTATE in `code`, severity set.
+  if (code && typeof e.severity === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
+    const server = firstLine(message);
+    switch (code) {
+      case '28P01':
+        // With SCRAM/md5 the server answers an unknown user exactly like a wrong password.
+        return new CheckError('auth', `authentication failed for user "${o.username}" (wrong password or unknown user)`);
+      case '28000':
+        if (/^role ".*" does not exist$/.test(server)) return new CheckError('auth', `user "${o.username}" does not exist`);
+        return new CheckError('auth', `the server does not allow this login: ${server}`);
+      case '3D000':
+        return new CheckError('auth', `database "${o.database}" does not exist`);
+      case '42501':
+        return new CheckError(step, `permission denied: ${server}`);
+      case '53300':
+        return new CheckError(step, `the server has too many connections: ${server}`);
+      case '57P03':
+        return new CheckError(step, `the server is not accepting connections: ${server}`);
+      default:
+        return new CheckError(step, `${server} (SQLSTATE ${code})`);
+    }
+  }
+  if (message === NO_SSL) return new CheckError('tls', `the server does not support TLS (sslmode ${o.sslmode})`);
+  if (message === 'There was an error establishing an SSL connection') return new CheckError('tls', 'the server answered the TLS request with an error');
+  if (isTlsError(err)) return new CheckError('tls', describeError(err));
+  if (message === 'timeout expired' || message === 'Query read timeout') return new CheckError(step, 'timed out');
+  if (/^Connection terminated/.test(message)) return new CheckError(step, 'the server closed the connection');
+  if (/^SASL: /.test(message)) return new CheckError('auth', `SCRAM authentication failed: ${firstLine(message.slice(6))}`);
+  return new CheckError(step, describeError(err));
+}
+
+/**
+ * Node TLS options for an sslmode, as libpq reads it: prefer/require encrypt without verifying
+ * (require with a CA file verifies the chain, as libpq does when root.crt exists), verify-ca
+ * checks the chain only, verify-full the chain and the host name.
+ */
+async function tlsFor(o: Options, ctx: CheckContext): Promise<ConnectionOptions> {
+  const verifyChain = o.sslmode === 'verify-ca' || o.sslmode === 'verify-full' || (o.sslmode === 'require' && o.ca_file !== undefined);
+  const base = await secureOptions({ disable_tls_verification: !verifyChain, ca_file: o.ca_file }, o.host, ctx);
+  const name = bareHost(o.host);
+  base.checkServerIdentity = o.sslmode === 'verify-full' ? (_host, cert) => checkServerIdentity(name, cert) : () => undefined;
+  return base;
+}
+
 export const postgres = defineCheck({
   type: 'postgres',
   aliases: ['postgresql'],
-  summary: 'PostgreSQL login',
-  options: z.object({ host: host(), port: port(), username: text(), password: scalarString(), database: text() }),
-  notSupported: 'postgres checks are not supported yet',
+  summary: 'a PostgreSQL server accepts a login to a database and answers SELECT 1',
+  options,
   name: (o) => `postgres:${hostPort(o.host, o.port)}`,
   target: (o) => hostPort(o.host, o.port),
-  async run() {
-    throw new CheckError('run', 'postgres checks are not supported yet');
+  async run(o, ctx) {
+    const deadline = performance.now() + ctx.timeoutMs;
+    const remaining = () => Math.max(1, Math.round(deadline - performance.now()));
+    const unixSocket = o.host.startsWith('/');
+    let connectHost = o.host;
+    if (!unixSocket) {
+      const { socket, address } = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal));
+      socket.destroy();
+      // Log in at the address that answered; TLS still checks the name that was asked for.
+      connectHost = address.address;
+      ctx.note(`connected to ${showAddress(address)}`);
+    }
+    const { Client } = await import('pg');
+
+    const clients: { client: PgClient; raw: Socket; ok: boolean }[] = [];
+    const destroy = (c: { client: PgClient; raw: Socket }) => {
+      (c.client.connection.stream as Socket).destroy();
+      c.raw.destroy();
+    };
+    const onAbort = () => clients.forEach(destroy);
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    let version: string | undefined;
+
+    const login = async (ssl: ConnectionOptions | false): Promise<PgClient> => {
+      const client = new Client({
+        host: connectHost,
+        port: o.port,
+        user: o.username,
+        password: o.password,
+        database: o.database,
+        ssl,
+        sslnegotiation: 'postgres',
+        application_name: 'conn-check',
+        connectionTimeoutMillis: remaining(),
+        query_timeout: remaining(),
+        keepAlive: false,
+      });
+      const entry = { client, raw: client.connection.stream as Socket, ok: false };
+      clients.push(entry);
+      client.on('error', () => {}); // a late socket error must not crash the process
+      client.connection.on('parameterStatus', (msg: { parameterName?: string; parameterValue?: string }) => {
+        if (msg.parameterName === 'server_version') version = msg.parameterValue;
+      });
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      await client.connect();
+      entry.ok = true;
+      return client;
+    };
+
+    try {
+      const client = await ctx.step('auth', async () => {
+        const useTls = !unixSocket && o.sslmode !== 'disable';
+        if (!useTls) {
+          try {
+            return await login(false);
+          } catch (err) {
+            throw classify(err, o, 'auth');
+          }
+        }
+        const tls = await tlsFor(o, ctx);
+        try {
+          return await login(tls);
+        } catch (err) {
+          // prefer: fall back to a plain connection only when the server has no TLS at all.
+          if (o.sslmode === 'prefer' && !ctx.signal.aborted && (err as Error)?.message === NO_SSL) {
+            try {
+              return await login(false);
+            } catch (err2) {
+              throw classify(err2, o, 'auth');
+            }
+          }
+          throw classify(err, o, 'auth');
+        }
+      });
+      const stream = client.connection.stream as Socket | TLSSocket;
+      if ('encrypted' in stream && stream.encrypted) {
+        const tlsStream = stream as TLSSocket;
+        const verified = o.sslmode === 'verify-full' ? 'certificate and host name verified' : o.sslmode === 'verify-ca' || o.ca_file ? 'certificate verified' : 'certificate not verified';
+        ctx.note(`TLS (${tlsStream.getProtocol() ?? 'unknown version'}, ${verified})`);
+      } else {
+        ctx.note(unixSocket ? `Unix socket ${o.host}/.s.PGSQL.${o.port}, without TLS` : 'without TLS');
+      }
+      if (version) ctx.note(`PostgreSQL ${version}`);
+
+      await ctx.step('query', async () => {
+        let rows: unknown[];
+        try {
+          ({ rows } = await client.query({ text: 'SELECT 1 AS ok', query_timeout: remaining() } as QueryConfig));
+        } catch (err) {
+          throw classify(err, o, 'query');
+        }
+        const ok = (rows[0] as { ok?: unknown } | undefined)?.ok;
+        if (ok !== 1) throw new CheckError('query', `unexpected answer to SELECT 1: ${JSON.stringify(ok) ?? 'no row'}`);
+      });
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort);
+      for (const c of clients) {
+        if (c.ok && !ctx.signal.aborted) {
+          // A polite goodbye (Terminate) when the connection is healthy; bounded, then destroyed.
+          await Promise.race([c.client.end().catch(() => {}), closedWithin(c.raw, 1000)]);
+        }
+        destroy(c);
+      }
+    }
   },
 });
+
+/** Resolves after `ms` or when the socket closes, whichever is first (no timer left behind). */
+function closedWithin(socket: Socket, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      socket.off('close', done);
+      resolve();
+    }
+    socket.once('close', done);
+  });
+}

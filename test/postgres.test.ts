@@ -1,0 +1,225 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer, type Server, type Socket } from 'node:net';
+import { runOne } from './helpers/check.js';
+import type { CheckResult } from '../src/runner/result.js';
+import { freePort, ROOT } from './helpers/run.js';
+import { tlsMaterial } from './helpers/tls.js';
+import { PG, startPostgres, type PgServers } from './helpers/postgres.js';
+
+let pg: PgServers;
+let tls: ReturnType<typeof tlsMaterial>;
+
+before(async () => {
+  tls = tlsMaterial();
+  pg = await startPostgres();
+});
+
+after(async () => {
+  await pg?.stop();
+});
+
+function check(extra: Record<string, unknown> = {}, port = pg.tls.port): Record<string, unknown> {
+  return { type: 'postgres', host: '127.0.0.1', port, username: PG.user, password: PG.password, database: PG.database, ...extra };
+}
+
+/** No password (right or wrong) anywhere in the result. */
+function noSecrets(r: CheckResult, ...extra: string[]): void {
+  const text = JSON.stringify(r);
+  for (const s of [PG.password, PG.sslOnlyPassword, ...extra]) assert.ok(!text.includes(s), `secret leaked in ${text}`);
+}
+
+function failed(r: CheckResult, step: string, error: string | RegExp): void {
+  assert.equal(r.status, 'failed', `expected a failure, got ${JSON.stringify(r)}`);
+  assert.equal(r.step, step, JSON.stringify(r));
+  if (typeof error === 'string') assert.equal(r.error, error);
+  else assert.match(r.error ?? '', error);
+}
+
+/** A server that accepts TCP connections and never says anything. */
+async function blackHole(): Promise<{ server: Server; port: number; sockets: Set<Socket> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => {});
+    s.resume(); // read (and drop) what arrives, so that the client's close is noticed
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as { port: number }).port, sockets };
+}
+
+describe('postgres against real servers', () => {
+  test('right credentials pass (default sslmode prefer uses TLS when offered), with version and TLS noted', async () => {
+    const r = await runOne(check());
+    assert.equal(r.status, 'passed', r.error);
+    assert.equal(r.name, `postgres:127.0.0.1:${pg.tls.port}`);
+    assert.equal(r.details?.[0], 'connected to 127.0.0.1');
+    assert.match(r.details?.[1] ?? '', /^TLS \(TLSv1\.[23], certificate not verified\)$/);
+    assert.match(r.details?.[2] ?? '', new RegExp(`^PostgreSQL ${pg.version}\\.\\d+`));
+    noSecrets(r);
+  });
+
+  test('the postgresql alias, a host name and a port given as a string work', async () => {
+    const r = await runOne(check({ type: 'postgresql', host: 'localhost', port: String(pg.tls.port) }));
+    assert.equal(r.status, 'passed', r.error);
+    assert.equal(r.name, `postgres:localhost:${pg.tls.port}`);
+  });
+
+  test('over IPv6 (::1)', async (t) => {
+    if (!pg.tls.ipv6) return t.skip('::1 not available');
+    const r = await runOne(check({ host: '::1', sslmode: 'verify-full', ca_file: tls.caFile }));
+    assert.equal(r.status, 'passed', r.error);
+    assert.equal(r.target, `[::1]:${pg.tls.port}`);
+  });
+
+  test('prefer falls back to a plain connection when the server has no TLS', async () => {
+    const r = await runOne(check({}, pg.plain.port));
+    assert.equal(r.status, 'passed', r.error);
+    assert.deepEqual(r.details?.slice(0, 2), ['connected to 127.0.0.1', 'without TLS']);
+  });
+
+  test('sslmode disable connects without TLS even when the server offers it', async () => {
+    const r = await runOne(check({ sslmode: 'disable' }));
+    assert.equal(r.status, 'passed', r.error);
+    assert.equal(r.details?.[1], 'without TLS');
+  });
+
+  test('prefer really uses TLS: a hostssl-only user passes with prefer and is refused (28000) with disable', async () => {
+    const creds = { username: PG.sslOnlyUser, password: PG.sslOnlyPassword };
+    const ok = await runOne(check({ ...creds }));
+    assert.equal(ok.status, 'passed', ok.error);
+    const refused = await runOne(check({ ...creds, sslmode: 'disable' }));
+    failed(refused, 'auth', `the server does not allow this login: pg_hba.conf rejects connection for host "127.0.0.1", user "${PG.sslOnlyUser}", database "${PG.database}", no encryption`);
+    noSecrets(refused);
+  });
+
+  test('wrong password fails at auth without showing either password', async () => {
+    const wrong = 'Wr0ng-pass-zq81';
+    const r = await runOne(check({ password: wrong }));
+    failed(r, 'auth', `authentication failed for user "${PG.user}" (wrong password or unknown user)`);
+    noSecrets(r, wrong);
+  });
+
+  test('unknown user fails at auth (SCRAM makes it look like a wrong password)', async () => {
+    const r = await runOne(check({ username: 'nobody_here' }));
+    failed(r, 'auth', 'authentication failed for user "nobody_here" (wrong password or unknown user)');
+    noSecrets(r);
+  });
+
+  test('unknown database fails at auth with its name', async () => {
+    const r = await runOne(check({ database: 'no_such_db' }));
+    failed(r, 'auth', 'database "no_such_db" does not exist');
+    noSecrets(r);
+  });
+
+  test('sslmode require against a server without TLS: "the server does not support TLS"', async () => {
+    const r = await runOne(check({ sslmode: 'require' }, pg.plain.port));
+    failed(r, 'tls', 'the server does not support TLS (sslmode require)');
+    noSecrets(r);
+  });
+
+  test('verify-full with the CA passes; without it the chain is not trusted', async () => {
+    const ok = await runOne(check({ host: 'localhost', sslmode: 'verify-full', ca_file: tls.caFile }));
+    assert.equal(ok.status, 'passed', ok.error);
+    assert.match(ok.details?.[1] ?? '', /^TLS \(TLSv1\.[23], certificate and host name verified\)$/);
+    const bad = await runOne(check({ host: 'localhost', sslmode: 'verify-full' }));
+    failed(bad, 'tls', /^certificate not trusted/);
+    noSecrets(bad);
+  });
+
+  test('verify-ca with the CA passes; verify-full fails on a name the certificate does not hold', async (t) => {
+    if (!pg.tls.alt) return t.skip('127.0.0.2 not available');
+    // 127.0.0.2 is not in the certificate (localhost, 127.0.0.1, ::1): verify-ca ignores the
+    // name, verify-full does not. Use a tls-certs-path style extra CA here to cover that path.
+    const ok = await runOne(check({ host: '127.0.0.2', sslmode: 'verify-ca' }), { extraCa: [tls.ca] });
+    assert.equal(ok.status, 'passed', ok.error);
+    assert.match(ok.details?.[1] ?? '', /certificate verified\)$/);
+    const bad = await runOne(check({ host: '127.0.0.2', sslmode: 'verify-full' }), { extraCa: [tls.ca] });
+    failed(bad, 'tls', /^certificate does not match the host name/);
+  });
+
+  test('require does not verify the certificate (no CA given) but does encrypt', async () => {
+    const r = await runOne(check({ host: 'localhost', sslmode: 'require' }));
+    assert.equal(r.status, 'passed', r.error);
+    assert.match(r.details?.[1] ?? '', /^TLS \(TLSv1\.[23], certificate not verified\)$/);
+  });
+
+  test('a Unix-socket directory as host: no TCP pre-check, no TLS, password auth', async () => {
+    const r = await runOne(check({ host: pg.tls.socketDir }));
+    assert.equal(r.status, 'passed', r.error);
+    assert.equal(r.name, `postgres:${pg.tls.socketDir}:${pg.tls.port}`);
+    assert.equal(r.details?.[0], `Unix socket ${pg.tls.socketDir}/.s.PGSQL.${pg.tls.port}, without TLS`);
+    const wrong = await runOne(check({ host: pg.tls.socketDir, password: 'nope-nope' }));
+    failed(wrong, 'auth', `authentication failed for user "${PG.user}" (wrong password or unknown user)`);
+    const missing = await runOne(check({ host: pg.tls.socketDir, port: 1 }));
+    failed(missing, 'auth', 'no such file or socket');
+  });
+
+  test('refused port fails at tcp', async () => {
+    const r = await runOne(check({}, await freePort()));
+    failed(r, 'tcp', 'connection refused');
+  });
+
+  test('a server that accepts and never answers fails at auth within timeout + margin', async () => {
+    const hole = await blackHole();
+    try {
+      for (const sslmode of ['prefer', 'disable']) {
+        const t0 = performance.now();
+        const r = await runOne(check({ sslmode, timeout: 1 }, hole.port));
+        const ms = performance.now() - t0;
+        failed(r, 'auth', 'timed out after 1s');
+        assert.ok(ms < 3000, `took ${ms} ms`);
+      }
+      // the check closed its connections (the server notices within moments)
+      for (let i = 0; i < 20 && hole.sockets.size; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual([...hole.sockets].map((s) => [s.remotePort, s.destroyed, s.readyState]), []);
+    } finally {
+      hole.server.close();
+    }
+  });
+
+  test('no handles are left behind: a child process running passing and failing checks exits on its own', async () => {
+    const hole = await blackHole();
+    try {
+      const script = `
+        import { runYaml } from './test/helpers/check.ts';
+        const results = await runYaml(process.argv[1]);
+        console.log(JSON.stringify(results.map((r) => [r.status, r.step ?? null])));
+      `;
+      const yaml = JSON.stringify([
+        check(),
+        check({ password: 'bad-bad-bad' }),
+        check({ sslmode: 'require' }, pg.plain.port),
+        check({ host: pg.tls.socketDir }),
+        check({ timeout: 1 }, hole.port),
+      ]);
+      const t0 = performance.now();
+      const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, yaml], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout += d));
+        child.stderr.on('data', (d) => (stderr += d));
+        const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        child.on('error', reject);
+        child.on('close', (code) => {
+          clearTimeout(killer);
+          resolve({ code, stdout, stderr });
+        });
+      });
+      assert.equal(out.code, 0, out.stderr);
+      assert.deepEqual(JSON.parse(out.stdout.trim()), [
+        ['passed', null],
+        ['failed', 'auth'],
+        ['failed', 'tls'],
+        ['passed', null],
+        ['failed', 'auth'],
+      ]);
+      assert.ok(performance.now() - t0 < 10_000);
+    } finally {
+      hole.server.close();
+    }
+  });
+});
