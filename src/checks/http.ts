@@ -1,18 +1,604 @@
-/** http: placeholder until the check is written. */
+/**
+ * http (alias https): a TCP pre-check to the URL's host:port (or to the proxy's, as conn-check
+ * did), then one HTTP(S) request with undici; passes when the status is the expected one (and,
+ * when asked, the body contains a text and the answer came in time).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { unzipSync, brotliDecompressSync, constants as zlibConstants } from 'node:zlib';
 import { z } from 'zod';
+import type { Dispatcher } from 'undici';
 import { safeUrl } from '../config/secrets.js';
-import { CheckError, defineCheck } from './types.js';
-import { url } from './options.js';
+import { connectTcp, hostPort, showAddress } from '../net/dial.js';
+import { describeError } from '../net/errors.js';
+import { envProxyFor, parseProxyUrl } from '../net/proxy.js';
+import { secureOptions } from '../net/tls.js';
+import { VERSION } from '../constants.js';
+import { CheckError, defineCheck, type CheckContext, type StepName } from './types.js';
+import { bool, host, integer, port, scalarString, show, text, tlsOptionsShape, url } from './options.js';
+
+/** How much of a body is read: enough for expected_body, bounded for huge downloads. */
+const BODY_LIMIT = 1024 * 1024;
+const MAX_REDIRECTS = 10;
+const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
+
+// ---------- options ----------
+
+interface CodeRange {
+  lo: number;
+  hi: number;
+  label: string;
+}
+export interface ExpectedCodes {
+  ranges: CodeRange[];
+  /** True for a single plain code: the message is then conn-check's, without "(expected ...)". */
+  single: boolean;
+  label: string;
+}
+
+function parseCodeItem(v: unknown): CodeRange | undefined {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 100 && v <= 599) return { lo: v, hi: v, label: String(v) };
+  if (typeof v !== 'string') return undefined;
+  const s = v.trim().toLowerCase();
+  if (/^\d{3}$/.test(s)) return parseCodeItem(Number(s));
+  let m = /^([1-5])xx$/.exec(s);
+  if (m) return { lo: Number(m[1]) * 100, hi: Number(m[1]) * 100 + 99, label: `${m[1]}xx` };
+  m = /^(\d{3})\s*-\s*(\d{3})$/.exec(s);
+  if (m) {
+    const lo = Number(m[1]);
+    const hi = Number(m[2]);
+    if (lo >= 100 && hi <= 599 && lo <= hi) return { lo, hi, label: `${lo}-${hi}` };
+  }
+  return undefined;
+}
+
+const EXPECTED_CODE_WHAT = 'a status code (200), a list of them, a class ("2xx") or a range ("200-399")';
+
+/** expected_code: 200, "200", [200, 204], "2xx", "200-399", or a list mixing them. */
+function expectedCode() {
+  return z.unknown().optional().transform((v, ctx): ExpectedCodes => {
+    if (v === undefined || v === null) return { ranges: [{ lo: 200, hi: 200, label: '200' }], single: true, label: '200' };
+    const items = Array.isArray(v) ? v : typeof v === 'string' && v.includes(',') ? v.split(',') : [v];
+    const ranges: CodeRange[] = [];
+    for (const item of items) {
+      const r = parseCodeItem(item);
+      if (!r) {
+        ctx.issues.push({ code: 'custom', message: `expected ${EXPECTED_CODE_WHAT}, got ${show(item)}`, input: v });
+        return z.NEVER;
+      }
+      ranges.push(r);
+    }
+    if (!ranges.length) {
+      ctx.issues.push({ code: 'custom', message: `expected ${EXPECTED_CODE_WHAT}, got an empty list`, input: v });
+      return z.NEVER;
+    }
+    const single = ranges.length === 1 && ranges[0]!.lo === ranges[0]!.hi;
+    return { ranges, single, label: ranges.map((r) => r.label).join(', ') };
+  });
+}
+
+/** A mapping of names to a scalar or a list of scalars (a list repeats the header / parameter). */
+function multiMap(what: string) {
+  const value = z.union([scalarString(what), z.array(scalarString(what))], {
+    error: (issue) => `expected ${what}, got ${show(issue.input)}`,
+  });
+  return z.record(z.string(), value, { error: (issue) => `expected ${what}, got ${show(issue.input)}` });
+}
+
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+/** auth / digest_auth: `[user, password]` or `{username, password}`. */
+function credentials() {
+  const what = 'a [username, password] list or a {username, password} mapping';
+  const e = { error: (issue: { input?: unknown }) => `expected ${what}, got ${show(issue.input)}` };
+  return z.union(
+    [
+      z.tuple([scalarString(), scalarString()], e).transform(([username, password]): Credentials => ({ username, password })),
+      z.object({ username: scalarString(), password: scalarString() }, e).transform((o): Credentials => ({ username: o.username, password: o.password })),
+    ],
+    e,
+  );
+}
+
+export interface BodyMatcher {
+  label: string;
+  test(body: string): boolean;
+  regex: boolean;
+}
+
+/** expected_body: a substring, or a regular expression written /like this/ (flags allowed). */
+function expectedBody() {
+  return text('a text, or a /regular expression/').transform((s, ctx): BodyMatcher => {
+    const m = /^\/(.+)\/([dgimsuvy]*)$/s.exec(s);
+    if (m) {
+      try {
+        const re = new RegExp(m[1]!, m[2]!.replace(/[gy]/g, ''));
+        return { label: show(s).replace(/^"|"$/g, ''), test: (b) => re.test(b), regex: true };
+      } catch {
+        ctx.issues.push({ code: 'custom', message: `expected a valid regular expression, got ${show(s)}`, input: s });
+        return z.NEVER;
+      }
+    }
+    return { label: show(s), test: (b) => b.includes(s), regex: false };
+  });
+}
+
+const proxyUrlOption = url(['http:', 'https:']);
+
+const options = z
+  .object({
+    url: url(),
+    method: text('an HTTP method')
+      .regex(/^[A-Za-z!#$%&'*+.^_`|~0-9-]+$/, { error: (i) => `expected an HTTP method, got ${show(i.input)}` })
+      .transform((m) => m.toUpperCase())
+      .default('GET'),
+    expected_code: expectedCode(),
+    headers: multiMap('a mapping of header names to values').optional(),
+    body: scalarString('a request body (a string)').optional(),
+    params: multiMap('a mapping of query parameters to values').optional(),
+    cookies: z.record(z.string(), scalarString('a cookie value'), { error: (i) => `expected a mapping of cookie names to values, got ${show(i.input)}` }).optional(),
+    auth: credentials().optional(),
+    digest_auth: credentials().optional(),
+    bearer_token: scalarString('a token').optional(),
+    proxy_url: proxyUrlOption.optional(),
+    proxy_host: host().optional(),
+    proxy_port: port().default(8000),
+    allow_redirects: bool().default(false),
+    expected_body: expectedBody().optional(),
+    max_response_time: integer(1, 86_400_000).optional(),
+    ...tlsOptionsShape,
+  })
+  .superRefine((o, ctx) => {
+    const auths = (['auth', 'digest_auth', 'bearer_token'] as const).filter((k) => o[k] !== undefined);
+    if (auths.length > 1) ctx.addIssue({ code: 'custom', path: [auths[1]!], message: `only one of auth, digest_auth and bearer_token may be set (${auths.join(' and ')} are)` });
+    if (o.proxy_url !== undefined && o.proxy_host !== undefined) ctx.addIssue({ code: 'custom', path: ['proxy_host'], message: 'set proxy_url or proxy_host, not both' });
+  });
+
+type Options = z.output<typeof options>;
+
+// ---------- requests ----------
+
+/** Header name (lower case) → [name as written, values]. */
+type HeaderMap = Map<string, { name: string; values: string[] }>;
+
+function addHeader(map: HeaderMap, name: string, value: string | string[]): void {
+  const key = name.toLowerCase();
+  const values = Array.isArray(value) ? value : [value];
+  const cur = map.get(key);
+  if (cur) cur.values.push(...values);
+  else map.set(key, { name, values: [...values] });
+}
+
+function headerObject(map: HeaderMap): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const { name, values } of map.values()) out[name] = values.length === 1 ? values[0]! : values;
+  return out;
+}
+
+function firstHeader(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function allHeaders(headers: Record<string, string | string[] | undefined>, name: string): string[] {
+  const v = headers[name];
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+/** Same host and port, or the same host going from http:80 to https:443 (as python-requests allows). */
+function sameAuthority(a: URL, b: URL): boolean {
+  if (a.hostname !== b.hostname) return false;
+  if (a.origin === b.origin) return true;
+  const upgrade = (x: URL, y: URL) => x.protocol === 'http:' && (x.port || '80') === '80' && y.protocol === 'https:' && (y.port || '443') === '443';
+  return upgrade(a, b);
+}
+
+// ---------- digest ----------
+
+interface Challenge {
+  scheme: string;
+  params: Record<string, string>;
+}
+
+/** Parses WWW-Authenticate values into challenges (several may share one header). */
+export function parseChallenges(values: readonly string[]): Challenge[] {
+  const out: Challenge[] = [];
+  for (const value of values) {
+    const re = /\s*(?:([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?:\s+(?=[^\s,=]+\s*=)|\s*(?=,|$)|\s+(?=[^\s,=]+\s*(?:,|$))))|\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^,\s]*)\s*|\s*,\s*/y;
+    let pos = 0;
+    let current: Challenge | undefined;
+    while (pos < value.length) {
+      re.lastIndex = pos;
+      const m = re.exec(value);
+      if (!m || m[0].length === 0) break;
+      pos = re.lastIndex;
+      if (m[1]) {
+        current = { scheme: m[1].toLowerCase(), params: {} };
+        out.push(current);
+      } else if (m[2] && current) {
+        let v = m[3] ?? '';
+        if (v.startsWith('"')) v = v.slice(1, -1).replace(/\\(.)/g, '$1');
+        current.params[m[2].toLowerCase()] = v;
+      }
+    }
+  }
+  return out;
+}
+
+const DIGEST_HASHES: Record<string, string> = { 'md5': 'md5', 'sha-256': 'sha256', 'sha-512-256': 'sha512-256' };
+const DIGEST_PREFERENCE = ['sha-512-256', 'sha-256', 'md5'];
+
+function quote(s: string): string {
+  return `"${s.replace(/["\\]/g, '\\$&')}"`;
+}
+
+/** The Authorization header answering a Digest challenge (RFC 7616: MD5, SHA-256, -sess, qop auth/auth-int). */
+export function digestAuthorization(challenges: Challenge[], creds: Credentials, method: string, uri: string, body: string | undefined): string | undefined {
+  const digests = challenges.filter((c) => c.scheme === 'digest' && c.params.nonce !== undefined);
+  const usable = digests
+    .map((c) => ({ c, alg: (c.params.algorithm ?? 'MD5').toLowerCase() }))
+    .filter(({ alg }) => DIGEST_HASHES[alg.replace(/-sess$/, '')] !== undefined)
+    .sort((a, b) => DIGEST_PREFERENCE.indexOf(a.alg.replace(/-sess$/, '')) - DIGEST_PREFERENCE.indexOf(b.alg.replace(/-sess$/, '')));
+  const chosen = usable[0];
+  if (!chosen) {
+    if (digests.length) throw new CheckError('auth', `unsupported digest algorithm ${show(digests[0]!.params.algorithm ?? '')}`);
+    return undefined;
+  }
+  const { c, alg } = chosen;
+  const hashName = DIGEST_HASHES[alg.replace(/-sess$/, '')]!;
+  const H = (s: string) => createHash(hashName).update(s, 'utf8').digest('hex');
+  const realm = c.params.realm ?? '';
+  const nonce = c.params.nonce!;
+  const qops = (c.params.qop ?? '')
+    .split(',')
+    .map((q) => q.trim().toLowerCase())
+    .filter(Boolean);
+  const qop = qops.includes('auth') ? 'auth' : qops.includes('auth-int') ? 'auth-int' : undefined;
+  if (qops.length && !qop) throw new CheckError('auth', `unsupported digest qop ${show(c.params.qop)}`);
+  const cnonce = randomBytes(16).toString('hex');
+  const nc = '00000001';
+  let ha1 = H(`${creds.username}:${realm}:${creds.password}`);
+  if (alg.endsWith('-sess')) ha1 = H(`${ha1}:${nonce}:${cnonce}`);
+  const ha2 = qop === 'auth-int' ? H(`${method}:${uri}:${H(body ?? '')}`) : H(`${method}:${uri}`);
+  const response = qop ? H(`${ha1}:${nonce}:${nc}:${cnonce}:${qop}:${ha2}`) : H(`${ha1}:${nonce}:${ha2}`);
+  const parts = [
+    `username=${quote(creds.username)}`,
+    `realm=${quote(realm)}`,
+    `nonce=${quote(nonce)}`,
+    `uri=${quote(uri)}`,
+    `algorithm=${c.params.algorithm ?? 'MD5'}`,
+    `response=${quote(response)}`,
+  ];
+  if (c.params.opaque !== undefined) parts.push(`opaque=${quote(c.params.opaque)}`);
+  if (qop) parts.push(`qop=${qop}`, `nc=${nc}`, `cnonce=${quote(cnonce)}`);
+  return `Digest ${parts.join(', ')}`;
+}
+
+// ---------- failures ----------
+
+const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|ERR_OSSL_|HOSTNAME_MISMATCH|UND_ERR_PRX_TLS)/;
+
+function errorChain(err: unknown): Array<{ code?: unknown; message?: unknown }> {
+  const out: Array<{ code?: unknown; message?: unknown; cause?: unknown }> = [];
+  let cur: unknown = err;
+  for (let i = 0; i < 5 && cur && typeof cur === 'object'; i++) {
+    out.push(cur as { code?: unknown; message?: unknown });
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return out;
+}
+
+/** Turns an undici failure into the step it belongs to (tls, proxy or request). */
+function requestFailure(err: unknown, viaProxy: boolean): CheckError {
+  if (err instanceof CheckError) return err;
+  const chain = errorChain(err);
+  for (const e of chain) {
+    const msg = typeof e.message === 'string' ? e.message : '';
+    let m = /Proxy response \((\d+)\) !== 200/.exec(msg);
+    if (m) return new CheckError('proxy', m[1] === '407' ? 'proxy authentication required (407)' : `the proxy refused the connection (${m[1]})`);
+    m = /Proxy Authentication Required \((\d+)\)/i.exec(msg);
+    if (m) return new CheckError('proxy', 'proxy authentication required (407)');
+  }
+  const tls = chain.some(
+    (e) =>
+      (typeof e.code === 'string' && TLS_CODE.test(e.code)) ||
+      (typeof e.message === 'string' && /socket disconnected before secure TLS connection|wrong version number|packet length too long/i.test(e.message)),
+  );
+  const message = describeError(err);
+  if (tls) return new CheckError('tls', viaProxy && chain.some((e) => e.code === 'UND_ERR_PRX_TLS') ? `proxy: ${message}` : message);
+  return new CheckError('request', message);
+}
+
+// ---------- bodies ----------
+
+async function readCapped(body: Dispatcher.ResponseData['body'], limit: number): Promise<{ data: Buffer; truncated: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let truncated = false;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size >= limit) {
+      truncated = true;
+      break; // leaving the loop destroys the stream
+    }
+  }
+  return { data: Buffer.concat(chunks).subarray(0, limit), truncated };
+}
+
+/** Reads and drops a body (up to BODY_LIMIT; beyond that the connection is closed). */
+function discard(body: Dispatcher.ResponseData['body'], signal: AbortSignal): Promise<unknown> {
+  // undici 6 accepts `signal` here; its typings do not say so.
+  return body.dump({ limit: BODY_LIMIT, signal } as { limit: number });
+}
+
+function decodeBody(data: Buffer, headers: Record<string, string | string[] | undefined>): string {
+  let bytes = data;
+  const encoding = (firstHeader(headers, 'content-encoding') ?? '').trim().toLowerCase();
+  try {
+    if (encoding === 'gzip' || encoding === 'x-gzip' || encoding === 'deflate') bytes = unzipSync(data, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    else if (encoding === 'br') bytes = brotliDecompressSync(data, { finishFlush: zlibConstants.BROTLI_OPERATION_FLUSH });
+  } catch {
+    bytes = data;
+  }
+  const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(firstHeader(headers, 'content-type') ?? '')?.[1];
+  try {
+    return new TextDecoder(charset ?? 'utf-8').decode(bytes);
+  } catch {
+    return new TextDecoder('utf-8').decode(bytes);
+  }
+}
+
+// ---------- the check ----------
+
+interface Route {
+  /** The proxy URL without userinfo, or undefined for a direct connection. */
+  proxy?: URL;
+  /** `Basic ...` from the proxy URL's userinfo. */
+  proxyAuth?: string;
+  /** Where the proxy setting came from, for notes. */
+  source?: string;
+}
+
+function routeFor(o: Options, target: URL, env: NodeJS.ProcessEnv): Route {
+  let raw: string | undefined;
+  let source: string | undefined;
+  if (o.proxy_url !== undefined) [raw, source] = [o.proxy_url, 'proxy_url'];
+  else if (o.proxy_host !== undefined) [raw, source] = [`http://${hostPort(o.proxy_host, o.proxy_port)}`, 'proxy_host'];
+  else {
+    const fromEnv = envProxyFor(target, env);
+    if (fromEnv) [raw, source] = [fromEnv.url, fromEnv.variable];
+  }
+  if (raw === undefined) return {};
+  let proxy: URL;
+  try {
+    proxy = parseProxyUrl(raw);
+  } catch {
+    throw new CheckError('proxy', `${source} is not a valid proxy URL`);
+  }
+  if (proxy.protocol !== 'http:' && proxy.protocol !== 'https:') {
+    throw new CheckError('proxy', `${source}: unsupported proxy scheme ${proxy.protocol.replace(':', '')} (http or https proxies only)`);
+  }
+  let proxyAuth: string | undefined;
+  if (proxy.username || proxy.password) {
+    const user = decodeURIComponent(proxy.username);
+    const pass = decodeURIComponent(proxy.password);
+    proxyAuth = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+    proxy.username = '';
+    proxy.password = '';
+  }
+  return { proxy, proxyAuth, source };
+}
+
+function defaultPort(u: URL): number {
+  return Number(u.port) || (u.protocol === 'https:' ? 443 : 80);
+}
 
 export const http = defineCheck({
   type: 'http',
   aliases: ['https'],
   summary: 'an HTTP(S) request gets the expected status',
-  options: z.object({ url: url() }),
-  notSupported: 'http checks are not supported yet',
+  options,
+  secretOptions: ['proxy_url', 'cookies', 'bearer_token', 'auth', 'digest_auth'],
   name: (o) => `http:${safeUrl(o.url)}`,
   target: (o) => safeUrl(o.url),
-  async run() {
-    throw new CheckError('run', 'http checks are not supported yet');
+  async run(o, ctx) {
+    const original = new URL(o.url);
+    if (original.username || original.password) {
+      // URL userinfo is basic auth (as curl and python-requests do), unless another auth is set.
+      if (!o.auth && !o.digest_auth && !o.bearer_token) {
+        o = { ...o, auth: { username: decodeURIComponent(original.username), password: decodeURIComponent(original.password) } };
+      }
+      original.username = '';
+      original.password = '';
+    }
+    for (const [k, v] of Object.entries(o.params ?? {})) {
+      for (const value of Array.isArray(v) ? v : [v]) original.searchParams.append(k, value);
+    }
+
+    // The pre-check: conn-check opened a TCP connection first, to the proxy when there is one.
+    const route = routeFor(o, original, ctx.env);
+    const preHost = route.proxy ? route.proxy.hostname : original.hostname;
+    const prePort = route.proxy ? defaultPort(route.proxy) : defaultPort(original);
+    const pre = await (async () => {
+      try {
+        return await ctx.step('tcp', () => connectTcp(preHost, prePort, ctx.signal));
+      } catch (err) {
+        if (route.proxy && err instanceof CheckError) throw new CheckError(err.step, `proxy ${hostPort(preHost, prePort)}: ${err.message}`);
+        throw err;
+      }
+    })();
+    pre.socket.destroy();
+    if (route.proxy) ctx.note(`via proxy ${hostPort(preHost, prePort)} (${route.source})`);
+    else ctx.note(`connected to ${showAddress(pre.address)}`);
+
+    const undici = await import('undici');
+    const timeout = Math.max(1, Math.round(ctx.timeoutMs));
+    const tlsOpts = await ctx.step('tls', () => secureOptions(o, original.hostname, ctx));
+    // undici derives SNI and the name to verify from each request's host (redirects may change
+    // it); a fixed servername only when server_name asks for one.
+    const requestTls = { ...tlsOpts, servername: o.server_name, timeout };
+    const timeouts = { headersTimeout: timeout, bodyTimeout: timeout };
+    const factory = (origin: string | URL, opts: object) => new undici.Pool(origin, { ...opts, ...timeouts, connect: (opts as { connect?: never }).connect ?? requestTls });
+    let dispatcher: Dispatcher;
+    if (route.proxy) {
+      const proxyTls = {
+        ...(await ctx.step('tls', () => secureOptions({ disable_tls_verification: o.disable_tls_verification, ca_file: o.ca_file }, route.proxy!.hostname, ctx))),
+        timeout,
+      };
+      dispatcher = new undici.ProxyAgent({
+        uri: route.proxy.href,
+        token: route.proxyAuth,
+        proxyTunnel: false, // plain http:// requests go to an http proxy as absolute-URI requests, as curl does
+        requestTls,
+        proxyTls,
+        factory,
+        ...timeouts,
+      } as ConstructorParameters<typeof undici.ProxyAgent>[0]);
+    } else {
+      dispatcher = new undici.Agent({ connect: requestTls, ...timeouts });
+    }
+
+    // At the deadline, tear everything down: pending requests and body reads fail at once.
+    const onAbort = () => void dispatcher.destroy().catch(() => {});
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await exchange(undici.request, dispatcher, o, original, route, ctx);
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort);
+      await dispatcher.destroy().catch(() => {});
+    }
   },
 });
+
+async function exchange(
+  request: typeof import('undici').request,
+  dispatcher: Dispatcher,
+  o: Options,
+  original: URL,
+  route: Route,
+  ctx: CheckContext,
+): Promise<void> {
+  // Headers sent to the original host (and hosts sharing its authority) only.
+  const common: HeaderMap = new Map();
+  const credentialed: HeaderMap = new Map();
+  let proxyAuthHeader: string | undefined;
+  for (const [name, value] of Object.entries(o.headers ?? {})) {
+    const lower = name.toLowerCase();
+    if (lower === 'proxy-authorization') {
+      // undici sends this one through the ProxyAgent, never with the request
+      proxyAuthHeader = Array.isArray(value) ? value[0] : value;
+      continue;
+    }
+    addHeader(lower === 'authorization' || lower === 'cookie' ? credentialed : common, name, value);
+  }
+  if (!common.has('user-agent')) addHeader(common, 'User-Agent', `conn-check/${VERSION}`);
+  if (proxyAuthHeader !== undefined && !route.proxy) addHeader(common, 'Proxy-Authorization', proxyAuthHeader);
+  if (o.cookies && Object.keys(o.cookies).length) {
+    addHeader(credentialed, 'Cookie', Object.entries(o.cookies).map(([k, v]) => `${k}=${v}`).join('; '));
+    const cookie = credentialed.get('cookie')!;
+    if (cookie.values.length > 1) cookie.values = [cookie.values.join('; ')];
+  }
+  if (o.auth) {
+    credentialed.delete('authorization');
+    addHeader(credentialed, 'Authorization', `Basic ${Buffer.from(`${o.auth.username}:${o.auth.password}`).toString('base64')}`);
+  } else if (o.bearer_token !== undefined) {
+    credentialed.delete('authorization');
+    addHeader(credentialed, 'Authorization', `Bearer ${o.bearer_token}`);
+  }
+  if (route.proxy && proxyAuthHeader !== undefined && !route.proxyAuth) route.proxyAuth = proxyAuthHeader;
+
+  const send = async (target: URL, method: string, body: string | undefined, extra?: Record<string, string>) => {
+    const headers: HeaderMap = new Map(common);
+    if (sameAuthority(original, target)) for (const [k, v] of credentialed) headers.set(k, v);
+    for (const [k, v] of Object.entries(extra ?? {})) headers.set(k.toLowerCase(), { name: k, values: [v] });
+    return request(target, {
+      dispatcher,
+      method: method as Dispatcher.HttpMethod,
+      headers: headerObject(headers),
+      body,
+      signal: ctx.signal,
+    });
+  };
+
+  const started = performance.now();
+  let url = new URL(original);
+  let method = o.method;
+  let body = o.body;
+  let hops = 0;
+  const res = await ctx.step('request', async () => {
+    try {
+      for (;;) {
+        let r = await send(url, method, body);
+        if (o.digest_auth && r.statusCode === 401 && sameAuthority(original, url)) {
+          const challenges = parseChallenges(allHeaders(r.headers, 'www-authenticate'));
+          const authorization = digestAuthorization(challenges, o.digest_auth, method, `${url.pathname}${url.search}`, body);
+          if (authorization) {
+            await discard(r.body, ctx.signal).catch(() => {});
+            r = await send(url, method, body, { Authorization: authorization });
+          }
+        }
+        const location = firstHeader(r.headers, 'location');
+        if (!o.allow_redirects || !REDIRECT_CODES.has(r.statusCode) || !location) return r;
+        if (hops >= MAX_REDIRECTS) {
+          await discard(r.body, ctx.signal).catch(() => {});
+          throw new CheckError('request', `too many redirects (more than ${MAX_REDIRECTS})`);
+        }
+        let next: URL;
+        try {
+          next = new URL(location, url);
+        } catch {
+          throw new CheckError('request', `redirected to an invalid URL`);
+        }
+        if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new CheckError('request', `redirected to an unsupported URL scheme (${next.protocol.replace(':', '')})`);
+        await discard(r.body, ctx.signal).catch(() => {});
+        hops++;
+        // python-requests' rules: 303 turns anything but HEAD into GET; 301/302 turn POST into GET.
+        if ((r.statusCode === 303 && method !== 'HEAD') || ((r.statusCode === 301 || r.statusCode === 302) && method === 'POST')) {
+          method = 'GET';
+          body = undefined;
+        }
+        next.hash = '';
+        url = next;
+      }
+    } catch (err) {
+      if (ctx.signal.aborted) throw err;
+      throw requestFailure(err, route.proxy !== undefined);
+    }
+  });
+  if (hops) ctx.note(`followed ${hops} redirect${hops > 1 ? 's' : ''} to ${safeUrl(url.href)}`);
+
+  const status = res.statusCode;
+  const matches = o.expected_code.ranges.some((r) => status >= r.lo && status <= r.hi);
+  if (!matches) {
+    ctx.note(`status ${status} after ${Math.round(performance.now() - started)} ms`);
+    throw new CheckError('status', o.expected_code.single ? `Unexpected response code: ${status}` : `Unexpected response code: ${status} (expected ${o.expected_code.label})`);
+  }
+
+  let text: string | undefined;
+  let truncated = false;
+  // 'body' is not in StepName yet: a step of its own so that a stalled body is reported there.
+  await ctx.step('body' as StepName, async () => {
+    if (o.expected_body) {
+      const read = await readCapped(res.body, BODY_LIMIT);
+      truncated = read.truncated;
+      text = decodeBody(read.data, res.headers);
+    } else {
+      await discard(res.body, ctx.signal);
+    }
+  });
+  const elapsed = Math.round(performance.now() - started);
+  ctx.note(`status ${status} in ${elapsed} ms`);
+  if (o.expected_body && text !== undefined) {
+    const expected = o.expected_body;
+    if (!expected.test(text)) {
+      const what = expected.regex ? `does not match ${expected.label}` : `does not contain ${expected.label}`;
+      throw new CheckError('body', `the body ${what}${truncated ? ` (first ${BODY_LIMIT / 1024 / 1024} MiB read)` : ''}`);
+    }
+  }
+  if (o.max_response_time !== undefined && elapsed > o.max_response_time) {
+    throw new CheckError('time', `the response took ${elapsed} ms (max_response_time ${o.max_response_time} ms)`);
+  }
+}

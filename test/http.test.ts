@@ -1,0 +1,629 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { runOne, runYaml } from './helpers/check.js';
+import { freePort, ROOT } from './helpers/run.js';
+import { tlsMaterial } from './helpers/tls.js';
+import {
+  BASIC_PASSWORD,
+  BASIC_USER,
+  BEARER_TOKEN,
+  DIGEST_PASSWORD,
+  DIGEST_USER,
+  startHttpServer,
+  startProxy,
+  startSilentServer,
+  type SeenRequest,
+  type TestHttpServer,
+  type TestProxy,
+} from './helpers/http-servers.js';
+import { bypassesProxy, envProxyFor } from '../src/net/proxy.js';
+import { parseChallenges } from '../src/checks/http.js';
+import { ConfigError } from '../src/config/errors.js';
+import type { CheckResult } from '../src/runner/result.js';
+
+const NO_PROXY_ENV: NodeJS.ProcessEnv = {};
+
+let web: TestHttpServer;
+let tlsValid: TestHttpServer;
+let tlsExpired: TestHttpServer;
+let tlsSelf: TestHttpServer;
+let tlsWrongHost: TestHttpServer;
+let proxy: TestProxy;
+let authProxy: TestProxy;
+let tlsProxy: TestProxy;
+let silent: { port: number; close(): Promise<void> };
+const PROXY_USER = 'carol';
+const PROXY_PASSWORD = 'pr0xy-s3cret-pw';
+
+before(async () => {
+  const m = tlsMaterial();
+  [web, tlsValid, tlsExpired, tlsSelf, tlsWrongHost, proxy, authProxy, tlsProxy, silent] = await Promise.all([
+    startHttpServer(),
+    startHttpServer(m.valid),
+    startHttpServer(m.expired),
+    startHttpServer(m.selfSigned),
+    startHttpServer(m.wrongHost),
+    startProxy(),
+    startProxy({ auth: { user: PROXY_USER, password: PROXY_PASSWORD } }),
+    startProxy({ tls: m.valid }),
+    startSilentServer(),
+  ]);
+});
+
+after(async () => {
+  await Promise.all([web, tlsValid, tlsExpired, tlsSelf, tlsWrongHost, proxy, authProxy, tlsProxy, silent].map((s) => s?.close()));
+});
+
+/** One check with an empty environment (no proxy variables from the machine). */
+function check(options: Record<string, unknown>, env: NodeJS.ProcessEnv = NO_PROXY_ENV, extraCa: string[] = []): Promise<CheckResult> {
+  return runOne({ type: 'http', ...options }, { env, extraCa });
+}
+
+/** The request the server saw with this marker query value. */
+function seenWith(server: TestHttpServer, marker: string): SeenRequest {
+  const found = server.seen.filter((r) => r.query.marker?.includes(marker));
+  assert.equal(found.length, 1, `expected one request marked ${marker}, saw ${found.length}`);
+  return found[0]!;
+}
+
+function assertFailed(r: CheckResult, step: string, error: string | RegExp): void {
+  assert.equal(r.status, 'failed', `expected a failure, got ${JSON.stringify(r)}`);
+  assert.equal(r.step, step, `step: ${JSON.stringify(r)}`);
+  if (typeof error === 'string') assert.equal(r.error, error);
+  else assert.match(r.error ?? '', error);
+}
+
+function assertNoSecret(r: CheckResult, ...secrets: string[]): void {
+  const json = JSON.stringify(r);
+  for (const s of secrets) {
+    assert.ok(!json.includes(s), `secret ${s} leaked: ${json}`);
+    const b64 = Buffer.from(s).toString('base64').replace(/=+$/, '');
+    assert.ok(!json.includes(b64), `secret ${s} leaked (base64): ${json}`);
+  }
+}
+
+describe('http: requests', () => {
+  test('passes on 200, names the check http:URL, notes the status and time', async () => {
+    const r = await check({ url: web.url('/ok') });
+    assert.equal(r.status, 'passed', r.error);
+    assert.equal(r.name, `http:${web.url('/ok')}`);
+    assert.equal(r.type, 'http');
+    assert.equal(r.target, web.url('/ok'));
+    assert.ok(r.details?.includes('connected to 127.0.0.1'), JSON.stringify(r.details));
+    assert.ok(r.details?.some((d) => /^status 200 in \d+ ms$/.test(d)), JSON.stringify(r.details));
+  });
+
+  test('the https alias is the same check', async () => {
+    const r = await runOne({ type: 'https', url: web.url('/ok') }, { env: NO_PROXY_ENV });
+    assert.equal(r.status, 'passed', r.error);
+    assert.equal(r.type, 'http');
+  });
+
+  test('method, repeated headers, body, params merged with the URL query, cookies reach the server', async () => {
+    const r = await check({
+      url: `${web.url('/echo')}?marker=opts&a=1`,
+      method: 'put',
+      headers: { 'X-Single': 'one', 'X-Multi': ['first', 'second'], 'X-Number': 42 },
+      body: '{"hello": "world"}',
+      params: { b: '2', c: ['3', '4'] },
+      cookies: { session: 'abc123', theme: 'dark' },
+    });
+    assert.equal(r.status, 'passed', r.error);
+    const seen = seenWith(web, 'opts');
+    assert.equal(seen.method, 'PUT');
+    assert.deepEqual(seen.headers['x-single'], ['one']);
+    assert.deepEqual(seen.headers['x-multi'], ['first', 'second']);
+    assert.deepEqual(seen.headers['x-number'], ['42']);
+    assert.equal(seen.body, '{"hello": "world"}');
+    assert.deepEqual(seen.query, { marker: ['opts'], a: ['1'], b: ['2'], c: ['3', '4'] });
+    assert.deepEqual(seen.cookies, { session: 'abc123', theme: 'dark' });
+    assert.match(seen.headers['user-agent']![0]!, /^conn-check\//);
+  });
+
+  test('a query value is hidden in the name and target', async () => {
+    const r = await check({ url: `${web.url('/ok')}?api_key=qv-secret-123&marker=name` });
+    assert.equal(r.status, 'passed', r.error);
+    assert.equal(r.name, `http:${web.url('/ok')}?api_key=***&marker=***`);
+    assertNoSecret(r, 'qv-secret-123');
+  });
+
+  test('HEAD is sent as HEAD', async () => {
+    const r = await check({ url: `${web.url('/ok')}?marker=head`, method: 'HEAD' });
+    assert.equal(r.status, 'passed', r.error);
+    assert.equal(seenWith(web, 'head').method, 'HEAD');
+  });
+});
+
+describe('http: expected_code', () => {
+  const cases: Array<[string, unknown, string]> = [
+    ['an int', 404, '/status/404'],
+    ['a digit string', '404', '/status/404'],
+    ['a list', [200, 204], '/status/204'],
+    ['a list of strings', ['201', '204'], '/status/201'],
+    ['a class', '2xx', '/status/204'],
+    ['a range', '200-399', '/status/302'],
+    ['a mixed list', ['2xx', 404], '/status/404'],
+  ];
+  for (const [what, expected_code, path] of cases) {
+    test(`${what} (${JSON.stringify(expected_code)}) passes on ${path}`, async () => {
+      const r = await check({ url: web.url(path), expected_code });
+      assert.equal(r.status, 'passed', r.error);
+    });
+  }
+
+  test('default 200: a 500 is "Unexpected response code: 500" at step status', async () => {
+    const r = await check({ url: web.url('/status/500') });
+    assertFailed(r, 'status', 'Unexpected response code: 500');
+    assert.ok(r.details?.some((d) => /^status 500 after \d+ ms$/.test(d)), JSON.stringify(r.details));
+  });
+
+  test('a list says what was expected', async () => {
+    const r = await check({ url: web.url('/status/500'), expected_code: [200, 204] });
+    assertFailed(r, 'status', 'Unexpected response code: 500 (expected 200, 204)');
+  });
+
+  test('a class or range says what was expected', async () => {
+    const [a, b] = await Promise.all([
+      check({ url: web.url('/status/404'), expected_code: '2xx' }),
+      check({ url: web.url('/status/404'), expected_code: '200-399' }),
+    ]);
+    assertFailed(a, 'status', 'Unexpected response code: 404 (expected 2xx)');
+    assertFailed(b, 'status', 'Unexpected response code: 404 (expected 200-399)');
+  });
+
+  test('invalid forms are config errors', async () => {
+    for (const bad of ['abc', 700, '399-200', [], '6xx']) {
+      await assert.rejects(
+        runYaml(JSON.stringify([{ type: 'http', url: web.url('/ok'), expected_code: bad }]), { env: NO_PROXY_ENV }),
+        (err: unknown) => err instanceof ConfigError && /expected_code/.test(String((err as Error).message) + JSON.stringify(err)),
+        `expected_code ${JSON.stringify(bad)} should be refused`,
+      );
+    }
+  });
+});
+
+describe('http: redirects', () => {
+  test('not followed by default: "Unexpected response code: 302"', async () => {
+    const r = await check({ url: web.url('/redirect') });
+    assertFailed(r, 'status', 'Unexpected response code: 302');
+  });
+
+  test('allow_redirects: true follows to 200', async () => {
+    const r = await check({ url: web.url('/redirect'), allow_redirects: true });
+    assert.equal(r.status, 'passed', r.error);
+    assert.ok(r.details?.includes(`followed 1 redirect to ${web.url('/ok')}`), JSON.stringify(r.details));
+  });
+
+  test('a redirect loop stops after 10 redirects', async () => {
+    const r = await check({ url: web.url('/redirect-loop'), allow_redirects: true });
+    assertFailed(r, 'request', 'too many redirects (more than 10)');
+  });
+
+  test('303 turns a POST into a GET without body; credentials are not sent to another host', async () => {
+    const to = `http://localhost:${web.port}/echo?marker=cross`;
+    const r = await check({
+      url: `${web.url('/redirect-abs')}?to=${encodeURIComponent(to)}`,
+      allow_redirects: true,
+      auth: [BASIC_USER, BASIC_PASSWORD],
+      headers: { 'X-Kept': 'yes' },
+    });
+    assert.equal(r.status, 'passed', r.error);
+    const seen = seenWith(web, 'cross');
+    assert.equal(seen.headers.authorization, undefined, 'Authorization must not follow a redirect to another host');
+    assert.deepEqual(seen.headers['x-kept'], ['yes']);
+
+    const p = await check({ url: `${web.url('/see-other')}`, method: 'POST', body: 'data', allow_redirects: true });
+    assert.equal(p.status, 'passed', p.error);
+    const last = web.seen.at(-1)!;
+    assert.equal(last.path, '/echo');
+    assert.equal(last.method, 'GET');
+    assert.equal(last.body, '');
+  });
+});
+
+describe('http: authentication', () => {
+  test('basic auth: right password passes (list and mapping forms)', async () => {
+    const [a, b] = await Promise.all([
+      check({ url: web.url('/basic'), auth: [BASIC_USER, BASIC_PASSWORD] }),
+      check({ url: web.url('/basic'), auth: { username: BASIC_USER, password: BASIC_PASSWORD } }),
+    ]);
+    assert.equal(a.status, 'passed', a.error);
+    assert.equal(b.status, 'passed', b.error);
+    assertNoSecret(a, BASIC_PASSWORD);
+  });
+
+  test('basic auth: wrong password is "Unexpected response code: 401"', async () => {
+    const r = await check({ url: web.url('/basic'), auth: [BASIC_USER, 'wrong-password-x'] });
+    assertFailed(r, 'status', 'Unexpected response code: 401');
+    assertNoSecret(r, 'wrong-password-x');
+  });
+
+  test('credentials in the URL are basic auth and never shown', async () => {
+    const u = new URL(web.url('/basic'));
+    u.username = BASIC_USER;
+    u.password = BASIC_PASSWORD;
+    const r = await check({ url: u.href });
+    assert.equal(r.status, 'passed', r.error);
+    assert.equal(r.name, `http:http://***@127.0.0.1:${web.port}/basic`);
+    assertNoSecret(r, BASIC_PASSWORD);
+  });
+
+  for (const alg of ['md5', 'sha256']) {
+    test(`digest auth (${alg}): right password passes, wrong one is a 401`, async () => {
+      const [ok, bad, mapping] = await Promise.all([
+        check({ url: web.url(`/digest/${alg}`), digest_auth: [DIGEST_USER, DIGEST_PASSWORD] }),
+        check({ url: web.url(`/digest/${alg}`), digest_auth: [DIGEST_USER, 'wrong-digest-pw'] }),
+        check({ url: `${web.url(`/digest/${alg}`)}?x=1`, digest_auth: { username: DIGEST_USER, password: DIGEST_PASSWORD } }),
+      ]);
+      assert.equal(ok.status, 'passed', ok.error);
+      assert.equal(mapping.status, 'passed', mapping.error);
+      assertFailed(bad, 'status', 'Unexpected response code: 401');
+      assertNoSecret(ok, DIGEST_PASSWORD);
+      assertNoSecret(bad, 'wrong-digest-pw');
+    });
+  }
+
+  test('digest: the server gets no password, only the hash', async () => {
+    const before = web.seen.length;
+    const r = await check({ url: web.url('/digest/sha256'), digest_auth: [DIGEST_USER, DIGEST_PASSWORD] });
+    assert.equal(r.status, 'passed', r.error);
+    const mine = web.seen.slice(before).filter((s) => s.path === '/digest/sha256');
+    assert.ok(mine.length >= 2);
+    for (const s of mine) assert.ok(!JSON.stringify(s).includes(DIGEST_PASSWORD));
+  });
+
+  test('bearer_token: right token passes, wrong is a 401, the token never shows', async () => {
+    const [ok, bad] = await Promise.all([
+      check({ url: web.url('/bearer'), bearer_token: BEARER_TOKEN }),
+      check({ url: web.url('/bearer'), bearer_token: 'tok-wrong-000' }),
+    ]);
+    assert.equal(ok.status, 'passed', ok.error);
+    assertFailed(bad, 'status', 'Unexpected response code: 401');
+    assertNoSecret(ok, BEARER_TOKEN);
+    assertNoSecret(bad, 'tok-wrong-000');
+  });
+
+  test('auth options are exclusive (config error)', async () => {
+    await assert.rejects(
+      runYaml(JSON.stringify([{ type: 'http', url: web.url('/ok'), auth: ['a', 'b'], bearer_token: 'xyz' }]), { env: NO_PROXY_ENV }),
+      ConfigError,
+    );
+  });
+
+  test('WWW-Authenticate parsing: several challenges in one header', () => {
+    const c = parseChallenges(['Basic realm="x", Digest realm="a, b", nonce="n1", qop="auth,auth-int", algorithm=SHA-256', 'Bearer']);
+    assert.deepEqual(
+      c.map((x) => x.scheme),
+      ['basic', 'digest', 'bearer'],
+    );
+    assert.deepEqual(c[1]!.params, { realm: 'a, b', nonce: 'n1', qop: 'auth,auth-int', algorithm: 'SHA-256' });
+  });
+});
+
+describe('http: body and time', () => {
+  test('expected_body: substring and /regex/ pass', async () => {
+    const [a, b] = await Promise.all([
+      check({ url: web.url('/body'), expected_body: 'conn-check test server' }),
+      check({ url: web.url('/body'), expected_body: '/build \\d+\\.\\d+\\.\\d+/' }),
+    ]);
+    assert.equal(a.status, 'passed', a.error);
+    assert.equal(b.status, 'passed', b.error);
+  });
+
+  test('expected_body missing: step body', async () => {
+    const [a, b] = await Promise.all([
+      check({ url: web.url('/body'), expected_body: 'goodbye' }),
+      check({ url: web.url('/body'), expected_body: '/^build/' }),
+    ]);
+    assertFailed(a, 'body', 'the body does not contain "goodbye"');
+    assertFailed(b, 'body', 'the body does not match /^build/');
+  });
+
+  test('expected_body reads at most 1 MiB', async () => {
+    const r = await check({ url: web.url('/big'), expected_body: 'needle' });
+    assertFailed(r, 'body', 'the body does not contain "needle" (first 1 MiB read)');
+  });
+
+  test('an invalid regex is a config error', async () => {
+    await assert.rejects(runYaml(JSON.stringify([{ type: 'http', url: web.url('/ok'), expected_body: '/(/' }]), { env: NO_PROXY_ENV }), ConfigError);
+  });
+
+  test('max_response_time: a slow answer fails at step time, a fast one passes', async () => {
+    const [slow, fast] = await Promise.all([
+      check({ url: `${web.url('/delay')}?ms=400`, max_response_time: 100 }),
+      check({ url: `${web.url('/delay')}?ms=1`, max_response_time: 2000 }),
+    ]);
+    assertFailed(slow, 'time', /^the response took \d+ ms \(max_response_time 100 ms\)$/);
+    assert.equal(fast.status, 'passed', fast.error);
+  });
+});
+
+describe('http: failures and timeouts', () => {
+  test('refused port: step tcp, "connection refused"', async () => {
+    const port = await freePort();
+    const r = await check({ url: `http://127.0.0.1:${port}/` });
+    assertFailed(r, 'tcp', 'connection refused');
+  });
+
+  test('unresolvable host: step resolve', async () => {
+    const r = await check({ url: 'http://no-such-host.invalid/' });
+    assertFailed(r, 'resolve', /^dns resolution failed/);
+  });
+
+  test('a server that accepts TCP and never speaks: fails within timeout + margin', async () => {
+    const t0 = performance.now();
+    const r = await check({ url: `http://127.0.0.1:${silent.port}/`, timeout: 1 });
+    const ms = performance.now() - t0;
+    assertFailed(r, 'request', 'timed out after 1s');
+    assert.ok(ms < 3000, `took ${ms} ms`);
+  });
+
+  test('headers never sent (HTTP server): fails within timeout + margin', async () => {
+    const t0 = performance.now();
+    const r = await check({ url: web.url('/hang'), timeout: 1 });
+    assertFailed(r, 'request', 'timed out after 1s');
+    assert.ok(performance.now() - t0 < 3000);
+  });
+
+  test('a body that never ends: fails at step body within timeout + margin', async () => {
+    const t0 = performance.now();
+    const r = await check({ url: web.url('/hang-body'), timeout: 1 });
+    assertFailed(r, 'body', 'timed out after 1s');
+    assert.ok(performance.now() - t0 < 3000);
+  });
+
+  test('an https URL against a plain HTTP port: step tls', async () => {
+    const r = await check({ url: `https://127.0.0.1:${web.port}/ok` });
+    assertFailed(r, 'tls', /did not answer with TLS/);
+  });
+
+  test('invalid options are config errors naming the option', async () => {
+    for (const bad of [{ url: 'ftp://x/' }, { url: web.url('/ok'), headers: 'x' }, { url: web.url('/ok'), auth: ['only-user'] }, { url: web.url('/ok'), method: 'GE T' }]) {
+      await assert.rejects(runYaml(JSON.stringify([{ type: 'http', ...bad }]), { env: NO_PROXY_ENV }), ConfigError, JSON.stringify(bad));
+    }
+  });
+});
+
+describe('http: https', () => {
+  test('valid certificate trusted via ca_file, and via extraCa (tls-certs-path)', async () => {
+    const m = tlsMaterial();
+    const [a, b, c] = await Promise.all([
+      check({ url: tlsValid.url('/ok'), ca_file: m.caFile }),
+      check({ url: tlsValid.url('/ok') }, NO_PROXY_ENV, [m.ca]),
+      check({ url: `https://localhost:${tlsValid.port}/ok`, ca_file: m.caFile }),
+    ]);
+    assert.equal(a.status, 'passed', a.error);
+    assert.equal(b.status, 'passed', b.error);
+    assert.equal(c.status, 'passed', c.error);
+  });
+
+  test('untrusted CA: step tls', async () => {
+    const r = await check({ url: tlsValid.url('/ok') });
+    assertFailed(r, 'tls', /^certificate not trusted/);
+  });
+
+  test('expired certificate: step tls, "certificate has expired"', async () => {
+    const r = await check({ url: tlsExpired.url('/ok'), ca_file: tlsMaterial().caFile });
+    assertFailed(r, 'tls', 'certificate has expired');
+  });
+
+  test('self-signed certificate: step tls', async () => {
+    const r = await check({ url: tlsSelf.url('/ok'), ca_file: tlsMaterial().caFile });
+    assertFailed(r, 'tls', 'self-signed certificate (not trusted)');
+  });
+
+  test('wrong host: 127.0.0.1 against a cert for wrong.example, and server_name against a valid cert', async () => {
+    const m = tlsMaterial();
+    const [a, b] = await Promise.all([
+      check({ url: tlsWrongHost.url('/ok'), ca_file: m.caFile }),
+      check({ url: tlsValid.url('/ok'), ca_file: m.caFile, server_name: 'wrong.example' }),
+    ]);
+    assertFailed(a, 'tls', /^certificate does not match the host name/);
+    assertFailed(b, 'tls', /^certificate does not match the host name/);
+  });
+
+  test('server_name matching the certificate passes', async () => {
+    const r = await check({ url: tlsWrongHost.url('/ok'), ca_file: tlsMaterial().caFile, server_name: 'wrong.example' });
+    assert.equal(r.status, 'passed', r.error);
+  });
+
+  test('disable_tls_verification passes against self-signed, expired and wrong-host certs', async () => {
+    const rs = await Promise.all([tlsSelf, tlsExpired, tlsWrongHost].map((s) => check({ url: s.url('/ok'), disable_tls_verification: true })));
+    for (const r of rs) assert.equal(r.status, 'passed', r.error);
+  });
+});
+
+describe('http: proxies', () => {
+  test('http:// through proxy_host/proxy_port: plain proxying, the proxy saw the absolute URL', async () => {
+    const target = `${web.url('/echo')}?marker=viaproxy`;
+    const r = await check({ url: target, proxy_host: '127.0.0.1', proxy_port: proxy.port });
+    assert.equal(r.status, 'passed', r.error);
+    assert.ok(proxy.seen.some((s) => s.method === 'GET' && s.target === target), JSON.stringify(proxy.seen));
+    assert.ok(r.details?.includes(`via proxy 127.0.0.1:${proxy.port} (proxy_host)`), JSON.stringify(r.details));
+    seenWith(web, 'viaproxy');
+  });
+
+  test('https:// through proxy_url: a CONNECT tunnel, TLS verified end to end', async () => {
+    const r = await check({ url: tlsValid.url('/ok'), proxy_url: proxy.url, ca_file: tlsMaterial().caFile });
+    assert.equal(r.status, 'passed', r.error);
+    assert.ok(proxy.seen.some((s) => s.method === 'CONNECT' && s.target === `127.0.0.1:${tlsValid.port}`), JSON.stringify(proxy.seen));
+    const bad = await check({ url: tlsSelf.url('/ok'), proxy_url: proxy.url, ca_file: tlsMaterial().caFile });
+    assertFailed(bad, 'tls', 'self-signed certificate (not trusted)');
+  });
+
+  test('proxy credentials in proxy_url: accepted, never shown', async () => {
+    const proxyUrl = `http://${PROXY_USER}:${PROXY_PASSWORD}@127.0.0.1:${authProxy.port}`;
+    const [plain, tunnel] = await Promise.all([
+      check({ url: `${web.url('/ok')}?marker=authproxy`, proxy_url: proxyUrl }),
+      check({ url: tlsValid.url('/ok'), proxy_url: proxyUrl, ca_file: tlsMaterial().caFile }),
+    ]);
+    assert.equal(plain.status, 'passed', plain.error);
+    assert.equal(tunnel.status, 'passed', tunnel.error);
+    assertNoSecret(plain, PROXY_PASSWORD);
+    assertNoSecret(tunnel, PROXY_PASSWORD);
+    const expected = `Basic ${Buffer.from(`${PROXY_USER}:${PROXY_PASSWORD}`).toString('base64')}`;
+    assert.ok(authProxy.seen.some((s) => s.method === 'CONNECT' && s.proxyAuthorization === expected));
+    assert.ok(authProxy.seen.some((s) => s.method === 'GET' && s.proxyAuthorization === expected));
+    // the proxy credentials were not passed on to the server
+    assert.equal(seenWith(web, 'authproxy').headers['proxy-authorization'], undefined);
+  });
+
+  test('wrong or missing proxy credentials: step proxy, "proxy authentication required (407)"', async () => {
+    const wrong = `http://${PROXY_USER}:wrong-proxy-pw@127.0.0.1:${authProxy.port}`;
+    const rs = await Promise.all([
+      check({ url: web.url('/ok'), proxy_url: wrong }),
+      check({ url: tlsValid.url('/ok'), proxy_url: wrong, ca_file: tlsMaterial().caFile }),
+      check({ url: web.url('/ok'), proxy_host: '127.0.0.1', proxy_port: authProxy.port }),
+    ]);
+    for (const r of rs) {
+      assertFailed(r, 'proxy', 'proxy authentication required (407)');
+      assertNoSecret(r, 'wrong-proxy-pw');
+    }
+  });
+
+  test('an HTTPS proxy (TLS to the proxy) verified with the CA', async () => {
+    const m = tlsMaterial();
+    const [a, b] = await Promise.all([
+      check({ url: `${web.url('/ok')}?marker=tlsproxy`, proxy_url: tlsProxy.url, ca_file: m.caFile }),
+      check({ url: web.url('/ok'), proxy_url: tlsProxy.url }),
+    ]);
+    assert.equal(a.status, 'passed', a.error);
+    assert.ok(tlsProxy.seen.some((s) => s.method === 'CONNECT' && s.target === `127.0.0.1:${web.port}`), JSON.stringify(tlsProxy.seen));
+    assertFailed(b, 'tls', /^certificate not trusted/);
+  });
+
+  test('a proxy that refuses: step tcp, naming the proxy', async () => {
+    const port = await freePort();
+    const r = await check({ url: web.url('/ok'), proxy_host: '127.0.0.1', proxy_port: port });
+    assertFailed(r, 'tcp', `proxy 127.0.0.1:${port}: connection refused`);
+  });
+
+  test('HTTP_PROXY from the environment is honoured', async () => {
+    const before = proxy.seen.length;
+    const target = `${web.url('/ok')}?marker=envproxy`;
+    const r = await check({ url: target }, { HTTP_PROXY: proxy.url });
+    assert.equal(r.status, 'passed', r.error);
+    assert.ok(proxy.seen.slice(before).some((s) => s.target === target));
+    assert.ok(r.details?.includes(`via proxy 127.0.0.1:${proxy.port} (HTTP_PROXY)`), JSON.stringify(r.details));
+  });
+
+  test('https_proxy (lower case) for https URLs; HTTP_PROXY is not used for them', async () => {
+    const before = proxy.seen.length;
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    const r = await check({ url: tlsValid.url('/ok'), ca_file: tlsMaterial().caFile }, { https_proxy: proxy.url, HTTP_PROXY: dead });
+    assert.equal(r.status, 'passed', r.error);
+    assert.ok(proxy.seen.slice(before).some((s) => s.method === 'CONNECT'));
+  });
+
+  test('NO_PROXY bypasses the environment proxy', async () => {
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    for (const noProxy of ['127.0.0.1', '*', `127.0.0.1:${web.port}`, 'example.com, 127.0.0.0/8']) {
+      const r = await check({ url: web.url('/ok') }, { HTTP_PROXY: dead, NO_PROXY: noProxy });
+      assert.equal(r.status, 'passed', `NO_PROXY=${noProxy}: ${r.error}`);
+    }
+    const r = await check({ url: web.url('/ok') }, { HTTP_PROXY: dead, NO_PROXY: `127.0.0.1:${web.port + 1},localhost` });
+    assertFailed(r, 'tcp', /^proxy 127\.0\.0\.1:\d+: connection refused$/);
+  });
+
+  test('an explicit proxy option wins over the environment', async () => {
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    const before = proxy.seen.length;
+    const r = await check({ url: `${web.url('/ok')}?marker=explicit`, proxy_url: proxy.url }, { HTTP_PROXY: dead, NO_PROXY: '*' });
+    assert.equal(r.status, 'passed', r.error);
+    assert.equal(proxy.seen.length, before + 1);
+  });
+
+  test('credentials in HTTP_PROXY are used and never shown', async () => {
+    const env = { HTTP_PROXY: `http://${PROXY_USER}:${PROXY_PASSWORD}@127.0.0.1:${authProxy.port}` };
+    const r = await check({ url: web.url('/ok') }, env);
+    assert.equal(r.status, 'passed', r.error);
+    assertNoSecret(r, PROXY_PASSWORD);
+  });
+});
+
+describe('NO_PROXY matching (curl rules)', () => {
+  const cases: Array<[string, string, number, boolean]> = [
+    ['*', 'anything.example', 80, true],
+    ['example.com', 'example.com', 80, true],
+    ['example.com', 'api.example.com', 80, true],
+    ['.example.com', 'example.com', 80, true],
+    ['*.example.com', 'a.b.example.com', 443, true],
+    ['example.com', 'notexample.com', 80, false],
+    ['example.com', 'example.com.evil', 80, false],
+    ['EXAMPLE.com', 'Example.COM.', 80, true],
+    ['localhost:8080', 'localhost', 8080, true],
+    ['localhost:8080', 'localhost', 80, false],
+    ['10.0.0.1', '10.0.0.1', 80, true],
+    ['10.0.0.1', '10.0.0.2', 80, false],
+    ['10.0.0.0/8', '10.20.30.40', 80, true],
+    ['10.0.0.0/8', '11.0.0.1', 80, false],
+    ['::1', '[::1]', 80, true],
+    ['[::1]:443', '[::1]', 443, true],
+    ['[::1]:443', '[0:0::1]', 80, false],
+    ['fd00::/8', '[fd12::1]', 80, true],
+    ['a.com b.com', 'b.com', 80, true],
+    ['', 'example.com', 80, false],
+  ];
+  for (const [list, host, port, expected] of cases) {
+    test(`NO_PROXY=${JSON.stringify(list)} ${host}:${port} → ${expected ? 'direct' : 'proxy'}`, () => {
+      assert.equal(bypassesProxy(list, host, port), expected);
+    });
+  }
+
+  test('envProxyFor: scheme-specific variables, lower case first, NO_PROXY', () => {
+    const u = new URL('https://api.example.com/x');
+    assert.equal(envProxyFor(u, { HTTPS_PROXY: 'http://a:1', https_proxy: 'http://b:2' })?.url, 'http://b:2');
+    assert.equal(envProxyFor(u, { HTTP_PROXY: 'http://a:1' }), undefined);
+    assert.equal(envProxyFor(u, { HTTPS_PROXY: 'http://a:1', NO_PROXY: 'example.com' }), undefined);
+    assert.equal(envProxyFor(new URL('http://x/'), { http_proxy: 'p:3128' })?.variable, 'http_proxy');
+  });
+});
+
+test('nothing of a check keeps the process alive (pass, 401, timeout, proxy)', async () => {
+  // A child process runs checks against this process's servers and must exit on its own.
+  const script = `
+    import { runYaml } from ${JSON.stringify(join(ROOT, 'test/helpers/check.ts'))};
+    const results = await runYaml(process.env.CHECKS, { env: {} });
+    console.log(JSON.stringify(results.map((r) => [r.status, r.step ?? null])));
+  `;
+  const checks = JSON.stringify([
+    { type: 'http', url: web.url('/ok'), timeout: 20 },
+    { type: 'http', url: web.url('/digest/md5'), digest_auth: [DIGEST_USER, 'nope-nope'], timeout: 20 },
+    { type: 'http', url: web.url('/hang'), timeout: 1 },
+    { type: 'http', url: web.url('/hang-body'), timeout: 1 },
+    { type: 'http', url: `http://127.0.0.1:${silent.port}/`, timeout: 1 },
+    { type: 'http', url: tlsValid.url('/ok'), proxy_url: proxy.url, timeout: 20 },
+    { type: 'http', url: web.url('/ok'), proxy_url: proxy.url, timeout: 20 },
+  ]);
+  const t0 = performance.now();
+  const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: ROOT,
+      env: { ...process.env, CHECKS: checks },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.on('close', (code) => {
+      clearTimeout(killer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+  const ms = performance.now() - t0;
+  assert.equal(out.code, 0, out.stderr);
+  assert.deepEqual(JSON.parse(out.stdout.trim().split('\n').at(-1)!), [
+    ['passed', null],
+    ['failed', 'status'],
+    ['failed', 'request'],
+    ['failed', 'body'],
+    ['failed', 'request'],
+    ['failed', 'tls'],
+    ['passed', null],
+  ]);
+  assert.ok(ms < 8000, `the child took ${ms} ms to exit`);
+});
