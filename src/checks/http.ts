@@ -115,7 +115,7 @@ function expectedBody() {
     if (m) {
       try {
         const re = new RegExp(m[1]!, m[2]!.replace(/[gy]/g, ''));
-        return { label: show(s).replace(/^"|"$/g, ''), test: (b) => re.test(b), regex: true };
+        return { label: s.length > 40 ? `${s.slice(0, 37)}...` : s, test: (b) => re.test(b), regex: true };
       } catch {
         ctx.issues.push({ code: 'custom', message: `expected a valid regular expression, got ${show(s)}`, input: s });
         return z.NEVER;
@@ -401,7 +401,9 @@ export const http = defineCheck({
   aliases: ['https'],
   summary: 'an HTTP(S) request gets the expected status',
   options,
-  secretOptions: ['proxy_url', 'cookies', 'bearer_token', 'auth', 'digest_auth'],
+  // (URL userinfo, credential-looking query values, sensitive headers and proxy_url's userinfo
+  // are covered by the generic rules in config/secrets.ts)
+  secretOptions: ['cookies', 'bearer_token', 'auth', 'digest_auth'],
   name: (o) => `http:${safeUrl(o.url)}`,
   target: (o) => safeUrl(o.url),
   async run(o, ctx) {
@@ -434,8 +436,16 @@ export const http = defineCheck({
     if (route.proxy) ctx.note(`via proxy ${hostPort(preHost, prePort)} (${route.source})`);
     else ctx.note(`connected to ${showAddress(pre.address)}`);
 
+    // A Proxy-Authorization header given in `headers` goes to the proxy (undici refuses it on requests).
+    if (route.proxy && !route.proxyAuth) {
+      const given = Object.entries(o.headers ?? {}).find(([k]) => k.toLowerCase() === 'proxy-authorization')?.[1];
+      if (given !== undefined) route.proxyAuth = Array.isArray(given) ? given[0] : given;
+    }
+
     const undici = await import('undici');
-    const timeout = Math.max(1, Math.round(ctx.timeoutMs));
+    // undici's own timeouts are a backstop, a little after the deadline: at the deadline the
+    // runner reports "timed out after Ns" and ctx.signal tears the dispatcher down.
+    const timeout = Math.max(1, Math.round(ctx.timeoutMs)) + 500;
     const tlsOpts = await ctx.step('tls', () => secureOptions(o, original.hostname, ctx));
     // undici derives SNI and the name to verify from each request's host (redirects may change
     // it); a fixed servername only when server_name asks for one.
@@ -508,7 +518,6 @@ async function exchange(
     credentialed.delete('authorization');
     addHeader(credentialed, 'Authorization', `Bearer ${o.bearer_token}`);
   }
-  if (route.proxy && proxyAuthHeader !== undefined && !route.proxyAuth) route.proxyAuth = proxyAuthHeader;
 
   const send = async (target: URL, method: string, body: string | undefined, extra?: Record<string, string>) => {
     const headers: HeaderMap = new Map(common);
