@@ -1,0 +1,109 @@
+/**
+ * Throwaway redis-server instances for the redis check tests: daemonized, on free loopback
+ * ports, no persistence, with a pid file in a temp directory; stop() kills them by pid.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort } from './run.js';
+
+const run = promisify(execFile);
+
+export interface RedisInstance {
+  port: number;
+  pid: number;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+export interface RedisStartOptions {
+  /** requirepass for the default user. */
+  password?: string;
+  /** ACL users: `--user NAME on >PASSWORD ~* &* +@all`. */
+  users?: { name: string; password: string; enabled?: boolean }[];
+  /** TLS only (port 0, tls-port P) with these files. */
+  tls?: { certFile: string; keyFile: string; caFile: string };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => {
+      s.destroy();
+      resolve(false);
+    });
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function killPid(pid: number): Promise<void> {
+  if (!alive(pid)) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return;
+  }
+  for (let i = 0; i < 100 && alive(pid); i++) await sleep(20);
+}
+
+/** Starts one redis-server; retries on a port clash. */
+export async function startRedis(opts: RedisStartOptions = {}): Promise<RedisInstance> {
+  let lastErr = '';
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const dir = mkdtempSync(join(tmpdir(), 'conn-check-redis-'));
+    const port = await freePort();
+    const pidfile = join(dir, 'redis.pid');
+    const logfile = join(dir, 'redis.log');
+    const args = ['--daemonize', 'yes', '--pidfile', pidfile, '--logfile', logfile, '--dir', dir, '--bind', '127.0.0.1', '-::1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'];
+    if (opts.tls) {
+      args.push('--port', '0', '--tls-port', String(port), '--tls-cert-file', opts.tls.certFile, '--tls-key-file', opts.tls.keyFile, '--tls-ca-cert-file', opts.tls.caFile, '--tls-auth-clients', 'no');
+    } else {
+      args.push('--port', String(port));
+    }
+    if (opts.password !== undefined) args.push('--requirepass', opts.password);
+    for (const u of opts.users ?? []) args.push('--user', u.name, u.enabled === false ? 'off' : 'on', `>${u.password}`, '~*', '&*', '+@all');
+    try {
+      await run('redis-server', args, { timeout: 10_000 });
+    } catch (err) {
+      lastErr = String(err);
+      rmSync(dir, { recursive: true, force: true });
+      continue;
+    }
+    let pid = 0;
+    for (let i = 0; i < 250; i++) {
+      if (!pid && existsSync(pidfile)) pid = Number(readFileSync(pidfile, 'utf8').trim()) || 0;
+      if (pid && (await canConnect(port))) {
+        const stop = async () => {
+          await killPid(pid);
+          rmSync(dir, { recursive: true, force: true });
+        };
+        return { port, pid, dir, stop };
+      }
+      if (pid && !alive(pid)) break;
+      await sleep(20);
+    }
+    lastErr = existsSync(logfile) ? readFileSync(logfile, 'utf8').slice(-2000) : 'no log';
+    if (pid) await killPid(pid);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  throw new Error(`could not start redis-server: ${lastErr}`);
+}

@@ -1,0 +1,257 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer, type Server, type Socket } from 'node:net';
+import { liveHandles, runOne } from './helpers/check.js';
+import type { CheckResult } from '../src/runner/result.js';
+import { freePort, ROOT } from './helpers/run.js';
+import { tlsMaterial } from './helpers/tls.js';
+import { startRedis, type RedisInstance } from './helpers/redis.js';
+
+const PASSWORD = 'redis-Secret-4k2z9';
+const ACL_USER = 'alice';
+const ACL_PASSWORD = 'alice-Acl-pw-77x1';
+const DISABLED_USER = 'bob';
+const DISABLED_PASSWORD = 'bob-Off-pw-55q3';
+const WRONG = 'Wr0ng-redis-pw';
+
+let auth: RedisInstance; // requirepass + ACL users
+let open: RedisInstance; // no password at all
+let tlsOnly: RedisInstance; // TLS only, requirepass
+let tls: ReturnType<typeof tlsMaterial>;
+
+before(async () => {
+  tls = tlsMaterial();
+  [auth, open, tlsOnly] = await Promise.all([
+    startRedis({
+      password: PASSWORD,
+      users: [
+        { name: ACL_USER, password: ACL_PASSWORD },
+        { name: DISABLED_USER, password: DISABLED_PASSWORD, enabled: false },
+      ],
+    }),
+    startRedis(),
+    startRedis({ password: PASSWORD, tls: { certFile: tls.valid.certFile, keyFile: tls.valid.keyFile, caFile: tls.caFile } }),
+  ]);
+});
+
+after(async () => {
+  await Promise.all([auth?.stop(), open?.stop(), tlsOnly?.stop()]);
+});
+
+function noSecrets(r: CheckResult): void {
+  const text = JSON.stringify(r);
+  for (const s of [PASSWORD, ACL_PASSWORD, DISABLED_PASSWORD, WRONG]) assert.ok(!text.includes(s), `secret leaked in ${text}`);
+}
+
+function failed(r: CheckResult, step: string, error: string | RegExp): void {
+  assert.equal(r.status, 'failed', `expected a failure, got ${JSON.stringify(r)}`);
+  assert.equal(r.step, step, JSON.stringify(r));
+  if (typeof error === 'string') assert.equal(r.error, error);
+  else assert.match(r.error ?? '', error);
+  noSecrets(r);
+}
+
+function passed(r: CheckResult): void {
+  assert.equal(r.status, 'passed', JSON.stringify(r));
+  noSecrets(r);
+}
+
+async function blackHole(): Promise<{ server: Server; port: number; sockets: Set<Socket> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => {});
+    s.resume(); // read (and drop) what arrives, so that the client's close is noticed
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as { port: number }).port, sockets };
+}
+
+async function drained(sockets: Set<Socket>): Promise<void> {
+  for (let i = 0; i < 20 && sockets.size; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(sockets.size, 0, 'the check left a connection open');
+}
+
+describe('redis against real servers', () => {
+  test('no password: PING passes against an open server, with the version noted', async () => {
+    const r = await runOne({ type: 'redis', host: '127.0.0.1', port: open.port });
+    passed(r);
+    assert.equal(r.name, `redis:127.0.0.1:${open.port}`);
+    assert.equal(r.details?.[0], 'connected to 127.0.0.1');
+    assert.match(r.details?.[1] ?? '', /^Redis \d+\.\d+\.\d+$/);
+  });
+
+  test('right password passes (host name, port as a string)', async () => {
+    const r = await runOne({ type: 'redis', host: 'localhost', port: String(auth.port), password: PASSWORD });
+    passed(r);
+    assert.equal(r.name, `redis:localhost:${auth.port}`);
+  });
+
+  test('over IPv6 (::1) when the server could bind it', async (t) => {
+    const r = await runOne({ type: 'redis', host: '::1', port: open.port });
+    if (r.step === 'tcp' && r.error === 'connection refused') return t.skip('::1 not bound here');
+    passed(r);
+    assert.equal(r.target, `[::1]:${open.port}`);
+    assert.equal(r.details?.[0], 'connected to [::1]');
+  });
+
+  test('an ACL user with username + password passes; db selects a database', async () => {
+    passed(await runOne({ type: 'redis', host: '127.0.0.1', port: auth.port, username: ACL_USER, password: ACL_PASSWORD }));
+    passed(await runOne({ type: 'redis', host: '127.0.0.1', port: auth.port, username: ACL_USER, password: ACL_PASSWORD, db: 3 }));
+  });
+
+  test('wrong password: "invalid password" at auth', async () => {
+    failed(await runOne({ type: 'redis', host: '127.0.0.1', port: auth.port, password: WRONG }), 'auth', 'invalid password');
+  });
+
+  test('unknown user, wrong user password and disabled user: invalid username-password pair', async () => {
+    failed(
+      await runOne({ type: 'redis', host: '127.0.0.1', port: auth.port, username: 'nobody', password: PASSWORD }),
+      'auth',
+      'invalid username-password pair for user "nobody" (or the user is disabled)',
+    );
+    failed(
+      await runOne({ type: 'redis', host: '127.0.0.1', port: auth.port, username: ACL_USER, password: WRONG }),
+      'auth',
+      `invalid username-password pair for user "${ACL_USER}" (or the user is disabled)`,
+    );
+    failed(
+      await runOne({ type: 'redis', host: '127.0.0.1', port: auth.port, username: DISABLED_USER, password: DISABLED_PASSWORD }),
+      'auth',
+      `invalid username-password pair for user "${DISABLED_USER}" (or the user is disabled)`,
+    );
+  });
+
+  test('no password configured against a server that requires one: NOAUTH', async () => {
+    failed(await runOne({ type: 'redis', host: '127.0.0.1', port: auth.port }), 'auth', 'the server requires a password (NOAUTH)');
+  });
+
+  test('a password against a server that has none: "the server has no password set"', async () => {
+    failed(await runOne({ type: 'redis', host: '127.0.0.1', port: open.port, password: WRONG }), 'auth', 'the server has no password set');
+  });
+
+  test('db out of range fails at query', async () => {
+    failed(await runOne({ type: 'redis', host: '127.0.0.1', port: open.port, db: 99 }), 'query', 'database 99 does not exist (DB index is out of range)');
+  });
+
+  test('an invalid db option is a config error, not a run', async () => {
+    await assert.rejects(runOne({ type: 'redis', host: '127.0.0.1', port: open.port, db: -1 }), /db.*expected an integer 0-1000000, got -1/s);
+  });
+
+  test('refused port fails at tcp', async () => {
+    failed(await runOne({ type: 'redis', host: '127.0.0.1', port: await freePort(), password: PASSWORD }), 'tcp', 'connection refused');
+  });
+
+  test('TLS: verify with the CA passes (with password); the version and TLS are noted', async () => {
+    const r = await runOne({ type: 'redis', host: 'localhost', port: tlsOnly.port, tls: true, ca_file: tls.caFile, password: PASSWORD });
+    passed(r);
+    assert.match(r.details?.[1] ?? '', /^TLS \(TLSv1\.[23]\)$/);
+    assert.match(r.details?.[2] ?? '', /^Redis /);
+  });
+
+  test('TLS: without the CA the certificate is not trusted; disable_tls_verification passes', async () => {
+    // redis-server sends its CA along with the leaf, so OpenSSL calls it a self-signed chain
+    failed(await runOne({ type: 'redis', host: 'localhost', port: tlsOnly.port, tls: true, password: PASSWORD }), 'tls', 'self-signed certificate in the chain (untrusted root CA)');
+    const r = await runOne({ type: 'redis', host: 'localhost', port: tlsOnly.port, tls: 'yes', disable_tls_verification: true, password: PASSWORD });
+    passed(r);
+    assert.match(r.details?.[1] ?? '', /certificate not verified\)$/);
+  });
+
+  test('TLS: a wrong password over TLS fails at auth', async () => {
+    failed(await runOne({ type: 'redis', host: 'localhost', port: tlsOnly.port, tls: true, ca_file: tls.caFile, password: WRONG }), 'auth', 'invalid password');
+  });
+
+  test('tls: true against a plain port fails at tls, with a hint in the details', async () => {
+    // redis-server reads the ClientHello as an inline command and waits for a newline (its
+    // parser stops at the first NUL byte): it never answers, so the check times out at tls.
+    const r = await runOne({ type: 'redis', host: '127.0.0.1', port: auth.port, tls: true, ca_file: tls.caFile, password: PASSWORD, timeout: 1 });
+    failed(r, 'tls', 'timed out after 1s');
+    assert.deepEqual(r.details, ['connected to 127.0.0.1', 'no answer to the TLS handshake (a plain-text Redis port never answers one: is tls: true right?)']);
+  });
+
+  test('tls: false against a TLS-only port says the server closed the connection and hints at tls', async () => {
+    const r = await runOne({ type: 'redis', host: '127.0.0.1', port: tlsOnly.port, password: PASSWORD, timeout: 3 });
+    failed(r, 'auth', 'the server closed the connection (is this a TLS port? set tls: true)');
+  });
+
+  test('a server that accepts and never answers fails within timeout + margin, at the right step', async () => {
+    const hole = await blackHole();
+    try {
+      for (const [extra, step] of [
+        [{}, 'protocol'],
+        [{ password: PASSWORD }, 'auth'],
+        [{ tls: true }, 'tls'],
+      ] as const) {
+        const t0 = performance.now();
+        const r = await runOne({ type: 'redis', host: '127.0.0.1', port: hole.port, timeout: 1, ...extra });
+        const ms = performance.now() - t0;
+        failed(r, step, 'timed out after 1s');
+        assert.ok(ms < 3000, `took ${ms} ms`);
+      }
+      await drained(hole.sockets);
+    } finally {
+      hole.server.close();
+    }
+  });
+
+  test('no timer or socket is left in this process after passing and failing checks', async () => {
+    const before = liveHandles().filter((h) => h === 'Timeout' || h === 'TCPSocketWrap' || h === 'TLSWrap').length;
+    await runOne({ type: 'redis', host: '127.0.0.1', port: auth.port, password: PASSWORD });
+    await runOne({ type: 'redis', host: '127.0.0.1', port: auth.port, password: WRONG });
+    await runOne({ type: 'redis', host: '127.0.0.1', port: auth.port });
+    await runOne({ type: 'redis', host: 'localhost', port: tlsOnly.port, tls: true, ca_file: tls.caFile, password: PASSWORD });
+    await new Promise((r) => setTimeout(r, 50));
+    const left = liveHandles().filter((h) => h === 'Timeout' || h === 'TCPSocketWrap' || h === 'TLSWrap');
+    assert.equal(left.length, before, `left behind: ${left.join(', ')}`);
+  });
+
+  test('a child process running redis checks exits on its own (no reconnect timer survives)', async () => {
+    const hole = await blackHole();
+    try {
+      const script = `
+        import { runYaml } from './test/helpers/check.ts';
+        const results = await runYaml(process.argv[1]);
+        console.log(JSON.stringify(results.map((r) => [r.status, r.step ?? null])));
+      `;
+      const yaml = JSON.stringify([
+        { type: 'redis', host: '127.0.0.1', port: auth.port, password: PASSWORD },
+        { type: 'redis', host: '127.0.0.1', port: auth.port, password: WRONG },
+        { type: 'redis', host: '127.0.0.1', port: auth.port },
+        { type: 'redis', host: '127.0.0.1', port: open.port, password: WRONG },
+        { type: 'redis', host: 'localhost', port: tlsOnly.port, tls: true, ca_file: tls.caFile, password: PASSWORD },
+        { type: 'redis', host: '127.0.0.1', port: tlsOnly.port, password: PASSWORD },
+        { type: 'redis', host: '127.0.0.1', port: hole.port, timeout: 1 },
+      ]);
+      const t0 = performance.now();
+      const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, yaml], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout += d));
+        child.stderr.on('data', (d) => (stderr += d));
+        const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        child.on('error', reject);
+        child.on('close', (code) => {
+          clearTimeout(killer);
+          resolve({ code, stdout, stderr });
+        });
+      });
+      assert.equal(out.code, 0, out.stderr);
+      assert.equal(out.stderr, '', 'ioredis printed warnings');
+      assert.deepEqual(JSON.parse(out.stdout.trim()), [
+        ['passed', null],
+        ['failed', 'auth'],
+        ['failed', 'auth'],
+        ['failed', 'auth'],
+        ['passed', null],
+        ['failed', 'auth'],
+        ['failed', 'protocol'],
+      ]);
+      assert.ok(performance.now() - t0 < 10_000);
+    } finally {
+      hole.server.close();
+    }
+  });
+});
