@@ -146,6 +146,17 @@ describe('postgres against real servers', () => {
     assert.match(r.details?.[1] ?? '', /^TLS \(TLSv1\.[23], certificate not verified\)$/);
   });
 
+  test('require with a ca_file verifies the chain, as libpq does with a root certificate', async () => {
+    const ok = await runOne(check({ sslmode: 'require', ca_file: tls.caFile }));
+    assert.equal(ok.status, 'passed', ok.error);
+    assert.match(ok.details?.[1] ?? '', /^TLS \(TLSv1\.[23], certificate verified\)$/);
+    // a CA file that did not sign the server's certificate
+    const bad = await runOne(check({ sslmode: 'require', ca_file: tls.selfSigned.certFile }));
+    failed(bad, 'tls', /^certificate not trusted/);
+    const missing = await runOne(check({ sslmode: 'verify-ca', ca_file: '/nonexistent/ca.pem' }));
+    failed(missing, 'tls', 'cannot read ca_file /nonexistent/ca.pem (ENOENT)');
+  });
+
   test('a Unix-socket directory as host: no TCP pre-check, no TLS, password auth', async () => {
     const r = await runOne(check({ host: pg.tls.socketDir }));
     assert.equal(r.status, 'passed', r.error);

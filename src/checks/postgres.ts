@@ -87,11 +87,16 @@ function classify(err: unknown, o: Options, step: StepName): CheckError {
  * (require with a CA file verifies the chain, as libpq does when root.crt exists), verify-ca
  * checks the chain only, verify-full the chain and the host name.
  */
+function verification(o: Options): 'none' | 'chain' | 'full' {
+  if (o.sslmode === 'verify-full') return 'full';
+  if (o.sslmode === 'verify-ca' || (o.sslmode === 'require' && o.ca_file !== undefined)) return 'chain';
+  return 'none';
+}
+
 async function tlsFor(o: Options, ctx: CheckContext): Promise<ConnectionOptions> {
-  const verifyChain = o.sslmode === 'verify-ca' || o.sslmode === 'verify-full' || (o.sslmode === 'require' && o.ca_file !== undefined);
-  const base = await secureOptions({ disable_tls_verification: !verifyChain, ca_file: o.ca_file }, o.host, ctx);
+  const base = await secureOptions({ disable_tls_verification: verification(o) === 'none', ca_file: o.ca_file }, o.host, ctx);
   const name = bareHost(o.host);
-  base.checkServerIdentity = o.sslmode === 'verify-full' ? (_host, cert) => checkServerIdentity(name, cert) : () => undefined;
+  base.checkServerIdentity = verification(o) === 'full' ? (_host, cert) => checkServerIdentity(name, cert) : () => undefined;
   return base;
 }
 
@@ -179,7 +184,7 @@ export const postgres = defineCheck({
       const stream = client.connection.stream as Socket | TLSSocket;
       if ('encrypted' in stream && stream.encrypted) {
         const tlsStream = stream as TLSSocket;
-        const verified = o.sslmode === 'verify-full' ? 'certificate and host name verified' : o.sslmode === 'verify-ca' || o.ca_file ? 'certificate verified' : 'certificate not verified';
+        const verified = { full: 'certificate and host name verified', chain: 'certificate verified', none: 'certificate not verified' }[verification(o)];
         ctx.note(`TLS (${tlsStream.getProtocol() ?? 'unknown version'}, ${verified})`);
       } else {
         ctx.note(unixSocket ? `Unix socket ${o.host}/.s.PGSQL.${o.port}, without TLS` : 'without TLS');
