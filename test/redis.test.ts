@@ -176,6 +176,21 @@ describe('redis against real servers', () => {
     failed(r, 'auth', 'the server closed the connection (is this a TLS port? set tls: true)');
   });
 
+  test('a server that answers something other than Redis fails at protocol', async () => {
+    const server = createServer((s) => {
+      s.on('error', () => {});
+      s.once('data', () => s.write('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n'));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      failed(await runOne({ type: 'redis', host: '127.0.0.1', port, timeout: 2 }), 'protocol', 'the server did not answer with the Redis protocol');
+      failed(await runOne({ type: 'redis', host: '127.0.0.1', port, password: PASSWORD, timeout: 2 }), 'auth', 'the server did not answer with the Redis protocol');
+    } finally {
+      server.close();
+    }
+  });
+
   test('a server that accepts and never answers fails within timeout + margin, at the right step', async () => {
     const hole = await blackHole();
     try {

@@ -42,7 +42,7 @@ function connectionError(err: unknown, step: StepName, o: Options): CheckError {
   if (/^Connection is closed|Command aborted due to connection close|^Stream isn't writeable/.test(m)) {
     return new CheckError(step, o.tls ? 'the server closed the connection' : 'the server closed the connection (is this a TLS port? set tls: true)');
   }
-  if (/^Protocol error/.test(m)) return new CheckError(step, 'the server did not answer with the Redis protocol');
+  if (/^Protocol error|^Unknown RESP type/.test(m)) return new CheckError(step, 'the server did not answer with the Redis protocol');
   return new CheckError(step, describeError(err));
 }
 
