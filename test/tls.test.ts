@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { liveHandles, runOne, runYaml } from './helpers/check.js';
 import { freePort } from './helpers/run.js';
 import { tlsMaterial, type TlsMaterial } from './helpers/tls.js';
-import { startBlackHole, startCloser, startPlainHttp, startTlsServer, startGarbage, type TcpPeer } from './helpers/peers.js';
+import { startBlackHole, startCloser, startPlainHttp, startSlowDrip, startTlsServer, startGarbage, type TcpPeer } from './helpers/peers.js';
 
 let m: TlsMaterial;
 const peers: TcpPeer[] = [];
@@ -143,6 +143,19 @@ test('tls against garbage bytes and against a peer that closes at once fails at 
   assert.match(c!.error!, /^(connection closed during the TLS handshake|connection reset by peer)$/);
 });
 
+test('tls against a slow drip (one byte a second) times out at step tls; a RST at accept is a reset', async () => {
+  const drip = await keep(startSlowDrip('127.0.0.1', '\x16\x03\x03', 1000));
+  const reset = await keep(startCloser('127.0.0.1', { reset: true }));
+  const t0 = performance.now();
+  const [d, r] = await runYaml(`- {type: tls, host: 127.0.0.1, port: ${drip.port}, timeout: 1.5}\n- {type: tls, host: 127.0.0.1, port: ${reset.port}, timeout: 3}\n`);
+  assert.ok(performance.now() - t0 < 3500);
+  assert.equal(d!.step, 'tls');
+  assert.equal(d!.error, 'timed out after 1.5s');
+  // in-process, the reset can land before the client sees its connect complete: step tcp
+  assert.ok(r!.step === 'tls' || r!.step === 'tcp', r!.step);
+  assert.match(r!.error!, /^(connection reset by peer|connection closed during the TLS handshake)$/);
+});
+
 test('tls to a refused port fails at step tcp', async () => {
   const closed = await freePort();
   const r = await runOne({ type: 'tls', host: '127.0.0.1', port: closed });
@@ -218,26 +231,37 @@ test('a missing ca_file fails at step tls and says which file', async () => {
   assert.equal(r.error, 'cannot read ca_file /nonexistent/ca.pem (ENOENT)');
 });
 
-test('nothing of a tls check stays alive after it: passed, failed and timed out', async () => {
+function count(kinds: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of kinds) out[k] = (out[k] ?? 0) + 1;
+  return out;
+}
+
+test('nothing of a tls check stays alive after it: passed, failed, timed out, mTLS refused', async () => {
+  await sleep(50);
+  const before = count(liveHandles());
   const hole = await startBlackHole();
   const server = await startTlsServer({ cert: m.valid.cert, key: m.valid.key });
-  const before = liveHandles().length;
   const results = await runYaml(
     [
       `- {type: tls, host: localhost, port: ${server.port}}`,
       `- {type: tls, host: localhost, port: ${server.port}, disable_tls_verification: true}`,
       `- {type: tls, host: 127.0.0.1, port: ${hole.port}, timeout: 0.5}`,
+      `- {type: tls, host: localhost, port: ${mtls.port}}`,
+      `- {type: tls, host: localhost, port: ${server.port}, min_cert_days: 100}`,
     ].join('\n'),
     { extraCa: [m.ca] },
   );
   assert.deepEqual(
-    results.map((r) => r.status),
-    ['passed', 'passed', 'failed'],
+    results.map((r) => `${r.status} ${r.step ?? ''}`),
+    ['passed ', 'passed ', 'failed tls', 'failed tls', 'failed cert'],
   );
+  // while the peers still run: only the black hole's own end of its connection is left
+  await sleep(100);
+  const during = count(liveHandles());
+  assert.deepEqual(during, { ...before, TCPServerWrap: (before.TCPServerWrap ?? 0) + 2, TCPSocketWrap: (before.TCPSocketWrap ?? 0) + 1 });
   await hole.close();
   await server.close();
   await sleep(50);
-  const left = liveHandles();
-  assert.ok(left.length <= before - 2, `still alive: ${left.join(', ')} (before: ${before})`);
-  assert.ok(!left.includes('TLSWrap') && !left.includes('Timeout'), `still alive: ${left.join(', ')}`);
+  assert.deepEqual(count(liveHandles()), before);
 });

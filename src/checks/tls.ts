@@ -37,11 +37,13 @@ export const tls = defineCheck({
   target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
     const started = performance.now();
+    // Read ca_file and the client certificate before connecting: no file I/O may come between
+    // the connection and the handshake (a reset in that gap would hit a socket nobody listens to).
+    const options = await ctx.step('tls', () => secureOptions(o, o.host, ctx));
     const { socket, address } = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal));
     let secure: TLSSocket | undefined;
     try {
       secure = await ctx.step('tls', async () => {
-        const options = await secureOptions(o, o.host, ctx);
         const verify = options.rejectUnauthorized !== false;
         // Verify ourselves after the handshake (nothing is sent): the messages can then name
         // the certificate (its CN, issuer, dates and names) instead of only an OpenSSL code.
