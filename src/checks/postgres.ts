@@ -19,9 +19,9 @@ type SslMode = (typeof SSL_MODES)[number];
 const options = z.object({
   host: host(),
   port: port(),
-  username: text('a user name'),
-  password: scalarString('a password'),
-  database: text('a database name'),
+  username: text(),
+  password: scalarString(),
+  database: text(),
   sslmode: oneOf(SSL_MODES).default('prefer'),
   ca_file: text('a path to a PEM file').optional(),
 });

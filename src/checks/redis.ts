@@ -17,8 +17,8 @@ import { bool, host, integer, port, scalarString, text, tlsOptionsShape } from '
 const options = z.object({
   host: host(),
   port: port(),
-  password: scalarString('a password').optional(),
-  username: text('a user name').optional(),
+  password: scalarString().optional(),
+  username: text().optional(),
   db: integer(0, 1_000_000).optional(),
   tls: bool().default(false),
   ...tlsOptionsShape,
