@@ -15,6 +15,7 @@ import { escapeHtml, renderSummary } from '../report/summary.js';
 import { textLine, verdict } from '../report/text.js';
 import { summarize } from '../runner/result.js';
 import { runChecks } from '../runner/run.js';
+import { cancellation } from '../process.js';
 import { splitList } from '../runner/select.js';
 
 class InputError extends Error {}
@@ -61,10 +62,7 @@ async function writeSummary(html: string): Promise<void> {
 
 export async function run(): Promise<void> {
   let redactor = new Redactor();
-  const cancel = new AbortController();
-  const onSignal = () => cancel.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const cancel = cancellation();
   try {
     const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
     const connectTimeoutS = numberInput(Input.ConnectTimeout, { min: 0, max: MAX_TIMEOUT_S }) ?? DEFAULT_CONNECT_TIMEOUT_S;
@@ -152,8 +150,7 @@ export async function run(): Promise<void> {
     if (err instanceof InputError) core.setFailed(redactor.redact(err.message));
     else core.setFailed(redactor.redact(`conn-check failed unexpectedly: ${(err as Error)?.stack ?? String(err)}`));
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    cancel.dispose();
   }
 }
 

@@ -71,6 +71,8 @@ export function connectAddress(addr: Address, port: number, signal: AbortSignal)
     socket.once('connect', () => {
       signal.removeEventListener('abort', onAbort);
       socket.removeAllListeners('error');
+      // A reset between this connect and whoever uses the socket next must not crash the process.
+      socket.on('error', () => {});
       resolve(socket);
     });
     socket.connect({ host: addr.address, port, family: addr.family });
