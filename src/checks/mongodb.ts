@@ -138,6 +138,7 @@ export const mongodb = defineCheck({
   name: (o) => `mongodb:${hostPort(o.host, o.port)}`,
   target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
+    const started = performance.now();
     const database = o.database ?? DEFAULT_DATABASE;
     const { socket, address } = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal));
     ctx.note(`connected to ${showAddress(address)}`);
@@ -172,7 +173,9 @@ export const mongodb = defineCheck({
     }
 
     const { MongoClient } = await import('mongodb');
-    const t = Math.max(1, Math.ceil(ctx.timeoutMs));
+    // The driver's timeouts end where the check's deadline does: a monitor connection that is
+    // still in its handshake is not cancelled by client.close(), only by connectTimeoutMS.
+    const t = Math.max(1, Math.ceil(ctx.timeoutMs - (performance.now() - started)));
     const clientOptions: MongoClientOptions = {
       directConnection: true,
       appName: 'conn-check',

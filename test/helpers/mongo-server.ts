@@ -177,6 +177,7 @@ export async function startMongoServer(opts: MongoServerOptions = {}): Promise<M
     users.set(`${db}.${u.user}`, { db, user: u.user, credentials });
   }
   const authRequired = users.size > 0;
+  const processId = new BSON.ObjectId();
   const collections = opts.collections ?? {};
   const commands: ReceivedCommand[] = [];
   const clients: Doc[] = [];
@@ -261,6 +262,7 @@ export async function startMongoServer(opts: MongoServerOptions = {}): Promise<M
     const reply: Doc = {
       helloOk: true,
       ...(legacy ? { ismaster: true } : { isWritablePrimary: true }),
+      topologyVersion: { processId: processId, counter: BSON.Long.ZERO },
       maxBsonObjectSize: 16 * 1024 * 1024,
       maxMessageSizeBytes: 48_000_000,
       maxWriteBatchSize: 100_000,
