@@ -273,6 +273,16 @@ describe(`mongodb (${MODE})`, () => {
       assert.equal(insecure.status, 'passed', insecure.error);
     });
 
+    test('server_name is used for SNI and verification', async () => {
+      const base = { host: '127.0.0.1', port: wireTls.port };
+      const ok = await runOne(check(base, { tls: true, ca_file: tls.caFile, server_name: 'localhost', username: 'root', password: ROOT_PASSWORD }));
+      assert.equal(ok.status, 'passed', ok.error);
+      const bad = await runOne(check(base, { tls: true, ca_file: tls.caFile, server_name: 'wrong.example', username: 'root', password: ROOT_PASSWORD }));
+      assert.equal(bad.step, 'tls');
+      assert.match(bad.error!, /^certificate does not match the host name/);
+      assertNoSecret(bad);
+    });
+
     test('a client certificate is presented when the server asks for one', async () => {
       const r = await runOne(
         check({ host: '127.0.0.1', port: wireMtls.port }, { tls: true, ca_file: tls.caFile, client_cert: tls.client.certFile, client_key: tls.client.keyFile, database: APP_DB }),

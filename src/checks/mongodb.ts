@@ -96,19 +96,18 @@ function explain(err: unknown, o: Options, depth = 0): { step?: StepName; messag
   }
   if (name === 'MongoNetworkTimeoutError') return { message: 'timed out' };
   if (name === 'MongoTopologyClosedError') return { message: 'cancelled' };
-  if (name === 'MongoParseError' && /message size|invalid|opcode/i.test(message)) {
-    return { step: 'protocol', message: 'the server did not answer with the MongoDB protocol' };
+  if (name === 'MongoParseError') return { step: 'protocol', message: 'the server did not answer with the MongoDB protocol' };
+  if (name === 'MongoRuntimeError' && /signature|nonce|iteration/i.test(message)) {
+    // the SCRAM exchange itself was wrong: this server does not know the password
+    return { step: 'auth', message: `the server's SCRAM answer is invalid (${scrub(message, o)})` };
   }
-  if (name.startsWith('MongoNetwork') || name === 'MongoNetworkError') {
+  if (name.startsWith('MongoNetwork')) {
     if (e.cause) {
       const inner = describeError(e.cause);
       return { message: scrub(inner, o) };
     }
     if (/closed|ended/i.test(message)) return { message: CLOSED };
     return { message: scrub(message.replace(/^connection \d+ to \S+ /, ''), o) };
-  }
-  if (/did not answer with the MongoDB protocol|Invalid message|opCode|Unsupported opCode/i.test(message)) {
-    return { step: 'protocol', message: 'the server did not answer with the MongoDB protocol' };
   }
   return { message: scrub(describeError(err), o) };
 }
@@ -119,7 +118,7 @@ function failure(step: StepName, err: unknown, o: Options): CheckError {
 }
 
 /** Driver options from our TLS settings (the same ones the tls pre-check used). */
-function driverTls(o: Options, tls: ConnectionOptions): MongoClientOptions {
+function driverTls(tls: ConnectionOptions): MongoClientOptions {
   return {
     tls: true,
     tlsAllowInvalidCertificates: tls.rejectUnauthorized === false,
@@ -193,7 +192,7 @@ export const mongodb = defineCheck({
       maxConnecting: 1,
       monitorCommands: false,
       ...(o.username ? { auth: { username: o.username, password: o.password }, authSource: authSourceOf(o) } : {}),
-      ...(tlsSettings ? driverTls(o, tlsSettings) : {}),
+      ...(tlsSettings ? driverTls(tlsSettings) : {}),
     };
     // The URI carries only the address; credentials travel in the options object.
     const client: MongoClient = new MongoClient(`mongodb://${hostPort(o.host, o.port)}/`, clientOptions);

@@ -6,7 +6,9 @@
  * hello / isMaster (with saslSupportedMechs and speculativeAuthenticate), ping, buildInfo,
  * saslStart / saslContinue doing SCRAM-SHA-256 and SCRAM-SHA-1 for real (the server keeps only
  * StoredKey/ServerKey, as mongod does, and verifies the client proof), listCollections (needs
- * authentication when users are configured), endSessions; anything else is CommandNotFound.
+ * authentication when users are configured), endSessions, and create / dropDatabase /
+ * createUser / dropUser (so the tests' set-up for a real server runs here too); anything else is
+ * CommandNotFound.
  *
  * Listens on a free loopback port, plain or TLS, and can misbehave on purpose (`mode`).
  */
@@ -170,15 +172,16 @@ export async function startMongoServer(opts: MongoServerOptions = {}): Promise<M
   const host = opts.host ?? '127.0.0.1';
   const mode = opts.mode ?? 'normal';
   const users = new Map<string, UserRecord>();
-  for (const u of opts.users ?? []) {
+  const addUser = (u: MongoUser) => {
     const db = u.db ?? 'admin';
     const credentials = new Map<ScramMechanism, StoredCredential>();
     for (const m of u.mechanisms ?? (['SCRAM-SHA-1', 'SCRAM-SHA-256'] as const)) credentials.set(m, deriveCredential(m, u.user, u.password));
     users.set(`${db}.${u.user}`, { db, user: u.user, credentials });
-  }
+  };
+  for (const u of opts.users ?? []) addUser(u);
   const authRequired = users.size > 0;
   const processId = new BSON.ObjectId();
-  const collections = opts.collections ?? {};
+  const collections = new Map<string, Set<string>>(Object.entries(opts.collections ?? {}).map(([db, names]) => [db, new Set(names)]));
   const commands: ReceivedCommand[] = [];
   const clients: Doc[] = [];
   const sockets = new Set<Socket>();
@@ -314,11 +317,34 @@ export async function startMongoServer(opts: MongoServerOptions = {}): Promise<M
         return { ok: 1 };
       case 'listcollections': {
         if (authRequired && !conn.user) throw new CommandError(13, 'Unauthorized', `Command listCollections requires authentication`);
-        const names = collections[db] ?? [];
+        const names = [...(collections.get(db) ?? [])];
         const nameOnly = cmd.nameOnly === true;
         const firstBatch = names.map((n) => (nameOnly ? { name: n, type: 'collection' } : { name: n, type: 'collection', options: {}, info: { readOnly: false } }));
         return { cursor: { id: BSON.Long.ZERO, ns: `${db}.$cmd.listCollections`, firstBatch }, ok: 1 };
       }
+      // enough administration for the tests' set-up on a real server to run here too
+      case 'create':
+      case 'dropdatabase':
+      case 'createuser':
+      case 'dropuser':
+        if (authRequired && !conn.user) throw new CommandError(13, 'Unauthorized', `Command ${name} requires authentication`);
+        if (lower === 'create') {
+          const set = collections.get(db) ?? new Set<string>();
+          const coll = String(cmd.create);
+          if (set.has(coll)) throw new CommandError(48, 'NamespaceExists', `Collection ${db}.${coll} already exists.`);
+          collections.set(db, set.add(coll));
+        } else if (lower === 'dropdatabase') {
+          collections.delete(db);
+        } else if (lower === 'createuser') {
+          const user = String(cmd.createUser);
+          if (users.has(`${db}.${user}`)) throw new CommandError(51003, 'Location51003', `User "${user}@${db}" already exists`);
+          const mechanisms = Array.isArray(cmd.mechanisms) ? (cmd.mechanisms as ScramMechanism[]) : undefined;
+          addUser({ db, user, password: String(cmd.pwd), mechanisms });
+        } else {
+          const user = String(cmd.dropUser);
+          if (!users.delete(`${db}.${user}`)) throw new CommandError(11, 'UserNotFound', `User '${user}@${db}' not found`);
+        }
+        return { ok: 1 };
       default:
         if (authRequired && !conn.user) throw new CommandError(13, 'Unauthorized', `Command ${name} requires authentication`);
         throw new CommandError(59, 'CommandNotFound', `no such command: '${name}'`);
