@@ -17,6 +17,8 @@ export const Input = {
   Summary: 'summary',
   ValidateOnly: 'validate-only',
   DryRun: 'dry-run',
+  Wait: 'wait',
+  ReportFile: 'report-file',
 } as const;
 
 /** Action outputs (action.yml must list exactly these). */
@@ -24,6 +26,7 @@ export const Output = {
   Total: 'total',
   Passed: 'passed',
   Failed: 'failed',
+  Warnings: 'warnings',
   Skipped: 'skipped',
   FailedChecks: 'failed-checks',
   Results: 'results',

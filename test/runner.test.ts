@@ -6,6 +6,7 @@ import { parseConfig, type CheckSpec } from '../src/config/load.js';
 import { runChecks } from '../src/runner/run.js';
 import { defineCheck, CheckError, type AnyCheckDefinition } from '../src/checks/types.js';
 import { settledHandles } from './helpers/check.js';
+import { commonOptions } from '../src/checks/common.js';
 
 /** A TCP server that accepts and never sends a byte (and keeps the sockets open). */
 async function blackHole(): Promise<{ port: number; close(): void }> {
@@ -47,7 +48,7 @@ function stubbornSpec(i: number, timeout?: number): CheckSpec {
     definition: stubborn,
     type: 'stubborn',
     options: {},
-    common: { type: 'stubborn', tags: [], ...(timeout ? { timeout } : {}) },
+    common: commonOptions.parse({ type: 'stubborn', ...(timeout ? { timeout } : {}) }),
     name: `stubborn-${i}`,
     generatedName: 'stubborn',
     target: 'nowhere',
@@ -177,4 +178,115 @@ test('nothing is left running after the last result', async () => {
     bh.close();
   }
   assert.deepEqual(await settledHandles(), []);
+});
+
+/** Reserves a port, then starts listening on it only after `delayMs` (a service coming up). */
+async function lateListener(delayMs: number): Promise<{ port: number; close(): void }> {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const server = createServer((s) => s.end());
+  const timer = setTimeout(() => server.listen(port, '127.0.0.1'), delayMs);
+  return {
+    port,
+    close() {
+      clearTimeout(timer);
+      server.close();
+    },
+  };
+}
+
+test('retries: a service that comes up during the retries passes, and says on which attempt', async () => {
+  const late = await lateListener(700);
+  try {
+    const out = await runChecks(specs(`- {type: tcp, host: 127.0.0.1, port: ${late.port}, retries: 10, retry_delay: 0.2}`), { connectTimeoutS: 1 });
+    const r = out.results[0]!;
+    assert.equal(r.status, 'passed', r.error);
+    assert.ok(r.attempts! >= 2 && r.attempts! <= 10, `attempts ${r.attempts}`);
+  } finally {
+    late.close();
+  }
+});
+
+test('retries exhausted: failed, with the attempts counted; no retries means one attempt', async () => {
+  const late = await lateListener(60_000);
+  try {
+    const out = await runChecks(specs(`- {type: tcp, host: 127.0.0.1, port: ${late.port}, retries: 2, retry_delay: 0.05}\n- {type: tcp, host: 127.0.0.1, port: ${late.port}}`), { connectTimeoutS: 1 });
+    assert.deepEqual(out.results.map((r) => [r.status, r.step, r.error, r.attempts]), [
+      ['failed', 'tcp', 'connection refused', 3],
+      ['failed', 'tcp', 'connection refused', undefined],
+    ]);
+  } finally {
+    late.close();
+  }
+});
+
+test('wait: failed checks are re-run until they pass within the wait', async () => {
+  const late = await lateListener(600);
+  try {
+    const out = await runChecks(specs(`- {type: tcp, host: 127.0.0.1, port: ${late.port}, retry_delay: 0.1}`), { connectTimeoutS: 1, waitS: 20 });
+    assert.equal(out.results[0]!.status, 'passed');
+    assert.ok(out.results[0]!.attempts! > 1);
+  } finally {
+    late.close();
+  }
+  const never = await lateListener(60_000);
+  try {
+    const t0 = performance.now();
+    const out = await runChecks(specs(`- {type: tcp, host: 127.0.0.1, port: ${never.port}, retry_delay: 0.1}`), { connectTimeoutS: 1, waitS: 0.5 });
+    assert.equal(out.results[0]!.status, 'failed');
+    assert.ok(performance.now() - t0 < 3000);
+  } finally {
+    never.close();
+  }
+});
+
+test('exponential backoff doubles the delay between attempts', async () => {
+  const times: number[] = [];
+  const failing = defineCheck({
+    type: 'failing',
+    summary: '',
+    options: z.object({}),
+    name: () => 'failing',
+    target: () => 'x',
+    async run() {
+      times.push(performance.now());
+      throw new CheckError('tcp', 'connection refused');
+    },
+  }) as unknown as AnyCheckDefinition;
+  const spec = { ...stubbornSpec(0), definition: failing, common: commonOptions.parse({ type: 'failing', retries: 3, retry_delay: 0.1, backoff: 'exponential' }) };
+  const out = await runChecks([spec], { connectTimeoutS: 1 });
+  assert.equal(out.results[0]!.attempts, 4);
+  const gaps = times.slice(1).map((t, i) => t - times[i]!);
+  assert.ok(gaps[0]! >= 95 && gaps[1]! >= 195 && gaps[2]! >= 395, `gaps ${gaps.map(Math.round).join(', ')}`);
+});
+
+test('severity warning: reported failed with severity, counted apart from failures', async () => {
+  const { summarize } = await import('../src/runner/result.js');
+  const out = await runChecks(specs(`- {type: tcp, host: 127.0.0.1, port: 1, severity: warning}`), { connectTimeoutS: 1 });
+  const r = out.results[0]!;
+  assert.deepEqual([r.status, r.severity], ['failed', 'warning']);
+  const s = summarize(out.results, 0);
+  assert.deepEqual([s.failed, s.warnings], [0, 1]);
+});
+
+test('expect_unreachable passes only when the target cannot be reached', async () => {
+  const server = createServer((s) => s.end());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const open = (server.address() as { port: number }).port;
+  try {
+    const out = await runChecks(
+      specs(`- {type: tcp, host: 127.0.0.1, port: 1, expect_unreachable: true}\n- {type: tcp, host: 127.0.0.1, port: ${open}, expect_unreachable: true}\n- {type: tcp, host: x.invalid, port: 5, expect_unreachable: yes}`),
+      { connectTimeoutS: 1 },
+    );
+    assert.deepEqual(out.results.map((r) => [r.status, r.step ?? null, r.error ?? null]), [
+      ['passed', null, null],
+      ['failed', 'reachable', 'the target is reachable, but expect_unreachable is set'],
+      ['passed', null, null],
+    ]);
+    assert.deepEqual(out.results[0]!.details, ['unreachable as expected (tcp: connection refused)']);
+  } finally {
+    server.close();
+  }
 });

@@ -4,16 +4,18 @@
  * job summary, annotations and outputs, each through the same redaction.
  */
 import * as core from '@actions/core';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { DEFAULT_CONNECT_TIMEOUT_S, Input, MAX_TIMEOUT_S, Output } from '../constants.js';
 import { allSecrets, ConfigError, formatIssue, gatherConfig, type ConfigIssue } from '../config/index.js';
 import { secretForms } from '../config/secrets.js';
 import { loadCaPath } from '../net/tls.js';
 import { configAnnotations, failureAnnotations, type Annotation } from '../report/annotations.js';
-import { toJsonResults } from '../report/json.js';
+import { renderJson, toJsonResults } from '../report/json.js';
 import { Redactor } from '../report/redact.js';
 import { escapeHtml, renderSummary } from '../report/summary.js';
 import { textLine, verdict } from '../report/text.js';
-import { summarize } from '../runner/result.js';
+import { isWarning, summarize } from '../runner/result.js';
 import { runChecks } from '../runner/run.js';
 import { cancellation } from '../process.js';
 import { splitList } from '../runner/select.js';
@@ -67,6 +69,8 @@ export async function run(): Promise<void> {
     const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
     const connectTimeoutS = numberInput(Input.ConnectTimeout, { min: 0, max: MAX_TIMEOUT_S }) ?? DEFAULT_CONNECT_TIMEOUT_S;
     const maxTimeoutS = numberInput(Input.MaxTimeout, { min: 0, max: MAX_TIMEOUT_S });
+    const waitS = numberInput(Input.Wait, { min: 0, max: MAX_TIMEOUT_S });
+    const reportFile = core.getInput(Input.ReportFile);
     const concurrency = numberInput(Input.Concurrency, { integer: true, min: 1, max: 100_000 });
     const includeTags = splitList(core.getInput(Input.IncludeTags));
     const excludeTags = splitList(core.getInput(Input.ExcludeTags));
@@ -119,6 +123,7 @@ export async function run(): Promise<void> {
     const outcome = await runChecks(gathered.checks, {
       connectTimeoutS,
       maxTimeoutS,
+      waitS,
       concurrency,
       extraCa,
       selection: { includeTags, excludeTags, patterns },
@@ -133,12 +138,23 @@ export async function run(): Promise<void> {
     core.setOutput(Output.Total, s.total);
     core.setOutput(Output.Passed, s.passed);
     core.setOutput(Output.Failed, s.failed);
+    core.setOutput(Output.Warnings, s.warnings);
     core.setOutput(Output.Skipped, s.skipped);
-    const failedNames = results.filter((r) => r.status === 'failed').map((r) => r.name);
+    const failedNames = results.filter((r) => r.status === 'failed' && !isWarning(r)).map((r) => r.name);
     core.setOutput(Output.FailedChecks, failedNames.join('\n'));
     core.setOutput(Output.Results, redactor.redact(JSON.stringify(toJsonResults(results))));
     for (const a of failureAnnotations(results)) annotate(a, redactor);
     if (writeJobSummary) await writeSummary(redactor.redact(renderSummary(results, outcome.durationMs)));
+    if (reportFile) {
+      const path = resolve(workspace, reportFile);
+      try {
+        await mkdir(dirname(path), { recursive: true });
+        await writeFile(path, redactor.redact(renderJson(results)));
+        core.info(`Results written to ${reportFile}.`);
+      } catch (err) {
+        core.warning(`could not write ${Input.ReportFile} ${reportFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+    }
 
     if (s.failed && failOnError) {
       const shown = failedNames.slice(0, 20).join(', ') + (failedNames.length > 20 ? `, and ${failedNames.length - 20} more` : '');
@@ -146,6 +162,7 @@ export async function run(): Promise<void> {
     } else if (s.failed) {
       core.warning(redactor.redact(`${s.failed} checks failed (fail-on-error is false): ${failedNames.join(', ')}`));
     }
+    if (s.warnings) core.info(`${s.warnings} check${s.warnings === 1 ? '' : 's'} with severity warning failed; they do not fail the step.`);
   } catch (err) {
     if (err instanceof InputError) core.setFailed(redactor.redact(err.message));
     else core.setFailed(redactor.redact(`conn-check failed unexpectedly: ${(err as Error)?.stack ?? String(err)}`));

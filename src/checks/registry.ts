@@ -2,9 +2,7 @@
  * The check types, and the options every check has. Adding a type: one file in this folder,
  * one line in `definitions` below.
  */
-import { z } from 'zod';
 import type { AnyCheckDefinition } from './types.js';
-import { seconds, stringList, text } from './options.js';
 import { tcp } from './tcp.js';
 import { tls } from './tls.js';
 import { udp } from './udp.js';
@@ -15,22 +13,14 @@ import { memcache } from './memcache.js';
 import { amqp } from './amqp.js';
 import { mongodb } from './mongodb.js';
 import { smtp } from './smtp.js';
+import { mysql } from './mysql.js';
+import { dns } from './dns.js';
+import { nats } from './nats.js';
+import { mqtt } from './mqtt.js';
 
-const definitions: readonly AnyCheckDefinition[] = [tcp, tls, udp, http, amqp, postgres, redis, memcache, mongodb, smtp] as unknown as AnyCheckDefinition[];
+const definitions: readonly AnyCheckDefinition[] = [tcp, tls, udp, http, amqp, postgres, redis, memcache, mongodb, smtp, mysql, dns, nats, mqtt] as unknown as AnyCheckDefinition[];
 
-/** Options every check accepts, whatever its type. */
-export const commonOptions = z.object({
-  type: z.string(),
-  name: text('a non-empty name').optional(),
-  tags: stringList('a list of tags').default([]),
-  timeout: seconds().optional(),
-});
-export const commonOptionNames: readonly string[] = Object.keys(commonOptions.shape);
-
-/** Options conn-check accepted and ignored: a warning that says so, instead of "unknown". */
-export const ignoredOptions: Record<string, Record<string, string>> = {
-  tls: { verify: 'conn-check ignored this option and so does this tool; set disable_tls_verification: true to skip verification' },
-};
+export { commonOptions, commonOptionNames, ignoredOptions } from './common.js';
 
 const byName = new Map<string, AnyCheckDefinition>();
 for (const def of definitions) {

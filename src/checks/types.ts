@@ -47,14 +47,8 @@ export interface CheckContext {
   note(detail: string): void;
 }
 
-/** Options common to every check, validated by the registry before the type's own schema. */
-export interface CommonOptions {
-  type: string;
-  name?: string;
-  tags: string[];
-  /** Seconds; the runner falls back to the connect timeout when unset. */
-  timeout?: number;
-}
+/** Options common to every check (declared in common.ts), validated before the type's own. */
+export type { Common as CommonOptions } from './common.js';
 
 export interface CheckDefinition<S extends z.ZodObject = z.ZodObject> {
   /** The canonical type name, as conn-check spells it. */
@@ -74,6 +68,11 @@ export interface CheckDefinition<S extends z.ZodObject = z.ZodObject> {
   name(options: z.output<S>): string;
   /** What the check talks to, for reports: `HOST:PORT`, a URL without credentials. */
   target(options: z.output<S>): string;
+  /**
+   * The connections the check opens, for `--egress` (firewall rules). Without it: TCP to the
+   * `host` and `port` options, when both are set and the host is not a unix-socket path.
+   */
+  egress?(options: z.output<S>): Egress[];
   /** Throws a CheckError on failure; must obey ctx.signal and close whatever it opened. */
   run(options: z.output<S>, ctx: CheckContext): Promise<void>;
   /**
@@ -81,6 +80,13 @@ export interface CheckDefinition<S extends z.ZodObject = z.ZodObject> {
    * fails with this message.
    */
   readonly notSupported?: string;
+}
+
+/** One network flow a check needs: what a firewall must allow. */
+export interface Egress {
+  protocol: 'tcp' | 'udp';
+  host: string;
+  port: number;
 }
 
 /** Helper that keeps the options type flowing from the schema to name/target/run. */

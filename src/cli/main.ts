@@ -2,13 +2,16 @@
  * The command line, as conn-check's: `conn-check [options] CONFIG [PATTERN ...]`, its flags,
  * its output lines and Nagios exit codes. Returns the exit code; never calls process.exit.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT_S, ExitCode, MAX_TIMEOUT_S, VERSION } from '../constants.js';
 import { allSecrets, ConfigError, formatIssue, gatherConfig } from '../config/index.js';
 import { checkTypes } from '../checks/registry.js';
 import { loadCaPath } from '../net/tls.js';
 import { renderJson } from '../report/json.js';
+import { renderJunit } from '../report/junit.js';
+import { renderMarkdown } from '../report/markdown.js';
+import { renderEgress } from '../report/egress.js';
 import { Redactor } from '../report/redact.js';
 import { renderText, textLine, verdict } from '../report/text.js';
 import { ordered, summarize } from '../runner/result.js';
@@ -24,7 +27,7 @@ export interface Io {
   signal?: AbortSignal;
 }
 
-const FORMATS = ['text', 'json'] as const;
+const FORMATS = ['text', 'json', 'junit', 'markdown'] as const;
 
 export const HELP = `Usage: conn-check [options] CONFIG [PATTERN ...]
 
@@ -41,15 +44,19 @@ Options:
       --dry-run            print what would run, as SKIPPED, and run nothing
       --connect-timeout S  timeout of checks that set none (default ${DEFAULT_CONNECT_TIMEOUT_S})
       --max-timeout S      stop everything after S seconds
+      --wait S             re-run failed checks until all pass or S seconds have passed
       --include-tags A,B   run only checks with any of these tags
       --exclude-tags A,B   skip checks with any of these tags
       --concurrency N      most checks in flight at once (default ${DEFAULT_CONCURRENCY})
       --tls-certs-path P   extra CA certificates: a PEM file or a directory of them
-      --format F           output: text (default) or json
+      --format F           output: text (default), json, junit or markdown
+      --output FILE        write the report to FILE (text still goes to stdout)
+      --egress             print the firewall rules the config needs (YAML), run nothing
       --version            print the version
   -h, --help               print this help
 
-Exit status: 0 all passed, 2 a check failed, 3 bad arguments or invalid config.
+Exit status: 0 all passed, 1 only checks with severity warning failed,
+2 a check failed, 3 bad arguments or invalid config.
 Check types: ${checkTypes()
   .map((d) => d.type)
   .join(', ')}
@@ -78,6 +85,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
         'unbuffered-output': { type: 'boolean', short: 'U' },
         validate: { type: 'boolean' },
         'dry-run': { type: 'boolean' },
+        egress: { type: 'boolean' },
+        wait: { type: 'string' },
+        output: { type: 'string' },
         version: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         'tls-certs-path': { type: 'string' },
@@ -111,6 +121,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format: expected one of ${FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
     const connectTimeoutS = seconds('connect-timeout', o['connect-timeout']) ?? DEFAULT_CONNECT_TIMEOUT_S;
     const maxTimeoutS = seconds('max-timeout', o['max-timeout']);
+    const waitS = seconds('wait', o.wait);
     let concurrency: number | undefined;
     if (o.concurrency !== undefined) {
       concurrency = Number(o.concurrency);
@@ -142,31 +153,54 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     redactor = new Redactor(allSecrets(gathered.checks));
     for (const w of gathered.warnings) io.stderr(redactor.redact(formatIssue(w)) + '\n');
+    if (o.egress) {
+      io.stdout(redactor.redact(renderEgress(gathered.checks)));
+      return ExitCode.Ok;
+    }
     if (o.validate) {
       io.stdout(`OK: the config is valid (${gathered.checks.length} check${gathered.checks.length === 1 ? '' : 's'})\n`);
       return ExitCode.Ok;
     }
 
     const text = format === 'text';
-    const unbuffered = text && !!o['unbuffered-output'];
+    // With --output the report goes to the file and the text lines to stdout.
+    const textToStdout = text || o.output !== undefined;
+    const unbuffered = textToStdout && !!o['unbuffered-output'];
     const lineOpts = { durations: !!o.duration, verbose: !!o.verbose };
     const outcome = await runChecks(gathered.checks, {
       connectTimeoutS,
       maxTimeoutS,
+      waitS,
       concurrency,
       extraCa,
       env: io.env,
       selection: { includeTags, excludeTags, patterns },
       dryRun: !!o['dry-run'],
       signal: io.signal,
-      onStart: o.verbose && text ? (c) => io.stderr(redactor.redact(`Starting ${c.name} (${c.target})...\n`)) : undefined,
+      onStart: o.verbose && textToStdout ? (c) => io.stderr(redactor.redact(`Starting ${c.name} (${c.target})...\n`)) : undefined,
       onResult: unbuffered ? (r) => io.stdout(redactor.redact(textLine(r, lineOpts)) + '\n') : undefined,
     });
     const results = redactor.redactDeep(outcome.results);
-    if (format === 'json') io.stdout(redactor.redact(renderJson(results)));
-    else if (unbuffered) io.stdout(redactor.redact(verdict(results, outcome.durationMs)) + '\n');
-    else io.stdout(redactor.redact(renderText(ordered(results), outcome.durationMs, lineOpts)));
-    return summarize(results, 0).failed ? ExitCode.Critical : ExitCode.Ok;
+    const report =
+      format === 'json'
+        ? renderJson(results)
+        : format === 'junit'
+          ? renderJunit(results, outcome.durationMs)
+          : format === 'markdown'
+            ? renderMarkdown(results, outcome.durationMs)
+            : renderText(ordered(results), outcome.durationMs, lineOpts);
+    if (o.output !== undefined) {
+      try {
+        writeFileSync(o.output, redactor.redact(report));
+      } catch (err) {
+        throw new UsageError(`--output ${o.output}: cannot write (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+    }
+    if (unbuffered) io.stdout(redactor.redact(verdict(results, outcome.durationMs)) + '\n');
+    else if (o.output !== undefined) io.stdout(redactor.redact(renderText(ordered(results), outcome.durationMs, lineOpts)));
+    else io.stdout(redactor.redact(report));
+    const s = summarize(results, 0);
+    return s.failed ? ExitCode.Critical : s.warnings ? ExitCode.Warning : ExitCode.Ok;
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr(`conn-check: ${redactor.redact(err.message)}\nTry 'conn-check --help'.\n`);

@@ -1,7 +1,8 @@
 /** Annotations as data: the action turns them into core.error/core.warning calls. */
 import type { ConfigIssue } from '../config/errors.js';
 import { formatIssue } from '../config/errors.js';
-import type { CheckResult } from '../runner/result.js';
+import { isWarning, type CheckResult } from '../runner/result.js';
+import { failure } from './text.js';
 
 export interface Annotation {
   level: 'error' | 'warning';
@@ -22,9 +23,9 @@ export function failureAnnotations(results: readonly CheckResult[]): Annotation[
   return results
     .filter((r) => r.status === 'failed')
     .map((r) => ({
-      level: 'error' as const,
+      level: isWarning(r) ? ('warning' as const) : ('error' as const),
       title: `conn-check: ${r.name}`,
-      message: `${r.name} FAILED - ${r.step ? `${r.step}: ` : ''}${r.error ?? 'failed'}`,
+      message: `${r.name} ${isWarning(r) ? 'WARNING' : 'FAILED'} - ${failure(r)}`,
       ...(isRealFile(r.file) ? { file: r.file, startLine: r.line } : {}),
     }));
 }

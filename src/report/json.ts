@@ -11,6 +11,8 @@ export function toJsonResults(results: readonly CheckResult[]): object[] {
     error: r.error ?? null,
     ...(r.details ? { details: r.details } : {}),
     duration_ms: r.duration_ms,
+    attempts: r.attempts ?? 1,
+    severity: r.severity ?? 'critical',
     tags: r.tags,
     file: r.file,
     line: r.line,

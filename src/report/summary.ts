@@ -1,19 +1,21 @@
 /** The job summary: a verdict and one table row per check, HTML-escaped, under a size budget. */
 import { MAX_SUMMARY_BYTES } from '../constants.js';
-import { ordered, summarize, type CheckResult } from '../runner/result.js';
-import { seconds } from './text.js';
+import { isWarning, ordered, summarize, type CheckResult } from '../runner/result.js';
+import { failure, seconds } from './text.js';
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-const ICON = { passed: '✅', failed: '❌', skipped: '⏭️' } as const;
+const icon = (r: CheckResult): string => (r.status === 'passed' ? '✅' : r.status === 'skipped' ? '⏭️' : isWarning(r) ? '⚠️' : '❌');
 
 export function summaryVerdict(results: readonly CheckResult[], durationMs: number): string {
   const s = summarize(results, durationMs);
   const ran = s.total - s.skipped;
   const skipped = s.skipped ? ` (${s.skipped} skipped)` : '';
-  if (s.failed) return `${s.failed} of ${ran} check${ran === 1 ? '' : 's'} failed${skipped}`;
+  const warned = s.warnings ? `, ${s.warnings} with warnings` : '';
+  if (s.failed) return `${s.failed} of ${ran} check${ran === 1 ? '' : 's'} failed${warned}${skipped}`;
+  if (s.warnings) return `${s.warnings} of ${ran} check${ran === 1 ? '' : 's'} failed with severity warning${skipped}`;
   if (ran === 0) return `No checks ran${skipped}`;
   return `${s.passed} check${s.passed === 1 ? '' : 's'} passed in ${seconds(durationMs)}${skipped}`;
 }
@@ -23,8 +25,9 @@ function row(r: CheckResult): string {
   if (r.status === 'failed') details = `<b>${escapeHtml(r.step ?? 'failed')}</b>: ${escapeHtml(r.error ?? '')}`;
   else if (r.status === 'skipped') details = escapeHtml(r.error ?? '');
   else if (r.details?.length) details = escapeHtml(r.details.join('; '));
+  if (r.attempts) details += escapeHtml(r.status === 'passed' ? ` (passed on attempt ${r.attempts})` : ` (after ${r.attempts} attempts)`);
   const time = r.status === 'skipped' ? '' : seconds(r.duration_ms);
-  return `<tr><td>${ICON[r.status]}</td><td>${escapeHtml(r.name)}</td><td><code>${escapeHtml(r.target)}</code></td><td>${time}</td><td>${details}</td></tr>`;
+  return `<tr><td>${icon(r)}</td><td>${escapeHtml(r.name)}</td><td><code>${escapeHtml(r.target)}</code></td><td>${time}</td><td>${details}</td></tr>`;
 }
 
 /** The whole summary as HTML (the job summary accepts GitHub-flavoured HTML). */

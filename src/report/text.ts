@@ -1,5 +1,5 @@
 /** conn-check's text output (Nagios-friendly): failures first, one line per check, a verdict. */
-import { ordered, summarize, type CheckResult } from '../runner/result.js';
+import { isWarning, ordered, summarize, type CheckResult } from '../runner/result.js';
 
 export interface TextOptions {
   durations?: boolean;
@@ -14,16 +14,25 @@ export function seconds(ms: number): string {
 export function textLine(r: CheckResult, o: TextOptions = {}): string {
   const time = o.durations && r.status !== 'skipped' ? ` (${seconds(r.duration_ms)})` : '';
   const details = o.verbose && r.details?.length ? ` [${r.details.join('; ')}]` : '';
-  if (r.status === 'passed') return `${r.name} OK${time}${details}`;
+  if (r.status === 'passed') return `${r.name} OK${r.attempts ? ` (passed on attempt ${r.attempts})` : ''}${time}${details}`;
   if (r.status === 'skipped') return `SKIPPED: ${r.name}${o.verbose && r.error ? ` (${r.error})` : ''}`;
-  return `${r.name} FAILED - ${r.step ? `${r.step}: ` : ''}${r.error ?? 'failed'}${time}${details}`;
+  const attempts = r.attempts ? ` (after ${r.attempts} attempts)` : '';
+  return `${r.name} ${isWarning(r) ? 'WARNING' : 'FAILED'} - ${failure(r)}${attempts}${time}${details}`;
+}
+
+/** `step: message` of a failed check. */
+export function failure(r: CheckResult): string {
+  return `${r.step ? `${r.step}: ` : ''}${r.error ?? 'failed'}`;
 }
 
 export function verdict(results: readonly CheckResult[], durationMs: number): string {
   const s = summarize(results, durationMs);
   const time = seconds(durationMs);
   const skipped = s.skipped ? `, ${s.skipped} skipped` : '';
-  if (s.failed) return `CRITICAL: ${s.failed} of ${s.total - s.skipped} check${s.total - s.skipped === 1 ? '' : 's'} failed${skipped} in ${time}`;
+  const ran = s.total - s.skipped;
+  const warned = s.warnings ? `, ${s.warnings} with warnings` : '';
+  if (s.failed) return `CRITICAL: ${s.failed} of ${ran} check${ran === 1 ? '' : 's'} failed${warned}${skipped} in ${time}`;
+  if (s.warnings) return `WARNING: ${s.warnings} of ${ran} check${ran === 1 ? '' : 's'} failed with severity warning${skipped} in ${time}`;
   if (s.passed === 0) return `OK: no checks ran${skipped} in ${time}`;
   return `OK: ${s.passed} check${s.passed === 1 ? '' : 's'} passed${skipped} in ${time}`;
 }

@@ -13,6 +13,10 @@ export interface CheckResult {
   /** Details such as the address that answered. */
   details?: string[];
   duration_ms: number;
+  /** How many attempts it took, when more than one (retries, wait). */
+  attempts?: number;
+  /** `warning`: a failure does not fail the run. Absent for critical checks. */
+  severity?: 'warning';
   tags: string[];
   file: string;
   line: number;
@@ -21,7 +25,10 @@ export interface CheckResult {
 export interface RunSummary {
   total: number;
   passed: number;
+  /** Failed critical checks: these fail the run. */
   failed: number;
+  /** Failed checks with severity warning. */
+  warnings: number;
   skipped: number;
   duration_ms: number;
 }
@@ -29,18 +36,25 @@ export interface RunSummary {
 export function summarize(results: readonly CheckResult[], durationMs: number): RunSummary {
   let passed = 0;
   let failed = 0;
+  let warnings = 0;
   let skipped = 0;
   for (const r of results) {
     if (r.status === 'passed') passed++;
-    else if (r.status === 'failed') failed++;
-    else skipped++;
+    else if (r.status === 'skipped') skipped++;
+    else if (isWarning(r)) warnings++;
+    else failed++;
   }
-  return { total: results.length, passed, failed, skipped, duration_ms: Math.round(durationMs) };
+  return { total: results.length, passed, failed, warnings, skipped, duration_ms: Math.round(durationMs) };
 }
 
-const rank: Record<Status, number> = { failed: 0, passed: 1, skipped: 2 };
+/** A failed check whose severity is warning. */
+export function isWarning(r: CheckResult): boolean {
+  return r.status === 'failed' && r.severity === 'warning';
+}
 
-/** conn-check's order: failures first, then passes, then skipped, each sorted by name. */
+const rank = (r: CheckResult): number => (r.status === 'failed' ? (isWarning(r) ? 1 : 0) : r.status === 'passed' ? 2 : 3);
+
+/** conn-check's order: failures first (critical, then warnings), then passes, then skipped, each sorted by name. */
 export function ordered(results: readonly CheckResult[]): CheckResult[] {
-  return [...results].sort((a, b) => rank[a.status] - rank[b.status] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return [...results].sort((a, b) => rank(a) - rank(b) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

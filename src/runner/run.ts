@@ -21,6 +21,8 @@ export interface RunOptions {
   selection?: Selection;
   /** Run nothing: every check is reported as skipped. */
   dryRun?: boolean;
+  /** Seconds: keep re-running failed checks until they pass or this much time has passed. */
+  waitS?: number;
   env?: NodeJS.ProcessEnv;
   /** Cancels the run (SIGINT/SIGTERM): what has not finished is reported as cancelled. */
   signal?: AbortSignal;
@@ -38,6 +40,35 @@ export interface RunOutcome {
 /** Why a check was stopped from outside: its message is the failure's message. */
 class StopReason extends Error {}
 
+/** Backoff never waits longer than this between two attempts. */
+const MAX_RETRY_DELAY_MS = 30_000;
+
+interface Attempt {
+  ok: boolean;
+  step?: string;
+  error?: string;
+  details: string[];
+  /** The attempt ended by a deadline or by the run being stopped. */
+  timedOut?: boolean;
+  /** Stopped by max-timeout or cancellation: no further attempt. */
+  final?: boolean;
+}
+
+type Verdict = Attempt;
+
+/** Steps whose failure means the target could not be reached at all. */
+const UNREACHABLE_STEPS = new Set(['resolve', 'tcp', 'udp', 'proxy']);
+
+/** Applies expect_unreachable: an unreachable target passes, a reachable one fails. */
+function judge(a: Attempt, expectUnreachable: boolean): Verdict {
+  if (!expectUnreachable || a.final) return a;
+  if (!a.ok && UNREACHABLE_STEPS.has(a.step ?? '')) {
+    return { ok: true, details: [...a.details, `unreachable as expected (${a.step}: ${a.error})`] };
+  }
+  if (a.ok) return { ok: false, step: 'reachable', error: 'the target is reachable, but expect_unreachable is set', details: a.details };
+  return { ok: false, step: 'reachable', error: `the target answered (${a.step}: ${a.error}), but expect_unreachable is set`, details: a.details };
+}
+
 function baseResult(check: CheckSpec): Omit<CheckResult, 'status' | 'duration_ms'> {
   return {
     name: check.name,
@@ -46,6 +77,7 @@ function baseResult(check: CheckSpec): Omit<CheckResult, 'status' | 'duration_ms
     tags: check.common.tags,
     file: check.file,
     line: check.line,
+    ...(check.common.severity === 'warning' ? { severity: 'warning' as const } : {}),
   };
 }
 
@@ -83,19 +115,8 @@ export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions):
     opts.onResult?.(result, checks[i]!);
   };
 
-  const runOne = async (i: number): Promise<void> => {
-    const check = checks[i]!;
-    const base = baseResult(check);
-    const skip = opts.dryRun ? 'dry run' : exclusionReason(check, opts.selection ?? {});
-    if (skip !== undefined) return finish(i, { ...base, status: 'skipped', error: skip, duration_ms: 0 });
-    if (stopAll.signal.aborted) {
-      const why = (stopAll.signal.reason as Error).message;
-      return finish(i, { ...base, status: 'failed', step: 'run', error: `${why} (not started)`, duration_ms: 0 });
-    }
-    if (check.definition.notSupported) {
-      return finish(i, { ...base, status: 'failed', step: 'run', error: check.definition.notSupported, duration_ms: 0 });
-    }
-
+  /** One attempt under its own deadline: passed, or the failure with its step. */
+  const attempt = async (check: CheckSpec): Promise<Attempt> => {
     const t0 = performance.now();
     const timeoutS = check.common.timeout ?? opts.connectTimeoutS;
     const ownMs = timeoutS * 1000;
@@ -129,31 +150,84 @@ export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions):
     const stopped = new Promise<never>((_, reject) => {
       own.signal.addEventListener('abort', () => reject(own.signal.reason), { once: true });
     });
-    opts.onStart?.(check);
-    let result: CheckResult;
     try {
       const running = check.definition.run(check.options, ctx);
       running.catch(() => {}); // a late failure after the deadline is not an unhandled rejection
       stopped.catch(() => {});
       await Promise.race([running, stopped]);
       if (own.signal.aborted) throw own.signal.reason;
-      result = { ...base, status: 'passed', duration_ms: Math.round(performance.now() - t0) };
+      return { ok: true, details };
     } catch (err) {
-      const duration_ms = Math.round(performance.now() - t0);
       if (own.signal.aborted) {
         const reason = own.signal.reason;
-        result = { ...base, status: 'failed', step: current, error: reason instanceof StopReason ? reason.message : describeError(reason), duration_ms };
-      } else if (err instanceof CheckError) {
-        result = { ...base, status: 'failed', step: err.step, error: err.message, duration_ms };
-      } else {
-        result = { ...base, status: 'failed', step: current, error: describeError(err), duration_ms };
+        const stoppedFromOutside = stopAll.signal.aborted && reason === stopAll.signal.reason;
+        return { ok: false, step: current, error: reason instanceof StopReason ? reason.message : describeError(reason), details, timedOut: true, final: stoppedFromOutside };
       }
+      if (err instanceof CheckError) return { ok: false, step: err.step, error: err.message, details };
+      return { ok: false, step: current, error: describeError(err), details };
     } finally {
-      clearTimeout(timer);
+      if (timer) clearTimeout(timer);
       stopAll.signal.removeEventListener('abort', onStop);
       if (!own.signal.aborted) own.abort(new StopReason('finished'));
     }
-    if (details.length) result.details = details;
+  };
+
+  /** Waits between attempts; false when the run was stopped meanwhile. */
+  const pause = (ms: number): Promise<boolean> =>
+    new Promise((resolve) => {
+      if (stopAll.signal.aborted) return resolve(false);
+      const t = setTimeout(() => {
+        stopAll.signal.removeEventListener('abort', onAbort);
+        resolve(true);
+      }, ms);
+      const onAbort = () => {
+        clearTimeout(t);
+        resolve(false);
+      };
+      stopAll.signal.addEventListener('abort', onAbort, { once: true });
+    });
+
+  const waitUntil = opts.waitS !== undefined ? started + opts.waitS * 1000 : undefined;
+
+  const runOne = async (i: number): Promise<void> => {
+    const check = checks[i]!;
+    const base = baseResult(check);
+    const skip = opts.dryRun ? 'dry run' : exclusionReason(check, opts.selection ?? {});
+    if (skip !== undefined) return finish(i, { ...base, status: 'skipped', error: skip, duration_ms: 0 });
+    if (stopAll.signal.aborted) {
+      const why = (stopAll.signal.reason as Error).message;
+      return finish(i, { ...base, status: 'failed', step: 'run', error: `${why} (not started)`, duration_ms: 0 });
+    }
+    if (check.definition.notSupported) {
+      return finish(i, { ...base, status: 'failed', step: 'run', error: check.definition.notSupported, duration_ms: 0 });
+    }
+
+    opts.onStart?.(check);
+    const t0 = performance.now();
+    const c = check.common;
+    let attempts = 0;
+    let verdict: Verdict;
+    for (;;) {
+      attempts++;
+      verdict = judge(await attempt(check), c.expect_unreachable);
+      if (verdict.ok || verdict.final || stopAll.signal.aborted) break;
+      const delayMs = Math.min(c.retry_delay * 1000 * (c.backoff === 'exponential' ? 2 ** (attempts - 1) : 1), MAX_RETRY_DELAY_MS);
+      const byRetries = attempts <= c.retries;
+      const byWait = waitUntil !== undefined && performance.now() + delayMs < waitUntil;
+      if (!byRetries && !byWait) break;
+      if (!(await pause(delayMs))) break;
+    }
+    const result: CheckResult = {
+      ...base,
+      status: verdict.ok ? 'passed' : 'failed',
+      duration_ms: Math.round(performance.now() - t0),
+    };
+    if (!verdict.ok) {
+      result.step = verdict.step;
+      result.error = verdict.error;
+    }
+    if (verdict.details.length) result.details = verdict.details;
+    if (attempts > 1) result.attempts = attempts;
     finish(i, result);
   };
 

@@ -63,6 +63,8 @@ const DEFAULT_INPUTS: Record<string, string> = {
   summary: 'true',
   'validate-only': 'false',
   'dry-run': 'false',
+  wait: '',
+  'report-file': '',
 };
 
 /** Parses a GITHUB_OUTPUT file (name<<DELIM ... DELIM blocks). */

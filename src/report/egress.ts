@@ -1,0 +1,29 @@
+/**
+ * `conn-check --egress`: the firewall rules a config needs (protocol, host, port), as
+ * conn-check's conn-check-export-fw printed them, in YAML: one rule per distinct flow, with
+ * the checks that need it.
+ */
+import { stringify } from 'yaml';
+import type { CheckSpec } from '../config/load.js';
+import type { Egress } from '../checks/types.js';
+
+export function egressOf(check: CheckSpec): Egress[] {
+  if (check.definition.egress) return check.definition.egress(check.options);
+  const { host, port } = check.options as { host?: unknown; port?: unknown };
+  if (typeof host === 'string' && !host.startsWith('/') && typeof port === 'number') return [{ protocol: 'tcp', host, port }];
+  return [];
+}
+
+export function renderEgress(checks: readonly CheckSpec[]): string {
+  const rules = new Map<string, Egress & { checks: string[] }>();
+  for (const c of checks) {
+    for (const e of egressOf(c)) {
+      const key = `${e.protocol} ${e.host} ${e.port}`;
+      const rule = rules.get(key) ?? { ...e, checks: [] };
+      if (!rule.checks.includes(c.name)) rule.checks.push(c.name);
+      rules.set(key, rule);
+    }
+  }
+  const sorted = [...rules.values()].sort((a, b) => a.host.localeCompare(b.host) || a.port - b.port || a.protocol.localeCompare(b.protocol));
+  return stringify({ egress: sorted.map((r) => ({ protocol: r.protocol, host: r.host, port: r.port, checks: r.checks })) });
+}
