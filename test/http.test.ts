@@ -19,7 +19,8 @@ import {
   type TestProxy,
 } from './helpers/http-servers.js';
 import { bypassesProxy, envProxyFor } from '../src/net/proxy.js';
-import { parseChallenges } from '../src/checks/http.js';
+import { digestAuthorization, parseChallenges } from '../src/checks/http.js';
+import { createHash } from 'node:crypto';
 import { ConfigError } from '../src/config/errors.js';
 import type { CheckResult } from '../src/runner/result.js';
 
@@ -302,6 +303,38 @@ describe('http: authentication', () => {
   });
 });
 
+describe('digest responses (unit)', () => {
+  const fields = (header: string) => parseChallenges([header])[0]!.params;
+  const cases: Array<[string, string, string]> = [
+    ['MD5, no qop (RFC 2069)', 'Digest realm="r", nonce="n1"', 'md5'],
+    ['SHA-256-sess, qop auth', 'Digest realm="r", nonce="n1", qop="auth", algorithm=SHA-256-sess', 'sha256'],
+    ['SHA-512-256, qop auth-int only', 'Digest realm="r", nonce="n1", qop="auth-int", algorithm=SHA-512-256', 'sha512-256'],
+  ];
+  for (const [what, challenge, hash] of cases) {
+    test(what, () => {
+      const creds = { username: 'u', password: 'p4ss-word' };
+      const header = digestAuthorization(parseChallenges([challenge]), creds, 'POST', '/x?y=1', 'payload')!;
+      const f = fields(header);
+      const H = (x: string) => createHash(hash).update(x).digest('hex');
+      let ha1 = H('u:r:p4ss-word');
+      if (/-sess/.test(challenge)) ha1 = H(`${ha1}:n1:${f.cnonce}`);
+      const ha2 = f.qop === 'auth-int' ? H(`POST:/x?y=1:${H('payload')}`) : H('POST:/x?y=1');
+      const expected = f.qop ? H(`${ha1}:n1:${f.nc}:${f.cnonce}:${f.qop}:${ha2}`) : H(`${ha1}:n1:${ha2}`);
+      assert.equal(f.response, expected);
+      assert.equal(f.uri, '/x?y=1');
+      assert.ok(!header.includes('p4ss-word'));
+    });
+  }
+  test('the strongest algorithm offered is chosen; an unknown one alone is an auth failure', () => {
+    const header = digestAuthorization(parseChallenges(['Digest realm="r", nonce="a", algorithm=MD5', 'Digest realm="r", nonce="b", algorithm=SHA-256']), { username: 'u', password: 'p' }, 'GET', '/', undefined)!;
+    assert.match(header, /algorithm=SHA-256/);
+    assert.throws(
+      () => digestAuthorization(parseChallenges(['Digest realm="r", nonce="a", algorithm=SHA-1']), { username: 'u', password: 'p' }, 'GET', '/', undefined),
+      (e: unknown) => (e as { step?: string }).step === 'auth' && /unsupported digest algorithm "SHA-1"/.test((e as Error).message),
+    );
+  });
+});
+
 describe('http: body and time', () => {
   test('expected_body: substring and /regex/ pass', async () => {
     const [a, b] = await Promise.all([
@@ -504,6 +537,12 @@ describe('http: proxies', () => {
     assertFailed(b, 'tls', /^certificate not trusted/);
   });
 
+  test('a proxy that refuses the CONNECT tunnel: step proxy', async () => {
+    // the test proxy only tunnels to loopback: nothing connects to this name
+    const r = await check({ url: 'https://blocked.invalid/', proxy_url: proxy.url });
+    assertFailed(r, 'proxy', 'the proxy refused the connection (403)');
+  });
+
   test('a proxy that refuses: step tcp, naming the proxy', async () => {
     const port = await freePort();
     const r = await check({ url: web.url('/ok'), proxy_host: '127.0.0.1', proxy_port: port });
@@ -606,6 +645,8 @@ test('nothing of a check keeps the process alive (pass, 401, timeout, proxy)', a
     { type: 'http', url: `http://127.0.0.1:${silent.port}/`, timeout: 1 },
     { type: 'http', url: tlsValid.url('/ok'), proxy_url: proxy.url, timeout: 20 },
     { type: 'http', url: web.url('/ok'), proxy_url: proxy.url, timeout: 20 },
+    { type: 'http', url: tlsValid.url('/ok'), proxy_url: `http://${PROXY_USER}:nope-nope@127.0.0.1:${authProxy.port}`, timeout: 20 },
+    { type: 'http', url: tlsExpired.url('/ok'), timeout: 20 },
   ]);
   let printedAt = 0;
   const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
@@ -637,6 +678,8 @@ test('nothing of a check keeps the process alive (pass, 401, timeout, proxy)', a
     ['failed', 'request'],
     ['failed', 'tls'],
     ['passed', null],
+    ['failed', 'proxy'],
+    ['failed', 'tls'],
   ]);
   // undici keeps idle connections 4 s by default: a dispatcher left open would show here.
   assert.ok(lingered < 1000, `the child took ${Math.round(lingered)} ms to exit after its checks`);
