@@ -17,6 +17,18 @@ export function show(value: unknown): string {
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 
+/**
+ * What a coercing option also accepts besides its JSON type, for the generated JSON Schema
+ * (config/schema.ts): `"5432"` for a port, `"yes"` for a boolean, and so on.
+ */
+export const alsoAccepts = new WeakMap<object, object[]>();
+function accepting<T extends object>(schema: T, ...alternatives: object[]): T {
+  alsoAccepts.set(schema, alternatives);
+  return schema;
+}
+const INT_STRING = { type: 'string', pattern: '^\\s*[+-]?\\d+\\s*$' };
+const NUM_STRING = { type: 'string', pattern: '^\\s*[+-]?(\\d+\\.?\\d*|\\.\\d+)\\s*$' };
+
 const intString = /^\s*[+-]?\d+\s*$/;
 const numString = /^\s*[+-]?(\d+\.?\d*|\.\d+)\s*$/;
 const toInt = (v: unknown) => (typeof v === 'string' && intString.test(v) ? Number(v) : v);
@@ -37,19 +49,19 @@ export const host = () => text('a host name or address');
 /** A TCP/UDP port; strings of digits are accepted, as conn-check 1.3.1 did. */
 export function port() {
   const e = expected('an integer 1-65535');
-  return z.preprocess(toInt, z.number(e).int(e).min(1, e).max(65535, e));
+  return accepting(z.preprocess(toInt, z.number(e).int(e).min(1, e).max(65535, e)), INT_STRING);
 }
 
 /** An integer in a range; strings of digits are accepted. */
 export function integer(min: number, max: number) {
   const e = expected(`an integer ${min}-${max}`);
-  return z.preprocess(toInt, z.number(e).int(e).min(min, e).max(max, e));
+  return accepting(z.preprocess(toInt, z.number(e).int(e).min(min, e).max(max, e)), INT_STRING);
 }
 
 /** Seconds: a number > 0 and at most a day. */
 export function seconds() {
   const e = expected(`a number of seconds > 0 and <= ${MAX_TIMEOUT_S}`);
-  return z.preprocess(toNum, z.number(e).gt(0, e).max(MAX_TIMEOUT_S, e));
+  return accepting(z.preprocess(toNum, z.number(e).gt(0, e).max(MAX_TIMEOUT_S, e)), NUM_STRING);
 }
 
 const truthy = new Set(['true', 'yes', 'on', '1']);
@@ -57,7 +69,7 @@ const falsy = new Set(['false', 'no', 'off', '0']);
 /** A boolean; the strings true/false/yes/no/on/off/1/0 are accepted too. */
 export function bool() {
   const e = expected('true or false');
-  return z.preprocess((v) => {
+  return accepting(z.preprocess((v) => {
     if (typeof v === 'string') {
       const s = v.trim().toLowerCase();
       if (truthy.has(s)) return true;
@@ -65,19 +77,19 @@ export function bool() {
     }
     if (v === 0 || v === 1) return v === 1;
     return v;
-  }, z.boolean(e));
+  }, z.boolean(e)), { enum: [...truthy, ...falsy, 0, 1] });
 }
 
 /** Any scalar rendered as a string (a password of digits is still a password). */
 export function scalarString(what = 'a string') {
   const e = expected(what);
-  return z.preprocess((v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v), z.string(e));
+  return accepting(z.preprocess((v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v), z.string(e)), { type: ['number', 'boolean'] });
 }
 
 /** A list of strings; a single string is a list of one, a comma-separated string is split. */
 export function stringList(what = 'a list of strings') {
   const e = expected(what);
-  return z.preprocess(
+  return accepting(z.preprocess(
     (v) =>
       typeof v === 'string'
         ? v
@@ -86,7 +98,7 @@ export function stringList(what = 'a list of strings') {
             .filter(Boolean)
         : v,
     z.array(scalarString(what), e),
-  );
+  ), { type: 'string', description: 'comma-separated' });
 }
 
 /** One of a fixed set of words. */
