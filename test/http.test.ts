@@ -22,6 +22,8 @@ import { bypassesProxy, envProxyFor } from '../src/net/proxy.js';
 import { digestAuthorization, parseChallenges } from '../src/checks/http.js';
 import { createHash } from 'node:crypto';
 import { ConfigError } from '../src/config/errors.js';
+import { parseConfig } from '../src/config/load.js';
+import { egressOf } from '../src/report/egress.js';
 import type { CheckResult } from '../src/runner/result.js';
 
 const NO_PROXY_ENV: NodeJS.ProcessEnv = {};
@@ -590,6 +592,30 @@ describe('http: proxies', () => {
     assert.equal(r.status, 'passed', r.error);
     assertNoSecret(r, PROXY_PASSWORD);
   });
+});
+
+test('egress: the URL host and port (default 80/443), or the proxy from the options', () => {
+  const { checks } = parseConfig(
+    {
+      file: 'egress.yaml',
+      text: JSON.stringify([
+        { type: 'http', url: 'https://api.example.com/x' },
+        { type: 'http', url: 'http://[::1]:8080/' },
+        { type: 'http', url: 'http://a.example/', proxy_url: 'http://u:p@proxy.example:3128' },
+        { type: 'http', url: 'https://a.example/', proxy_host: 'proxy.example' },
+      ]),
+    },
+    {},
+  );
+  assert.deepEqual(
+    checks.map((c) => egressOf(c)),
+    [
+      [{ protocol: 'tcp', host: 'api.example.com', port: 443 }],
+      [{ protocol: 'tcp', host: '::1', port: 8080 }],
+      [{ protocol: 'tcp', host: 'proxy.example', port: 3128 }],
+      [{ protocol: 'tcp', host: 'proxy.example', port: 8000 }],
+    ],
+  );
 });
 
 describe('NO_PROXY matching (curl rules)', () => {

@@ -8,7 +8,7 @@ import { unzipSync, brotliDecompressSync, constants as zlibConstants } from 'nod
 import { z } from 'zod';
 import type { Dispatcher } from 'undici';
 import { safeUrl } from '../config/secrets.js';
-import { connectTcp, hostPort, showAddress } from '../net/dial.js';
+import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
 import { envProxyFor, parseProxyUrl } from '../net/proxy.js';
 import { secureOptions } from '../net/tls.js';
@@ -406,6 +406,17 @@ export const http = defineCheck({
   secretOptions: ['cookies', 'bearer_token', 'auth', 'digest_auth'],
   name: (o) => `http:${safeUrl(o.url)}`,
   target: (o) => safeUrl(o.url),
+  // The first connection: to the proxy when one is set in the options (a proxy from the
+  // environment, and redirect targets, are only known at run time).
+  egress(o) {
+    if (o.proxy_url !== undefined) {
+      const p = parseProxyUrl(o.proxy_url);
+      return [{ protocol: 'tcp', host: bareHost(p.hostname), port: defaultPort(p) }];
+    }
+    if (o.proxy_host !== undefined) return [{ protocol: 'tcp', host: bareHost(o.proxy_host), port: o.proxy_port }];
+    const u = new URL(o.url);
+    return [{ protocol: 'tcp', host: bareHost(u.hostname), port: defaultPort(u) }];
+  },
   async run(o, ctx) {
     const original = new URL(o.url);
     if (original.username || original.password) {
