@@ -18,6 +18,11 @@ export type StepName =
   | 'auth'
   | 'query'
   | 'send'
+  | 'body'
+  | 'time'
+  | 'cert'
+  | 'expect'
+  | 'reachable'
   | 'run';
 
 /** A failure with its step and a short, literal, secret-free message. */
