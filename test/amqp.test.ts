@@ -1,0 +1,215 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server, type Socket } from 'node:net';
+import { liveHandles, runOne, runYaml } from './helpers/check.js';
+import { freePort } from './helpers/run.js';
+import { rabbitAvailable, startRabbit, type Rabbit } from './helpers/rabbitmq.js';
+import { tlsMaterial } from './helpers/tls.js';
+import type { CheckResult } from '../src/runner/result.js';
+
+function listen(onSocket: (s: Socket) => void): Promise<{ server: Server; port: number; sockets: Set<Socket> }> {
+  return new Promise((resolve, reject) => {
+    const sockets = new Set<Socket>();
+    const server = createServer((s) => {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => sockets.delete(s));
+      onSocket(s);
+    });
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port, sockets }));
+  });
+}
+
+async function close(s: { server: Server; sockets: Set<Socket> }): Promise<void> {
+  for (const sock of s.sockets) sock.destroy();
+  await new Promise<void>((r) => s.server.close(() => r()));
+}
+
+async function assertNoLeaks(baseline: string[]): Promise<void> {
+  const count = (l: string[], k: string) => l.filter((x) => x === k).length;
+  const kinds = ['TCPSocketWrap', 'TLSWrap', 'Timeout', 'ConnectWrap'];
+  let now = liveHandles();
+  for (let i = 0; i < 20 && kinds.some((k) => count(now, k) > count(baseline, k)); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    now = liveHandles();
+  }
+  for (const kind of kinds) {
+    assert.ok(count(now, kind) <= count(baseline, kind), `${kind} left open: before ${baseline.join(',')} / after ${now.join(',')}`);
+  }
+}
+
+async function assertClientsClosed(sockets: Set<Socket>): Promise<void> {
+  for (let i = 0; i < 20 && sockets.size; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(sockets.size, 0, 'the check left its connection to the silent server open');
+}
+
+function assertNoSecret(r: CheckResult | undefined, ...secrets: string[]): void {
+  const text = JSON.stringify(r);
+  for (const s of secrets) {
+    assert.ok(!text.includes(s), `secret in result: ${text}`);
+    assert.ok(!text.includes(encodeURIComponent(s)), `URL-encoded secret in result: ${text}`);
+  }
+}
+
+describe('amqp against a real RabbitMQ node', { skip: rabbitAvailable() ? false : 'rabbitmq-server is not installed' }, () => {
+  let rmq: Rabbit;
+  const tls = tlsMaterial();
+  before(async () => {
+    rmq = await startRabbit();
+  });
+  after(async () => {
+    await rmq?.stop();
+  });
+
+  const check = (extra: Record<string, unknown>) => ({
+    type: 'amqp',
+    host: '127.0.0.1',
+    port: rmq.port,
+    username: rmq.user,
+    password: rmq.password,
+    vhost: rmq.vhost,
+    use_tls: false,
+    ...extra,
+  });
+
+  test('plain AMQP: right credentials pass; server and address noted; port as a string works', async () => {
+    const handles = liveHandles();
+    const r = await runOne(check({ port: String(rmq.port) }));
+    assert.equal(r.status, 'passed', r.error);
+    assert.equal(r.name, `amqp:127.0.0.1:${rmq.port}`);
+    assert.equal(r.details!.length, 2);
+    assert.equal(r.details![0], 'connected to 127.0.0.1');
+    assert.match(r.details![1]!, /^RabbitMQ \d+\.\d+\.\d+$/);
+    assertNoSecret(r, rmq.password);
+    await assertNoLeaks(handles);
+  });
+
+  test('a user and password that need URL escaping pass', async () => {
+    const r = await runOne(check({ username: rmq.oddUser, password: rmq.oddPassword }));
+    assert.equal(r.status, 'passed', r.error);
+    assertNoSecret(r, rmq.oddPassword);
+  });
+
+  test('TLS (the default): the whole session runs over TLS, verified with ca_file', async () => {
+    const handles = liveHandles();
+    const [byName, byIp] = await runYaml(
+      `- {type: amqp, host: localhost, port: ${rmq.tlsPort}, username: ${rmq.user}, password: "${rmq.password}", vhost: ${rmq.vhost}, ca_file: "${tls.caFile}"}\n` +
+        `- {type: amqp, host: 127.0.0.1, port: ${rmq.tlsPort}, username: ${rmq.user}, password: "${rmq.password}", vhost: ${rmq.vhost}, ca_file: "${tls.caFile}"}\n`,
+    );
+    for (const r of [byName, byIp]) {
+      assert.equal(r!.status, 'passed', r!.error);
+      assert.equal(r!.details![0], 'connected to 127.0.0.1');
+      assert.match(r!.details![1]!, /^TLS TLSv1\.[23]$/);
+      assert.match(r!.details![2]!, /^RabbitMQ /);
+      assertNoSecret(r, rmq.password);
+    }
+    await assertNoLeaks(handles);
+  });
+
+  test('TLS with an untrusted certificate fails at tls; disable_tls_verification passes', async () => {
+    const [untrusted, unverified] = await runYaml(
+      `- {type: amqp, host: localhost, port: ${rmq.tlsPort}, username: ${rmq.user}, password: "${rmq.password}", vhost: ${rmq.vhost}}\n` +
+        `- {type: amqp, host: localhost, port: ${rmq.tlsPort}, username: ${rmq.user}, password: "${rmq.password}", vhost: ${rmq.vhost}, disable_tls_verification: true}\n`,
+    );
+    assert.equal(untrusted!.status, 'failed');
+    assert.equal(untrusted!.step, 'tls');
+    // RabbitMQ sends its CA in the chain: Node calls that a self-signed certificate in the chain
+    assert.equal(untrusted!.error, 'self-signed certificate in the chain (untrusted root CA)');
+    assert.equal(unverified!.status, 'passed', unverified!.error);
+    assertNoSecret(untrusted, rmq.password);
+  });
+
+  test('wrong password and unknown user: authentication failed, no password in the result', async () => {
+    const handles = liveHandles();
+    const wrongPassword = `${rmq.password}-wrong`;
+    const [wrong, unknown] = await runYaml(
+      JSON.stringify([check({ password: wrongPassword }), check({ username: 'ghost', password: rmq.password })]),
+    );
+    assert.equal(wrong!.status, 'failed');
+    assert.equal(wrong!.step, 'auth');
+    assert.equal(wrong!.error, `authentication failed for user ${rmq.user}`);
+    assert.equal(unknown!.step, 'auth');
+    assert.equal(unknown!.error, 'authentication failed for user ghost');
+    assertNoSecret(wrong, wrongPassword, rmq.password);
+    assertNoSecret(unknown, rmq.password);
+    await assertNoLeaks(handles);
+  });
+
+  test('a vhost the user may not use, and one that does not exist: access refused', async () => {
+    const handles = liveHandles();
+    const [denied, missing] = await runYaml(JSON.stringify([check({ vhost: rmq.deniedVhost }), check({ vhost: 'no-such-vhost' })]));
+    assert.equal(denied!.status, 'failed');
+    assert.equal(denied!.step, 'auth');
+    assert.equal(denied!.error, `access to vhost ${rmq.deniedVhost} refused for user ${rmq.user} (no such vhost, or no permissions on it)`);
+    assert.equal(missing!.step, 'auth');
+    assert.equal(missing!.error, `access to vhost no-such-vhost refused for user ${rmq.user} (no such vhost, or no permissions on it)`);
+    assertNoSecret(denied, rmq.password);
+    await assertNoLeaks(handles);
+  });
+
+  test('use_tls (default) against the plain AMQP port fails at tls', async () => {
+    const r = await runOne(check({ use_tls: true, ca_file: tls.caFile }));
+    assert.equal(r.status, 'failed');
+    assert.equal(r.step, 'tls');
+    assert.equal(r.error, 'TLS handshake failed: the server did not answer with TLS (is this a plain-text port?)');
+    assertNoSecret(r, rmq.password);
+  });
+
+  test('use_tls: false against the TLS port fails at auth with a hint', async () => {
+    const r = await runOne(check({ port: rmq.tlsPort, timeout: 5 }));
+    assert.equal(r.status, 'failed');
+    assert.equal(r.step, 'auth');
+    assert.equal(r.error, 'the server closed the connection during the AMQP handshake (if this is a TLS port, set use_tls: true)');
+    assertNoSecret(r, rmq.password);
+  });
+});
+
+describe('amqp failures without a broker', () => {
+  const PASSWORD = 'amqp-Secret-5521';
+
+  test('refused port', async () => {
+    const r = await runOne({ type: 'amqp', host: '127.0.0.1', port: await freePort(), username: 'u', password: PASSWORD });
+    assert.equal(r.status, 'failed');
+    assert.equal(r.step, 'tcp');
+    assert.equal(r.error, 'connection refused');
+    assertNoSecret(r, PASSWORD);
+  });
+
+  test('a server that accepts and never speaks: timed out within the deadline, at tls or auth', async () => {
+    const hole = await listen((s) => s.resume());
+    try {
+      const handles = liveHandles();
+      for (const [useTls, step] of [
+        [true, 'tls'],
+        [false, 'auth'],
+      ] as const) {
+        const t0 = performance.now();
+        const r = await runOne({ type: 'amqp', host: '127.0.0.1', port: hole.port, username: 'u', password: PASSWORD, use_tls: useTls, timeout: 1 });
+        const ms = performance.now() - t0;
+        assert.equal(r.status, 'failed');
+        assert.equal(r.step, step);
+        assert.equal(r.error, 'timed out after 1s');
+        assert.ok(ms < 3000, `took ${ms} ms`);
+        assertNoSecret(r, PASSWORD);
+        await assertClientsClosed(hole.sockets);
+      }
+      await assertNoLeaks(handles);
+    } finally {
+      await close(hole);
+    }
+  });
+
+  test('a server that answers something else: not an AMQP server', async () => {
+    const http = await listen((s) => s.once('data', () => s.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n')));
+    try {
+      const r = await runOne({ type: 'amqp', host: '127.0.0.1', port: http.port, username: 'u', password: PASSWORD, use_tls: false, timeout: 3 });
+      assert.equal(r.status, 'failed');
+      assert.equal(r.step, 'auth');
+      assert.equal(r.error, 'not an AMQP 0-9-1 server (unexpected reply to the protocol header)');
+      assertNoSecret(r, PASSWORD);
+    } finally {
+      await close(http);
+    }
+  });
+});
