@@ -1,0 +1,217 @@
+/**
+ * mysql (mariadb): TCP pre-check, the server's greeting (its version), TLS when `tls` (MySQL
+ * upgrades the connection in-protocol, after the greeting), login as `username` (to `database`
+ * when set), then `SELECT 1`. mysql2 runs over the very connection the TCP step opened.
+ */
+import { z } from 'zod';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { Connection as MysqlConnection } from 'mysql2';
+import { bareHost, connectTcp, hostPort, showAddress, untilAborted } from '../net/dial.js';
+import { secureOptions } from '../net/tls.js';
+import { describeError } from '../net/errors.js';
+import { CheckError, defineCheck, type StepName } from './types.js';
+import { bool, host, port, scalarString, text, tlsOptionsShape } from './options.js';
+
+const options = z.object({
+  host: host(),
+  port: port().default(3306),
+  username: text(),
+  password: scalarString().optional(),
+  database: text().optional(),
+  tls: bool().default(false),
+  ...tlsOptionsShape,
+});
+type Options = z.output<typeof options>;
+
+interface DriverError {
+  code?: unknown;
+  errno?: unknown;
+  sqlState?: unknown;
+  sqlMessage?: unknown;
+  message?: unknown;
+  reason?: unknown;
+}
+
+/** A server error packet (ERR): errno and SQLSTATE set by mysql2. */
+function serverError(err: DriverError): { errno: number; code: string; text: string } | undefined {
+  if (typeof err.errno !== 'number' || typeof err.sqlState !== 'string') return undefined;
+  const text = typeof err.sqlMessage === 'string' ? err.sqlMessage : typeof err.message === 'string' ? err.message : '';
+  return { errno: err.errno, code: typeof err.code === 'string' ? err.code : `error ${err.errno}`, text: text.split('\n')[0]!.trim() };
+}
+
+/** Turns a mysql2 error into a short, credential-free CheckError. */
+function classify(err: unknown, o: Options, step: StepName): CheckError {
+  if (err instanceof CheckError) return err;
+  const e = (err ?? {}) as DriverError;
+  const server = serverError(e);
+  if (server) {
+    switch (server.errno) {
+      case 1045: // ER_ACCESS_DENIED_ERROR: the server answers an unknown user like a wrong password
+        return new CheckError('auth', `access denied for user "${o.username}" (wrong password or unknown user)`);
+      case 1044: // ER_DBACCESS_DENIED_ERROR
+        return new CheckError('auth', `access denied for user "${o.username}" to database "${o.database ?? ''}" (no privileges on it, or it does not exist)`);
+      case 1049: // ER_BAD_DB_ERROR
+        return new CheckError('auth', `database "${o.database ?? ''}" does not exist`);
+      case 1130: // ER_HOST_NOT_PRIVILEGED: "Host '...' is not allowed to connect to this MariaDB server"
+        return new CheckError(step, `the server does not accept connections from this host: ${server.text}`);
+      case 1040: // ER_CON_COUNT_ERROR
+        return new CheckError(step, 'the server has too many connections');
+      case 1251: // ER_NOT_SUPPORTED_AUTH_MODE
+        return new CheckError('auth', 'the server asks for an authentication method the client does not support');
+      case 3159: // ER_SECURE_TRANSPORT_REQUIRED (MySQL)
+      case 4036: // ER_SECURE_TRANSPORT_REQUIRED (MariaDB)
+        return new CheckError('auth', 'the server requires TLS (set tls: true)');
+      default:
+        return new CheckError(step, `${server.text} (${server.code})`);
+    }
+  }
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (code === 'HANDSHAKE_NO_SSL_SUPPORT') return new CheckError('tls', 'the server does not support TLS (tls: true)');
+  if (code === 'PROTOCOL_CONNECTION_LOST') return new CheckError(step, 'the server closed the connection');
+  if (code === 'ETIMEDOUT') return new CheckError(step, 'timed out');
+  if (code === 'AUTH_SWITCH_PLUGIN_ERROR' || code === 'HANDSHAKE_UNKNOWN_ERROR') {
+    return new CheckError('auth', 'the server asks for an authentication method the client does not support');
+  }
+  return new CheckError(step, describeError(err));
+}
+
+/** The server version from the greeting (MariaDB prefixes "5.5.5-" for old clients). */
+function greetingVersion(chunk: Buffer): string | undefined {
+  const end = chunk.indexOf(0, 5);
+  if (end < 0) return undefined;
+  const version = chunk.subarray(5, end).toString('latin1').replace(/^5\.5\.5-/, '');
+  return /^[\x20-\x7e]{1,80}$/.test(version) ? version : undefined;
+}
+
+export const mysql = defineCheck({
+  type: 'mysql',
+  aliases: ['mariadb'],
+  summary: 'a MySQL or MariaDB server accepts a login (to a database) and answers SELECT 1',
+  options,
+  name: (o) => `mysql:${hostPort(o.host, o.port)}`,
+  target: (o) => hostPort(o.host, o.port),
+  async run(o, ctx) {
+    const deadline = performance.now() + ctx.timeoutMs;
+    const remaining = () => Math.max(1, Math.round(deadline - performance.now()));
+    // Read the TLS files before connecting: no I/O gap between the connect and the protocol.
+    const ssl = o.tls ? await ctx.step('tls', () => secureOptions(o, o.host, ctx)) : undefined;
+    // Loaded before connecting too: the socket must reach mysql2 without an I/O turn in between
+    // (a server that closes at once would otherwise be gone before anyone listens).
+    const { createConnection } = await import('mysql2');
+    const { socket, address } = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal));
+    let conn: MysqlConnection | undefined;
+    let secure: TLSSocket | undefined;
+    const close = () => {
+      conn?.destroy();
+      secure?.destroy();
+      socket.destroy();
+    };
+    ctx.signal.addEventListener('abort', close, { once: true });
+    let healthy = false;
+    try {
+      ctx.note(`connected to ${showAddress(address)}`);
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      const verify = ssl ? ssl.rejectUnauthorized !== false : false;
+      const c = createConnection({
+        stream: socket,
+        // mysql2 takes the TLS server name (SNI and the host name check) from `host`.
+        host: o.server_name ?? bareHost(o.host),
+        port: o.port,
+        user: o.username,
+        password: o.password ?? '',
+        ...(o.database !== undefined ? { database: o.database } : {}),
+        ssl: ssl ? { ca: ssl.ca as string[] | undefined, cert: ssl.cert as string | undefined, key: ssl.key as string | undefined, rejectUnauthorized: verify, verifyIdentity: verify } : undefined,
+        connectTimeout: remaining(),
+        enableKeepAlive: false,
+      });
+      conn = c;
+
+      // The greeting (listened to after mysql2's own listener, which must see it too): the server speaks first; its first packet has sequence 0 and starts with
+      // protocol version 10 (or 0xff, an error such as "host not allowed").
+      const greeting = new Promise<Buffer>((resolve, reject) => {
+        socket.once('data', resolve);
+        socket.once('close', () => reject(new CheckError('protocol', 'the server closed the connection before its greeting')));
+      });
+      greeting.catch(() => {});
+
+
+      // TLS is negotiated inside mysql2's handshake: watch it to report the step, the protocol
+      // and the original TLS error (mysql2 overwrites its code with HANDSHAKE_SSL_ERROR).
+      let tlsDone: ((err?: unknown) => void) | undefined;
+      const tlsResult = new Promise<void>((resolve, reject) => {
+        tlsDone = (err) => (err ? reject(new CheckError('tls', describeError({ ...(err as object), code: (err as DriverError).code, message: (err as DriverError).message }))) : resolve());
+      });
+      tlsResult.catch(() => {});
+      const internal = c as unknown as { startTLS(onSecure: (err?: Error) => void): void; stream: Socket | TLSSocket };
+      const startTLS = internal.startTLS.bind(c);
+      internal.startTLS = (onSecure) => {
+        startTLS((err) => {
+          tlsDone?.(err);
+          onSecure(err);
+        });
+        secure = internal.stream as TLSSocket;
+      };
+
+      const connected = new Promise<void>((resolve, reject) => {
+        c.once('connect', () => resolve());
+        c.once('error', reject);
+      });
+      connected.catch(() => {});
+      c.on('error', () => {}); // late errors: reported through the steps, never unhandled
+
+      await ctx.step('protocol', async () => {
+        let chunk: Buffer;
+        try {
+          chunk = await untilAborted(Promise.race([greeting, connected.then(() => Buffer.alloc(0))]), ctx.signal);
+        } catch (err) {
+          throw classify(err, o, 'protocol');
+        }
+        if (chunk.length && (chunk.length < 5 || chunk[3] !== 0 || (chunk[4] !== 0x0a && chunk[4] !== 0xff))) {
+          throw new CheckError('protocol', 'the server did not answer with the MySQL protocol');
+        }
+        const version = chunk[4] === 0x0a ? greetingVersion(chunk) : undefined;
+        if (version) ctx.note(`server version ${version}`);
+      });
+
+      if (o.tls) {
+        await ctx.step('tls', async () => {
+          try {
+            await untilAborted(Promise.race([tlsResult, connected]), ctx.signal);
+          } catch (err) {
+            throw classify(err, o, 'tls');
+          }
+          ctx.note(`TLS (${secure?.getProtocol() ?? 'unknown version'}${verify ? '' : ', certificate not verified'})`);
+        });
+      }
+
+      await ctx.step('auth', async () => {
+        try {
+          await untilAborted(connected, ctx.signal);
+        } catch (err) {
+          throw classify(err, o, 'auth');
+        }
+      });
+
+      await ctx.step('query', async () => {
+        let rows: unknown;
+        try {
+          rows = await untilAborted(
+            new Promise<unknown>((resolve, reject) => c.query('SELECT 1 AS ok', (err, result) => (err ? reject(err) : resolve(result)))),
+            ctx.signal,
+          );
+        } catch (err) {
+          throw classify(err, o, 'query');
+        }
+        const ok = Array.isArray(rows) ? (rows[0] as { ok?: unknown } | undefined)?.ok : undefined;
+        if (Number(ok) !== 1) throw new CheckError('query', `unexpected answer to SELECT 1: ${JSON.stringify(ok) ?? 'no row'}`);
+      });
+      healthy = true;
+    } finally {
+      ctx.signal.removeEventListener('abort', close);
+      // A polite COM_QUIT (written at once), then everything is destroyed.
+      if (healthy && conn && !ctx.signal.aborted) conn.end();
+      close();
+    }
+  },
+});

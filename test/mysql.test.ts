@@ -1,0 +1,214 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server, type Socket } from 'node:net';
+import { runOne, runYaml, settledHandles } from './helpers/check.js';
+import type { CheckResult } from '../src/runner/result.js';
+import { freePort } from './helpers/run.js';
+import { tlsMaterial } from './helpers/tls.js';
+import { startMariadb, type MariadbInstance } from './helpers/mysql.js';
+
+const PASSWORD = 'mysql-Secret-8q2w7';
+const DBA_PASSWORD = 'dba-Secret-3k9x1';
+const WRONG = 'Wr0ng-mysql-pw';
+const SETUP = `
+  CREATE USER 'app'@'%' IDENTIFIED BY '${PASSWORD}';
+  CREATE DATABASE appdb;
+  GRANT ALL ON appdb.* TO 'app'@'%';
+  CREATE USER 'dba'@'%' IDENTIFIED BY '${DBA_PASSWORD}';
+  GRANT ALL ON *.* TO 'dba'@'%';
+`;
+
+let withTls: MariadbInstance; // ssl_cert/ssl_key/ssl_ca set: TLS optional
+let plain: MariadbInstance; // no TLS configured (this MariaDB's default)
+let tls: ReturnType<typeof tlsMaterial>;
+
+before(async () => {
+  tls = tlsMaterial();
+  [withTls, plain] = await Promise.all([
+    startMariadb({ tls: { certFile: tls.valid.certFile, keyFile: tls.valid.keyFile, caFile: tls.caFile }, setup: SETUP }),
+    startMariadb({ setup: SETUP }),
+  ]);
+});
+
+after(async () => {
+  await Promise.all([withTls?.stop(), plain?.stop()]);
+});
+
+function noSecrets(r: CheckResult): void {
+  const text = JSON.stringify(r);
+  for (const s of [PASSWORD, DBA_PASSWORD, WRONG]) assert.ok(!text.includes(s), `secret leaked in ${text}`);
+}
+
+function failed(r: CheckResult, step: string, error: string | RegExp): void {
+  assert.equal(r.status, 'failed', `expected a failure, got ${JSON.stringify(r)}`);
+  assert.equal(r.step, step, JSON.stringify(r));
+  if (typeof error === 'string') assert.equal(r.error, error);
+  else assert.match(r.error ?? '', error);
+  noSecrets(r);
+}
+
+function passed(r: CheckResult): void {
+  assert.equal(r.status, 'passed', JSON.stringify(r));
+  noSecrets(r);
+}
+
+async function listen(onSocket: (s: Socket) => void): Promise<{ server: Server; port: number; sockets: Set<Socket> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => {});
+    s.on('close', () => sockets.delete(s));
+    onSocket(s);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as { port: number }).port, sockets };
+}
+
+async function drained(sockets: Set<Socket>): Promise<void> {
+  for (let i = 0; i < 20 && sockets.size; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(sockets.size, 0, 'the check left a connection open');
+}
+
+const app = (port: number, extra: Record<string, unknown> = {}) => ({ type: 'mysql', host: '127.0.0.1', port, username: 'app', password: PASSWORD, ...extra });
+
+describe('mysql against real MariaDB servers', () => {
+  test('right credentials pass, with and without a database; the version is noted', async () => {
+    const r = await runOne(app(plain.port));
+    passed(r);
+    assert.equal(r.name, `mysql:127.0.0.1:${plain.port}`);
+    assert.equal(r.details?.[0], 'connected to 127.0.0.1');
+    assert.match(r.details?.[1] ?? '', /^server version 10\.\d+\.\d+-MariaDB/);
+    assert.equal(r.details?.length, 2);
+    passed(await runOne(app(plain.port, { database: 'appdb', host: 'localhost' })));
+  });
+
+  test('a conn-check-configs entry (port as a string, the mariadb alias) validates and passes', async () => {
+    const yaml = [
+      '- type: mysql',
+      '  database: appdb',
+      '  host: 127.0.0.1',
+      `  port: "${plain.port}"`,
+      '  username: app',
+      `  password: ${PASSWORD}`,
+      '- type: mariadb',
+      '  host: localhost',
+      `  port: ${plain.port}`,
+      '  username: app',
+      `  password: ${PASSWORD}`,
+    ].join('\n');
+    const [a, b] = await runYaml(yaml);
+    passed(a!);
+    passed(b!);
+    assert.equal(b!.type, 'mysql');
+  });
+
+  test('wrong password fails at auth without the password', async () => {
+    failed(await runOne(app(plain.port, { password: WRONG })), 'auth', 'access denied for user "app" (wrong password or unknown user)');
+  });
+
+  test('unknown user fails at auth like a wrong password (the server does not tell them apart)', async () => {
+    failed(await runOne(app(plain.port, { username: 'nobody' })), 'auth', 'access denied for user "nobody" (wrong password or unknown user)');
+  });
+
+  test('no password for a user that has one fails at auth', async () => {
+    failed(await runOne({ type: 'mysql', host: '127.0.0.1', port: plain.port, username: 'app' }), 'auth', 'access denied for user "app" (wrong password or unknown user)');
+  });
+
+  test('unknown database: ER_BAD_DB_ERROR for a user with global privileges, ER_DBACCESS_DENIED_ERROR otherwise', async () => {
+    failed(
+      await runOne({ type: 'mysql', host: '127.0.0.1', port: plain.port, username: 'dba', password: DBA_PASSWORD, database: 'nodb' }),
+      'auth',
+      'database "nodb" does not exist',
+    );
+    failed(
+      await runOne(app(plain.port, { database: 'nodb' })),
+      'auth',
+      'access denied for user "app" to database "nodb" (no privileges on it, or it does not exist)',
+    );
+  });
+
+  test('refused port fails at tcp', async () => {
+    failed(await runOne(app(await freePort())), 'tcp', 'connection refused');
+  });
+
+  test('TLS with the CA passes (by IP and by name); TLS is noted', async () => {
+    const r = await runOne(app(withTls.port, { tls: true, ca_file: tls.caFile, database: 'appdb' }));
+    passed(r);
+    assert.match(r.details?.[2] ?? '', /^TLS \(TLSv1\.[23]\)$/);
+    passed(await runOne(app(withTls.port, { host: 'localhost', tls: 'yes', ca_file: tls.caFile })));
+  });
+
+  test('TLS without the CA is not trusted; disable_tls_verification passes and says so', async () => {
+    failed(await runOne(app(withTls.port, { tls: true })), 'tls', 'self-signed certificate in the chain (untrusted root CA)');
+    const r = await runOne(app(withTls.port, { tls: true, disable_tls_verification: true }));
+    passed(r);
+    assert.match(r.details?.[2] ?? '', /^TLS \(TLSv1\.[23], certificate not verified\)$/);
+  });
+
+  test('TLS checks the host name (server_name that the certificate does not have)', async () => {
+    failed(
+      await runOne(app(withTls.port, { tls: true, ca_file: tls.caFile, server_name: 'wrong.example' })),
+      'tls',
+      /^certificate does not match the host name: Host: wrong\.example\. is not in the cert's altnames/,
+    );
+  });
+
+  test('wrong password over TLS fails at auth', async () => {
+    failed(await runOne(app(withTls.port, { tls: true, ca_file: tls.caFile, password: WRONG })), 'auth', 'access denied for user "app" (wrong password or unknown user)');
+  });
+
+  test('tls: true against a server without TLS fails at tls', async () => {
+    failed(await runOne(app(plain.port, { tls: true, ca_file: tls.caFile })), 'tls', 'the server does not support TLS (tls: true)');
+  });
+
+  test('a server that accepts and never speaks fails at protocol within timeout + margin', async () => {
+    const hole = await listen((s) => s.resume());
+    try {
+      for (const extra of [{}, { tls: true }]) {
+        const t0 = performance.now();
+        const r = await runOne(app(hole.port, { timeout: 1, ...extra }));
+        const ms = performance.now() - t0;
+        failed(r, 'protocol', 'timed out after 1s');
+        assert.ok(ms < 3000, `took ${ms} ms`);
+        await drained(hole.sockets);
+      }
+    } finally {
+      hole.server.close();
+    }
+  });
+
+  test('a server that speaks another protocol fails at protocol', async () => {
+    const ssh = await listen((s) => s.write('SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n'));
+    try {
+      failed(await runOne(app(ssh.port, { timeout: 2 })), 'protocol', 'the server did not answer with the MySQL protocol');
+      await drained(ssh.sockets);
+    } finally {
+      ssh.server.close();
+    }
+  });
+
+  test('a server that closes the connection at once fails at protocol', async () => {
+    const closer = await listen((s) => s.end());
+    try {
+      failed(await runOne(app(closer.port, { timeout: 2 })), 'protocol', 'the server closed the connection before its greeting');
+    } finally {
+      closer.server.close();
+    }
+  });
+
+  test('the server closes the connection after COM_QUIT: no connection of the check is left', async () => {
+    passed(await runOne(app(plain.port)));
+    for (let i = 0; i < 40; i++) {
+      const out = await plain.sql("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER='app'");
+      if (out.trim().endsWith('\n0') || out.trim().split('\n').pop() === '0') return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.fail('the app connection is still open on the server');
+  });
+
+  test('nothing of the checks keeps the process alive', async () => {
+    passed(await runOne(app(withTls.port, { tls: true, ca_file: tls.caFile })));
+    failed(await runOne(app(plain.port, { password: WRONG })), 'auth', /^access denied/);
+    assert.deepEqual(await settledHandles(), []);
+  });
+});
