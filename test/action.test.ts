@@ -112,3 +112,15 @@ test('summary: false writes no summary', async () => {
   assert.equal(r.code, 0);
   assert.equal(r.summary, '');
 });
+
+test('severity warning: a warning annotation, the warnings output, the step stays green; report-file', async () => {
+  const r = await runAction({ checks: `- {type: tcp, host: 127.0.0.1, port: ${closed}, severity: warning, name: optional}\n- {type: tcp, host: 127.0.0.1, port: ${open}}`, 'report-file': 'out/results.json' });
+  assert.equal(r.code, 0, r.stdout);
+  assert.deepEqual([r.outputs.failed, r.outputs.warnings, r.outputs['failed-checks']], ['0', '1', '']);
+  assert.match(r.stdout, /^::warning title=conn-check%3A optional::optional WARNING - tcp: connection refused$/m);
+  assert.match(r.summary, /<tr><td>⚠️<\/td><td>optional<\/td>/);
+  const { readFileSync } = await import('node:fs');
+  const saved = JSON.parse(readFileSync(`${r.workspace}/out/results.json`, 'utf8'));
+  assert.equal(saved.length, 2);
+  assert.equal(saved[0].severity, 'warning');
+});

@@ -55,7 +55,7 @@ test('--format json prints the results array', async () => {
   assert.equal(r.code, 2);
   const results = JSON.parse(r.stdout);
   assert.equal(results.length, 3);
-  assert.deepEqual(Object.keys(results[1]).sort(), ['duration_ms', 'error', 'file', 'line', 'name', 'status', 'step', 'tags', 'target', 'type']);
+  assert.deepEqual(Object.keys(results[1]).sort(), ['attempts', 'duration_ms', 'error', 'file', 'line', 'name', 'severity', 'status', 'step', 'tags', 'target', 'type']);
   assert.equal(results[1].status, 'failed');
   assert.equal(results[1].step, 'tcp');
   assert.equal(results[1].line, 2);
@@ -121,4 +121,66 @@ test('--max-timeout stops a run against a black hole and still reports', async (
   } finally {
     hole.close();
   }
+});
+
+test('--egress prints the firewall rules the config needs, one per flow', async () => {
+  const cfg = tempConfig(
+    [
+      '- {type: tcp, host: db.internal, port: 5432}',
+      '- {type: postgres, host: db.internal, port: "5432", username: u, password: p, database: d}',
+      '- {type: udp, host: statsd.internal, port: 8125, send: x, expect: ""}',
+      '- {type: http, url: "https://api.internal/health"}',
+      '- {type: postgres, host: /var/run/postgresql, port: 5432, username: u, password: p, database: d}',
+    ].join('\n') + '\n',
+  );
+  const r = await runCli(['--egress', cfg]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(
+    r.stdout,
+    [
+      'egress:',
+      '  - protocol: tcp',
+      '    host: api.internal',
+      '    port: 443',
+      '    checks:',
+      '      - http:https://api.internal/health',
+      '  - protocol: tcp',
+      '    host: db.internal',
+      '    port: 5432',
+      '    checks:',
+      '      - tcp:db.internal:5432',
+      '      - postgres:db.internal:5432',
+      '  - protocol: udp',
+      '    host: statsd.internal',
+      '    port: 8125',
+      '    checks:',
+      '      - udp:statsd.internal:8125',
+      '',
+    ].join('\n'),
+  );
+});
+
+test('--format junit and markdown, --output FILE; severity warning exits 1', async () => {
+  const { readFileSync, mkdtempSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const yaml = `- {type: tcp, host: 127.0.0.1, port: ${open}, name: "a<b>"}\n- {type: tcp, host: 127.0.0.1, port: ${closed}, severity: warning}\n`;
+  const junit = await runCli(['--format', 'junit', '-'], { stdin: yaml });
+  assert.equal(junit.code, 1, junit.stderr);
+  assert.match(junit.stdout, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="conn-check" tests="2" failures="1" errors="0" skipped="0" time="[\d.]+">/);
+  assert.match(junit.stdout, /<testcase name="a&lt;b&gt;" classname="conn-check.tcp" file="&lt;stdin&gt;" line="1" time="[\d.]+">/);
+  assert.match(junit.stdout, /<failure message="tcp: connection refused" type="warning">/);
+  const md = await runCli(['--format', 'markdown', '-'], { stdin: yaml });
+  assert.match(md.stdout, /^## conn-check\n\n\*\*1 of 2 checks failed with severity warning\*\*\n\n\| \| Check \| Target \| Time \| Details \|/);
+  assert.match(md.stdout, /\| ⚠️ \| tcp:127\.0\.0\.1:\d+ \| 127\.0\.0\.1:\d+ \| [\d.]+s \| tcp: connection refused \|/);
+  assert.match(md.stdout, /\| ✅ \| a\\<b\\> \|/);
+  const text = await runCli(['-'], { stdin: yaml });
+  assert.equal(text.code, 1);
+  assert.match(text.stdout, /^tcp:127\.0\.0\.1:\d+ WARNING - tcp: connection refused\na<b> OK\nWARNING: 1 of 2 checks failed with severity warning in /);
+  const dir = mkdtempSync(join(tmpdir(), 'cc-out-'));
+  const out = await runCli(['--format', 'json', '--output', join(dir, 'r.json'), '-'], { stdin: yaml });
+  assert.equal(out.code, 1);
+  assert.match(out.stdout, /WARNING - tcp: connection refused/, 'text still goes to stdout');
+  const saved = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'));
+  assert.deepEqual(saved.map((r: { severity: string; attempts: number }) => [r.severity, r.attempts]), [['critical', 1], ['warning', 1]]);
 });

@@ -92,6 +92,7 @@ export const udp = defineCheck({
   }),
   name: (o) => `udp:${hostPort(o.host, o.port)}`,
   target: (o) => hostPort(o.host, o.port),
+  egress: (o) => [{ protocol: 'udp', host: o.host, port: o.port }],
   async run(o, ctx) {
     const addrs = await ctx.step('resolve', () => resolveHost(o.host, ctx.signal));
     const sockets = new Set<UdpSocket>();
