@@ -46,3 +46,36 @@ test('tcp: refused and unresolvable each say which', async () => {
   assert.equal(dns!.step, 'resolve');
   assert.match(dns!.error!, /^dns resolution failed/);
 });
+
+test('all_addresses: every resolved address must accept; a half-broken dual stack fails', async () => {
+  const { server, port } = await listen('127.0.0.1');
+  try {
+    // localhost resolves to 127.0.0.1 (and ::1 where the resolver says so): ::1 is not listening
+    const { resolveHost } = await import('../src/net/dial.js');
+    const addrs = await resolveHost('localhost', new AbortController().signal);
+    const r = await runOne({ type: 'tcp', host: 'localhost', port, all_addresses: true });
+    if (addrs.length > 1) {
+      assert.equal(r.status, 'failed');
+      assert.match(r.error!, /^\[::1\]: connection refused \(1 of 2 addresses failed\)$/);
+    } else {
+      assert.equal(r.status, 'passed', r.error);
+    }
+    const one = await runOne({ type: 'tcp', host: '127.0.0.1', port, all_addresses: true });
+    assert.equal(one.status, 'passed');
+    assert.deepEqual(one.details, ['127.0.0.1: connected']);
+  } finally {
+    server.close();
+  }
+  const closed = await freePort();
+  const r = await runOne({ type: 'tcp', host: '127.0.0.1', port: closed, all_addresses: true });
+  assert.deepEqual([r.status, r.step, r.error], ['failed', 'tcp', '127.0.0.1: connection refused (1 of 1 addresses failed)']);
+});
+
+test('disable_tls_verification marks the result; reports show it', async () => {
+  const { renderSummary } = await import('../src/report/summary.js');
+  const r = await runOne({ type: 'tls', host: '127.0.0.1', port: await freePort(), disable_tls_verification: true });
+  assert.equal(r.tls_verification, 'disabled');
+  assert.match(renderSummary([r], 1), /🔓 <b>TLS not verified<\/b>/);
+  const plain = await runOne({ type: 'tcp', host: '127.0.0.1', port: await freePort() });
+  assert.equal(plain.tls_verification, undefined);
+});

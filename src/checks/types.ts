@@ -78,6 +78,11 @@ export interface CheckDefinition<S extends z.ZodObject = z.ZodObject> {
    * `host` and `port` options, when both are set and the host is not a unix-socket path.
    */
   egress?(options: z.output<S>): Egress[];
+  /**
+   * Whether these options turn TLS verification off (reports mark such checks). Without it:
+   * `disable_tls_verification: true`.
+   */
+  insecure?(options: z.output<S>): boolean;
   /** Throws a CheckError on failure; must obey ctx.signal and close whatever it opened. */
   run(options: z.output<S>, ctx: CheckContext): Promise<void>;
   /**

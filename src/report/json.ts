@@ -13,6 +13,7 @@ export function toJsonResults(results: readonly CheckResult[]): object[] {
     duration_ms: r.duration_ms,
     attempts: r.attempts ?? 1,
     severity: r.severity ?? 'critical',
+    ...(r.tls_verification ? { tls_verification: r.tls_verification } : {}),
     tags: r.tags,
     file: r.file,
     line: r.line,

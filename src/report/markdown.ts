@@ -11,6 +11,7 @@ export function renderMarkdown(results: readonly CheckResult[], durationMs: numb
   const icon = (r: CheckResult) => (r.status === 'passed' ? '✅' : r.status === 'skipped' ? '⏭️' : isWarning(r) ? '⚠️' : '❌');
   const rows = ordered(results).map((r) => {
     let details = r.status === 'failed' ? failure(r) : r.status === 'skipped' ? (r.error ?? '') : (r.details ?? []).join('; ');
+    if (r.tls_verification === 'disabled') details = `🔓 TLS not verified${details ? `; ${details}` : ''}`;
     if (r.attempts) details += r.status === 'passed' ? ` (passed on attempt ${r.attempts})` : ` (after ${r.attempts} attempts)`;
     return `| ${icon(r)} | ${cell(r.name)} | ${cell(r.target)} | ${r.status === 'skipped' ? '' : seconds(r.duration_ms)} | ${cell(details)} |`;
   });

@@ -13,7 +13,8 @@ export function seconds(ms: number): string {
 /** One check's line: `NAME OK`, `NAME FAILED - step: message`, `SKIPPED: NAME`. */
 export function textLine(r: CheckResult, o: TextOptions = {}): string {
   const time = o.durations && r.status !== 'skipped' ? ` (${seconds(r.duration_ms)})` : '';
-  const details = o.verbose && r.details?.length ? ` [${r.details.join('; ')}]` : '';
+  const notes = [...(r.tls_verification === 'disabled' ? ['TLS not verified'] : []), ...(r.details ?? [])];
+  const details = o.verbose && notes.length ? ` [${notes.join('; ')}]` : '';
   if (r.status === 'passed') return `${r.name} OK${r.attempts ? ` (passed on attempt ${r.attempts})` : ''}${time}${details}`;
   if (r.status === 'skipped') return `SKIPPED: ${r.name}${o.verbose && r.error ? ` (${r.error})` : ''}`;
   const attempts = r.attempts ? ` (after ${r.attempts} attempts)` : '';

@@ -17,6 +17,8 @@ export interface CheckResult {
   attempts?: number;
   /** `warning`: a failure does not fail the run. Absent for critical checks. */
   severity?: 'warning';
+  /** Set when the check's options turn TLS verification off. */
+  tls_verification?: 'disabled';
   tags: string[];
   file: string;
   line: number;

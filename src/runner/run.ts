@@ -78,7 +78,13 @@ function baseResult(check: CheckSpec): Omit<CheckResult, 'status' | 'duration_ms
     file: check.file,
     line: check.line,
     ...(check.common.severity === 'warning' ? { severity: 'warning' as const } : {}),
+    ...(isInsecure(check) ? { tls_verification: 'disabled' as const } : {}),
   };
+}
+
+/** TLS verification turned off for this check (the reports mark it). */
+function isInsecure(check: CheckSpec): boolean {
+  return check.definition.insecure ? check.definition.insecure(check.options) : check.options.disable_tls_verification === true;
 }
 
 function formatSeconds(s: number): string {
