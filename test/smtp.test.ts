@@ -1,0 +1,270 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server, type Socket } from 'node:net';
+import { liveHandles, runOne, runYaml } from './helpers/check.js';
+import { freePort } from './helpers/run.js';
+import { startSmtp, type SmtpTestServer } from './helpers/smtp.js';
+import { tlsMaterial } from './helpers/tls.js';
+import type { CheckResult } from '../src/runner/result.js';
+
+const USER = 'mailer';
+const PASSWORD = 'smtp-Secret-7713';
+const users = { [USER]: PASSWORD };
+
+function listen(onSocket: (s: Socket) => void): Promise<{ server: Server; port: number; sockets: Set<Socket> }> {
+  return new Promise((resolve, reject) => {
+    const sockets = new Set<Socket>();
+    const server = createServer((s) => {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => sockets.delete(s));
+      onSocket(s);
+    });
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port, sockets }));
+  });
+}
+
+async function close(s: { server: Server; sockets: Set<Socket> }): Promise<void> {
+  for (const sock of s.sockets) sock.destroy();
+  await new Promise<void>((r) => s.server.close(() => r()));
+}
+
+async function assertNoLeaks(baseline: string[]): Promise<void> {
+  const count = (l: string[], k: string) => l.filter((x) => x === k).length;
+  const kinds = ['TCPSocketWrap', 'TLSWrap', 'Timeout', 'ConnectWrap'];
+  let now = liveHandles();
+  for (let i = 0; i < 20 && kinds.some((k) => count(now, k) > count(baseline, k)); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    now = liveHandles();
+  }
+  for (const kind of kinds) {
+    assert.ok(count(now, kind) <= count(baseline, kind), `${kind} left open: before ${baseline.join(',')} / after ${now.join(',')}`);
+  }
+}
+
+async function assertClientsClosed(sockets: Set<Socket>): Promise<void> {
+  for (let i = 0; i < 20 && sockets.size; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(sockets.size, 0, 'the check left its connection to the silent server open');
+}
+
+function assertNoSecret(r: CheckResult | undefined, ...secrets: string[]): void {
+  const text = JSON.stringify(r);
+  for (const s of secrets) {
+    assert.ok(!text.includes(s), `secret in result: ${text}`);
+    assert.ok(!text.includes(Buffer.from(s).toString('base64')), `base64 secret in result: ${text}`);
+  }
+}
+
+describe('smtp against real SMTP servers (smtp-server)', () => {
+  const tls = tlsMaterial();
+  let implicit: SmtpTestServer; // TLS from the first byte
+  let starttls: SmtpTestServer; // plain, offers STARTTLS, AUTH only after it
+  let plain: SmtpTestServer; // plain, no STARTTLS, AUTH allowed
+  let heloOnly: SmtpTestServer; // refuses EHLO
+  let loginOnly: SmtpTestServer; // AUTH LOGIN only, implicit TLS
+  before(async () => {
+    [implicit, starttls, plain, heloOnly, loginOnly] = await Promise.all([
+      startSmtp(users, { secure: true }),
+      startSmtp(users, { starttls: true }),
+      startSmtp(users, {}),
+      startSmtp(users, { refuseEhlo: true }),
+      startSmtp(users, { secure: true, authMethods: ['LOGIN'] }),
+    ]);
+  });
+  after(async () => {
+    await Promise.all([implicit, starttls, plain, heloOnly, loginOnly].map((s) => s?.stop()));
+  });
+
+  const base = (server: SmtpTestServer, extra: Record<string, unknown> = {}) => ({
+    type: 'smtp',
+    host: 'localhost',
+    port: server.port,
+    username: USER,
+    password: PASSWORD,
+    ca_file: tls.caFile,
+    ...extra,
+  });
+
+  test('implicit TLS (the default): login passes, no mail sent without both addresses', async () => {
+    const handles = liveHandles();
+    const before = implicit.messages.length;
+    const r = await runOne(base(implicit, { from_address: 'only-from@example.test' }));
+    assert.equal(r.status, 'passed', r.error);
+    assert.equal(r.name, `smtp:localhost:${implicit.port}`);
+    assert.equal(r.details![0], 'connected to 127.0.0.1');
+    assert.match(r.details![1]!, /^greeting: 220 smtp\.test ESMTP conn-check test server$/);
+    assert.match(r.details![2]!, /^TLS TLSv1\.[23]$/);
+    assert.equal(implicit.messages.length, before, 'no message may be sent with only from_address');
+    assert.deepEqual(implicit.logins.at(-1), { user: USER, ok: true });
+    assertNoSecret(r, PASSWORD);
+    await assertNoLeaks(handles);
+  });
+
+  test('with from_address and to_address a real e-mail is delivered (subject and message defaults)', async () => {
+    const before = implicit.messages.length;
+    const r = await runOne(base(implicit, { from_address: 'checks@example.test', to_address: 'ops@example.test' }));
+    assert.equal(r.status, 'passed', r.error);
+    assert.equal(implicit.messages.length, before + 1);
+    const mail = implicit.messages.at(-1)!;
+    assert.equal(mail.from, 'checks@example.test');
+    assert.deepEqual(mail.to, ['ops@example.test']);
+    assert.equal(mail.user, USER);
+    assert.equal(mail.secure, true);
+    assert.match(mail.data, /^Subject: conn-check test\r$/m);
+    assert.match(mail.data, /\r\n\r\nconn-check test message\r\n$/);
+    assert.match(r.details!.at(-1)!, /^message sent to ops@example\.test \(250 /);
+    assertNoSecret(r, PASSWORD);
+  });
+
+  test('own subject and message, dot-stuffed and non-ASCII, arrive intact', async () => {
+    const r = await runOne(
+      base(plain, { use_tls: false, from_address: 'a@example.test', to_address: 'b@example.test', subject: 'Grüße', message: 'line one\n.leading dot\nlast' }),
+    );
+    assert.equal(r.status, 'passed', r.error);
+    const mail = plain.messages.at(-1)!;
+    assert.match(mail.data, /^Subject: =\?UTF-8\?B\?R3LDvMOfZQ==\?=\r$/m);
+    assert.match(mail.data, /\r\n\r\nline one\r\n\.leading dot\r\nlast\r\n$/);
+  });
+
+  test('STARTTLS: upgrades, then logs in; without starttls the server refuses AUTH on plain text', async () => {
+    const handles = liveHandles();
+    const [upgraded, refused] = await runYaml(
+      JSON.stringify([base(starttls, { use_tls: false, starttls: true, from_address: 'x@example.test', to_address: 'y@example.test' }), base(starttls, { use_tls: false })]),
+    );
+    assert.equal(upgraded!.status, 'passed', upgraded!.error);
+    assert.ok(upgraded!.details!.some((d) => /^TLS TLSv1\.[23]$/.test(d)));
+    assert.equal(starttls.messages.at(-1)!.secure, true);
+    assert.equal(refused!.status, 'failed');
+    assert.equal(refused!.step, 'auth');
+    assert.equal(refused!.error, 'authentication refused: the server wants TLS first (538 Error: Must issue a STARTTLS command first; try starttls: true)');
+    assertNoSecret(upgraded, PASSWORD);
+    assertNoSecret(refused, PASSWORD);
+    await assertNoLeaks(handles);
+  });
+
+  test('starttls against a server that does not offer it fails at tls', async () => {
+    const r = await runOne(base(plain, { use_tls: false, starttls: true }));
+    assert.equal(r.status, 'failed');
+    assert.equal(r.step, 'tls');
+    assert.equal(r.error, 'the server does not offer STARTTLS');
+  });
+
+  test('STARTTLS with an untrusted certificate fails at tls', async () => {
+    const r = await runOne({ ...base(starttls, { use_tls: false, starttls: true }), ca_file: undefined });
+    assert.equal(r.status, 'failed');
+    assert.equal(r.step, 'tls');
+    assert.equal(r.error, 'certificate not trusted: unable to verify its issuer (add the CA with tls-certs-path or ca_file)');
+  });
+
+  test('AUTH LOGIN is used when PLAIN is not offered; wrong password fails there too', async () => {
+    const [ok, wrong] = await runYaml(JSON.stringify([base(loginOnly), base(loginOnly, { password: `${PASSWORD}x` })]));
+    assert.equal(ok!.status, 'passed', ok!.error);
+    assert.equal(wrong!.step, 'auth');
+    assert.equal(wrong!.error, `authentication failed for user ${USER} (535 Invalid username or password)`);
+    assertNoSecret(wrong, PASSWORD, `${PASSWORD}x`);
+  });
+
+  test('wrong password and unknown user: authentication failed, no password anywhere', async () => {
+    const handles = liveHandles();
+    const wrongPw = `${PASSWORD}-nope`;
+    const [wrong, unknown] = await runYaml(JSON.stringify([base(implicit, { password: wrongPw }), base(implicit, { username: 'ghost' })]));
+    assert.equal(wrong!.status, 'failed');
+    assert.equal(wrong!.step, 'auth');
+    assert.equal(wrong!.error, `authentication failed for user ${USER} (535 Invalid username or password)`);
+    assert.equal(unknown!.step, 'auth');
+    assert.equal(unknown!.error, 'authentication failed for user ghost (535 Invalid username or password)');
+    assertNoSecret(wrong, wrongPw, PASSWORD);
+    assertNoSecret(unknown, PASSWORD);
+    await assertNoLeaks(handles);
+  });
+
+  test('a server refusing EHLO: fails by default, passes with helo_fallback', async () => {
+    const [strict, fallback] = await runYaml(
+      JSON.stringify([base(heloOnly, { use_tls: false }), base(heloOnly, { use_tls: false, helo_fallback: true, from_address: 'h@example.test', to_address: 'i@example.test' })]),
+    );
+    assert.equal(strict!.status, 'failed');
+    assert.equal(strict!.step, 'protocol');
+    assert.equal(strict!.error, 'EHLO refused (500 Error: command not recognized); set helo_fallback: true to try HELO');
+    assert.equal(fallback!.status, 'passed', fallback!.error);
+    assert.equal(heloOnly.messages.at(-1)!.from, 'h@example.test');
+  });
+
+  test('use_tls (the default) against a plain port fails at tls', async () => {
+    const r = await runOne(base(plain));
+    assert.equal(r.status, 'failed');
+    assert.equal(r.step, 'tls');
+    assert.equal(r.error, 'TLS handshake failed: the server did not answer with TLS (is this a plain-text port?)');
+    assertNoSecret(r, PASSWORD);
+  });
+
+  test('use_tls: false against an implicit-TLS port: no greeting, times out at protocol', async () => {
+    const t0 = performance.now();
+    const r = await runOne(base(implicit, { use_tls: false, timeout: 1 }));
+    assert.equal(r.status, 'failed');
+    assert.equal(r.step, 'protocol');
+    assert.equal(r.error, 'timed out after 1s');
+    assert.ok(performance.now() - t0 < 3000);
+  });
+
+  test('use_tls and starttls together are a config error', async () => {
+    await assert.rejects(runOne(base(implicit, { starttls: true })), /starttls: expected use_tls: false with starttls: true/);
+  });
+});
+
+describe('smtp failures without an SMTP server', () => {
+  test('refused port', async () => {
+    const r = await runOne({ type: 'smtp', host: '127.0.0.1', port: await freePort(), username: USER, password: PASSWORD });
+    assert.equal(r.status, 'failed');
+    assert.equal(r.step, 'tcp');
+    assert.equal(r.error, 'connection refused');
+    assertNoSecret(r, PASSWORD);
+  });
+
+  test('a server that accepts and never speaks: timed out within the deadline, at tls or protocol', async () => {
+    const hole = await listen((s) => s.resume());
+    try {
+      const handles = liveHandles();
+      for (const [useTls, step] of [
+        [true, 'tls'],
+        [false, 'protocol'],
+      ] as const) {
+        const t0 = performance.now();
+        const r = await runOne({ type: 'smtp', host: '127.0.0.1', port: hole.port, username: USER, password: PASSWORD, use_tls: useTls, timeout: 1 });
+        const ms = performance.now() - t0;
+        assert.equal(r.status, 'failed');
+        assert.equal(r.step, step);
+        assert.equal(r.error, 'timed out after 1s');
+        assert.ok(ms < 3000, `took ${ms} ms`);
+        assertNoSecret(r, PASSWORD);
+        await assertClientsClosed(hole.sockets);
+      }
+      await assertNoLeaks(handles);
+    } finally {
+      await close(hole);
+    }
+  });
+
+  test('a server that answers something else: not an SMTP server', async () => {
+    const http = await listen((s) => s.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n'));
+    try {
+      const r = await runOne({ type: 'smtp', host: '127.0.0.1', port: http.port, username: USER, password: PASSWORD, use_tls: false });
+      assert.equal(r.status, 'failed');
+      assert.equal(r.step, 'protocol');
+      assert.equal(r.error, 'not an SMTP server (unexpected reply "HTTP/1.1 400 Bad Request")');
+    } finally {
+      await close(http);
+    }
+  });
+
+  test('a server that greets with 554: session refused', async () => {
+    const busy = await listen((s) => s.end('554 5.3.2 no service here\r\n'));
+    try {
+      const r = await runOne({ type: 'smtp', host: '127.0.0.1', port: busy.port, username: USER, password: PASSWORD, use_tls: false });
+      assert.equal(r.step, 'protocol');
+      assert.equal(r.error, 'the server refused the session (554 5.3.2 no service here)');
+    } finally {
+      await close(busy);
+    }
+  });
+});
