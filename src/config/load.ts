@@ -4,7 +4,7 @@
  * Every problem is gathered and thrown at once as a ConfigError; nothing else escapes.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { Composer, isAlias, isMap, isScalar, isSeq, LineCounter, Parser, visit, type CST, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 import { MAX_ALIAS_COUNT, MAX_CONFIG_BYTES } from '../constants.js';
 import { commonOptions, commonOptionNames, findCheckType, knownTypeNames, ignoredOptions } from '../checks/registry.js';
@@ -12,6 +12,8 @@ import type { AnyCheckDefinition, CommonOptions } from '../checks/types.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { interpolate, InterpolationError } from './interpolate.js';
 import { collectSecrets } from './secrets.js';
+import { Redactor } from '../report/redact.js';
+import { show } from '../checks/options.js';
 
 /** One validated check, ready to run. */
 export interface CheckSpec {
@@ -68,7 +70,7 @@ export async function readSource(path: string, shownAs = path): Promise<Source> 
   return { file: shownAs, text: decode(bytes, shownAs) };
 }
 
-/** Decodes UTF-8 strictly (a BOM is allowed), or says where the bad byte is. */
+/** Decodes UTF-8 strictly (a BOM is allowed), or says where the first bad byte is. */
 export function decode(bytes: Uint8Array, file: string): string {
   if (bytes.length > MAX_CONFIG_BYTES) {
     throw new ConfigError([{ severity: 'error', file, message: `too large (${bytes.length} bytes; the limit is ${MAX_CONFIG_BYTES})` }]);
@@ -76,23 +78,37 @@ export function decode(bytes: Uint8Array, file: string): string {
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
-    let offset = 0;
-    const dec = new TextDecoder('utf-8', { fatal: true });
-    // find the first offending byte by growing the prefix line by line
+    const bad = firstInvalidUtf8(bytes);
+    const lineStart = bad === 0 ? 0 : bytes.lastIndexOf(0x0a, bad - 1) + 1;
     let line = 1;
-    for (let i = 0; i < bytes.length; i++) {
-      if (bytes[i] === 0x0a) {
-        try {
-          dec.decode(bytes.subarray(0, i + 1));
-          offset = i + 1;
-          line++;
-        } catch {
-          break;
-        }
-      }
-    }
-    throw new ConfigError([{ severity: 'error', file, line, message: 'is not valid UTF-8 text' }]);
+    for (let i = 0; i < lineStart; i++) if (bytes[i] === 0x0a) line++;
+    const column = new TextDecoder('utf-8', { ignoreBOM: line !== 1 }).decode(bytes.subarray(lineStart, bad)).length + 1;
+    const hex = bytes[bad]!.toString(16).toUpperCase().padStart(2, '0');
+    throw new ConfigError([{ severity: 'error', file, line, column, message: `is not valid UTF-8 text (byte 0x${hex}); save the file as UTF-8` }]);
   }
+}
+
+/** Offset of the first byte that is not part of a valid UTF-8 sequence (the input is known to be invalid). */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  // The longest prefix that decodes (an incomplete sequence at its end is not an error yet).
+  const decodes = (n: number): boolean => {
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, n), { stream: true });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  let lo = 0;
+  let hi = bytes.length;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (decodes(mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  // The characters completed within that prefix end where the offending sequence starts.
+  const done = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(0, lo), { stream: true });
+  return Math.min(Buffer.byteLength(done), bytes.length - 1);
 }
 
 interface Pos {
@@ -100,11 +116,28 @@ interface Pos {
   column: number;
 }
 
+/** Deeper than this is no conn-check file (a check needs 3 or 4 levels); YAML's composer recurses per level. */
+const MAX_NESTING = 64;
+/** Syntax errors after the first few are mostly consequences of the first: not worth printing. */
+const MAX_SYNTAX_ERRORS = 20;
+
+/** C0 control characters other than tab, LF and CR (and DEL): YAML does not allow them, and text never has them. */
+const CONTROL_CHAR = /[\0-\x08\x0B\x0C\x0E-\x1F\x7F]/;
+
 /** Parses and validates one source. Throws ConfigError with every problem found. */
 export function parseConfig(source: Source, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
-  const { file, text } = source;
+  const { file } = source;
+  let { text } = source;
   if (text.length > MAX_CONFIG_BYTES) {
     throw new ConfigError([{ severity: 'error', file, message: `too large (${text.length} characters; the limit is ${MAX_CONFIG_BYTES})` }]);
+  }
+  // A byte order mark (inline input or stdin pasted from an editor that writes one) is not content.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const control = CONTROL_CHAR.exec(text);
+  if (control) {
+    const code = control[0].charCodeAt(0);
+    const what = code === 0 ? 'a NUL byte' : `the control character U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+    throw new ConfigError([{ severity: 'error', file, ...positionIn(text, control.index), message: `contains ${what}; a config file must be YAML text` }]);
   }
   const issues: ConfigIssue[] = [];
   const lc = new LineCounter();
@@ -113,12 +146,11 @@ export function parseConfig(source: Source, env: NodeJS.ProcessEnv = process.env
     const p = lc.linePos(offset);
     return { line: p.line, column: p.col };
   };
-  const doc = parseDocument(text, { lineCounter: lc, version: '1.1', merge: true, uniqueKeys: true, prettyErrors: false, keepSourceTokens: false });
-  for (const e of doc.errors) {
-    const p = posOf(e.pos[0]);
-    issues.push({ severity: 'error', file, ...p, message: yamlMessage(e.code, e.message) });
+  const parsed = parseYaml(text, lc);
+  if (!parsed.doc) {
+    throw new ConfigError(parsed.errors.map((e) => ({ severity: 'error' as const, file, ...(e.offset === undefined ? {} : posOf(e.offset)), message: e.message })));
   }
-  if (issues.length) throw new ConfigError(issues);
+  const doc = parsed.doc;
   for (const w of doc.warnings) issues.push({ severity: 'warning', file, ...posOf(w.pos[0]), message: w.message.split('\n')[0]! });
 
   const root = doc.contents;
@@ -135,12 +167,29 @@ export function parseConfig(source: Source, env: NodeJS.ProcessEnv = process.env
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
-    throw new ConfigError([{ severity: 'error', file, ...posOf(root.range?.[0]), message: aliasMessage(err) }]);
+    const problem = toJsProblem(err, doc);
+    throw new ConfigError([{ severity: 'error', file, ...posOf(problem.offset ?? root.range?.[0]), message: problem.message }]);
   }
   const items = data as unknown[];
   const checks: CheckSpec[] = [];
 
+  /** The credentials of the check being validated (set once its values are interpolated). */
+  let secrets: Iterable<string> = [];
   root.items.forEach((item, index) => {
+    // Messages about this check must not carry its credentials (a mistyped URL with userinfo, say).
+    const first = issues.length;
+    secrets = [];
+    try {
+      validateItem(item, index);
+    } finally {
+      if (issues.length > first) {
+        const r = new Redactor(secrets);
+        for (let i = first; i < issues.length; i++) issues[i]!.message = r.redact(issues[i]!.message);
+      }
+    }
+  });
+
+  function validateItem(item: unknown, index: number): void {
     const node = (isAlias(item) ? item.resolve(doc as Document) : item) as YamlNode | undefined;
     const at = posOf((item as YamlNode | null)?.range?.[0]);
     const raw = items[index];
@@ -168,9 +217,9 @@ export function parseConfig(source: Source, env: NodeJS.ProcessEnv = process.env
       return;
     }
     const definition = findCheckType(typeValue);
-    const checkLabel = `${label} (${typeValue})`;
+    const checkLabel = `${label} (${show(typeValue.trim()).replace(/^"|"$/g, '')})`;
     if (!definition) {
-      issues.push({ severity: 'error', file, ...where('type'), check: checkLabel, option: 'type', message: `unknown check type "${typeValue}"; known types: ${knownTypeNames().join(', ')}` });
+      issues.push({ severity: 'error', file, ...where('type'), check: checkLabel, option: 'type', message: `unknown check type ${show(typeValue)}; known types: ${knownTypeNames().join(', ')}` });
       return;
     }
 
@@ -186,6 +235,7 @@ export function parseConfig(source: Source, env: NodeJS.ProcessEnv = process.env
         issues.push({ severity: 'error', file, ...where(key), check: checkLabel, option: key, message: err.message });
       }
     }
+    secrets = collectSecrets(opts, definition.secretOptions);
     if (interpolationFailed) return;
 
     // unknown options are warnings: conn-check ignored them silently
@@ -226,13 +276,24 @@ export function parseConfig(source: Source, env: NodeJS.ProcessEnv = process.env
       name: common.data.name ?? generatedName,
       generatedName,
       target: definition.target(options),
-      secrets: collectSecrets(opts, definition.secretOptions),
+      secrets: new Set(secrets),
     };
     checks.push(spec);
-  });
+  }
 
+  for (const i of issues) tidy(i);
   if (issues.some((i) => i.severity === 'error')) throw new ConfigError(issues);
   return { checks, warnings: issues };
+}
+
+const anyUserinfo = new Redactor();
+const escapes: Record<string, string> = { '\r': '\\r', '\n': '\\n', '\u2028': '\\u2028', '\u2029': '\\u2029' };
+/** One line each (keys and values may hold line breaks), and no URL userinfo. */
+function tidy(issue: ConfigIssue): void {
+  const line = (s: string) => s.replace(/[\r\n\u2028\u2029]/g, (c) => escapes[c]!);
+  issue.message = anyUserinfo.redact(line(issue.message));
+  if (issue.option !== undefined) issue.option = line(issue.option);
+  if (issue.check !== undefined) issue.check = line(issue.check);
 }
 
 function zodIssue(issue: z.core.$ZodIssue, file: string, check: string, where: (key?: string) => Pos, given: Record<string, unknown>): ConfigIssue {
@@ -263,14 +324,110 @@ function describeNode(value: unknown): string {
   return `the value ${JSON.stringify(value)}`.slice(0, 60);
 }
 
-function yamlMessage(code: string, message: string): string {
+function yamlMessage(code: string, message: string, text: string, offset: number): string {
   const first = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-  if (code === 'DUPLICATE_KEY') return `duplicate key: ${first}`;
-  return `not valid YAML: ${first}`;
+  if (code === 'DUPLICATE_KEY') {
+    const key = /^(?:"([^"\n]{1,60})"|'([^'\n]{1,60})'|([^:,{}[\]\n]{1,60}))/.exec(text.slice(offset, offset + 80));
+    const name = key ? (key[1] ?? key[2] ?? key[3] ?? '').trim() : '';
+    return name ? `duplicate key "${name}": each key may appear only once in a mapping` : 'duplicate key: each key may appear only once in a mapping';
+  }
+  if (/call stack/i.test(first)) return `nested too deeply (more than ${MAX_NESTING} levels)`;
+  // The parser quotes the offending source text: it may be a credential, and the position says where.
+  return `not valid YAML: ${first.replace(/: ".*"$/, '').replace(/^(Block scalar header includes extra characters):.*$/, '$1')}`;
 }
 
-function aliasMessage(err: unknown): string {
+/** What went wrong turning the document into data (aliases and merge keys are resolved then). */
+function toJsProblem(err: unknown, doc: Document): YamlProblem {
   const m = err instanceof Error ? err.message : String(err);
-  if (/alias/i.test(m)) return `too many YAML alias expansions (more than ${MAX_ALIAS_COUNT}); is this an alias bomb?`;
-  return `cannot read the YAML: ${m.split('\n')[0]}`;
+  /** Where the first node that `match` accepts starts. */
+  const find = (match: (node: unknown) => boolean): number | undefined => {
+    let at: number | undefined;
+    visit(doc, (_key, node) => {
+      if (!match(node)) return undefined;
+      at = (node as YamlNode).range?.[0];
+      return visit.BREAK;
+    });
+    return at;
+  };
+  if (/excessive alias count/i.test(m)) return { message: `too many YAML alias expansions (more than ${MAX_ALIAS_COUNT}); is this an alias bomb?` };
+  const unresolved = /Unresolved alias.*: (\S+)$/.exec(m);
+  if (unresolved) {
+    const name = unresolved[1]!;
+    return { offset: find((n) => isAlias(n) && n.source === name), message: `alias *${name} has no anchor &${name} before it` };
+  }
+  if (/merge sources/i.test(m)) {
+    const isMerge = (k: unknown) => isScalar(k) && (k.value === '<<' || (typeof k.value === 'symbol' && k.value.description === '<<'));
+    return { offset: find((n) => isMerge(n)), message: 'a merge key (<<) must refer to a mapping or a list of mappings' };
+  }
+  if (/call stack/i.test(m)) return { message: `nested too deeply (more than ${MAX_NESTING} levels)` };
+  return { message: `cannot read the YAML: ${m.split('\n')[0]}` };
+}
+
+/** Line and column (1-based) of an offset, without a LineCounter. */
+function positionIn(text: string, offset: number): Pos {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+interface YamlProblem {
+  offset?: number;
+  message: string;
+}
+
+/**
+ * parseDocument, in its two halves: the parser (iterative) builds the syntax tree, which is
+ * measured before the composer (recursive) sees it, so that `[[[[...` cannot overflow the stack.
+ * Returns the document, or the problems (syntax errors, too deep, more than one document).
+ */
+function parseYaml(text: string, lc: LineCounter): { doc?: Document.Parsed; errors: YamlProblem[] } {
+  const tokens = [...new Parser(lc.addNewLine).parse(text)];
+  const deep = tooDeep(tokens);
+  if (deep !== undefined) {
+    return { errors: [{ offset: deep, message: `nested more than ${MAX_NESTING} levels deep; expected a list of checks, each a mapping of options` }] };
+  }
+  const composer = new Composer({ version: '1.1', merge: true, uniqueKeys: true, keepSourceTokens: false, logLevel: 'error' });
+  const docs = [...composer.compose(tokens, true, text.length)];
+  const doc = docs[0]!;
+  const errors: YamlProblem[] = [];
+  for (const e of doc.errors) errors.push({ offset: e.pos[0], message: yamlMessage(e.code, e.message, text, e.pos[0]) });
+  if (errors.length) {
+    // A tab in the indentation makes the parser stumble in ways that do not mention tabs.
+    const tab = /^ *\t[ \t]*\S/m.exec(text);
+    if (tab) errors.unshift({ offset: tab.index + tab[0].indexOf('\t'), message: 'a tab is used for indentation; YAML indents with spaces only' });
+  }
+  if (docs.length > 1) {
+    errors.push({ offset: docs[1]!.range[0], message: 'a second YAML document starts here; a config file holds one document: a single list of checks' });
+  }
+  if (!errors.length) return { doc: doc as Document.Parsed, errors };
+  const seen = new Set<string>();
+  const unique = errors.filter((e) => {
+    const key = `${e.offset}:${e.message}`;
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
+  const shown = unique.slice(0, MAX_SYNTAX_ERRORS);
+  if (unique.length > shown.length) shown.push({ message: `${unique.length - shown.length} more YAML syntax errors not shown (fix the first ones)` });
+  return { errors: shown };
+}
+
+/** The offset of the first collection nested deeper than MAX_NESTING, if any (no recursion). */
+function tooDeep(tokens: readonly CST.Token[]): number | undefined {
+  const stack: [CST.Token, number][] = tokens.map((t) => [t, 0]);
+  while (stack.length) {
+    const [token, depth] = stack.pop()!;
+    if (token.type === 'document') {
+      if (token.value) stack.push([token.value, depth]);
+    } else if (token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection') {
+      if (depth + 1 > MAX_NESTING) return token.offset;
+      for (const item of token.items as CST.CollectionItem[]) {
+        if (item.key) stack.push([item.key, depth + 1]);
+        if (item.value) stack.push([item.value, depth + 1]);
+      }
+    }
+  }
+  return undefined;
 }
