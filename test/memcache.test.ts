@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { liveHandles, runOne, runYaml } from './helpers/check.js';
 import { freePort } from './helpers/run.js';
-import { saslAvailable, startMemcached, type Memcached } from './helpers/memcached.js';
+import { existsSync } from 'node:fs';
+import { MEMCACHED, saslAvailable, startMemcached, type Memcached } from './helpers/memcached.js';
 import { tlsMaterial } from './helpers/tls.js';
 
 const PASSWORD = 'mc-Secret-9431';
@@ -51,7 +52,9 @@ async function assertClientsClosed(sockets: Set<Socket>): Promise<void> {
   assert.equal(sockets.size, 0, 'the check left its connection to the silent server open');
 }
 
-describe('memcache against a real memcached (no auth)', () => {
+const noMemcached = existsSync(MEMCACHED) ? false : `${MEMCACHED} is not installed`;
+
+describe('memcache against a real memcached (no auth)', { skip: noMemcached }, () => {
   let mc: Memcached;
   before(async () => {
     mc = await startMemcached();
@@ -82,7 +85,7 @@ describe('memcache against a real memcached (no auth)', () => {
   });
 });
 
-describe('memcache with SASL (memcached -S)', { skip: saslAvailable() ? false : 'perl DB_File missing: cannot write a sasldb' }, () => {
+describe('memcache with SASL (memcached -S)', { skip: noMemcached || (saslAvailable() ? false : 'perl DB_File missing: cannot write a sasldb') }, () => {
   let mc: Memcached;
   before(async () => {
     mc = await startMemcached({ sasl: { checker: PASSWORD } });
