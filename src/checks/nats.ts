@@ -1,14 +1,206 @@
-/** nats: placeholder while it is written. */
+/**
+ * nats (new, not in conn-check): TCP pre-check, the server's INFO (its version, whether it
+ * requires or offers TLS), the TLS handshake on that same connection when `tls`; then the NATS
+ * client (@nats-io/transport-node) logs in (user/password or token, no reconnects) and measures
+ * one PING/PONG round trip.
+ */
 import { z } from 'zod';
-import { CheckError, defineCheck } from './types.js';
+import type { Socket } from 'node:net';
+import type { ConnectionOptions, TLSSocket } from 'node:tls';
+import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
+
+type NodeTlsOptions = NonNullable<NodeConnectionOptions['tls']>;
+import { connectTcp, hostPort, showAddress, untilAborted } from '../net/dial.js';
+import { handshake, secureOptions } from '../net/tls.js';
+import { describeError } from '../net/errors.js';
+import { CheckError, defineCheck, type StepName } from './types.js';
+import { bool, host, port, scalarString, text, tlsOptionsShape } from './options.js';
+
+const options = z
+  .object({
+    host: host(),
+    port: port().default(4222),
+    username: text('a non-empty user name').optional(),
+    password: scalarString('a password').optional(),
+    token: scalarString('a token').optional(),
+    tls: bool().default(false),
+    ...tlsOptionsShape,
+  })
+  .refine((o) => o.password === undefined || o.username !== undefined, {
+    message: 'expected a username with password, got nothing',
+    path: ['username'],
+  })
+  .refine((o) => o.token === undefined || (o.username === undefined && o.password === undefined), {
+    message: 'expected either token or username/password, got both',
+    path: ['token'],
+  });
+type Options = z.output<typeof options>;
+
+/** The fields of the server's INFO this check reads. */
+interface ServerInfo {
+  version?: unknown;
+  server_name?: unknown;
+  tls_required?: unknown;
+  tls_available?: unknown;
+  auth_required?: unknown;
+}
+
+const MAX_INFO = 64 * 1024;
+
+/** Reads the first protocol line, which a NATS server sends at once: `INFO {json}`. */
+function readInfo(socket: Socket, signal: AbortSignal): Promise<ServerInfo> {
+  return new Promise<ServerInfo>((resolve, reject) => {
+    let buffered = Buffer.alloc(0);
+    const done = (err: unknown, info?: ServerInfo) => {
+      socket.off('data', onData);
+      socket.off('close', onClose);
+      signal.removeEventListener('abort', onAbort);
+      socket.pause();
+      if (err) reject(err);
+      else resolve(info!);
+    };
+    const notNats = () => new CheckError('protocol', 'the server did not answer with the NATS protocol');
+    const onData = (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      // The first bytes must be INFO (a TLS-first server or another protocol is not NATS).
+      const head = buffered.subarray(0, 5).toString('latin1').toUpperCase();
+      if (!'INFO '.startsWith(head) && !'INFO\t'.startsWith(head)) return done(notNats());
+      const eol = buffered.indexOf('\r\n');
+      if (eol < 0) {
+        if (buffered.length > MAX_INFO) done(notNats());
+        return;
+      }
+      const line = buffered.subarray(0, eol).toString('utf8');
+      const m = /^INFO\s+(\{.*\})\s*$/i.exec(line);
+      if (!m) return done(notNats());
+      try {
+        const info = JSON.parse(m[1]!) as unknown;
+        if (!info || typeof info !== 'object') return done(notNats());
+        done(undefined, info as ServerInfo);
+      } catch {
+        done(notNats());
+      }
+    };
+    const onClose = () => done(new CheckError('protocol', 'the server closed the connection before its INFO'));
+    const onAbort = () => done(signal.reason);
+    if (signal.aborted) return reject(signal.reason);
+    socket.on('data', onData);
+    socket.once('close', onClose);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Turns a NATS client error into a short, credential-free CheckError. */
+function classify(err: unknown, o: Options, step: StepName): CheckError {
+  if (err instanceof CheckError) return err;
+  const e = (err ?? {}) as { name?: unknown; message?: unknown; cause?: unknown };
+  const name = typeof e.name === 'string' ? e.name : '';
+  const message = typeof e.message === 'string' ? e.message.split('\n')[0]!.trim() : '';
+  if (name === 'AuthorizationError' || /authorization violation/i.test(message)) {
+    if (o.token !== undefined) return new CheckError('auth', 'authentication failed (wrong token)');
+    if (o.username !== undefined) return new CheckError('auth', `authentication failed for user "${o.username}" (wrong password or unknown user)`);
+    return new CheckError('auth', 'authentication failed (the server requires credentials: set username and password, or token)');
+  }
+  if (/authentication expired/i.test(message)) return new CheckError('auth', 'authentication failed (credentials expired)');
+  if (/authentication timeout/i.test(message)) return new CheckError('auth', 'authentication failed (the server timed out waiting for credentials)');
+  if (name === 'TimeoutError' || /^timeout$/i.test(message)) return new CheckError(step, 'timed out');
+  if (/server does not support 'tls'/.test(message)) return new CheckError('tls', 'the server does not support TLS (tls: true)');
+  if (/permissions violation/i.test(message)) return new CheckError(step, `permission denied: ${message.replace(/^.*permissions violation\s*/i, '') || 'permissions violation'}`);
+  return new CheckError(step, describeError(err));
+}
 
 export const nats = defineCheck({
   type: 'nats',
-  summary: 'nats (not written yet)',
-  options: z.object({}),
-  name: () => 'nats',
-  target: () => 'nats',
-  async run() {
-    throw new CheckError('run', 'not written yet');
+  summary: 'a NATS server accepts a login (user/password or token) and answers a PING',
+  options,
+  name: (o) => `nats:${hostPort(o.host, o.port)}`,
+  target: (o) => hostPort(o.host, o.port),
+  async run(o, ctx) {
+    const deadline = performance.now() + ctx.timeoutMs;
+    const remaining = () => Math.max(1, Math.round(deadline - performance.now()));
+    const tlsOptions: ConnectionOptions | undefined = o.tls ? await ctx.step('tls', () => secureOptions(o, o.host, ctx)) : undefined;
+    const { connect } = await import('@nats-io/transport-node');
+    const { socket, address } = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal));
+    let secure: TLSSocket | undefined;
+    let nc: NatsConnection | undefined;
+    const closeProbe = () => {
+      secure?.destroy();
+      socket.destroy();
+    };
+    ctx.signal.addEventListener('abort', closeProbe, { once: true });
+    try {
+      ctx.note(`connected to ${showAddress(address)}`);
+      const info = await ctx.step('protocol', () => readInfo(socket, ctx.signal));
+      const version = typeof info.version === 'string' ? info.version : undefined;
+      if (version) ctx.note(`NATS server ${version}`);
+
+      const offersTls = info.tls_required === true || info.tls_available === true;
+      if (info.tls_required === true && !o.tls) {
+        await ctx.step('tls', () => {
+          throw new CheckError('tls', 'the server requires TLS (set tls: true)');
+        });
+      }
+      if (tlsOptions) {
+        await ctx.step('tls', async () => {
+          if (!offersTls) throw new CheckError('tls', 'the server does not support TLS (tls: true)');
+          secure = await handshake(socket, tlsOptions, ctx.signal);
+          ctx.note(`TLS (${secure.getProtocol() ?? 'unknown version'}${o.disable_tls_verification ? ', certificate not verified' : ''})`);
+        });
+      }
+      // The probe has done its job: the client logs in on a connection of its own, at the
+      // address that answered (TLS still checks the name that was asked for).
+      closeProbe();
+
+      const conn = await ctx.step('auth', async () => {
+        if (ctx.signal.aborted) throw ctx.signal.reason;
+        const pending = connect({
+          servers: hostPort(address.address, o.port),
+          ...(o.username !== undefined ? { user: o.username } : {}),
+          ...(o.password !== undefined ? { pass: o.password } : {}),
+          ...(o.token !== undefined ? { token: o.token } : {}),
+          name: 'conn-check',
+          timeout: remaining(),
+          reconnect: false,
+          maxReconnectAttempts: 0,
+          waitOnFirstConnect: false,
+          ignoreClusterUpdates: true,
+          noRandomize: true,
+          // null: never upgrade to TLS on its own (the client would when the server offers it)
+          tls: tlsOptions ? ({ ...tlsOptions } as NodeTlsOptions) : null,
+        });
+        // A login that completes after the deadline is closed at once.
+        pending.then(
+          (c) => {
+            if (ctx.signal.aborted) void c.close().catch(() => {});
+          },
+          () => {},
+        );
+        try {
+          return await untilAborted(pending, ctx.signal);
+        } catch (err) {
+          if (ctx.signal.aborted) throw err;
+          throw classify(err, o, 'auth');
+        }
+      });
+      nc = conn;
+
+      await ctx.step('query', async () => {
+        let rtt: number;
+        try {
+          rtt = await untilAborted(conn.rtt(), ctx.signal);
+        } catch (err) {
+          if (ctx.signal.aborted) throw err;
+          throw classify(err, o, 'query');
+        }
+        ctx.note(`PING/PONG round trip ${Math.round(rtt)} ms`);
+      });
+    } finally {
+      ctx.signal.removeEventListener('abort', closeProbe);
+      closeProbe();
+      if (nc) {
+        const closing = nc.close().catch(() => {});
+        if (!ctx.signal.aborted) await closing;
+      }
+    }
   },
 });
