@@ -1,0 +1,180 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server, type Socket } from 'node:net';
+import { runOne, runYaml, settledHandles } from './helpers/check.js';
+import type { CheckResult } from '../src/runner/result.js';
+import { freePort } from './helpers/run.js';
+import { tlsMaterial } from './helpers/tls.js';
+import { startMosquitto, type MosquittoInstance } from './helpers/mosquitto.js';
+
+const USER = 'alice';
+const PASSWORD = 'mqtt-Secret-2h7d4';
+const LIMITED = 'limited';
+const LIMITED_PASSWORD = 'mqtt-Limited-6t1p8';
+const WRONG = 'Wr0ng-mqtt-pw';
+
+let broker: MosquittoInstance;
+let tls: ReturnType<typeof tlsMaterial>;
+
+before(async () => {
+  tls = tlsMaterial();
+  broker = await startMosquitto({
+    users: [
+      { name: USER, password: PASSWORD },
+      { name: LIMITED, password: LIMITED_PASSWORD },
+    ],
+    // alice may do anything; limited may only read sensors/# (its publishes are dropped)
+    acl: `user ${USER}\ntopic readwrite #\nuser ${LIMITED}\ntopic read sensors/#\n`,
+    tls: { certFile: tls.valid.certFile, keyFile: tls.valid.keyFile },
+  });
+});
+
+after(async () => {
+  await broker?.stop();
+});
+
+function noSecrets(r: CheckResult): void {
+  const text = JSON.stringify(r);
+  for (const s of [PASSWORD, LIMITED_PASSWORD, WRONG]) assert.ok(!text.includes(s), `secret leaked in ${text}`);
+}
+
+function failed(r: CheckResult, step: string, error: string | RegExp): void {
+  assert.equal(r.status, 'failed', `expected a failure, got ${JSON.stringify(r)}`);
+  assert.equal(r.step, step, JSON.stringify(r));
+  if (typeof error === 'string') assert.equal(r.error, error);
+  else assert.match(r.error ?? '', error);
+  noSecrets(r);
+}
+
+function passed(r: CheckResult): void {
+  assert.equal(r.status, 'passed', JSON.stringify(r));
+  noSecrets(r);
+}
+
+async function listen(onSocket: (s: Socket) => void): Promise<{ server: Server; port: number; sockets: Set<Socket> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => {});
+    s.on('close', () => sockets.delete(s));
+    s.resume(); // read (and drop) what arrives, so that the client's close is noticed
+    onSocket(s);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as { port: number }).port, sockets };
+}
+
+async function drained(sockets: Set<Socket>): Promise<void> {
+  for (let i = 0; i < 20 && sockets.size; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(sockets.size, 0, 'the check left a connection open');
+}
+
+const alice = (port: number, extra: Record<string, unknown> = {}) => ({ type: 'mqtt', host: '127.0.0.1', port, username: USER, password: PASSWORD, ...extra });
+
+describe('mqtt against a real mosquitto', () => {
+  test('right credentials pass: CONNACK, then a message published and received', async () => {
+    const r = await runOne(alice(broker.port));
+    passed(r);
+    assert.equal(r.name, `mqtt:127.0.0.1:${broker.port}`);
+    assert.equal(r.details?.[0], 'connected to 127.0.0.1');
+    assert.match(r.details?.[1] ?? '', /^published and received a message on conn-check\/conn-check-[0-9a-f]{12}\/[0-9a-f]{12} in \d+ ms$/);
+  });
+
+  test('client_id and topic are used as given (host name, port as a string)', async () => {
+    const r = await runOne(alice(broker.port, { host: 'localhost', port: String(broker.port), client_id: 'ci-probe-1', topic: 'health/ci' }));
+    passed(r);
+    assert.match(r.details?.[1] ?? '', /^published and received a message on health\/ci in \d+ ms$/);
+  });
+
+  test('wrong password: the broker refuses the CONNECT (mosquitto answers "not authorized")', async () => {
+    failed(await runOne(alice(broker.port, { password: WRONG })), 'auth', `not authorized (user "${USER}": wrong password, unknown user or not allowed)`);
+  });
+
+  test('unknown user and no credentials fail at auth', async () => {
+    failed(await runOne(alice(broker.port, { username: 'mallory' })), 'auth', 'not authorized (user "mallory": wrong password, unknown user or not allowed)');
+    failed(await runOne({ type: 'mqtt', host: '127.0.0.1', port: broker.port }), 'auth', 'not authorized (the broker requires credentials)');
+  });
+
+  test('a user whose publishes the ACL drops fails at query, with a hint', async () => {
+    const r = await runOne({ type: 'mqtt', host: '127.0.0.1', port: broker.port, username: LIMITED, password: LIMITED_PASSWORD, topic: 'sensors/t1', timeout: 1 });
+    failed(r, 'query', 'timed out after 1s');
+    assert.equal(r.details?.[1], 'the message published to sensors/t1 never came back (may this user publish to it?)');
+  });
+
+  test('refused port fails at tcp', async () => {
+    failed(await runOne(alice(await freePort())), 'tcp', 'connection refused');
+  });
+
+  test('TLS with the CA passes (by IP and by name); TLS is noted', async () => {
+    const r = await runOne(alice(broker.tlsPort, { tls: true, ca_file: tls.caFile }));
+    passed(r);
+    assert.match(r.details?.[1] ?? '', /^TLS \(TLSv1\.[23]\)$/);
+    passed(await runOne(alice(broker.tlsPort, { host: 'localhost', tls: 'true', ca_file: tls.caFile })));
+  });
+
+  test('TLS without the CA is not trusted; disable_tls_verification passes', async () => {
+    failed(await runOne(alice(broker.tlsPort, { tls: true })), 'tls', /^certificate not trusted: (unable to verify its issuer|unknown issuer)/);
+    const r = await runOne(alice(broker.tlsPort, { tls: true, disable_tls_verification: true }));
+    passed(r);
+    assert.equal(r.details?.[1]?.endsWith(', certificate not verified)'), true, JSON.stringify(r.details));
+  });
+
+  test('TLS checks the host name', async () => {
+    failed(await runOne(alice(broker.tlsPort, { tls: true, ca_file: tls.caFile, server_name: 'wrong.example' })), 'tls', /^certificate does not match the host name/);
+  });
+
+  test('wrong password over TLS fails at auth', async () => {
+    failed(await runOne(alice(broker.tlsPort, { tls: true, ca_file: tls.caFile, password: WRONG })), 'auth', `not authorized (user "${USER}": wrong password, unknown user or not allowed)`);
+  });
+
+  test('tls: true against the plain listener fails at tls; tls: false against the TLS listener fails at auth with a hint', async () => {
+    failed(await runOne(alice(broker.port, { tls: true, ca_file: tls.caFile, timeout: 3 })), 'tls', /^connection (reset by peer|closed during the TLS handshake) \(is this a plain MQTT port\? set tls: false\)$/);
+    failed(
+      await runOne(alice(broker.tlsPort, { timeout: 3 })),
+      'auth',
+      /^(the server closed the connection|connection reset by peer) before CONNACK \(is this a TLS port\? set tls: true\)$/,
+    );
+  });
+
+  test('a server that accepts and never speaks fails within timeout + margin (auth; tls when tls is set)', async () => {
+    const hole = await listen(() => {});
+    try {
+      for (const [extra, step] of [
+        [{}, 'auth'],
+        [{ tls: true }, 'tls'],
+      ] as const) {
+        const t0 = performance.now();
+        const r = await runOne(alice(hole.port, { timeout: 1, ...extra }));
+        const ms = performance.now() - t0;
+        failed(r, step, 'timed out after 1s');
+        assert.ok(ms < 3000, `took ${ms} ms`);
+        await drained(hole.sockets);
+      }
+    } finally {
+      hole.server.close();
+    }
+  });
+
+  test('a server that speaks another protocol fails at auth: not MQTT', async () => {
+    const other = await listen((s) => s.write('SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n'));
+    try {
+      failed(await runOne(alice(other.port, { timeout: 2 })), 'auth', 'the server did not answer with the MQTT protocol');
+      await drained(other.sockets);
+    } finally {
+      other.server.close();
+    }
+  });
+
+  test('invalid options are config errors; the default port is 1883', async () => {
+    await assert.rejects(runOne({ type: 'mqtt', host: '127.0.0.1', password: PASSWORD }), /username: missing \(expected a username with password\)/);
+    await assert.rejects(runOne({ type: 'mqtt', host: '127.0.0.1', topic: 'a/#' }), /topic: expected a topic name without wildcards/);
+    const [r] = await runYaml('- type: mqtt\n  host: 127.0.0.1\n', { dryRun: true });
+    assert.equal(r!.name, 'mqtt:127.0.0.1:1883');
+  });
+
+  test('nothing of the checks keeps the process alive', async () => {
+    passed(await runOne(alice(broker.tlsPort, { tls: true, ca_file: tls.caFile })));
+    failed(await runOne(alice(broker.port, { password: WRONG })), 'auth', /^not authorized/);
+    assert.deepEqual(await settledHandles(), []);
+  });
+});
