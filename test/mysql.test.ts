@@ -9,6 +9,7 @@ import { startMariadb, type MariadbInstance } from './helpers/mysql.js';
 
 const PASSWORD = 'mysql-Secret-8q2w7';
 const DBA_PASSWORD = 'dba-Secret-3k9x1';
+const SEC_PASSWORD = 'sec-Secret-1m4r6';
 const WRONG = 'Wr0ng-mysql-pw';
 const SETUP = `
   CREATE USER 'app'@'%' IDENTIFIED BY '${PASSWORD}';
@@ -16,6 +17,7 @@ const SETUP = `
   GRANT ALL ON appdb.* TO 'app'@'%';
   CREATE USER 'dba'@'%' IDENTIFIED BY '${DBA_PASSWORD}';
   GRANT ALL ON *.* TO 'dba'@'%';
+  CREATE USER 'sec'@'%' IDENTIFIED BY '${SEC_PASSWORD}' REQUIRE SSL;
 `;
 
 let withTls: MariadbInstance; // ssl_cert/ssl_key/ssl_ca set: TLS optional
@@ -36,7 +38,7 @@ after(async () => {
 
 function noSecrets(r: CheckResult): void {
   const text = JSON.stringify(r);
-  for (const s of [PASSWORD, DBA_PASSWORD, WRONG]) assert.ok(!text.includes(s), `secret leaked in ${text}`);
+  for (const s of [PASSWORD, DBA_PASSWORD, SEC_PASSWORD, WRONG]) assert.ok(!text.includes(s), `secret leaked in ${text}`);
 }
 
 function failed(r: CheckResult, step: string, error: string | RegExp): void {
@@ -102,8 +104,19 @@ describe('mysql against real MariaDB servers', () => {
     assert.equal(b!.type, 'mysql');
   });
 
-  test('wrong password fails at auth without the password', async () => {
-    failed(await runOne(app(plain.port, { password: WRONG })), 'auth', 'access denied for user "app" (wrong password or unknown user)');
+  test('wrong password fails at auth without the password; the details mention TLS as another cause', async () => {
+    const r = await runOne(app(plain.port, { password: WRONG }));
+    failed(r, 'auth', 'access denied for user "app" (wrong password or unknown user)');
+    assert.equal(
+      r.details?.[2],
+      'MySQL and MariaDB also deny access like this when the user or the server requires TLS (REQUIRE SSL, require_secure_transport): try tls: true',
+    );
+  });
+
+  test('a user that must use TLS (REQUIRE SSL): denied without TLS, passes with it', async () => {
+    const sec = { type: 'mysql', host: '127.0.0.1', port: withTls.port, username: 'sec', password: SEC_PASSWORD };
+    failed(await runOne(sec), 'auth', 'access denied for user "sec" (wrong password or unknown user)');
+    passed(await runOne({ ...sec, tls: true, ca_file: tls.caFile }));
   });
 
   test('unknown user fails at auth like a wrong password (the server does not tell them apart)', async () => {

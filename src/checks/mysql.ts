@@ -189,6 +189,9 @@ export const mysql = defineCheck({
         try {
           await untilAborted(connected, ctx.signal);
         } catch (err) {
+          if (!o.tls && (err as DriverError)?.errno === 1045) {
+            ctx.note('MySQL and MariaDB also deny access like this when the user or the server requires TLS (REQUIRE SSL, require_secure_transport): try tls: true');
+          }
           throw classify(err, o, 'auth');
         }
       });
