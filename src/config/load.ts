@@ -126,6 +126,17 @@ const CONTROL_CHAR = /[\0-\x08\x0B\x0C\x0E-\x1F\x7F]/;
 
 /** Parses and validates one source. Throws ConfigError with every problem found. */
 export function parseConfig(source: Source, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  try {
+    const loaded = load(source, env);
+    tidy(loaded.warnings);
+    return loaded;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    throw new ConfigError(tidy(err.issues));
+  }
+}
+
+function load(source: Source, env: NodeJS.ProcessEnv): LoadedConfig {
   const { file } = source;
   let { text } = source;
   if (text.length > MAX_CONFIG_BYTES) {
@@ -281,19 +292,25 @@ export function parseConfig(source: Source, env: NodeJS.ProcessEnv = process.env
     checks.push(spec);
   }
 
-  for (const i of issues) tidy(i);
   if (issues.some((i) => i.severity === 'error')) throw new ConfigError(issues);
   return { checks, warnings: issues };
 }
 
 const anyUserinfo = new Redactor();
 const escapes: Record<string, string> = { '\r': '\\r', '\n': '\\n', '\u2028': '\\u2028', '\u2029': '\\u2029' };
-/** One line each (keys and values may hold line breaks), and no URL userinfo. */
-function tidy(issue: ConfigIssue): void {
+/**
+ * Every issue on one line (keys, values and YAML's own messages may hold line breaks), without
+ * URL userinfo, in the order of the file (zod reports the common options first; stable within
+ * a position).
+ */
+function tidy(issues: ConfigIssue[]): ConfigIssue[] {
   const line = (s: string) => s.replace(/[\r\n\u2028\u2029]/g, (c) => escapes[c]!);
-  issue.message = anyUserinfo.redact(line(issue.message));
-  if (issue.option !== undefined) issue.option = line(issue.option);
-  if (issue.check !== undefined) issue.check = line(issue.check);
+  for (const issue of issues) {
+    issue.message = anyUserinfo.redact(line(issue.message));
+    if (issue.option !== undefined) issue.option = line(issue.option);
+    if (issue.check !== undefined) issue.check = line(issue.check);
+  }
+  return issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
 }
 
 function zodIssue(issue: z.core.$ZodIssue, file: string, check: string, where: (key?: string) => Pos, given: Record<string, unknown>): ConfigIssue {
@@ -333,7 +350,7 @@ function yamlMessage(code: string, message: string, text: string, offset: number
   }
   if (/call stack/i.test(first)) return `nested too deeply (more than ${MAX_NESTING} levels)`;
   // The parser quotes the offending source text: it may be a credential, and the position says where.
-  return `not valid YAML: ${first.replace(/: ".*"$/, '').replace(/^(Block scalar header includes extra characters):.*$/, '$1')}`;
+  return `not valid YAML: ${first.replace(/: ".*"$/, '').replace(/^(Block scalar header includes extra characters):[^]*$/, '$1')}`;
 }
 
 /** What went wrong turning the document into data (aliases and merge keys are resolved then). */
