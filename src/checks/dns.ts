@@ -11,7 +11,7 @@ import { isIP } from 'node:net';
 import { bareHost, hostPort, resolveHost, untilAborted } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck } from './types.js';
-import { oneOf, scalarString, show, text } from './options.js';
+import { alsoAccepts, oneOf, scalarString, show, text } from './options.js';
 
 const RECORD_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'SRV', 'NS'] as const;
 type RecordType = (typeof RECORD_TYPES)[number];
@@ -54,16 +54,25 @@ const serverOption = () => {
 /** A string or a list of strings (not split at commas: TXT records have commas). */
 const expectOption = () => {
   const what = 'a string or a list of strings';
-  return z.preprocess(
+  const schema = z.preprocess(
     (v) => (typeof v === 'string' || typeof v === 'number' ? [String(v)] : v),
     z.array(scalarString(what), { error: (i) => `expected ${what}, got ${show(i.input)}` }).min(1, { error: `expected ${what}, got an empty list` }),
   );
+  alsoAccepts.set(schema, [{ type: 'string' }, { type: 'number' }]);
+  return schema;
+};
+
+/** The record type, in any case. */
+const recordType = () => {
+  const schema = z.preprocess((v) => (typeof v === 'string' ? v.trim().toUpperCase() : v), oneOf(RECORD_TYPES));
+  alsoAccepts.set(schema, [{ enum: RECORD_TYPES.map((t) => t.toLowerCase()) }]);
+  return schema;
 };
 
 const options = z.object({
   /** The name to resolve (`name` is every check's display name, so the option is `host`). */
   host: text('a host name'),
-  record_type: z.preprocess((v) => (typeof v === 'string' ? v.trim().toUpperCase() : v), oneOf(RECORD_TYPES)).default('A'),
+  record_type: recordType().default('A'),
   server: serverOption().optional(),
   expect: expectOption().optional(),
 });
