@@ -62,7 +62,8 @@ export async function startDnsmasq(records: string[], local: string[], probe: st
       '--bind-interfaces',
       '--no-resolv',
       '--no-hosts',
-      '--user=root',
+      // as root, dnsmasq would switch to nobody: stay root (nobody cannot write the log)
+      ...(process.getuid?.() === 0 ? ['--user=root'] : []),
       '--pid-file=',
       ...local.map((d) => `--local=/${d}/`),
       ...records,

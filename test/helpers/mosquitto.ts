@@ -89,8 +89,8 @@ export async function startMosquitto(opts: MosquittoStartOptions): Promise<Mosqu
         `acl_file ${acl}`,
         'persistence false',
         `log_dest file ${logFile}`,
-        // run as the user that started it (root here): the files are in a private temp dir
-        'user root',
+        // as root, mosquitto would switch to the mosquitto user, which cannot read the private temp dir
+        ...(process.getuid?.() === 0 ? ['user root'] : []),
         `listener ${port} 127.0.0.1`,
         `listener ${tlsPort} 127.0.0.1`,
         `certfile ${opts.tls.certFile}`,

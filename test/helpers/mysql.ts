@@ -1,6 +1,6 @@
 /**
  * Throwaway MariaDB servers for the mysql check tests: `mariadb-install-db` into a temp
- * directory, `mariadbd` (as root, real grant tables) on a free loopback port and a Unix socket,
+ * directory, `mariadbd` (real grant tables; as root or as the user running the tests) on a free loopback port and a Unix socket,
  * users and databases created over the socket as root; stop() kills the server by pid.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -53,6 +53,9 @@ async function killPid(pid: number): Promise<void> {
 }
 
 /** Small and quick: these servers hold a handful of rows for a minute. */
+/** Root must name the user to run as; anyone else runs the server as themselves. */
+const AS_ROOT = process.getuid?.() === 0 ? ['--user=root'] : [];
+
 const SMALL = ['--innodb-buffer-pool-size=16M', '--innodb-log-file-size=4M', '--innodb-flush-log-at-trx-commit=0', '--innodb-doublewrite=0', '--skip-name-resolve'];
 
 export async function startMariadb(opts: MariadbStartOptions = {}): Promise<MariadbInstance> {
@@ -66,7 +69,7 @@ export async function startMariadb(opts: MariadbStartOptions = {}): Promise<Mari
     try {
       await run(
         'mariadb-install-db',
-        ['--no-defaults', `--datadir=${datadir}`, '--user=root', '--auth-root-authentication-method=normal', '--skip-test-db', ...SMALL],
+        ['--no-defaults', `--datadir=${datadir}`, ...AS_ROOT, '--auth-root-authentication-method=normal', '--skip-test-db', ...SMALL],
         { timeout: 60_000 },
       );
     } catch (err) {
@@ -77,7 +80,7 @@ export async function startMariadb(opts: MariadbStartOptions = {}): Promise<Mari
     const port = await freePort();
     const args = [
       '--no-defaults',
-      '--user=root',
+      ...AS_ROOT,
       `--datadir=${datadir}`,
       `--socket=${socket}`,
       `--port=${port}`,
