@@ -107,7 +107,7 @@ test('files: missing, a directory, too large, not UTF-8 — clear errors, nothin
     [join(dir, 'nope.yaml'), /nope\.yaml: file not found$/],
     [join(dir, 'adir'), /adir: is a directory, not a config file$/],
     [big, /big\.yaml: file is too large \(\d+ bytes; the limit is \d+\)$/],
-    [latin1, /latin1\.yaml:2: is not valid UTF-8 text$/],
+    [latin1, /latin1\.yaml:2:12: is not valid UTF-8 text \(byte 0xE9\); save the file as UTF-8$/],
   ];
   for (const [path, re] of cases) {
     await assert.rejects(readSource(path), (err: unknown) => {
