@@ -37,18 +37,19 @@ for (const name of readdirSync(FIXTURES).filter((f) => f.startsWith('invalid-'))
 test('a conn-check file with every type, alias, string port and tag validates unchanged', () => {
   const text = readFileSync(join(FIXTURES, 'valid-conn-check.yaml'), 'utf8');
   const { checks, warnings } = parseConfig({ file: 'valid.yaml', text }, {});
-  assert.equal(checks.length, 15);
+  assert.equal(checks.length, 16);
   assert.deepEqual(
     checks.map((c) => c.type),
-    ['tcp', 'tls', 'tls', 'udp', 'http', 'http', 'amqp', 'postgres', 'postgres', 'redis', 'memcache', 'memcache', 'mongodb', 'mongodb', 'smtp'],
+    ['tcp', 'tls', 'tls', 'udp', 'http', 'http', 'amqp', 'postgres', 'postgres', 'mysql', 'redis', 'memcache', 'memcache', 'mongodb', 'mongodb', 'smtp'],
   );
   const pg = checks[7]!;
   assert.equal(pg.options.port, 5432, 'string ports are cast to integers');
   assert.deepEqual(pg.common.tags, ['db', 'critical']);
   assert.equal(pg.name, 'postgres:db.internal:5432');
   assert.equal(pg.line, 35);
-  assert.equal(checks[9]!.common.timeout, 2.5);
-  assert.equal(checks[12]!.options.port, 27017, 'mongodb port defaults to 27017');
+  assert.equal(checks[9]!.options.port, 3306, 'conn-check-configs writes mysql checks too');
+  assert.equal(checks[10]!.common.timeout, 2.5);
+  assert.equal(checks[13]!.options.port, 27017, 'mongodb port defaults to 27017');
   assert.equal(checks[6]!.options.vhost, '/');
   // `verify:` on tls was ignored by conn-check: a warning, not an error
   assert.deepEqual(
