@@ -710,3 +710,26 @@ test('nothing of a check keeps the process alive (pass, 401, timeout, proxy)', a
   // undici keeps idle connections 4 s by default: a dispatcher left open would show here.
   assert.ok(lingered < 1000, `the child took ${Math.round(lingered)} ms to exit after its checks`);
 });
+
+describe('http: expected_json and expected_headers', () => {
+  test('JSON paths must hold the expected values', async () => {
+    const ok = await runOne({ type: 'http', url: web.url('/echo?x=1'), method: 'POST', body: 'hi', expected_json: { method: 'POST', '$.body': 'hi' } }, { env: NO_PROXY_ENV });
+    assert.equal(ok.status, 'passed', ok.error);
+    const wrong = await runOne({ type: 'http', url: web.url('/echo'), expected_json: { method: 'POST' } }, { env: NO_PROXY_ENV });
+    assert.deepEqual([wrong.status, wrong.step, wrong.error], ['failed', 'body', 'the JSON at method is "GET", expected "POST"']);
+    const missing = await runOne({ type: 'http', url: web.url('/echo'), expected_json: { 'nothing.here[0]': 1 } }, { env: NO_PROXY_ENV });
+    assert.deepEqual([missing.step, missing.error], ['body', 'the JSON has nothing at nothing.here[0]']);
+    const notJson = await runOne({ type: 'http', url: web.url('/ok'), expected_json: { a: 1 } }, { env: NO_PROXY_ENV });
+    assert.deepEqual([notJson.step, notJson.error], ['body', 'the body is not JSON']);
+    assert.throws(() => parseConfig({ file: 't.yaml', text: `- {type: http, url: "http://a/", expected_json: {"a..b": 1}}` }, {}), ConfigError);
+  });
+
+  test('headers must be present and contain the text or match the /regex/', async () => {
+    const ok = await runOne({ type: 'http', url: web.url('/echo'), expected_headers: { 'Content-Type': 'json', 'content-type': '/^application\\//' } }, { env: NO_PROXY_ENV });
+    assert.equal(ok.status, 'passed', ok.error);
+    const absent = await runOne({ type: 'http', url: web.url('/echo'), expected_headers: { 'X-Nope': 'x' } }, { env: NO_PROXY_ENV });
+    assert.deepEqual([absent.status, absent.step, absent.error], ['failed', 'headers', 'the response has no X-Nope header']);
+    const differs = await runOne({ type: 'http', url: web.url('/ok'), expected_headers: { 'content-type': 'json' } }, { env: NO_PROXY_ENV });
+    assert.deepEqual([differs.step, differs.error], ['headers', 'header content-type: "text/plain; charset=utf-8" does not contain "json"']);
+  });
+});

@@ -125,6 +125,57 @@ function expectedBody() {
   });
 }
 
+/** expected_headers: header name → a text the value must contain, or a /regular expression/. */
+function expectedHeaders() {
+  return z.record(z.string(), expectedBody(), { error: (i) => `expected a mapping of header names to texts or /regular expressions/, got ${show(i.input)}` });
+}
+
+/**
+ * expected_json: dotted paths (`status`, `checks.db.status`, `items[0].id`, an optional
+ * leading `$.`) mapped to the JSON value expected there.
+ */
+function expectedJson() {
+  return z
+    .record(z.string(), z.unknown(), { error: (i) => `expected a mapping of JSON paths to values, got ${show(i.input)}` })
+    .superRefine((m, ctx) => {
+      for (const path of Object.keys(m)) {
+        if (!jsonPath(path)) ctx.addIssue({ code: 'custom', path: [path], message: `expected a JSON path like status or checks.db[0].state, got ${show(path)}` });
+      }
+    });
+}
+
+/** `$.a.b[0]["c d"]` → ['a', 'b', 0, 'c d']; undefined when malformed. */
+export function jsonPath(path: string): (string | number)[] | undefined {
+  const out: (string | number)[] = [];
+  const re = /\.?([A-Za-z_$][\w$-]*)|\[(\d+)\]|\["((?:[^"\\]|\\.)*)"\]/y;
+  let s = path.startsWith('$') ? path.slice(1) : path;
+  if (s.startsWith('.')) s = s.slice(1);
+  let i = 0;
+  re.lastIndex = 0;
+  while (i < s.length) {
+    re.lastIndex = i;
+    const m = re.exec(s);
+    if (!m || (i === 0 && s[0] === '.')) return undefined;
+    out.push(m[1] ?? (m[2] !== undefined ? Number(m[2]) : JSON.parse(`"${m[3]}"`)));
+    i = re.lastIndex;
+  }
+  return out.length ? out : undefined;
+}
+
+function isDeepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a as object);
+  const kb = Object.keys(b as object);
+  return ka.length === kb.length && ka.every((k) => isDeepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+function showJson(v: unknown): string {
+  const s = JSON.stringify(v) ?? 'undefined';
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
 const proxyUrlOption = url(['http:', 'https:']);
 
 const options = z
@@ -147,6 +198,8 @@ const options = z
     proxy_port: port().default(8000),
     allow_redirects: bool().default(false),
     expected_body: expectedBody().optional(),
+    expected_json: expectedJson().optional(),
+    expected_headers: expectedHeaders().optional(),
     max_response_time: integer(1, 86_400_000).optional(),
     ...tlsOptionsShape,
   })
@@ -597,11 +650,21 @@ async function exchange(
     throw new CheckError('status', o.expected_code.single ? `Unexpected response code: ${status}` : `Unexpected response code: ${status} (expected ${o.expected_code.label})`);
   }
 
+  for (const [name, expected] of Object.entries(o.expected_headers ?? {})) {
+    const values = allHeaders(res.headers, name.toLowerCase());
+    if (!values.length) throw new CheckError('headers', `the response has no ${name} header`);
+    const value = values.join(', ');
+    if (!expected.test(value)) {
+      throw new CheckError('headers', `header ${name}: ${show(value)} ${expected.regex ? 'does not match' : 'does not contain'} ${expected.label}`);
+    }
+  }
+
   let text: string | undefined;
   let truncated = false;
+  const readBody = o.expected_body !== undefined || o.expected_json !== undefined;
   // 'body' is not in StepName yet: a step of its own so that a stalled body is reported there.
   await ctx.step('body' as StepName, async () => {
-    if (o.expected_body) {
+    if (readBody) {
       const read = await readCapped(res.body, BODY_LIMIT);
       truncated = read.truncated;
       text = decodeBody(read.data, res.headers);
@@ -616,6 +679,22 @@ async function exchange(
     if (!expected.test(text)) {
       const what = expected.regex ? `does not match ${expected.label}` : `does not contain ${expected.label}`;
       throw new CheckError('body', `the body ${what}${truncated ? ` (first ${BODY_LIMIT / 1024 / 1024} MiB read)` : ''}`);
+    }
+  }
+  if (o.expected_json && text !== undefined) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      throw new CheckError('body', `the body is not JSON${truncated ? ` (first ${BODY_LIMIT / 1024 / 1024} MiB read)` : ''}`);
+    }
+    for (const [path, expected] of Object.entries(o.expected_json)) {
+      let cur: unknown = doc;
+      for (const key of jsonPath(path)!) {
+        if (cur === null || typeof cur !== 'object' || !(key in (cur as object))) throw new CheckError('body', `the JSON has nothing at ${path}`);
+        cur = (cur as Record<string | number, unknown>)[key];
+      }
+      if (!isDeepEqual(cur, expected)) throw new CheckError('body', `the JSON at ${path} is ${showJson(cur)}, expected ${showJson(expected)}`);
     }
   }
   if (o.max_response_time !== undefined && elapsed > o.max_response_time) {

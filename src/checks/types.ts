@@ -19,6 +19,7 @@ export type StepName =
   | 'query'
   | 'send'
   | 'body'
+  | 'headers'
   | 'time'
   | 'cert'
   | 'expect'
