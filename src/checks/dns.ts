@@ -181,6 +181,11 @@ export const dns = defineCheck({
     const s = o.server ? parseServer(o.server) : undefined;
     return s ? hostPort(s.host, s.port) : 'system resolver';
   },
+  egress: (o) => {
+    const s = o.server ? parseServer(o.server) : undefined;
+    // DNS answers too large for a datagram are retried over TCP: a firewall must allow both.
+    return s ? [{ protocol: 'udp', host: s.host, port: s.port }, { protocol: 'tcp', host: s.host, port: s.port }] : [];
+  },
   async run(o, ctx) {
     const deadline = performance.now() + ctx.timeoutMs;
     const remaining = () => Math.max(1, Math.round(deadline - performance.now()));
