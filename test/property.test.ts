@@ -67,7 +67,7 @@ const yamlOf = (value: unknown): string => {
 /** Values a check option may plausibly (or implausibly) hold. */
 const optionValue = fc.oneof(
   fc.jsonValue({ maxDepth: 2 }),
-  fc.constantFrom('${HOST}', '${PW}', '${UNSET}', '${EMPTY:-x}', '${', '$$', '${bad-name}', 'http://u:p@h:1/', '.nan', '0x10', '1e400', '-0', ''),
+  fc.constantFrom('${HOST}', '${PW}', '${UNSET}', '${EMPTY:-x}', '${', '$$', '${bad-name}', 'http://u:p@h:1/', 'http://u:%zz@h/', 'http://%E0%A4%A@h:99999/?token=%', '.nan', '0x10', '1e400', '-0', ''),
   fc.integer({ min: -100_000, max: 100_000 }),
   fc.double(),
   fc.string(),

@@ -270,7 +270,7 @@ function load(source: Source, env: NodeJS.ProcessEnv): LoadedConfig {
     for (const result of [common, own]) {
       if (result.success) continue;
       failed = true;
-      for (const issue of result.error.issues) issues.push(zodIssue(issue, file, checkLabel, where, opts));
+      for (const issue of result.error.issues) issues.push(zodIssue(issue, file, checkLabel, where, opts, secrets));
     }
     if (failed || !common.success || !own.success) return;
 
@@ -313,10 +313,25 @@ function tidy(issues: ConfigIssue[]): ConfigIssue[] {
   return issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
 }
 
-function zodIssue(issue: z.core.$ZodIssue, file: string, check: string, where: (key?: string) => Pos, given: Record<string, unknown>): ConfigIssue {
+function zodIssue(
+  issue: z.core.$ZodIssue,
+  file: string,
+  check: string,
+  where: (key?: string) => Pos,
+  given: Record<string, unknown>,
+  secrets: Iterable<string>,
+): ConfigIssue {
   const key = issue.path.length ? String(issue.path[0]) : undefined;
   const option = issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('') || undefined;
   let message = issue.message;
+  // The value is shown cut to a few dozen characters: a credential in it must be masked before
+  // the cut, or the message shows a prefix of it that no redaction can recognise afterwards.
+  const input = valueAt(given, issue.path);
+  if (typeof input === 'string') {
+    const shown = show(input);
+    const safe = show(new Redactor(secrets).redact(input));
+    if (safe !== shown) message = message.split(shown).join(safe);
+  }
   if (key !== undefined && issue.path.length === 1 && given[key] === undefined) {
     message = /got nothing$/.test(message) ? `missing (${message.replace(/, got nothing$/, '')})` : 'missing';
   }
@@ -334,11 +349,22 @@ function interpolateDeep(value: unknown, env: NodeJS.ProcessEnv): unknown {
   return value;
 }
 
+/** The value at a zod issue's path in the options as given. */
+function valueAt(given: Record<string, unknown>, path: readonly PropertyKey[]): unknown {
+  let v: unknown = given;
+  for (const p of path) {
+    if (!v || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
+
 function describeNode(value: unknown): string {
   if (value === null || value === undefined) return 'an empty entry';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  return `the value ${JSON.stringify(value)}`.slice(0, 60);
+  // URL userinfo masked before the value is cut (a cut can separate it from its @)
+  return `the value ${show(typeof value === 'string' ? anyUserinfo.redact(value) : value)}`;
 }
 
 function yamlMessage(code: string, message: string, text: string, offset: number): string {

@@ -55,10 +55,22 @@ export function urlSecrets(raw: string, out: Set<string> = new Set()): Set<strin
   try {
     u = new URL(raw);
   } catch {
+    // Not a URL (a bad port, a space): its userinfo is still a credential, and the config error
+    // that follows may show the value.
+    const m = /^[a-z][a-z0-9+.-]*:\/\/([^/?#\s]*)@/i.exec(raw);
+    if (m) {
+      const colon = m[1]!.indexOf(':');
+      const [user, pass] = colon === -1 ? [m[1]!, ''] : [m[1]!.slice(0, colon), m[1]!.slice(colon + 1)];
+      if (pass) {
+        addPair(out, safeDecode(user), safeDecode(pass));
+        addValue(out, pass);
+      } else addValue(out, safeDecode(user));
+      addValue(out, m[1]);
+    }
     return out;
   }
-  const user = decodeURIComponent(u.username);
-  const pass = decodeURIComponent(u.password);
+  const user = safeDecode(u.username);
+  const pass = safeDecode(u.password);
   if (pass) addPair(out, user, pass);
   else if (user.length >= MIN_SECRET_LENGTH) out.add(user); // https://TOKEN@host
   if (u.password && u.password.length >= MIN_SECRET_LENGTH) out.add(u.password);
@@ -66,6 +78,14 @@ export function urlSecrets(raw: string, out: Set<string> = new Set()): Set<strin
     if (SENSITIVE_PARAM.test(k)) addValue(out, v);
   }
   return out;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }
 
 function headerSecrets(headers: unknown, out: Set<string>): void {
@@ -76,6 +96,16 @@ function headerSecrets(headers: unknown, out: Set<string>): void {
       if (v === undefined || v === null) continue;
       const s = String(v);
       addValue(out, s);
+      // Cookie: a=1; b=2 — each session-like value on its own (a server may echo one alone);
+      // short values of harmless names (theme=dark) would only wreck the reports.
+      if (/^(set-)?cookie$/i.test(name)) {
+        for (const part of s.split(';')) {
+          const eq = part.indexOf('=');
+          if (eq <= 0) continue;
+          const [k, val] = [part.slice(0, eq).trim(), part.slice(eq + 1).trim()];
+          if (val.length >= 8 || SENSITIVE_PARAM.test(k) || /sid|sess/i.test(k)) addValue(out, val);
+        }
+      }
       // "Basic xxx", "Bearer xxx": the credential part on its own too.
       const m = /^\s*\w+\s+(\S.*)$/.exec(s);
       if (m) {
