@@ -219,7 +219,7 @@ function annotationLines(stdout: string): string[] {
     });
 }
 
-describe('hostile configs through the CLI bundle: exit 3, FILE:LINE:COL: problem', { concurrency: 6 }, () => {
+describe('hostile configs through the CLI bundle: exit 3, FILE:LINE:COL: problem', { concurrency: 3 }, () => {
   for (const c of cases) {
     test(c.name, async () => {
       const dir = workspace(c);
@@ -236,7 +236,7 @@ describe('hostile configs through the CLI bundle: exit 3, FILE:LINE:COL: problem
   }
 });
 
-describe('hostile configs through the action bundle: a failed step with ::error annotations', { concurrency: 6 }, () => {
+describe('hostile configs through the action bundle: a failed step with ::error annotations', { concurrency: 3 }, () => {
   for (const c of cases) {
     test(c.name, async () => {
       const dir = workspace(c);
