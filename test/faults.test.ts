@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { checkTypes } from '../src/checks/registry.js';
 import type { CheckResult } from '../src/runner/result.js';
-import { runYaml, settledHandles } from './helpers/check.js';
+import { liveHandles, runYaml, settledHandles } from './helpers/check.js';
 import { CLI, NODE, freePort, tempConfig } from './helpers/run.js';
 import { tlsMaterial } from './helpers/tls.js';
 import { GARBAGE, freeUdpPort, startBlackHole, startCloser, startGarbage, startSilentUdp, startTlsServer, startUdp, type Peer } from './helpers/peers.js';
@@ -460,7 +460,7 @@ const bundleBuilt = existsSync(CLI.replace(/bin\/conn-check\.js$/, 'dist/cli/ind
 
 describe('the CLI bundle exits on its own right after its last line (one process per type, -U)', { concurrency: 2, skip: bundleBuilt ? false : 'dist/ not built (npm run build)' }, () => {
   for (const type of [...new Set(cells.map((c) => c.type))]) {
-    test(type, { todo: type === 'redis' ? TODO.redisBundle : undefined }, async () => {
+    test(type, { todo: type === 'redis' ? TODO.redisBundle : undefined }, async (t) => {
       const mine = cells.filter((c) => c.type === type);
       const config = tempConfig(JSON.stringify(mine.map((c) => ({ ...c.options, name: cellName(c), timeout: TIMEOUT_S }))));
       const ran = await runCliTimed(['-U', '-d', config]);
@@ -477,6 +477,7 @@ describe('the CLI bundle exits on its own right after its last line (one process
         assert.ok(took < TIMEOUT_S * 1000 + MARGIN_MS, `${cellName(c)} took ${took} ms: ${line.text}`);
       }
       const last = ran.lines.at(-1)!;
+      t.diagnostic(`exited ${Math.round(ran.closedAt - last.at)} ms after its last line`);
       assert.match(last.text, /^CRITICAL: \d+ of \d+ checks failed/);
       // Nothing of a check keeps the process alive: it exits as soon as it has printed the verdict.
       // (1.5 s: this machine may be busy; a forgotten socket or driver timer holds it for longer.)
@@ -501,10 +502,13 @@ describe('a thousand checks against a black hole', () => {
 
 // ---- leftovers, crashes, and the table -------------------------------------------------------
 describe('after the matrix', () => {
-  test('no socket or timer of a check is still alive once the peers and servers are gone', async () => {
+  test('no socket or timer of a check is still alive once the peers and servers are gone', async (t) => {
     // The peers' and servers' own sockets are closed first: what remains belongs to a check.
     await Promise.all([...peers.splice(0).map((p) => p.close()), ...stoppers.splice(0).map((s) => s().catch(() => {}))]);
+    t.diagnostic(`alive right after closing the peers: ${liveHandles().join(', ')}`);
+    const t0 = performance.now();
     const left = await settledHandles(3000);
+    t.diagnostic(`settled after ${Math.round(performance.now() - t0)} ms`);
     assert.deepEqual(left, []);
   });
 
