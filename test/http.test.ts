@@ -733,3 +733,227 @@ describe('http: expected_json and expected_headers', () => {
     assert.deepEqual([differs.step, differs.error], ['headers', 'header content-type: "text/plain; charset=utf-8" does not contain "json"']);
   });
 });
+
+// ---------- the shared TLS assertions and all_addresses (issue 5) ----------
+
+import { mock } from 'node:test';
+import dnsPromises from 'node:dns/promises';
+import { syncBuiltinESMExports } from 'node:module';
+import { createServer as createHttpsServerTls, type Server as HttpsServerTls, type ServerOptions as HttpsServerOptions } from 'node:https';
+import type { TLSSocket as TlsSocketSeen } from 'node:tls';
+
+/** `localhost` resolving to 127.0.0.1 AND ::1 while a test runs (the servers are real). */
+function dualStackLocalhost(): () => void {
+  const original = dnsPromises.lookup;
+  mock.method(dnsPromises, 'lookup', (host: string, options: unknown) =>
+    host === 'localhost'
+      ? Promise.resolve([
+          { address: '127.0.0.1', family: 4 },
+          { address: '::1', family: 6 },
+        ])
+      : original(host, options as never),
+  );
+  syncBuiltinESMExports();
+  return () => {
+    mock.restoreAll();
+    syncBuiltinESMExports();
+  };
+}
+
+interface Answered {
+  port: number;
+  /** Per listening address: the SNI names of the TLS connections it accepted. */
+  sni: Record<string, (string | false)[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * HTTPS servers (with `tls`; plain HTTP without) on 127.0.0.1 and/or ::1 sharing one port;
+ * each answers with its own status. undefined: nothing listens on that address.
+ */
+async function samePortHttp(v4: number | undefined, v6: number | undefined, tls?: HttpsServerOptions): Promise<Answered> {
+  for (let attempt = 0; ; attempt++) {
+    const servers: HttpsServerTls[] = [];
+    const sni: Record<string, (string | false)[]> = { '127.0.0.1': [], '::1': [] };
+    const listen = (status: number, host: string, port: number) =>
+      new Promise<number>((resolve, reject) => {
+        const handler = (_req: unknown, res: { writeHead(n: number): void; end(s: string): void }) => {
+          res.writeHead(status);
+          res.end(`answered by ${host}`);
+        };
+        const s = (tls ? createHttpsServerTls(tls, handler) : createHttpServerPlain(handler)) as HttpsServerTls;
+        if (tls) s.on('secureConnection', (sock: TlsSocketSeen) => sni[host]!.push(sock.servername ?? false));
+        s.on('tlsClientError', () => {});
+        servers.push(s);
+        s.once('error', reject);
+        s.listen(port, host, () => resolve((s.address() as { port: number }).port));
+      });
+    const close = () =>
+      Promise.all(
+        servers.map(
+          (s) =>
+            new Promise<void>((r) => {
+              s.closeAllConnections();
+              s.close(() => r());
+            }),
+        ),
+      ).then(() => {});
+    try {
+      let port = await freePort();
+      if (v4 !== undefined) port = await listen(v4, '127.0.0.1', port);
+      if (v6 !== undefined) await listen(v6, '::1', port);
+      return { port, sni, close };
+    } catch (err) {
+      await close();
+      if (attempt >= 4) throw err;
+    }
+  }
+}
+import { createServer as createHttpServerPlain } from 'node:http';
+
+describe('https: the shared TLS assertions (min_cert_days, min_tls_version, client certificates)', () => {
+  const m = tlsMaterial();
+  const CERT_LINE = 'TLSv1.3, cert CN=localhost (issuer CN=conn-check test CA) expires in 29 days';
+
+  test('min_cert_days 60 fails at cert against a 30-day certificate; 7 passes and the details show the days left', async () => {
+    const tooSoon = await check({ url: tlsValid.url('/ok'), ca_file: m.caFile, min_cert_days: 60 });
+    assertFailed(tooSoon, 'cert', 'certificate expires in 29 days (minimum 60)');
+    assert.ok(tooSoon.details?.includes(CERT_LINE), JSON.stringify(tooSoon.details));
+    const enough = await check({ url: tlsValid.url('/ok'), ca_file: m.caFile, min_cert_days: 7 });
+    assert.equal(enough.status, 'passed', enough.error);
+    assert.deepEqual(enough.details?.slice(0, 2), ['connected to 127.0.0.1', CERT_LINE]);
+    // without min_cert_days the days left are shown as well
+    const plain = await check({ url: tlsValid.url('/ok'), ca_file: m.caFile });
+    assert.ok(plain.details?.includes(CERT_LINE), JSON.stringify(plain.details));
+    // http:// never notes a certificate
+    const http = await check({ url: web.url('/ok'), min_cert_days: 60 });
+    assert.equal(http.status, 'passed', http.error);
+    assert.ok(!http.details?.some((d) => /cert/.test(d)), JSON.stringify(http.details));
+  });
+
+  test('with verification disabled, the days are still checked and the would-be failure is noted', async () => {
+    const r = await check({ url: tlsSelf.url('/ok'), disable_tls_verification: true, min_cert_days: 60 });
+    assertFailed(r, 'cert', 'certificate expires in 29 days (minimum 60)');
+    assert.ok(
+      r.details?.some((d) => /^TLSv1\.3, cert CN=localhost \(self-issued\) expires in 29 days; verification disabled \(would fail: self-signed certificate/.test(d)),
+      JSON.stringify(r.details),
+    );
+  });
+
+  test('min_tls_version TLSv1.3 fails at tls against a TLS 1.2-only server; TLSv1.2 passes and notes TLSv1.2', async () => {
+    const tls12 = await samePortHttp(200, undefined, { cert: m.valid.cert, key: m.valid.key, maxVersion: 'TLSv1.2' });
+    try {
+      const url = `https://127.0.0.1:${tls12.port}/`;
+      const v13 = await check({ url, ca_file: m.caFile, min_tls_version: 'TLSv1.3' });
+      assertFailed(v13, 'tls', 'TLS handshake failed: the server does not offer TLSv1.3 or later (min_tls_version)');
+      const v12 = await check({ url, ca_file: m.caFile, min_tls_version: 'TLSv1.2' });
+      assert.equal(v12.status, 'passed', v12.error);
+      assert.ok(v12.details?.includes('TLSv1.2, cert CN=localhost (issuer CN=conn-check test CA) expires in 29 days'), JSON.stringify(v12.details));
+      await assert.rejects(check({ url, min_tls_version: 'TLSv1.1' }), /min_tls_version/);
+    } finally {
+      await tls12.close();
+    }
+  });
+
+  test('client_cert/client_key: an mTLS server refuses the request without them and answers with them', async () => {
+    const mtls = await samePortHttp(200, undefined, { cert: m.valid.cert, key: m.valid.key, ca: m.ca, requestCert: true, rejectUnauthorized: true });
+    try {
+      const url = `https://localhost:${mtls.port}/`;
+      const without = await check({ url, ca_file: m.caFile });
+      // TLS 1.3: the client's handshake is done before the server judges it; its refusal (an
+      // alert) arrives with the request, so undici reports the closed connection
+      assertFailed(without, 'request', 'connection closed by peer');
+      const withCert = await check({ url, ca_file: m.caFile, client_cert: m.client.certFile, client_key: m.client.keyFile, min_cert_days: 7 });
+      assert.equal(withCert.status, 'passed', withCert.error);
+      assert.ok(withCert.details?.includes(CERT_LINE), JSON.stringify(withCert.details));
+      const half = await check({ url, ca_file: m.caFile, client_cert: m.client.certFile });
+      assertFailed(half, 'tls', 'client_cert and client_key go together');
+    } finally {
+      await mtls.close();
+    }
+  });
+
+  test('a redirect to another https server notes that server\'s certificate too, and asserts it', async () => {
+    const other = await samePortHttp(200, undefined, { cert: m.selfSigned.cert, key: m.selfSigned.key });
+    try {
+      const target = `https://127.0.0.1:${other.port}/`;
+      const r = await check({ url: tlsValid.url(`/redirect-abs?to=${encodeURIComponent(target)}`), ca_file: m.caFile, allow_redirects: true });
+      // the second server's self-signed certificate is not trusted: the request fails at tls
+      assert.equal(r.status, 'failed', JSON.stringify(r));
+      assert.equal(r.step, 'tls');
+      assert.ok(r.details?.includes(CERT_LINE), JSON.stringify(r.details));
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('http all_addresses: the request at every resolved address', () => {
+  const m = tlsMaterial();
+
+  test('https on both addresses: passes, each address noted with its certificate and status; SNI stays the host name', async () => {
+    const both = await samePortHttp(200, 200, { cert: m.valid.cert, key: m.valid.key });
+    const restore = dualStackLocalhost();
+    try {
+      const r = await check({ url: `https://localhost:${both.port}/`, ca_file: m.caFile, all_addresses: true, min_cert_days: 7 });
+      assert.equal(r.status, 'passed', r.error);
+      const cert = 'TLSv1.3, cert CN=localhost (issuer CN=conn-check test CA) expires in 29 days';
+      assert.deepEqual(
+        r.details?.map((d) => d.replace(/in \d+ ms$/, 'in N ms')),
+        [`127.0.0.1: ${cert}`, '127.0.0.1: status 200 in N ms', `[::1]: ${cert}`, '[::1]: status 200 in N ms'],
+      );
+      assert.deepEqual(both.sni, { '127.0.0.1': ['localhost'], '::1': ['localhost'] });
+    } finally {
+      restore();
+      await both.close();
+    }
+  });
+
+  test('a half-broken dual stack fails naming the address: nothing on ::1 (tcp), or ::1 answering 500 (status)', async () => {
+    const restore = dualStackLocalhost();
+    const v4only = await samePortHttp(200, undefined, { cert: m.valid.cert, key: m.valid.key });
+    const sick = await samePortHttp(200, 500);
+    try {
+      const r = await check({ url: `https://localhost:${v4only.port}/`, ca_file: m.caFile, all_addresses: true });
+      assertFailed(r, 'tcp', '[::1]: connection refused (1 of 2 addresses failed)');
+      assert.ok(r.details?.includes('[::1]: connection refused'), JSON.stringify(r.details));
+      // without all_addresses the address that works is enough, as before
+      const any = await check({ url: `https://localhost:${v4only.port}/`, ca_file: m.caFile });
+      assert.equal(any.status, 'passed', any.error);
+      const s = await check({ url: `http://localhost:${sick.port}/`, all_addresses: true });
+      assertFailed(s, 'status', '[::1]: Unexpected response code: 500 (1 of 2 addresses failed)');
+    } finally {
+      restore();
+      await v4only.close();
+      await sick.close();
+    }
+  });
+
+  test('one address with a certificate that expires too soon fails at cert, naming it', async () => {
+    const mixed = await samePortHttp(200, 200, { cert: m.valid.cert, key: m.valid.key });
+    const restore = dualStackLocalhost();
+    try {
+      const r = await check({ url: `https://localhost:${mixed.port}/`, ca_file: m.caFile, all_addresses: true, min_cert_days: 60 });
+      assertFailed(r, 'cert', '127.0.0.1: certificate expires in 29 days (minimum 60); [::1]: certificate expires in 29 days (minimum 60) (2 of 2 addresses failed)');
+    } finally {
+      restore();
+      await mixed.close();
+    }
+  });
+
+  test('all_addresses with a proxy: a config error, or a proxy failure for a proxy from the environment', async () => {
+    await assert.rejects(check({ url: web.url('/ok'), all_addresses: true, proxy_url: `http://127.0.0.1:${proxy.port}` }), /all_addresses cannot be used with a proxy/);
+    const r = await check({ url: 'http://example.invalid/', all_addresses: true }, { http_proxy: `http://127.0.0.1:${proxy.port}` });
+    assertFailed(r, 'proxy', 'all_addresses cannot be used through a proxy (http_proxy is set: add the host to NO_PROXY)');
+  });
+
+  test('an IP literal is one address; a server that never answers fails within the timeout', async () => {
+    const r = await check({ url: web.url('/ok'), all_addresses: true });
+    assert.equal(r.status, 'passed', r.error);
+    assert.match(r.details?.[0] ?? '', /^127\.0\.0\.1: status 200 in \d+ ms$/);
+    const t0 = performance.now();
+    const hung = await check({ url: `http://127.0.0.1:${silent.port}/`, all_addresses: true, timeout: 1 });
+    assertFailed(hung, 'request', 'timed out after 1s');
+    assert.ok(performance.now() - t0 < 3000);
+  });
+});

@@ -261,7 +261,7 @@ describe(`mongodb (${MODE})`, () => {
         check({ host: 'localhost', port: wireTls.port }, { username: 'root', password: ROOT_PASSWORD, tls: true, ca_file: tls.caFile, database: APP_DB, auth_source: 'admin' }),
       );
       assert.equal(r.status, 'passed', r.error);
-      assert.deepEqual(r.details, [`connected to 127.0.0.1`, 'TLS 1.3', 'authenticated as root (auth_source admin)', 'MongoDB 7.0.0', `2 collections in ${APP_DB}`]);
+      assert.deepEqual(r.details, [`connected to 127.0.0.1`, 'TLS 1.3', 'TLSv1.3, cert CN=localhost (issuer CN=conn-check test CA) expires in 29 days', 'authenticated as root (auth_source admin)', 'MongoDB 7.0.0', `2 collections in ${APP_DB}`]);
       assertNoSecret(r);
     });
 

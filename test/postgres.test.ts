@@ -57,7 +57,8 @@ describe('postgres against real servers', () => {
     assert.equal(r.name, `postgres:127.0.0.1:${pg.tls.port}`);
     assert.equal(r.details?.[0], 'connected to 127.0.0.1');
     assert.match(r.details?.[1] ?? '', /^TLS \(TLSv1\.[23], certificate not verified\)$/);
-    assert.match(r.details?.[2] ?? '', new RegExp(`^PostgreSQL ${pg.version}\\.\\d+`));
+    assert.match(r.details?.[2] ?? '', /^TLSv1\.[23], cert CN=localhost \(issuer CN=conn-check test CA\) expires in \d+ days$/);
+    assert.match(r.details?.[3] ?? '', new RegExp(`^PostgreSQL ${pg.version}\\.\\d+`));
     noSecrets(r);
   });
 

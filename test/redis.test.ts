@@ -148,7 +148,8 @@ describe('redis against real servers', () => {
     const r = await runOne({ type: 'redis', host: 'localhost', port: tlsOnly.port, tls: true, ca_file: tls.caFile, password: PASSWORD });
     passed(r);
     assert.match(r.details?.[1] ?? '', /^TLS \(TLSv1\.[23]\)$/);
-    assert.match(r.details?.[2] ?? '', /^Redis /);
+    assert.match(r.details?.[2] ?? '', /^TLSv1\.[23], cert CN=localhost \(issuer CN=conn-check test CA\) expires in \d+ days$/);
+    assert.match(r.details?.[3] ?? '', /^Redis /);
   });
 
   test('TLS: without the CA the certificate is not trusted; disable_tls_verification passes', async () => {

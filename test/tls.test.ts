@@ -265,3 +265,148 @@ test('nothing of a tls check stays alive after it: passed, failed, timed out, mT
   await sleep(50);
   assert.deepEqual(count(liveHandles()), before);
 });
+
+// ---------- all_addresses (issue 5) ----------
+
+import { describe as describeAll, mock } from 'node:test';
+import dnsPromises from 'node:dns/promises';
+import { syncBuiltinESMExports } from 'node:module';
+import { createServer as createTlsServerAll, type Server as TlsServerAll, type TlsOptions as TlsServerOptions } from 'node:tls';
+import { settledHandles } from './helpers/check.js';
+
+/**
+ * `localhost` resolving to 127.0.0.1 AND ::1 (this machine's resolver gives only 127.0.0.1):
+ * the system lookup is replaced for that one name while a test runs; the servers are real.
+ */
+function dualStackLocalhost(): () => void {
+  const original = dnsPromises.lookup;
+  mock.method(dnsPromises, 'lookup', (host: string, options: unknown) =>
+    host === 'localhost'
+      ? Promise.resolve([
+          { address: '127.0.0.1', family: 4 },
+          { address: '::1', family: 6 },
+        ])
+      : original(host, options as never),
+  );
+  syncBuiltinESMExports();
+  return () => {
+    mock.restoreAll();
+    syncBuiltinESMExports();
+  };
+}
+
+/** TLS servers on 127.0.0.1 and/or ::1 sharing one port (undefined options: nothing listens there). */
+async function samePort(v4: TlsServerOptions | undefined, v6: TlsServerOptions | undefined): Promise<{ port: number; close(): Promise<void> }> {
+  for (let attempt = 0; ; attempt++) {
+    const servers: TlsServerAll[] = [];
+    const listen = (options: TlsServerOptions, host: string, port: number) =>
+      new Promise<number>((resolve, reject) => {
+        const s = createTlsServerAll(options, (sock) => sock.on('error', () => {}));
+        s.on('tlsClientError', () => {});
+        servers.push(s);
+        s.once('error', reject);
+        s.listen(port, host, () => resolve((s.address() as { port: number }).port));
+      });
+    const close = () => Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r())))).then(() => {});
+    try {
+      let port = await freePort();
+      if (v4) port = await listen(v4, '127.0.0.1', port);
+      if (v6) await listen(v6, '::1', port);
+      return { port, close };
+    } catch (err) {
+      await close();
+      if (attempt >= 4) throw err;
+    }
+  }
+}
+
+describeAll('tls all_addresses: every resolved address is checked and reported', () => {
+  test('both addresses serve a valid certificate: passes, one line per address', async () => {
+    const both = await samePort({ cert: m.valid.cert, key: m.valid.key }, { cert: m.valid.cert, key: m.valid.key });
+    const restore = dualStackLocalhost();
+    try {
+      const r = await runOne({ type: 'tls', host: 'localhost', port: both.port, ca_file: m.caFile, all_addresses: true });
+      assert.equal(r.status, 'passed', r.error);
+      assert.deepEqual(r.details, [
+        '127.0.0.1: TLSv1.3, cert CN=localhost (issuer CN=conn-check test CA) expires in 29 days',
+        '[::1]: TLSv1.3, cert CN=localhost (issuer CN=conn-check test CA) expires in 29 days',
+      ]);
+    } finally {
+      restore();
+      await both.close();
+    }
+  });
+
+  test('a half-broken dual stack (nothing on ::1) fails at tcp naming the address', async () => {
+    const v4only = await samePort({ cert: m.valid.cert, key: m.valid.key }, undefined);
+    const restore = dualStackLocalhost();
+    try {
+      const r = await runOne({ type: 'tls', host: 'localhost', port: v4only.port, ca_file: m.caFile, all_addresses: true });
+      assert.deepEqual([r.status, r.step, r.error], ['failed', 'tcp', '[::1]: connection refused (1 of 2 addresses failed)']);
+      assert.deepEqual(r.details, ['127.0.0.1: TLSv1.3, cert CN=localhost (issuer CN=conn-check test CA) expires in 29 days', '[::1]: connection refused']);
+      // without all_addresses the working address is enough (as before)
+      const any = await runOne({ type: 'tls', host: 'localhost', port: v4only.port, ca_file: m.caFile });
+      assert.equal(any.status, 'passed', any.error);
+    } finally {
+      restore();
+      await v4only.close();
+    }
+  });
+
+  test('one address with an expired certificate fails at tls; min_cert_days is checked at every address', async () => {
+    const mixed = await samePort({ cert: m.valid.cert, key: m.valid.key }, { cert: m.expired.cert, key: m.expired.key });
+    const restore = dualStackLocalhost();
+    try {
+      const r = await runOne({ type: 'tls', host: 'localhost', port: mixed.port, ca_file: m.caFile, all_addresses: true });
+      assert.equal(r.status, 'failed');
+      assert.equal(r.step, 'tls');
+      assert.match(r.error!, /^\[::1\]: certificate has expired \(CN=localhost, on 2020-02-01, \d+ days ago\) \(1 of 2 addresses failed\)$/);
+      const both = await samePort({ cert: m.valid.cert, key: m.valid.key }, { cert: m.valid.cert, key: m.valid.key });
+      try {
+        const days = await runOne({ type: 'tls', host: 'localhost', port: both.port, ca_file: m.caFile, all_addresses: true, min_cert_days: 60 });
+        assert.deepEqual(
+          [days.status, days.step, days.error],
+          ['failed', 'cert', '127.0.0.1: certificate expires in 29 days (minimum 60); [::1]: certificate expires in 29 days (minimum 60) (2 of 2 addresses failed)'],
+        );
+      } finally {
+        await both.close();
+      }
+    } finally {
+      restore();
+      await mixed.close();
+    }
+  });
+
+  test('with the real resolver: an IP literal is one address; localhost as the machine resolves it; nothing stays alive', async () => {
+    const baseline = await settledHandles(2000);
+    const r = await runOne({ type: 'tls', host: '127.0.0.1', port: valid.port, ca_file: m.caFile, all_addresses: true, min_cert_days: 7 });
+    assert.equal(r.status, 'passed', r.error);
+    assert.deepEqual(r.details, ['127.0.0.1: TLSv1.3, cert CN=localhost (issuer CN=conn-check test CA) expires in 29 days']);
+    const { resolveHost } = await import('../src/net/dial.js');
+    const addrs = await resolveHost('localhost', new AbortController().signal);
+    const byName = await runOne({ type: 'tls', host: 'localhost', port: valid.port, ca_file: m.caFile, all_addresses: true });
+    if (addrs.some((a) => a.family === 6)) {
+      assert.equal(byName.status, 'failed');
+      assert.match(byName.error!, /^\[::1\]: connection refused \(1 of 2 addresses failed\)$/);
+    } else {
+      assert.equal(byName.status, 'passed', byName.error);
+    }
+    const refused = await runOne({ type: 'tls', host: '127.0.0.1', port: await freePort(), all_addresses: true });
+    assert.deepEqual([refused.status, refused.step, refused.error], ['failed', 'tcp', '127.0.0.1: connection refused (1 of 1 addresses failed)']);
+    // every socket of these checks is closed (what was alive before may still be)
+    const left = await settledHandles(2000);
+    assert.ok(left.length <= baseline.length, `left alive: ${left.join(', ')} (before: ${baseline.join(', ')})`);
+  });
+
+  test('a server that never answers the handshake: all_addresses fails at tls within the timeout', async () => {
+    const hole = await startBlackHole();
+    try {
+      const t0 = performance.now();
+      const r = await runOne({ type: 'tls', host: '127.0.0.1', port: hole.port, all_addresses: true, timeout: 1 });
+      assert.deepEqual([r.status, r.step, r.error], ['failed', 'tls', 'timed out after 1s']);
+      assert.ok(performance.now() - t0 < 3000);
+    } finally {
+      await hole.close();
+    }
+  });
+});

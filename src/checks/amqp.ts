@@ -10,8 +10,8 @@
  */
 import { z } from 'zod';
 import type { ChannelModel, SocketOptions } from 'amqplib';
-import { connectTcp, hostPort, showAddress, untilAborted } from '../net/dial.js';
-import { handshake, secureOptions } from '../net/tls.js';
+import { bareHost, connectTcp, hostPort, showAddress, untilAborted } from '../net/dial.js';
+import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck } from './types.js';
 import { bool, host, port, scalarString, text, tlsOptionsShape } from './options.js';
@@ -90,8 +90,14 @@ export const amqp = defineCheck({
         const opts = await ctx.step('tls', () => secureOptions(o, o.host, ctx));
         tlsOptions = opts;
         const secure = await ctx.step('tls', () => handshake(socket, opts, ctx.signal));
-        ctx.note(`TLS ${secure.getProtocol() ?? ''}`.trim());
-        secure.destroy();
+        try {
+          ctx.note(`TLS ${secure.getProtocol() ?? ''}`.trim());
+          // The certificate facts come from this handshake; the login's own TLS connection
+          // (amqplib's) uses the same options (CA, client certificate, minVersion, SNI).
+          assertCertificate(secure, o, ctx, o.server_name ?? bareHost(o.host));
+        } finally {
+          secure.destroy();
+        }
       }
     } finally {
       socket.destroy(); // the login opens its own connection

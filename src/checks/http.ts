@@ -8,10 +8,14 @@ import { unzipSync, brotliDecompressSync, constants as zlibConstants } from 'nod
 import { z } from 'zod';
 import type { Dispatcher } from 'undici';
 import { safeUrl } from '../config/secrets.js';
-import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
+import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { bareHost, connectAddress, connectTcp, hostPort, resolveHost, showAddress, type Address } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
 import { envProxyFor, parseProxyUrl } from '../net/proxy.js';
-import { secureOptions } from '../net/tls.js';
+import { assertCertificate, minVersionFailure, secureOptions } from '../net/tls.js';
+import { eachAddress } from './tls.js';
 import { VERSION } from '../constants.js';
 import { CheckError, defineCheck, type CheckContext, type StepName } from './types.js';
 import { bool, host, integer, port, scalarString, show, text, tlsOptionsShape, url } from './options.js';
@@ -201,12 +205,16 @@ const options = z
     expected_json: expectedJson().optional(),
     expected_headers: expectedHeaders().optional(),
     max_response_time: integer(1, 86_400_000).optional(),
+    all_addresses: bool().default(false),
     ...tlsOptionsShape,
   })
   .superRefine((o, ctx) => {
     const auths = (['auth', 'digest_auth', 'bearer_token'] as const).filter((k) => o[k] !== undefined);
     if (auths.length > 1) ctx.addIssue({ code: 'custom', path: [auths[1]!], message: `only one of auth, digest_auth and bearer_token may be set (${auths.join(' and ')} are)` });
     if (o.proxy_url !== undefined && o.proxy_host !== undefined) ctx.addIssue({ code: 'custom', path: ['proxy_host'], message: 'set proxy_url or proxy_host, not both' });
+    if (o.all_addresses && (o.proxy_url !== undefined || o.proxy_host !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['all_addresses'], message: 'all_addresses cannot be used with a proxy (the proxy resolves the host)' });
+    }
   });
 
 type Options = z.output<typeof options>;
@@ -344,7 +352,7 @@ function errorChain(err: unknown): Array<{ code?: unknown; message?: unknown }> 
 }
 
 /** Turns an undici failure into the step it belongs to (tls, proxy or request). */
-function requestFailure(err: unknown, viaProxy: boolean): CheckError {
+function requestFailure(err: unknown, viaProxy: boolean, minVersion?: string): CheckError {
   if (err instanceof CheckError) return err;
   const chain = errorChain(err);
   for (const e of chain) {
@@ -360,7 +368,12 @@ function requestFailure(err: unknown, viaProxy: boolean): CheckError {
       (typeof e.message === 'string' && /socket disconnected before secure TLS connection|wrong version number|packet length too long/i.test(e.message)),
   );
   const message = describeError(err);
-  if (tls) return new CheckError('tls', viaProxy && chain.some((e) => e.code === 'UND_ERR_PRX_TLS') ? `proxy: ${message}` : message);
+  const viaProxyTls = viaProxy && chain.some((e) => e.code === 'UND_ERR_PRX_TLS');
+  if (tls && !viaProxyTls && minVersion) {
+    const versionFailure = minVersionFailure(err, minVersion);
+    if (versionFailure) return versionFailure;
+  }
+  if (tls) return new CheckError('tls', viaProxyTls ? `proxy: ${message}` : message);
   return new CheckError('request', message);
 }
 
@@ -486,19 +499,24 @@ export const http = defineCheck({
 
     // The pre-check: conn-check opened a TCP connection first, to the proxy when there is one.
     const route = routeFor(o, original, ctx.env);
+    if (o.all_addresses && route.proxy) {
+      throw new CheckError('proxy', `all_addresses cannot be used through a proxy (${route.source} is set: add the host to NO_PROXY)`);
+    }
     const preHost = route.proxy ? route.proxy.hostname : original.hostname;
     const prePort = route.proxy ? defaultPort(route.proxy) : defaultPort(original);
-    const pre = await (async () => {
-      try {
-        return await ctx.step('tcp', () => connectTcp(preHost, prePort, ctx.signal));
-      } catch (err) {
-        if (route.proxy && err instanceof CheckError) throw new CheckError(err.step, `proxy ${hostPort(preHost, prePort)}: ${err.message}`);
-        throw err;
-      }
-    })();
-    pre.socket.destroy();
-    if (route.proxy) ctx.note(`via proxy ${hostPort(preHost, prePort)} (${route.source})`);
-    else ctx.note(`connected to ${showAddress(pre.address)}`);
+    if (!o.all_addresses) {
+      const pre = await (async () => {
+        try {
+          return await ctx.step('tcp', () => connectTcp(preHost, prePort, ctx.signal));
+        } catch (err) {
+          if (route.proxy && err instanceof CheckError) throw new CheckError(err.step, `proxy ${hostPort(preHost, prePort)}: ${err.message}`);
+          throw err;
+        }
+      })();
+      pre.socket.destroy();
+      if (route.proxy) ctx.note(`via proxy ${hostPort(preHost, prePort)} (${route.source})`);
+      else ctx.note(`connected to ${showAddress(pre.address)}`);
+    }
 
     // A Proxy-Authorization header given in `headers` goes to the proxy (undici refuses it on requests).
     if (route.proxy && !route.proxyAuth) {
@@ -515,12 +533,71 @@ export const http = defineCheck({
     // it); a fixed servername only when server_name asks for one.
     const requestTls = { ...tlsOpts, servername: o.server_name, timeout };
     const timeouts = { headersTimeout: timeout, bodyTimeout: timeout };
-    const factory = (origin: string | URL, opts: object) => new undici.Pool(origin, { ...opts, ...timeouts, connect: (opts as { connect?: never }).connect ?? requestTls });
+
+    type Connector = import('undici').buildConnector.connector;
+    /**
+     * A connector that makes the shared TLS assertions (min_tls_version, min_cert_days, the
+     * certificate noted with its days left) on every connection to an https origin, before
+     * anything is sent on it. Connections to a proxy (plain requests through it, or the
+     * socket a tunnel runs in) are not the server's and are left alone.
+     */
+    const asserting = (connect: Connector, note: (detail: string) => void): Connector =>
+      ((opts, callback) =>
+        connect(opts, (err, socket) => {
+          if (err || !socket || opts.protocol !== 'https:' || !('getPeerCertificate' in socket)) return (callback as (...a: unknown[]) => void)(err, socket);
+          try {
+            assertCertificate(socket as TLSSocket, o, { note }, o.server_name ?? bareHost(opts.hostname));
+          } catch (failure) {
+            socket.destroy();
+            return callback(failure as Error, null);
+          }
+          callback(null, socket);
+        })) as Connector;
+    const watched = (base: Connector) => asserting(base, (d) => ctx.note(d));
+
+    const run = async (dispatcher: Dispatcher, c: CheckContext) => {
+      // At the deadline, tear everything down: pending requests and body reads fail at once.
+      const onAbort = () => void dispatcher.destroy().catch(() => {});
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        await exchange(undici.request, dispatcher, o, original, route, c);
+      } finally {
+        ctx.signal.removeEventListener('abort', onAbort);
+        await dispatcher.destroy().catch(() => {});
+      }
+    };
+
+    if (o.all_addresses) {
+      // The request at every resolved address of the URL's host, each over its own connection
+      // pinned to that address (SNI, verification and the Host header stay the host name's).
+      const addresses = await ctx.step('resolve', () => resolveHost(original.hostname, ctx.signal));
+      const port = defaultPort(original);
+      await eachAddress(addresses, ctx, async (address, note) => {
+        let socket: Socket;
+        try {
+          socket = await connectAddress(address, port, ctx.signal);
+        } catch (err) {
+          if (ctx.signal.aborted) throw err;
+          throw new CheckError('tcp', describeError(err));
+        }
+        socket.destroy();
+        const base = undici.buildConnector({ ...requestTls, lookup: pinnedLookup(original.hostname, address) } as Parameters<typeof undici.buildConnector>[0]);
+        const dispatcher = new undici.Agent({ connect: asserting(base, note), ...timeouts });
+        await run(dispatcher, { ...ctx, note });
+      });
+      return;
+    }
+
     let dispatcher: Dispatcher;
     if (route.proxy) {
       const proxyTls = {
         ...(await ctx.step('tls', () => secureOptions({ disable_tls_verification: o.disable_tls_verification, ca_file: o.ca_file }, route.proxy!.hostname, ctx))),
         timeout,
+      };
+      const base = undici.buildConnector(requestTls);
+      const factory = (origin: string | URL, opts: object) => {
+        const given = (opts as { connect?: unknown }).connect;
+        return new undici.Pool(origin, { ...opts, ...timeouts, connect: watched(typeof given === 'function' ? (given as Connector) : base) });
       };
       dispatcher = new undici.ProxyAgent({
         uri: route.proxy.href,
@@ -532,20 +609,24 @@ export const http = defineCheck({
         ...timeouts,
       } as ConstructorParameters<typeof undici.ProxyAgent>[0]);
     } else {
-      dispatcher = new undici.Agent({ connect: requestTls, ...timeouts });
+      dispatcher = new undici.Agent({ connect: watched(undici.buildConnector(requestTls)), ...timeouts });
     }
-
-    // At the deadline, tear everything down: pending requests and body reads fail at once.
-    const onAbort = () => void dispatcher.destroy().catch(() => {});
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      await exchange(undici.request, dispatcher, o, original, route, ctx);
-    } finally {
-      ctx.signal.removeEventListener('abort', onAbort);
-      await dispatcher.destroy().catch(() => {});
-    }
+    await run(dispatcher, ctx);
   },
 });
+
+/**
+ * A `lookup` for net/tls.connect that answers `host` with one fixed address (other names, such
+ * as redirect targets, are resolved as usual).
+ */
+function pinnedLookup(host: string, address: Address) {
+  const pinned = bareHost(host).toLowerCase();
+  return (hostname: string, options: LookupOptions, callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void) => {
+    if (bareHost(hostname).toLowerCase() !== pinned) return dnsLookup(hostname, options, callback as never);
+    if (options?.all) return callback(null, [{ address: address.address, family: address.family }]);
+    return callback(null, address.address, address.family);
+  };
+}
 
 async function exchange(
   request: typeof import('undici').request,
@@ -638,7 +719,7 @@ async function exchange(
       }
     } catch (err) {
       if (ctx.signal.aborted) throw err;
-      throw requestFailure(err, route.proxy !== undefined);
+      throw requestFailure(err, route.proxy !== undefined, o.min_tls_version);
     }
   });
   if (hops) ctx.note(`followed ${hops} redirect${hops > 1 ? 's' : ''} to ${safeUrl(url.href)}`);

@@ -6,8 +6,8 @@
 import { z } from 'zod';
 import type { ConnectionOptions } from 'node:tls';
 import type { MongoClient, MongoClientOptions } from 'mongodb';
-import { connectTcp, hostPort, showAddress } from '../net/dial.js';
-import { handshake, secureOptions } from '../net/tls.js';
+import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
+import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck, type StepName } from './types.js';
 import { bool, host, port, scalarString, text, tlsOptionsShape } from './options.js';
@@ -162,10 +162,16 @@ export const mongodb = defineCheck({
           }
           throw err;
         }
-        const protocol = secured.getProtocol();
-        secured.destroy();
+        try {
+          const protocol = secured.getProtocol();
+          if (protocol) ctx.note(`TLS ${protocol.replace(/^TLSv/, '')}`);
+          // The certificate facts (and min_tls_version, which the driver has no option for)
+          // come from this handshake; the driver's connections use the same TLS settings.
+          assertCertificate(secured, o, ctx, o.server_name ?? bareHost(o.host));
+        } finally {
+          secured.destroy();
+        }
         tlsSettings = settings;
-        if (protocol) ctx.note(`TLS ${protocol.replace(/^TLSv/, '')}`);
       });
     } else {
       socket.destroy();

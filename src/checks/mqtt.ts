@@ -9,8 +9,8 @@ import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { MqttClient } from 'mqtt';
-import { connectTcp, hostPort, showAddress, untilAborted } from '../net/dial.js';
-import { handshake, secureOptions } from '../net/tls.js';
+import { bareHost, connectTcp, hostPort, showAddress, untilAborted } from '../net/dial.js';
+import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck, type StepName } from './types.js';
 import { bool, host, port, scalarString, text, tlsOptionsShape } from './options.js';
@@ -102,6 +102,7 @@ export const mqtt = defineCheck({
         );
         stream = secure;
         ctx.note(`TLS (${secure.getProtocol() ?? 'unknown version'}${o.disable_tls_verification ? ', certificate not verified' : ''})`);
+        assertCertificate(secure, o, ctx, o.server_name ?? bareHost(o.host));
       }
       if (stream.destroyed) throw new CheckError('auth', 'the server closed the connection');
 

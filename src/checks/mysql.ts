@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Connection as MysqlConnection } from 'mysql2';
 import { bareHost, connectTcp, hostPort, showAddress, untilAborted } from '../net/dial.js';
-import { secureOptions } from '../net/tls.js';
+import { assertCertificate, minVersionFailure, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck, type StepName } from './types.js';
 import { bool, host, port, scalarString, text, tlsOptionsShape } from './options.js';
@@ -121,7 +121,16 @@ export const mysql = defineCheck({
         user: o.username,
         password: o.password ?? '',
         ...(o.database !== undefined ? { database: o.database } : {}),
-        ssl: ssl ? { ca: ssl.ca as string[] | undefined, cert: ssl.cert as string | undefined, key: ssl.key as string | undefined, rejectUnauthorized: verify, verifyIdentity: verify } : undefined,
+        ssl: ssl
+          ? {
+              ca: ssl.ca as string[] | undefined,
+              cert: ssl.cert as string | undefined,
+              key: ssl.key as string | undefined,
+              rejectUnauthorized: verify,
+              verifyIdentity: verify,
+              ...(ssl.minVersion ? { minVersion: ssl.minVersion } : {}),
+            }
+          : undefined,
         connectTimeout: remaining(),
         enableKeepAlive: false,
       });
@@ -179,10 +188,12 @@ export const mysql = defineCheck({
           try {
             await untilAborted(Promise.race([tlsResult, connected]), ctx.signal);
           } catch (err) {
-            throw classify(err, o, 'tls');
+            throw minVersionFailure(err, o.min_tls_version) ?? classify(err, o, 'tls');
           }
           ctx.note(`TLS (${secure?.getProtocol() ?? 'unknown version'}${verify ? '' : ', certificate not verified'})`);
         });
+        // mysql2 upgrades this very connection (startTLS): the certificate is the server's.
+        if (secure) assertCertificate(secure, o, ctx, o.server_name ?? bareHost(o.host));
       }
 
       await ctx.step('auth', async () => {

@@ -10,8 +10,8 @@ import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
 
 type NodeTlsOptions = NonNullable<NodeConnectionOptions['tls']>;
-import { connectTcp, hostPort, showAddress, untilAborted } from '../net/dial.js';
-import { handshake, secureOptions } from '../net/tls.js';
+import { bareHost, connectTcp, hostPort, showAddress, untilAborted } from '../net/dial.js';
+import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck, type StepName } from './types.js';
 import { bool, host, port, scalarString, text, tlsOptionsShape } from './options.js';
@@ -146,6 +146,9 @@ export const nats = defineCheck({
           secure = await handshake(socket, tlsOptions, ctx.signal);
           ctx.note(`TLS (${secure.getProtocol() ?? 'unknown version'}${o.disable_tls_verification ? ', certificate not verified' : ''})`);
         });
+        // The certificate facts come from the probe's handshake; the client's own TLS
+        // connection uses the same options (CA, client certificate, minVersion, SNI).
+        assertCertificate(secure!, o, ctx, o.server_name ?? bareHost(o.host));
       }
       // The probe has done its job: the client logs in on a connection of its own, at the
       // address that answered (TLS still checks the name that was asked for).

@@ -129,6 +129,10 @@ export const tlsOptionsShape = {
   client_cert: text('a path to a PEM certificate').optional(),
   client_key: text('a path to a PEM key').optional(),
   server_name: text('a host name').optional(),
+  /** The oldest TLS version the check accepts (the handshake offers nothing older). */
+  min_tls_version: oneOf(['TLSv1.2', 'TLSv1.3']).optional(),
+  /** Fail (step cert) when the server's certificate expires in fewer days than this. */
+  min_cert_days: integer(0, 36_500).optional(),
 };
 export type TlsOptions = {
   disable_tls_verification: boolean;
@@ -136,4 +140,6 @@ export type TlsOptions = {
   client_cert?: string;
   client_key?: string;
   server_name?: string;
+  min_tls_version?: 'TLSv1.2' | 'TLSv1.3';
+  min_cert_days?: number;
 };

@@ -8,10 +8,10 @@ import type { Socket } from 'node:net';
 import { checkServerIdentity, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import type { Client as PgClient, QueryConfig } from 'pg';
 import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
-import { secureOptions } from '../net/tls.js';
+import { assertCertificate, minVersionFailure, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck, type CheckContext, type StepName } from './types.js';
-import { host, oneOf, port, scalarString, text } from './options.js';
+import { host, oneOf, port, scalarString, text, tlsOptionsShape } from './options.js';
 
 const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 type SslMode = (typeof SSL_MODES)[number];
@@ -24,6 +24,12 @@ const options = z.object({
   database: text(),
   sslmode: oneOf(SSL_MODES).default('prefer'),
   ca_file: text('a path to a PEM file').optional(),
+  // libpq's sslcert/sslkey; SNI and the name verify-full checks; the shared TLS assertions
+  client_cert: tlsOptionsShape.client_cert,
+  client_key: tlsOptionsShape.client_key,
+  server_name: tlsOptionsShape.server_name,
+  min_tls_version: tlsOptionsShape.min_tls_version,
+  min_cert_days: tlsOptionsShape.min_cert_days,
 });
 type Options = z.output<typeof options>;
 
@@ -75,7 +81,7 @@ function classify(err: unknown, o: Options, step: StepName): CheckError {
   }
   if (message === NO_SSL) return new CheckError('tls', `the server does not support TLS (sslmode ${o.sslmode})`);
   if (message === 'There was an error establishing an SSL connection') return new CheckError('tls', 'the server answered the TLS request with an error');
-  if (isTlsError(err)) return new CheckError('tls', describeError(err));
+  if (isTlsError(err)) return minVersionFailure(err, o.min_tls_version) ?? new CheckError('tls', describeError(err));
   if (message === 'timeout expired' || message === 'Query read timeout') return new CheckError(step, 'timed out');
   if (/^Connection terminated/.test(message)) return new CheckError(step, 'the server closed the connection');
   if (/^SASL: /.test(message)) return new CheckError('auth', `SCRAM authentication failed: ${firstLine(message.slice(6))}`);
@@ -94,8 +100,19 @@ function verification(o: Options): 'none' | 'chain' | 'full' {
 }
 
 async function tlsFor(o: Options, ctx: CheckContext): Promise<ConnectionOptions> {
-  const base = await secureOptions({ disable_tls_verification: verification(o) === 'none', ca_file: o.ca_file }, o.host, ctx);
-  const name = bareHost(o.host);
+  const base = await secureOptions(
+    {
+      disable_tls_verification: verification(o) === 'none',
+      ca_file: o.ca_file,
+      client_cert: o.client_cert,
+      client_key: o.client_key,
+      server_name: o.server_name,
+      min_tls_version: o.min_tls_version,
+    },
+    o.host,
+    ctx,
+  );
+  const name = o.server_name ?? bareHost(o.host);
   base.checkServerIdentity = verification(o) === 'full' ? (_host, cert) => checkServerIdentity(name, cert) : () => undefined;
   return base;
 }
@@ -186,8 +203,13 @@ export const postgres = defineCheck({
         const tlsStream = stream as TLSSocket;
         const verified = { full: 'certificate and host name verified', chain: 'certificate verified', none: 'certificate not verified' }[verification(o)];
         ctx.note(`TLS (${tlsStream.getProtocol() ?? 'unknown version'}, ${verified})`);
+        // pg upgraded this very connection: the certificate is the server's.
+        assertCertificate(tlsStream, { min_tls_version: o.min_tls_version, min_cert_days: o.min_cert_days }, ctx);
       } else {
         ctx.note(unixSocket ? `Unix socket ${o.host}/.s.PGSQL.${o.port}, without TLS` : 'without TLS');
+        if (!unixSocket && o.sslmode !== 'disable' && (o.min_cert_days !== undefined || o.min_tls_version !== undefined)) {
+          throw new CheckError('tls', `the server does not support TLS (sslmode ${o.sslmode} fell back to plain text; min_cert_days and min_tls_version need TLS)`);
+        }
       }
       if (version) ctx.note(`PostgreSQL ${version}`);
 

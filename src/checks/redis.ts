@@ -8,8 +8,8 @@ import { z } from 'zod';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Redis as RedisClient } from 'ioredis';
-import { connectTcp, hostPort, showAddress } from '../net/dial.js';
-import { handshake, secureOptions } from '../net/tls.js';
+import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
+import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck, type StepName } from './types.js';
 import { bool, host, integer, port, scalarString, text, tlsOptionsShape } from './options.js';
@@ -100,6 +100,7 @@ export const redis = defineCheck({
           .finally(() => ctx.signal.removeEventListener('abort', hint));
         stream = tlsSocket;
         ctx.note(`TLS (${tlsSocket.getProtocol() ?? 'unknown version'}${o.disable_tls_verification ? ', certificate not verified' : ''})`);
+        assertCertificate(tlsSocket, o, ctx, o.server_name ?? bareHost(o.host));
       }
 
       const { Redis } = await import('ioredis');

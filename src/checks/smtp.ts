@@ -13,8 +13,8 @@ import { z } from 'zod';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Socket } from 'node:net';
-import { connectTcp, hostPort, showAddress } from '../net/dial.js';
-import { handshake, secureOptions } from '../net/tls.js';
+import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
+import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { CheckError, defineCheck, type StepName } from './types.js';
 import { bool, host, port, scalarString, text, tlsOptionsShape } from './options.js';
 
@@ -253,7 +253,11 @@ export const smtp = defineCheck({
         });
         ext = await ctx.step('protocol', hello);
       }
-      if (secure) ctx.note(`TLS ${(socket as import('node:tls').TLSSocket).getProtocol?.() ?? ''}`.trim());
+      if (secure) {
+        const tlsSocket = socket as import('node:tls').TLSSocket;
+        ctx.note(`TLS ${tlsSocket.getProtocol?.() ?? ''}`.trim());
+        assertCertificate(tlsSocket, o, ctx, o.server_name ?? bareHost(o.host));
+      }
 
       await ctx.step('auth', async () => {
         const auth = ext?.get('AUTH');

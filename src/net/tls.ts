@@ -68,7 +68,19 @@ export async function secureOptions(o: Partial<TlsOptions>, host: string, ctx: P
     options.cert = await readPem(o.client_cert, 'client_cert');
     options.key = await readPem(o.client_key, 'client_key');
   }
+  if (o.min_tls_version) options.minVersion = o.min_tls_version;
   return options;
+}
+
+/**
+ * The failure for a handshake that found no TLS version in common while min_tls_version was
+ * set (the server does not offer it); undefined for any other error.
+ */
+export function minVersionFailure(err: unknown, minVersion: string | undefined): CheckError | undefined {
+  if (!minVersion) return undefined;
+  const text = err instanceof CheckError ? err.message : describeError(err);
+  if (!/no TLS version in common/.test(text)) return undefined;
+  return new CheckError('tls', `TLS handshake failed: the server does not offer ${minVersion} or later (min_tls_version)`);
 }
 
 /**
@@ -92,7 +104,7 @@ export function handshake(socket: Socket | undefined, options: ConnectionOptions
       signal.removeEventListener('abort', onAbort);
       tlsSocket.destroy();
       socket?.destroy();
-      reject(err instanceof CheckError ? err : new CheckError('tls', describeError(err)));
+      reject(err instanceof CheckError ? err : (minVersionFailure(err, options.minVersion) ?? new CheckError('tls', describeError(err))));
     };
     tlsSocket.once('error', fail);
     tlsSocket.once('close', () => fail(new CheckError('tls', 'connection closed during the TLS handshake')));
@@ -137,6 +149,56 @@ export function peerCertInfo(socket: TLSSocket, now = Date.now()): CertInfo | un
     validTo,
     daysLeft: Math.floor((validTo.getTime() - now) / DAY_MS),
   };
+}
+
+const RANK: Record<string, number> = { SSLv3: 0, TLSv1: 1, 'TLSv1.1': 2, 'TLSv1.2': 3, 'TLSv1.3': 4 };
+
+/** `TLSv1.3, cert CN=a (issuer CN=b) expires in N days`: what every TLS check notes. */
+export function certLine(protocol: string, cert: CertInfo | undefined): string {
+  if (!cert) return `${protocol}, the server sent no certificate`;
+  const who = cert.subjectCN ? `CN=${cert.subjectCN}` : cert.altNames ?? 'without a name';
+  const issuer = cert.issuerCN && cert.issuerCN !== cert.subjectCN ? ` (issuer CN=${cert.issuerCN})` : cert.issuerCN ? ' (self-issued)' : '';
+  const when = cert.daysLeft >= 0 ? `expires in ${cert.daysLeft} days` : `expired ${-cert.daysLeft} days ago`;
+  return `${protocol}, cert ${who}${issuer} ${when}`;
+}
+
+/**
+ * The TLS assertions every TLS-capable check makes on the server's connection, once the
+ * handshake is done: notes the protocol and the leaf certificate (CN, issuer, days left; with
+ * verification disabled, that it was and why it would have failed, when `verifyName` is
+ * given), then fails at step tls when the negotiated version is below min_tls_version (a
+ * driver that ignored minVersion) and at step cert when the certificate expires in fewer
+ * than min_cert_days days.
+ */
+export function assertCertificate(
+  socket: TLSSocket,
+  o: Partial<Pick<TlsOptions, 'disable_tls_verification' | 'min_tls_version' | 'min_cert_days'>>,
+  ctx: Pick<CheckContext, 'note'>,
+  verifyName?: string,
+): CertInfo | undefined {
+  const protocol = socket.getProtocol() ?? 'unknown';
+  const cert = peerCertInfo(socket);
+  let suffix = '';
+  if (o.disable_tls_verification) {
+    suffix = '; verification disabled';
+    if (!socket.authorized && verifyName !== undefined) suffix += ` (would fail: ${verificationFailure(socket, verifyName)})`;
+  }
+  ctx.note(`${certLine(protocol, cert)}${suffix}`);
+  if (o.min_tls_version && (RANK[protocol] ?? 0) < RANK[o.min_tls_version]!) {
+    throw new CheckError('tls', `negotiated ${protocol}, below min_tls_version ${o.min_tls_version}`);
+  }
+  if (o.min_cert_days !== undefined) {
+    if (!cert) throw new CheckError('cert', 'the server sent no certificate');
+    if (cert.daysLeft < o.min_cert_days) {
+      throw new CheckError(
+        'cert',
+        cert.daysLeft >= 0
+          ? `certificate expires in ${cert.daysLeft} days (minimum ${o.min_cert_days})`
+          : `certificate expired ${-cert.daysLeft} days ago (minimum ${o.min_cert_days} days left)`,
+      );
+    }
+  }
+  return cert;
 }
 
 const day = (d: Date) => (Number.isNaN(d.getTime()) ? 'an unknown date' : d.toISOString().slice(0, 10));
