@@ -235,3 +235,96 @@ describe('postgres against real servers', () => {
     }
   });
 });
+
+// ---------- the shared TLS assertions and client certificates (issue 5) ----------
+
+import { readFileSync as readFileSyncPg, writeFileSync as writeFileSyncPg } from 'node:fs';
+import { join as joinPg } from 'node:path';
+
+describe('postgres: min_cert_days, min_tls_version and client certificates', () => {
+  const CERT_LINE = /^TLSv1\.[23], cert CN=localhost \(issuer CN=conn-check test CA\) expires in 29 days$/;
+
+  test('min_cert_days 60 fails at cert against the 30-day certificate; 7 passes and the details show the days left', async () => {
+    const tooSoon = await runOne(check({ sslmode: 'verify-full', host: 'localhost', ca_file: tls.caFile, min_cert_days: 60 }));
+    failed(tooSoon, 'cert', 'certificate expires in 29 days (minimum 60)');
+    noSecrets(tooSoon);
+    const enough = await runOne(check({ sslmode: 'verify-full', host: 'localhost', ca_file: tls.caFile, min_cert_days: 7 }));
+    assert.equal(enough.status, 'passed', enough.error);
+    assert.match(enough.details?.[1] ?? '', /^TLS \(TLSv1\.[23], certificate and host name verified\)$/);
+    assert.match(enough.details?.[2] ?? '', CERT_LINE);
+    // sslmode prefer (no verification): the days are still checked
+    failed(await runOne(check({ min_cert_days: 60 })), 'cert', 'certificate expires in 29 days (minimum 60)');
+  });
+
+  test('prefer falling back to plain text cannot meet min_cert_days: fails at tls', async () => {
+    const r = await runOne(check({ min_cert_days: 7 }, pg.plain.port));
+    failed(r, 'tls', 'the server does not support TLS (sslmode prefer fell back to plain text; min_cert_days and min_tls_version need TLS)');
+    // sslmode disable: no TLS wanted, nothing to check
+    assert.equal((await runOne(check({ sslmode: 'disable', min_cert_days: 7 }, pg.plain.port))).status, 'passed');
+  });
+
+  describe('with the TLS server reconfigured (ssl_ca_file, a clientcert=verify-ca rule, TLS 1.2 only)', () => {
+    let hba = '';
+    let conf = '';
+    const hbaFile = () => joinPg(pg.tls.dataDir, 'pg_hba.conf');
+    const confFile = () => joinPg(pg.tls.dataDir, 'postgresql.conf');
+    /** SIGHUP to the postmaster: pg_hba.conf and the ssl settings are read again. */
+    const reload = () => process.kill(Number(readFileSyncPg(joinPg(pg.tls.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]), 'SIGHUP');
+    /** Retries `probe` until it says the reload took effect (the postmaster reloads asynchronously). */
+    const until = async (probe: () => Promise<boolean>) => {
+      for (let i = 0; i < 100; i++) {
+        if (await probe()) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error('the PostgreSQL reload did not take effect');
+    };
+    // connections to the database `postgres` need a client certificate signed by the test CA
+    const toPostgresDb = (extra: Record<string, unknown> = {}) => check({ database: 'postgres', sslmode: 'require', ...extra });
+
+    before(async () => {
+      hba = readFileSyncPg(hbaFile(), 'utf8');
+      conf = readFileSyncPg(confFile(), 'utf8');
+      writeFileSyncPg(hbaFile(), `hostssl postgres all 127.0.0.0/8 scram-sha-256 clientcert=verify-ca\n${hba}`);
+      writeFileSyncPg(confFile(), `${conf}\nssl_ca_file = '${tls.caFile}'\n`);
+      reload();
+      await until(async () => (await runOne(toPostgresDb())).status === 'failed');
+    });
+
+    after(async () => {
+      writeFileSyncPg(hbaFile(), hba);
+      writeFileSyncPg(confFile(), conf);
+      reload();
+      await until(async () => (await runOne(toPostgresDb())).status === 'passed');
+    });
+
+    test('client_cert/client_key (new for postgres): refused without a client certificate, passes with one', async () => {
+      const without = await runOne(toPostgresDb());
+      failed(without, 'auth', 'the server does not allow this login: connection requires a valid client certificate');
+      noSecrets(without);
+      const withCert = await runOne(toPostgresDb({ client_cert: tls.client.certFile, client_key: tls.client.keyFile, min_cert_days: 7 }));
+      assert.equal(withCert.status, 'passed', withCert.error);
+      assert.match(withCert.details?.[2] ?? '', CERT_LINE);
+      noSecrets(withCert);
+      // verify-full with server_name (new): SNI and the name checked
+      const named = await runOne(toPostgresDb({ sslmode: 'verify-full', ca_file: tls.caFile, server_name: 'localhost', client_cert: tls.client.certFile, client_key: tls.client.keyFile }));
+      assert.equal(named.status, 'passed', named.error);
+      const wrongName = await runOne(toPostgresDb({ sslmode: 'verify-full', ca_file: tls.caFile, server_name: 'wrong.example', client_cert: tls.client.certFile, client_key: tls.client.keyFile }));
+      failed(wrongName, 'tls', "certificate does not match the host name: Host: wrong.example. is not in the cert's altnames: DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1");
+      failed(await runOne(toPostgresDb({ client_cert: tls.client.certFile })), 'tls', 'client_cert and client_key go together');
+      // the other database is not affected
+      assert.equal((await runOne(check({ sslmode: 'require' }))).status, 'passed');
+    });
+
+    test('min_tls_version TLSv1.3 against the server limited to TLS 1.2 fails at tls; TLSv1.2 passes', async () => {
+      writeFileSyncPg(confFile(), `${conf}\nssl_ca_file = '${tls.caFile}'\nssl_max_protocol_version = 'TLSv1.2'\n`);
+      reload();
+      await until(async () => (await runOne(check({ sslmode: 'require' }))).details?.some((d) => d.startsWith('TLSv1.2, cert')) ?? false);
+      const v13 = await runOne(check({ sslmode: 'require', min_tls_version: 'TLSv1.3' }));
+      failed(v13, 'tls', 'TLS handshake failed: the server does not offer TLSv1.3 or later (min_tls_version)');
+      noSecrets(v13);
+      const v12 = await runOne(check({ sslmode: 'require', min_tls_version: 'TLSv1.2' }));
+      assert.equal(v12.status, 'passed', v12.error);
+      assert.match(v12.details?.[1] ?? '', /^TLS \(TLSv1\.2, certificate not verified\)$/);
+    });
+  });
+});

@@ -79,7 +79,10 @@ export async function secureOptions(o: Partial<TlsOptions>, host: string, ctx: P
 export function minVersionFailure(err: unknown, minVersion: string | undefined): CheckError | undefined {
   if (!minVersion) return undefined;
   const text = err instanceof CheckError ? err.message : describeError(err);
-  if (!/no TLS version in common/.test(text)) return undefined;
+  // describeError knows Node's codes; a TLS error raised on a write (EPROTO, as pg meets it)
+  // only has OpenSSL's text
+  const raw = typeof (err as { message?: unknown })?.message === 'string' ? (err as { message: string }).message : '';
+  if (!/no TLS version in common/.test(text) && !/alert protocol version|unsupported protocol|no protocols available/i.test(raw)) return undefined;
   return new CheckError('tls', `TLS handshake failed: the server does not offer ${minVersion} or later (min_tls_version)`);
 }
 
