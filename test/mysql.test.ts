@@ -225,3 +225,48 @@ describe('mysql against real MariaDB servers', () => {
     assert.deepEqual(await settledHandles(), []);
   });
 });
+
+// ---------- the shared TLS assertions and client certificates (issue 5) ----------
+
+describe('mysql: min_cert_days, min_tls_version and client certificates (REQUIRE X509)', () => {
+  const CERT_PASSWORD = 'x509-Secret-5t7u1';
+  const CERT_LINE = /^TLSv1\.[23], cert CN=localhost \(issuer CN=conn-check test CA\) expires in 29 days$/;
+
+  before(async () => {
+    // a user that must present a client certificate signed by the server's CA (ssl_ca)
+    const { createConnection } = await import('mysql2/promise');
+    const dba = await createConnection({ host: '127.0.0.1', port: withTls.port, user: 'dba', password: DBA_PASSWORD });
+    try {
+      await dba.query(`CREATE USER 'certuser'@'%' IDENTIFIED BY '${CERT_PASSWORD}' REQUIRE X509`);
+    } finally {
+      await dba.end();
+    }
+  });
+
+  test('min_cert_days 60 fails at cert against the 30-day certificate; 7 passes and the details show the days left', async () => {
+    failed(await runOne(app(withTls.port, { tls: true, ca_file: tls.caFile, min_cert_days: 60 })), 'cert', 'certificate expires in 29 days (minimum 60)');
+    const enough = await runOne(app(withTls.port, { host: 'localhost', tls: true, ca_file: tls.caFile, min_cert_days: 7 }));
+    passed(enough);
+    assert.match(enough.details?.[2] ?? '', /^TLS \(TLSv1\.[23]\)$/);
+    assert.match(enough.details?.[3] ?? '', CERT_LINE);
+  });
+
+  test('min_tls_version: TLSv1.2 and TLSv1.3 pass against MariaDB (which offers TLS 1.3); the negotiated version is noted', async () => {
+    for (const v of ['TLSv1.2', 'TLSv1.3']) {
+      const r = await runOne(app(withTls.port, { tls: true, ca_file: tls.caFile, min_tls_version: v }));
+      passed(r);
+      assert.match(r.details?.[3] ?? '', /^TLSv1\.3, cert CN=localhost/);
+    }
+  });
+
+  test('client_cert/client_key: a REQUIRE X509 user is denied without a client certificate and passes with one', async () => {
+    const user = { username: 'certuser', password: CERT_PASSWORD };
+    const without = await runOne(app(withTls.port, { ...user, tls: true, ca_file: tls.caFile }));
+    failed(without, 'auth', 'access denied for user "certuser" (wrong password or unknown user)');
+    assert.ok(!JSON.stringify(without).includes(CERT_PASSWORD));
+    const withCert = await runOne(app(withTls.port, { ...user, tls: true, ca_file: tls.caFile, client_cert: tls.client.certFile, client_key: tls.client.keyFile, min_cert_days: 7 }));
+    assert.equal(withCert.status, 'passed', JSON.stringify(withCert));
+    assert.match(withCert.details?.[3] ?? '', CERT_LINE);
+    assert.ok(!JSON.stringify(withCert).includes(CERT_PASSWORD));
+  });
+});

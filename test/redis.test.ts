@@ -271,3 +271,34 @@ describe('redis against real servers', () => {
     }
   });
 });
+
+// ---------- the shared TLS assertions (issue 5) ----------
+
+import { startTlsServer } from './helpers/peers.js';
+
+describe('redis: min_cert_days and min_tls_version', () => {
+  const CERT_LINE = /^TLSv1\.[23], cert CN=localhost \(issuer CN=conn-check test CA\) expires in 29 days$/;
+
+  test('min_cert_days 60 fails at cert against the 30-day certificate; 7 passes and the details show the days left', async () => {
+    const base = { type: 'redis', host: 'localhost', port: tlsOnly.port, tls: true, ca_file: tls.caFile, password: PASSWORD };
+    failed(await runOne({ ...base, min_cert_days: 60 }), 'cert', 'certificate expires in 29 days (minimum 60)');
+    const enough = await runOne({ ...base, min_cert_days: 7 });
+    passed(enough);
+    assert.match(enough.details?.[2] ?? '', CERT_LINE);
+    // verification off: the would-be failure is noted, the days still checked
+    const insecure = await runOne({ ...base, ca_file: undefined, disable_tls_verification: true, min_cert_days: 60 });
+    failed(insecure, 'cert', 'certificate expires in 29 days (minimum 60)');
+    assert.match(insecure.details?.[2] ?? '', /expires in 29 days; verification disabled \(would fail: self-signed certificate in the chain \(untrusted root CA\)\)$/);
+  });
+
+  test('min_tls_version TLSv1.3 fails at tls against a TLS 1.2-only server; TLSv1.2 passes against redis-server', async () => {
+    const tls12 = await startTlsServer({ cert: tls.valid.cert, key: tls.valid.key, maxVersion: 'TLSv1.2' });
+    try {
+      const r = await runOne({ type: 'redis', host: 'localhost', port: tls12.port, tls: true, ca_file: tls.caFile, min_tls_version: 'TLSv1.3' });
+      failed(r, 'tls', 'TLS handshake failed: the server does not offer TLSv1.3 or later (min_tls_version)');
+    } finally {
+      await tls12.close();
+    }
+    passed(await runOne({ type: 'redis', host: 'localhost', port: tlsOnly.port, tls: true, ca_file: tls.caFile, password: PASSWORD, min_tls_version: 'TLSv1.2' }));
+  });
+});

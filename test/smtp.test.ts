@@ -268,3 +268,69 @@ describe('smtp failures without an SMTP server', () => {
     }
   });
 });
+
+// ---------- the shared TLS assertions (issue 5) ----------
+
+import { SMTPServer } from 'smtp-server';
+
+describe('smtp: min_cert_days and min_tls_version (implicit TLS and STARTTLS)', () => {
+  const tls = tlsMaterial();
+  const CERT_LINE = /^TLSv1\.[23], cert CN=localhost \(issuer CN=conn-check test CA\) expires in 29 days$/;
+  let implicit: SmtpTestServer;
+  let starttls: SmtpTestServer;
+  let tls12: SMTPServer; // implicit TLS, TLS 1.2 at most
+  let tls12Port = 0;
+  before(async () => {
+    [implicit, starttls] = await Promise.all([startSmtp(users, { secure: true }), startSmtp(users, { starttls: true })]);
+    tls12 = new SMTPServer({
+      secure: true,
+      key: tls.valid.key,
+      cert: tls.valid.cert,
+      maxVersion: 'TLSv1.2',
+      authMethods: ['PLAIN'],
+      logger: false,
+      onAuth(auth, _session, callback) {
+        if (auth.username === USER && auth.password === PASSWORD) return callback(null, { user: USER });
+        callback(new Error('Invalid username or password'));
+      },
+    } as ConstructorParameters<typeof SMTPServer>[0]);
+    tls12.on('error', () => {});
+    await new Promise<void>((resolve) => tls12.listen(0, '127.0.0.1', () => resolve()));
+    tls12Port = (tls12.server.address() as { port: number }).port;
+  });
+  after(async () => {
+    await Promise.all([implicit?.stop(), starttls?.stop(), new Promise<void>((r) => (tls12 ? tls12.close(() => r()) : r()))]);
+  });
+  const base = (port: number, extra: Record<string, unknown> = {}) => ({ type: 'smtp', host: 'localhost', port, username: USER, password: PASSWORD, ca_file: tls.caFile, ...extra });
+
+  test('min_cert_days 60 fails at cert (implicit TLS and STARTTLS); 7 passes and the details show the days left', async () => {
+    for (const [server, extra] of [
+      [implicit, {}],
+      [starttls, { use_tls: false, starttls: true }],
+    ] as const) {
+      const tooSoon = await runOne(base(server.port, { ...extra, min_cert_days: 60 }));
+      assert.deepEqual([tooSoon.status, tooSoon.step, tooSoon.error], ['failed', 'cert', 'certificate expires in 29 days (minimum 60)'], JSON.stringify(tooSoon));
+      assertNoSecret(tooSoon, PASSWORD);
+      const enough = await runOne(base(server.port, { ...extra, min_cert_days: 7 }));
+      assert.equal(enough.status, 'passed', enough.error);
+      const i = enough.details!.findIndex((d) => /^TLS TLSv1\.[23]$/.test(d));
+      assert.ok(i > 0, JSON.stringify(enough.details));
+      assert.match(enough.details![i + 1]!, CERT_LINE);
+    }
+  });
+
+  test('a certificate that expires too soon fails before AUTH: the password is never sent', async () => {
+    const logins = implicit.logins.length;
+    await runOne(base(implicit.port, { min_cert_days: 60 }));
+    assert.equal(implicit.logins.length, logins);
+  });
+
+  test('min_tls_version TLSv1.3 fails at tls against an SMTP server limited to TLS 1.2; TLSv1.2 passes there', async () => {
+    const v13 = await runOne(base(tls12Port, { min_tls_version: 'TLSv1.3' }));
+    assert.deepEqual([v13.status, v13.step, v13.error], ['failed', 'tls', 'TLS handshake failed: the server does not offer TLSv1.3 or later (min_tls_version)']);
+    const v12 = await runOne(base(tls12Port, { min_tls_version: 'TLSv1.2' }));
+    assert.equal(v12.status, 'passed', v12.error);
+    assert.ok(v12.details?.includes('TLSv1.2, cert CN=localhost (issuer CN=conn-check test CA) expires in 29 days'), JSON.stringify(v12.details));
+    assertNoSecret(v12, PASSWORD);
+  });
+});
