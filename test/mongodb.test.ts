@@ -406,3 +406,51 @@ describe(`mongodb (${MODE})`, () => {
     }
   });
 });
+
+// ---------- the shared TLS assertions (issue 5) ----------
+
+describe('mongodb: min_cert_days, min_tls_version and client certificates (wire server over TLS)', () => {
+  const tls = tlsMaterial();
+  const CERT_LINE = 'TLSv1.3, cert CN=localhost (issuer CN=conn-check test CA) expires in 29 days';
+  let server: MongoWireServer;
+  let mtls: MongoWireServer;
+  before(async () => {
+    const users = [{ user: 'root', password: ROOT_PASSWORD }];
+    const collections = { [APP_DB]: APP_COLLECTIONS };
+    server = await startMongoServer({ users, collections, tls: { cert: tls.valid.cert, key: tls.valid.key } });
+    mtls = await startMongoServer({ collections, tls: { cert: tls.valid.cert, key: tls.valid.key, ca: tls.ca, requestCert: true } });
+  });
+  after(async () => {
+    await server?.close();
+    await mtls?.close();
+  });
+  const login = { type: 'mongodb', host: 'localhost', username: 'root', password: ROOT_PASSWORD, database: APP_DB, auth_source: 'admin', tls: true };
+
+  test('min_cert_days 60 fails at cert before the login; 7 passes and the details show the days left', async () => {
+    const logins = server.commands.filter((c) => /^sasl/i.test(c.name)).length;
+    const tooSoon = await runOne({ ...login, port: server.port, ca_file: tls.caFile, min_cert_days: 60 });
+    assert.deepEqual([tooSoon.status, tooSoon.step, tooSoon.error], ['failed', 'cert', 'certificate expires in 29 days (minimum 60)']);
+    assert.deepEqual(tooSoon.details, ['connected to 127.0.0.1', 'TLS 1.3', CERT_LINE]);
+    assert.equal(server.commands.filter((c) => /^sasl/i.test(c.name)).length, logins, 'no login after the cert failure');
+    assertNoSecret(tooSoon);
+    const enough = await runOne({ ...login, port: server.port, ca_file: tls.caFile, min_cert_days: 7 });
+    assert.equal(enough.status, 'passed', enough.error);
+    assert.deepEqual(enough.details?.slice(0, 3), ['connected to 127.0.0.1', 'TLS 1.3', CERT_LINE]);
+    assert.ok(server.commands.filter((c) => /^sasl/i.test(c.name)).length > logins, 'the passing check logged in');
+    assertNoSecret(enough);
+  });
+
+  test('min_tls_version TLSv1.3 passes against a TLS 1.3 server (the driver has no such option: the pre-check enforces it)', async () => {
+    const r = await runOne({ ...login, port: server.port, ca_file: tls.caFile, min_tls_version: 'TLSv1.3' });
+    assert.equal(r.status, 'passed', r.error);
+  });
+
+  test('client certificates with the shared assertions: passes with client_cert and min_cert_days 7, fails at cert with 60', async () => {
+    const base = { type: 'mongodb', host: 'localhost', port: mtls.port, tls: true, ca_file: tls.caFile, database: APP_DB };
+    const ok = await runOne({ ...base, client_cert: tls.client.certFile, client_key: tls.client.keyFile, min_cert_days: 7 });
+    assert.equal(ok.status, 'passed', ok.error);
+    assert.ok(ok.details?.includes(CERT_LINE), JSON.stringify(ok.details));
+    const tooSoon = await runOne({ ...base, client_cert: tls.client.certFile, client_key: tls.client.keyFile, min_cert_days: 60 });
+    assert.deepEqual([tooSoon.status, tooSoon.step], ['failed', 'cert']);
+  });
+});
