@@ -178,3 +178,14 @@ describe('mqtt against a real mosquitto', () => {
     assert.deepEqual(await settledHandles(), []);
   });
 });
+
+// ---------- the shared TLS assertions (issue 5) ----------
+
+describe('mqtt: min_cert_days and min_tls_version', () => {
+  test('min_cert_days 60 fails at cert before CONNECT; 7 passes and the details show the days left', async () => {
+    failed(await runOne(alice(broker.tlsPort, { tls: true, ca_file: tls.caFile, min_cert_days: 60 })), 'cert', 'certificate expires in 29 days (minimum 60)');
+    const r = await runOne(alice(broker.tlsPort, { tls: true, ca_file: tls.caFile, min_cert_days: 7, min_tls_version: 'TLSv1.2' }));
+    passed(r);
+    assert.match(r.details?.[2] ?? '', /^TLSv1\.[23], cert CN=localhost \(issuer CN=conn-check test CA\) expires in 29 days$/);
+  });
+});

@@ -191,3 +191,14 @@ describe('nats against real nats-servers', () => {
     assert.deepEqual(await settledHandles(), []);
   });
 });
+
+// ---------- the shared TLS assertions (issue 5) ----------
+
+describe('nats: min_cert_days and min_tls_version', () => {
+  test('min_cert_days 60 fails at cert before the login; 7 passes and the details show the days left', async () => {
+    failed(await runOne(user(tlsAuth.port, { tls: true, ca_file: tls.caFile, min_cert_days: 60 })), 'cert', 'certificate expires in 29 days (minimum 60)');
+    const r = await runOne(user(tlsAuth.port, { tls: true, ca_file: tls.caFile, min_cert_days: 7, min_tls_version: 'TLSv1.2' }));
+    passed(r);
+    assert.match(r.details?.[3] ?? '', /^TLSv1\.[23], cert CN=localhost \(issuer CN=conn-check test CA\) expires in 29 days$/);
+  });
+});
