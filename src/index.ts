@@ -1,6 +1,10 @@
-/** The action's entry point: everything happens in action/run.ts. */
-import { run } from './action/run.js';
-import { tolerateBrokenPipes } from './process.js';
+/**
+ * The action's entry point: everything happens in action/run.ts. Kept small on purpose: it turns
+ * the compile cache on (Node 24 runs actions), then loads the rest, which ncc puts in a chunk of
+ * its own, so a second conn-check step in the same job skips compiling it.
+ */
+import { enableCompileCache, tolerateBrokenPipes } from './process.js';
 
+enableCompileCache();
 tolerateBrokenPipes();
-void run();
+void import('./action/run.js').then(({ run }) => run());
