@@ -145,6 +145,7 @@ const median = (a) => {
 // ---------------------------------------------------------------------------------------------
 // Cases: a list of items, rendered as a conn-check config, a floor plan and wait-on resources.
 
+/** Block style, one key per line, as conn-check files are written. */
 function yamlOf(items) {
   return items
     .map((it) => {
@@ -154,9 +155,9 @@ function yamlOf(items) {
       for (const k of ['username', 'password', 'database', 'vhost']) if (it[k] !== undefined) o[k] = it[k];
       if (it.kind === 'amqp') o.use_tls = false;
       if (it.timeoutMs !== undefined) o.timeout = it.timeoutMs / 1000;
-      return `- {${Object.entries(o)
-        .map(([k, v]) => `${k}: ${typeof v === 'string' ? JSON.stringify(v) : v}`)
-        .join(', ')}}\n`;
+      return Object.entries(o)
+        .map(([k, v], i) => `${i ? '  ' : '- '}${k}: ${typeof v === 'string' && !/^[\w./:-]+$/.test(v) ? JSON.stringify(v) : v}\n`)
+        .join('');
     })
     .join('');
 }
@@ -232,7 +233,7 @@ function variantsFor(c, idx, waitOn) {
   const n = c.items.length;
   const ok = c.expectFailure ? [2] : [0];
   const v = [
-    { name: 'floor', cmd: NODE, args: [join(ROOT, 'bench/floor.mjs'), plan], env, expect: c.expectFailure ? [1] : [0], minLines: 1 },
+    { name: 'floor', cmd: NODE, args: [join(ROOT, 'bench/floor.cjs'), plan], env, expect: c.expectFailure ? [1] : [0], minLines: 1 },
     { name: 'CLI', cmd: NODE, args: [CLI, config], env, expect: ok, minLines: n + 1 },
     {
       name: 'action',

@@ -5,12 +5,11 @@
  * tcp: connect, close. http: GET, read the body, check the status. Services: the same drivers
  * conn-check uses, straight from node_modules (memcached: the text `version` command, as
  * conn-check's memcache check speaks the protocol itself).
+ * CommonJS, and every module required only when an item needs it: a floor pays for nothing
+ * it does not use.
  */
-import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
-import { get } from 'node:http';
-
-const plan = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+'use strict';
+const plan = JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8'));
 
 function withTimeout(ms, fn) {
   const ac = new AbortController();
@@ -26,7 +25,7 @@ function withTimeout(ms, fn) {
 
 function tcp(it, signal) {
   return new Promise((resolve, reject) => {
-    const s = connect({ host: it.host, port: it.port, signal });
+    const s = require('net').connect({ host: it.host, port: it.port, signal });
     s.once('connect', () => {
       s.destroy();
       resolve();
@@ -37,7 +36,7 @@ function tcp(it, signal) {
 
 function http(it, signal) {
   return new Promise((resolve, reject) => {
-    const req = get(it.url, { agent: false, signal }, (res) => {
+    const req = require('http').get(it.url, { agent: false, signal }, (res) => {
       res.resume();
       res.once('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
       res.once('error', reject);
@@ -47,7 +46,7 @@ function http(it, signal) {
 }
 
 async function postgres(it) {
-  const { default: pg } = await import('pg');
+  const pg = require('pg');
   const c = new pg.Client({ host: it.host, port: it.port, user: it.username, password: it.password, database: it.database });
   try {
     await c.connect();
@@ -58,7 +57,7 @@ async function postgres(it) {
 }
 
 async function redis(it) {
-  const { Redis } = await import('ioredis');
+  const Redis = require('ioredis');
   const c = new Redis({ host: it.host, port: it.port, password: it.password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   c.on('error', () => {});
   try {
@@ -71,14 +70,15 @@ async function redis(it) {
 
 function memcached(it, signal) {
   return new Promise((resolve, reject) => {
-    const s = connect({ host: it.host, port: it.port, signal });
+    const s = require('net').connect({ host: it.host, port: it.port, signal });
     let buf = '';
     s.once('connect', () => s.write('version\r\n'));
     s.on('data', (d) => {
       buf += d;
       if (buf.includes('\r\n')) {
         s.destroy();
-        buf.startsWith('VERSION ') ? resolve() : reject(new Error(buf));
+        if (buf.startsWith('VERSION ')) resolve();
+        else reject(new Error(buf));
       }
     });
     s.once('error', reject);
@@ -86,7 +86,7 @@ function memcached(it, signal) {
 }
 
 async function amqp(it) {
-  const amqplib = await import('amqplib');
+  const amqplib = require('amqplib');
   const conn = await amqplib.connect({ hostname: it.host, port: it.port, username: it.username, password: it.password, vhost: it.vhost });
   try {
     const ch = await conn.createChannel();
@@ -97,14 +97,14 @@ async function amqp(it) {
 }
 
 async function mongodb(it) {
-  const { MongoClient } = await import('mongodb');
+  const { MongoClient } = require('mongodb');
   const c = new MongoClient(`mongodb://${it.host}:${it.port}/`, {
     auth: { username: it.username, password: it.password },
     authSource: 'admin',
     directConnection: true,
     retryReads: false,
     retryWrites: false,
-    serverSelectionTimeoutMS: it.timeoutMs,
+    serverSelectionTimeoutMS: it.timeoutMs ?? 10_000,
   });
   try {
     await c.connect();
@@ -129,5 +129,6 @@ async function worker() {
     }
   }
 }
-await Promise.all(Array.from({ length: Math.min(plan.concurrency, plan.items.length) }, worker));
-process.stdout.write(`floor: ${ok} ok, ${failed} failed\n`, () => process.exit(failed ? 1 : 0));
+Promise.all(Array.from({ length: Math.min(plan.concurrency, plan.items.length) }, worker)).then(() => {
+  process.stdout.write(`floor: ${ok} ok, ${failed} failed\n`, () => process.exit(failed ? 1 : 0));
+});
