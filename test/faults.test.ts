@@ -228,7 +228,7 @@ add('http', 'closer', url('http', closer), fail('request', /^connection closed b
 add('http', 'garbage', url('http', garbage), fail('request', /^the server did not answer with HTTP$/));
 add('http', 'banner', url('http', banner), fail('request', /^the server did not answer with HTTP$/));
 add('http', 'drip', url('http', await drip('HTTP/1.1 200 OK\r\nX-Drip: ', 'a')), fail('request', TIMED_OUT, { how: 'a header line that never ends' }));
-add('http', 'tlsStall', { ...url('https', blackHole), ...caFile }, fail('tls', TIMED_OUT, { todo: TODO.httpTlsStall }));
+add('http', 'tlsStall', { ...url('https', blackHole), ...caFile }, fail('tls', TIMED_OUT));
 add('http', 'expired', { ...url('https', tlsExpired, 'localhost'), ...caFile }, fail('tls', EXPIRED));
 add('http', 'wronghost', { ...url('https', tlsWrongHost, 'localhost'), ...caFile }, fail('tls', WRONG_HOST));
 add('http', 'unresolvable', url('http', 80, BAD), fail('resolve', /^dns resolution failed$/));
@@ -460,7 +460,7 @@ const bundleBuilt = existsSync(CLI.replace(/bin\/conn-check\.js$/, 'dist/cli/ind
 
 describe('the CLI bundle exits on its own right after its last line (one process per type, -U)', { concurrency: 2, skip: bundleBuilt ? false : 'dist/ not built (npm run build)' }, () => {
   for (const type of [...new Set(cells.map((c) => c.type))]) {
-    test(type, { todo: type === 'redis' ? TODO.redisBundle : undefined }, async (t) => {
+    test(type, async (t) => {
       const mine = cells.filter((c) => c.type === type);
       const config = tempConfig(JSON.stringify(mine.map((c) => ({ ...c.options, name: cellName(c), timeout: TIMEOUT_S }))));
       const ran = await runCliTimed(['-U', '-d', config]);

@@ -75,7 +75,11 @@ function destroyConnection(model: ChannelModel): void {
   stream?.destroy();
 }
 
+/** The driver, loaded only when a check of this type runs (the runner loads it before the deadlines start). */
+const driver = () => import('amqplib');
+
 export const amqp = defineCheck({
+  load: driver,
   type: 'amqp',
   summary: 'AMQP 0-9-1 login (RabbitMQ): TCP, TLS, authentication on the vhost, a channel',
   options,
@@ -103,7 +107,7 @@ export const amqp = defineCheck({
       socket.destroy(); // the login opens its own connection
     }
 
-    const amqplib = await import('amqplib');
+    const amqplib = await driver();
     const connect = amqplib.connect ?? (amqplib as unknown as { default: typeof amqplib }).default.connect;
     let model: ChannelModel | undefined;
     let finished = false;

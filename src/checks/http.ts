@@ -462,7 +462,11 @@ function defaultPort(u: URL): number {
   return Number(u.port) || (u.protocol === 'https:' ? 443 : 80);
 }
 
+/** The driver, loaded only when a check of this type runs (the runner loads it before the deadlines start). */
+const driver = () => import('undici');
+
 export const http = defineCheck({
+  load: driver,
   type: 'http',
   aliases: ['https'],
   summary: 'an HTTP(S) request gets the expected status',
@@ -524,7 +528,7 @@ export const http = defineCheck({
       if (given !== undefined) route.proxyAuth = Array.isArray(given) ? given[0] : given;
     }
 
-    const undici = await import('undici');
+    const undici = await driver();
     // undici's own timeouts are a backstop, a little after the deadline: at the deadline the
     // runner reports "timed out after Ns" and ctx.signal tears the dispatcher down.
     const timeout = Math.max(1, Math.round(ctx.timeoutMs)) + 500;
@@ -542,8 +546,8 @@ export const http = defineCheck({
      * socket a tunnel runs in) are not the server's and are left alone.
      */
     const asserting = (connect: Connector, note: (detail: string) => void): Connector =>
-      ((opts, callback) =>
-        connect(opts, (err, socket) => {
+      ((opts, callback) => {
+        const finish = (err: Error | null, socket: Parameters<Parameters<Connector>[1]>[1]) => {
           if (err || !socket || opts.protocol !== 'https:' || !('getPeerCertificate' in socket)) return (callback as (...a: unknown[]) => void)(err, socket);
           try {
             assertCertificate(socket as TLSSocket, o, { note }, o.server_name ?? bareHost(opts.hostname));
@@ -552,7 +556,14 @@ export const http = defineCheck({
             return callback(failure as Error, null);
           }
           callback(null, socket);
-        })) as Connector;
+        };
+        if (opts.protocol !== 'https:') return connect(opts, finish as never);
+        // The connection and its TLS handshake are the tls step: a handshake that never
+        // completes is reported there, not as a request that timed out.
+        void ctx
+          .step('tls', () => new Promise<void>((done) => connect(opts, ((err: Error | null, socket: never) => (done(), finish(err, socket))) as never)))
+          .catch(() => {});
+      }) as Connector;
     const watched = (base: Connector) => asserting(base, (d) => ctx.note(d));
 
     const run = async (dispatcher: Dispatcher, c: CheckContext) => {

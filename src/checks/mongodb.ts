@@ -129,7 +129,11 @@ function driverTls(tls: ConnectionOptions): MongoClientOptions {
   } as MongoClientOptions;
 }
 
+/** The driver, loaded only when a check of this type runs (the runner loads it before the deadlines start). */
+const driver = () => import('mongodb');
+
 export const mongodb = defineCheck({
+  load: driver,
   type: 'mongodb',
   aliases: ['mongo'],
   summary: 'MongoDB handshake, optional login, and the list of collections of a database',
@@ -177,7 +181,7 @@ export const mongodb = defineCheck({
       socket.destroy();
     }
 
-    const { MongoClient } = await import('mongodb');
+    const { MongoClient } = await driver();
     // The driver's timeouts end where the check's deadline does: a monitor connection that is
     // still in its handshake is not cancelled by client.close(), only by connectTimeoutMS.
     const t = Math.max(1, Math.ceil(ctx.timeoutMs - (performance.now() - started)));

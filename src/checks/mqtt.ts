@@ -63,7 +63,11 @@ function classify(err: unknown, o: Options, step: StepName): CheckError {
   return new CheckError(step, describeError(err));
 }
 
+/** The driver, loaded only when a check of this type runs (the runner loads it before the deadlines start). */
+const driver = () => import('mqtt');
+
 export const mqtt = defineCheck({
+  load: driver,
   type: 'mqtt',
   summary: 'an MQTT broker accepts a connection (with credentials) and delivers a message back to the check',
   options,
@@ -73,7 +77,7 @@ export const mqtt = defineCheck({
     const deadline = performance.now() + ctx.timeoutMs;
     const remaining = () => Math.max(1, Math.round(deadline - performance.now()));
     const tlsOptions = o.tls ? await ctx.step('tls', () => secureOptions(o, o.host, ctx)) : undefined;
-    const { MqttClient } = await import('mqtt');
+    const { MqttClient } = await driver();
     const { socket, address } = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal));
     let stream: Socket | TLSSocket = socket;
     let client: MqttClient | undefined;

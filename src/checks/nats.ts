@@ -109,7 +109,11 @@ function classify(err: unknown, o: Options, step: StepName): CheckError {
   return new CheckError(step, describeError(err));
 }
 
+/** The driver, loaded only when a check of this type runs (the runner loads it before the deadlines start). */
+const driver = () => import('@nats-io/transport-node');
+
 export const nats = defineCheck({
+  load: driver,
   type: 'nats',
   summary: 'a NATS server accepts a login (user/password or token) and answers a PING',
   options,
@@ -119,7 +123,7 @@ export const nats = defineCheck({
     const deadline = performance.now() + ctx.timeoutMs;
     const remaining = () => Math.max(1, Math.round(deadline - performance.now()));
     const tlsOptions: ConnectionOptions | undefined = o.tls ? await ctx.step('tls', () => secureOptions(o, o.host, ctx)) : undefined;
-    const { connect } = await import('@nats-io/transport-node');
+    const { connect } = await driver();
     const { socket, address } = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal));
     let secure: TLSSocket | undefined;
     let nc: NatsConnection | undefined;

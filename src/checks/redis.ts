@@ -68,7 +68,11 @@ function authError(err: unknown, o: Options): CheckError {
   return replyError(err, 'auth', o);
 }
 
+/** The driver, loaded only when a check of this type runs (the runner loads it before the deadlines start). */
+const driver = () => import('ioredis');
+
 export const redis = defineCheck({
+  load: driver,
   type: 'redis',
   summary: 'a Redis server answers PING (after AUTH when a password is given)',
   options,
@@ -103,7 +107,10 @@ export const redis = defineCheck({
         assertCertificate(tlsSocket, o, ctx, o.server_name ?? bareHost(o.host));
       }
 
-      const { Redis } = await import('ioredis');
+      // ioredis is CommonJS whose module.exports is the class itself: bundled by ncc, the named
+      // export may be missing from the namespace, so fall back to the default export.
+      const mod = await driver();
+      const Redis = (typeof mod.Redis === 'function' ? mod.Redis : (mod as unknown as { default: typeof mod.Redis }).default) as typeof mod.Redis;
       const given = stream;
       /** Hands ioredis the connection this check opened (and closes it on disconnect). */
       class GivenConnection {

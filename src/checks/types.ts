@@ -84,6 +84,12 @@ export interface CheckDefinition<S extends z.ZodObject = z.ZodObject> {
    * `disable_tls_verification: true`.
    */
   insecure?(options: z.output<S>): boolean;
+  /**
+   * Loads the type's driver (a dynamic import). The runner calls it once per type before any
+   * deadline starts, so a driver's load time (up to half a second on a busy machine) is not
+   * taken from the first check's timeout; types without checks in the run are never loaded.
+   */
+  load?(): Promise<unknown>;
   /** Throws a CheckError on failure; must obey ctx.signal and close whatever it opened. */
   run(options: z.output<S>, ctx: CheckContext): Promise<void>;
   /**

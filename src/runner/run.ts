@@ -134,6 +134,7 @@ export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions):
     const onStop = () => own.abort(stopAll.signal.reason);
     stopAll.signal.addEventListener('abort', onStop, { once: true });
     let current: StepName | string = 'run';
+    let depth = 0;
     const details: string[] = [];
     const ctx: CheckContext = {
       signal: own.signal,
@@ -141,12 +142,19 @@ export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions):
       extraCa,
       env,
       async step(name, fn) {
+        const outer = current;
         current = name;
+        depth++;
         try {
-          return await fn();
+          const value = await fn();
+          // A step inside another (a TLS handshake inside a request) hands back to the outer one.
+          if (depth > 1) current = outer;
+          return value;
         } catch (err) {
           if (own.signal.aborted || err instanceof CheckError) throw err;
           throw new CheckError(name, describeError(err));
+        } finally {
+          depth--;
         }
       },
       note(detail) {
@@ -236,6 +244,13 @@ export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions):
     if (attempts > 1) result.attempts = attempts;
     finish(i, result);
   };
+
+  // Load the drivers of the types that will run, before any deadline starts.
+  if (!opts.dryRun) {
+    const loaders = new Set<() => Promise<unknown>>();
+    for (const c of checks) if (c.definition.load && exclusionReason(c, opts.selection ?? {}) === undefined) loaders.add(c.definition.load);
+    await Promise.all([...loaders].map((load) => load().catch(() => {})));
+  }
 
   const limit = Math.max(1, Math.min(opts.concurrency ?? DEFAULT_CONCURRENCY, checks.length || 1));
   let next = 0;
