@@ -37,7 +37,9 @@ function isReply(err: unknown): boolean {
 
 /** Connection-level failures of a command, with a hint where one helps. */
 function connectionError(err: unknown, step: StepName, o: Options): CheckError {
-  const m = messageOf(err);
+  // ioredis closes the connection itself after a parser error and then reports the close:
+  // the parser error (recorded on the error) is the real reason.
+  const m = messageOf((err as { protocolError?: unknown })?.protocolError ?? err);
   if (m === 'Command timed out') return new CheckError(step, 'timed out');
   if (/^Connection is closed|Command aborted due to connection close|^Stream isn't writeable/.test(m)) {
     return new CheckError(step, o.tls ? 'the server closed the connection' : 'the server closed the connection (is this a TLS port? set tls: true)');
@@ -145,13 +147,19 @@ export const redis = defineCheck({
         commandTimeout: remaining(),
       });
       client = c;
-      c.on('error', () => {}); // reported through the commands; never an unhandled 'error'
+      // Errors are reported through the commands (never an unhandled 'error'); a parser error
+      // is remembered, since the command then fails only with "Connection is closed".
+      let protocolError: unknown;
+      c.on('error', (e: unknown) => {
+        if (/^Protocol error|^Unknown RESP type/.test(messageOf(e))) protocolError ??= e;
+      });
+      const withCause = (err: unknown) => (protocolError && err && typeof err === 'object' ? Object.assign(err, { protocolError }) : err);
       if (ctx.signal.aborted) throw ctx.signal.reason;
       await ctx.step('protocol', async () => {
         try {
           await c.connect();
         } catch (err) {
-          throw connectionError(err, 'protocol', o);
+          throw connectionError(withCause(err), 'protocol', o);
         }
       });
 
@@ -162,7 +170,7 @@ export const redis = defineCheck({
           try {
             await c.call('AUTH', ...args);
           } catch (err) {
-            throw authError(err, o);
+            throw authError(withCause(err), o);
           }
         });
       }
@@ -172,7 +180,7 @@ export const redis = defineCheck({
         try {
           reply = await c.call('PING');
         } catch (err) {
-          throw isReply(err) ? replyError(err, 'protocol', o) : connectionError(err, 'protocol', o);
+          throw isReply(err) ? replyError(err, 'protocol', o) : connectionError(withCause(err), 'protocol', o);
         }
         if (reply !== 'PONG') throw new CheckError('protocol', `unexpected answer to PING: ${JSON.stringify(String(reply)).slice(0, 60)}`);
       });
@@ -183,7 +191,7 @@ export const redis = defineCheck({
             await c.call('SELECT', o.db);
           } catch (err) {
             if (/DB index is out of range/i.test(messageOf(err))) throw new CheckError('query', `database ${o.db} does not exist (DB index is out of range)`);
-            throw isReply(err) ? replyError(err, 'query', o) : connectionError(err, 'query', o);
+            throw isReply(err) ? replyError(err, 'query', o) : connectionError(withCause(err), 'query', o);
           }
         }
         // The version, when INFO is allowed: a nicety, never a failure.

@@ -85,6 +85,17 @@ export function describeError(err: unknown): string {
       const reason = typeof e.reason === 'string' ? e.reason : '';
       return `certificate does not match the host name${reason ? `: ${reason}` : ''}`;
     }
+    if (code === 'EPROTO') {
+      // OpenSSL's own text ("write EPROTO 80FC...:error:0A00042E:SSL routines:...:tlsv1 alert
+      // protocol version") is not for people: say what it means.
+      const m = typeof e.message === 'string' ? e.message : '';
+      if (/wrong version number|packet length too long|unknown protocol/i.test(m)) return CODES.ERR_SSL_WRONG_VERSION_NUMBER!;
+      if (/protocol version|unsupported protocol|no protocols available/i.test(m)) return CODES.ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION!;
+      if (/certificate required/i.test(m)) return CODES.ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED!;
+      if (/unknown ca/i.test(m)) return CODES.ERR_SSL_TLSV1_ALERT_UNKNOWN_CA!;
+      if (/handshake failure/i.test(m)) return CODES.ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE!;
+      return 'TLS protocol error';
+    }
     if (CODES[code]) return CODES[code]!;
   }
   for (const e of links) {

@@ -14,6 +14,8 @@ export function summaryVerdict(results: readonly CheckResult[], durationMs: numb
   const ran = s.total - s.skipped;
   const skipped = s.skipped ? ` (${s.skipped} skipped)` : '';
   const warned = s.warnings ? `, ${s.warnings} with warnings` : '';
+  const cancelled = results.filter((r) => r.status === 'failed' && r.error?.startsWith('cancelled')).length;
+  if (cancelled) return `Cancelled: ${cancelled} of ${ran} check${ran === 1 ? '' : 's'} did not finish; ${s.failed - cancelled} failed${warned}${skipped}`;
   if (s.failed) return `${s.failed} of ${ran} check${ran === 1 ? '' : 's'} failed${warned}${skipped}`;
   if (s.warnings) return `${s.warnings} of ${ran} check${ran === 1 ? '' : 's'} failed with severity warning${skipped}`;
   if (ran === 0) return `No checks ran${skipped}`;

@@ -32,6 +32,8 @@ export function verdict(results: readonly CheckResult[], durationMs: number): st
   const skipped = s.skipped ? `, ${s.skipped} skipped` : '';
   const ran = s.total - s.skipped;
   const warned = s.warnings ? `, ${s.warnings} with warnings` : '';
+  const cancelled = results.filter((r) => r.status === 'failed' && r.error?.startsWith('cancelled')).length;
+  if (cancelled) return `CRITICAL: cancelled, ${cancelled} of ${ran} check${ran === 1 ? '' : 's'} did not finish; ${s.failed - cancelled} failed${warned}${skipped} in ${time}`;
   if (s.failed) return `CRITICAL: ${s.failed} of ${ran} check${ran === 1 ? '' : 's'} failed${warned}${skipped} in ${time}`;
   if (s.warnings) return `WARNING: ${s.warnings} of ${ran} check${ran === 1 ? '' : 's'} failed with severity warning${skipped} in ${time}`;
   if (s.passed === 0) return `OK: no checks ran${skipped} in ${time}`;
