@@ -28,6 +28,8 @@ const CODES: Record<string, string> = {
   EAI_NODATA: 'dns resolution failed (no address)',
   ENODATA: 'dns resolution failed (no address)',
   ENOENT: 'no such file or socket',
+  EMFILE: 'too many open files: lower --concurrency (the concurrency input) or raise ulimit -n',
+  ENFILE: 'too many open files on this machine: lower --concurrency',
   EACCES: 'permission denied',
   CERT_HAS_EXPIRED: 'certificate has expired',
   CERT_NOT_YET_VALID: 'certificate is not yet valid',
