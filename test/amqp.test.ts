@@ -1,30 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server, type Socket } from 'node:net';
 import { liveHandles, runOne, runYaml } from './helpers/check.js';
 import { freePort } from './helpers/run.js';
 import { rabbitAvailable, startRabbit, type Rabbit } from './helpers/rabbitmq.js';
 import { tlsMaterial } from './helpers/tls.js';
 import type { CheckResult } from '../src/runner/result.js';
-
-function listen(onSocket: (s: Socket) => void): Promise<{ server: Server; port: number; sockets: Set<Socket> }> {
-  return new Promise((resolve, reject) => {
-    const sockets = new Set<Socket>();
-    const server = createServer((s) => {
-      sockets.add(s);
-      s.on('error', () => {});
-      s.on('close', () => sockets.delete(s));
-      onSocket(s);
-    });
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port, sockets }));
-  });
-}
-
-async function close(s: { server: Server; sockets: Set<Socket> }): Promise<void> {
-  for (const sock of s.sockets) sock.destroy();
-  await new Promise<void>((r) => s.server.close(() => r()));
-}
+import { listen, close, assertClientsClosed } from './helpers/listen.js';
 
 async function assertNoLeaks(baseline: string[]): Promise<void> {
   const count = (l: string[], k: string) => l.filter((x) => x === k).length;
@@ -37,11 +18,6 @@ async function assertNoLeaks(baseline: string[]): Promise<void> {
   for (const kind of kinds) {
     assert.ok(count(now, kind) <= count(baseline, kind), `${kind} left open: before ${baseline.join(',')} / after ${now.join(',')}`);
   }
-}
-
-async function assertClientsClosed(sockets: Set<Socket>): Promise<void> {
-  for (let i = 0; i < 20 && sockets.size; i++) await new Promise((r) => setTimeout(r, 50));
-  assert.equal(sockets.size, 0, 'the check left its connection to the silent server open');
 }
 
 function assertNoSecret(r: CheckResult | undefined, ...secrets: string[]): void {

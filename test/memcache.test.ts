@@ -1,34 +1,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { liveHandles, runOne, runYaml } from './helpers/check.js';
 import { freePort } from './helpers/run.js';
 import { existsSync } from 'node:fs';
 import { MEMCACHED, saslAvailable, startMemcached, type Memcached } from './helpers/memcached.js';
 import { tlsMaterial } from './helpers/tls.js';
+import { listen, close, assertClientsClosed } from './helpers/listen.js';
 
 const PASSWORD = 'mc-Secret-9431';
 
 /** A TCP server: `mode` says what it does with each connection. */
-function listen(onSocket: (s: Socket) => void): Promise<{ server: Server; port: number; sockets: Set<Socket> }> {
-  return new Promise((resolve, reject) => {
-    const sockets = new Set<Socket>();
-    const server = createServer((s) => {
-      sockets.add(s);
-      s.on('error', () => {});
-      s.on('close', () => sockets.delete(s));
-      onSocket(s);
-    });
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port, sockets }));
-  });
-}
-
-async function close(s: { server: Server; sockets: Set<Socket> }): Promise<void> {
-  for (const sock of s.sockets) sock.destroy();
-  await new Promise<void>((r) => s.server.close(() => r()));
-}
-
 /**
  * After a check, nothing of it may stay alive: the sockets and timers return to the baseline
  * taken before it (closing sockets get up to a second to go).
@@ -47,11 +29,6 @@ async function assertNoLeaks(baseline: string[]): Promise<void> {
 }
 
 /** The black hole must see each connection closed by the check (not by the server). */
-async function assertClientsClosed(sockets: Set<Socket>): Promise<void> {
-  for (let i = 0; i < 20 && sockets.size; i++) await new Promise((r) => setTimeout(r, 50));
-  assert.equal(sockets.size, 0, 'the check left its connection to the silent server open');
-}
-
 const noMemcached = existsSync(MEMCACHED) ? false : `${MEMCACHED} is not installed`;
 
 describe('memcache against a real memcached (no auth)', { skip: noMemcached }, () => {

@@ -1,11 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server, type Socket } from 'node:net';
+import { type Socket } from 'node:net';
 import { runOne, runYaml, settledHandles } from './helpers/check.js';
 import type { CheckResult } from '../src/runner/result.js';
 import { freePort } from './helpers/run.js';
 import { tlsMaterial } from './helpers/tls.js';
 import { startMosquitto, type MosquittoInstance } from './helpers/mosquitto.js';
+import { listen as listenTracked } from './helpers/listen.js';
 
 const USER = 'alice';
 const PASSWORD = 'mqtt-Secret-2h7d4';
@@ -33,6 +34,13 @@ after(async () => {
   await broker?.stop();
 });
 
+/** Reads (and drops) what arrives, so that the client's close is noticed. */
+const listen = (onSocket: (s: Socket) => void) =>
+  listenTracked((s) => {
+    s.resume();
+    onSocket(s);
+  });
+
 function noSecrets(r: CheckResult): void {
   const text = JSON.stringify(r);
   for (const s of [PASSWORD, LIMITED_PASSWORD, WRONG]) assert.ok(!text.includes(s), `secret leaked in ${text}`);
@@ -49,19 +57,6 @@ function failed(r: CheckResult, step: string, error: string | RegExp): void {
 function passed(r: CheckResult): void {
   assert.equal(r.status, 'passed', JSON.stringify(r));
   noSecrets(r);
-}
-
-async function listen(onSocket: (s: Socket) => void): Promise<{ server: Server; port: number; sockets: Set<Socket> }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => {});
-    s.on('close', () => sockets.delete(s));
-    s.resume(); // read (and drop) what arrives, so that the client's close is noticed
-    onSocket(s);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, port: (server.address() as { port: number }).port, sockets };
 }
 
 async function drained(sockets: Set<Socket>): Promise<void> {

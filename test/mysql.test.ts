@@ -1,11 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server, type Socket } from 'node:net';
+import { type Socket } from 'node:net';
 import { runOne, runYaml, settledHandles } from './helpers/check.js';
 import type { CheckResult } from '../src/runner/result.js';
 import { freePort } from './helpers/run.js';
 import { tlsMaterial } from './helpers/tls.js';
 import { startMariadb, type MariadbInstance } from './helpers/mysql.js';
+import { listen } from './helpers/listen.js';
 
 const PASSWORD = 'mysql-Secret-8q2w7';
 const DBA_PASSWORD = 'dba-Secret-3k9x1';
@@ -52,18 +53,6 @@ function failed(r: CheckResult, step: string, error: string | RegExp): void {
 function passed(r: CheckResult): void {
   assert.equal(r.status, 'passed', JSON.stringify(r));
   noSecrets(r);
-}
-
-async function listen(onSocket: (s: Socket) => void): Promise<{ server: Server; port: number; sockets: Set<Socket> }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => {});
-    s.on('close', () => sockets.delete(s));
-    onSocket(s);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, port: (server.address() as { port: number }).port, sockets };
 }
 
 async function drained(sockets: Set<Socket>): Promise<void> {

@@ -1,11 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server, type Socket } from 'node:net';
+import { type Socket } from 'node:net';
 import { runOne, runYaml, settledHandles } from './helpers/check.js';
 import type { CheckResult } from '../src/runner/result.js';
 import { freePort } from './helpers/run.js';
 import { tlsMaterial } from './helpers/tls.js';
 import { startNats, type NatsInstance } from './helpers/nats.js';
+import { listen } from './helpers/listen.js';
 
 const USER = 'alice';
 const PASSWORD = 'nats-Secret-5v8n2';
@@ -48,18 +49,6 @@ function failed(r: CheckResult, step: string, error: string | RegExp): void {
 function passed(r: CheckResult): void {
   assert.equal(r.status, 'passed', JSON.stringify(r));
   noSecrets(r);
-}
-
-async function listen(onSocket: (s: Socket) => void): Promise<{ server: Server; port: number; sockets: Set<Socket> }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => {});
-    s.on('close', () => sockets.delete(s));
-    onSocket(s);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, port: (server.address() as { port: number }).port, sockets };
 }
 
 async function drained(sockets: Set<Socket>): Promise<void> {
