@@ -463,7 +463,27 @@ function defaultPort(u: URL): number {
 }
 
 /** The driver, loaded only when a check of this type runs (the runner loads it before the deadlines start). */
-const driver = () => import('undici');
+const importUndici = () => import('undici');
+type Undici = Awaited<ReturnType<typeof importUndici>>;
+let loading: Promise<Undici> | undefined;
+const driver = () => (loading ??= importUndici().then(async (undici) => (await parserReady(undici), undici)));
+
+/**
+ * Waits until undici's HTTP parser (llhttp, WebAssembly compiled when undici loads) is ready.
+ * undici 6 awaits that compile after a new connection's socket is handed over, with no listener
+ * on it yet: a server that closes the connection meanwhile (the first one in a process, about
+ * 1 run in 3 on this machine) is never noticed and the request waits for its deadline. A
+ * request on a client whose connector hands over an unconnected socket (no network) passes the
+ * same await; its 'connect' event says the parser is there.
+ */
+async function parserReady(undici: Undici): Promise<void> {
+  const { Socket } = await import('node:net');
+  const client = new undici.Client('http://parser.invalid', { connect: (_opts, callback) => callback(null, new Socket()) });
+  const connected = new Promise<void>((resolve) => client.once('connect', () => resolve()));
+  client.request({ path: '/', method: 'GET' }).catch(() => {});
+  await connected;
+  await client.destroy().catch(() => {});
+}
 
 export const http = defineCheck({
   load: driver,

@@ -140,14 +140,26 @@ export const mysql = defineCheck({
       });
       conn = c;
 
-      // The greeting (listened to after mysql2's own listener, which must see it too): the server speaks first; its first packet has sequence 0 and starts with
-      // protocol version 10 (or 0xff, an error such as "host not allowed").
+      // The greeting (listened to after mysql2's own listener, which must see it too): the server
+      // speaks first; its first packet has sequence 0 and starts with protocol version 10 (or
+      // 0xff, an error such as "host not allowed").
+      // The step ends with the whole greeting packet (3-byte length, sequence, payload), not its
+      // first bytes: a greeting that starts and never completes is the protocol step's deadline.
+      // Bytes that cannot start a greeting end it at once.
       const greeting = new Promise<Buffer>((resolve, reject) => {
-        socket.once('data', resolve);
+        let got: Buffer = Buffer.alloc(0);
+        const onData = (d: Buffer) => {
+          got = got.length ? Buffer.concat([got, d]) : d;
+          const wrong = got.length >= 5 && (got[3] !== 0 || (got[4] !== 0x0a && got[4] !== 0xff));
+          if (wrong || (got.length >= 4 && got.length >= 4 + got.readUIntLE(0, 3))) {
+            socket.off('data', onData);
+            resolve(got);
+          }
+        };
+        socket.on('data', onData);
         socket.once('close', () => reject(new CheckError('protocol', 'the server closed the connection before its greeting')));
       });
       greeting.catch(() => {});
-
 
       // TLS is negotiated inside mysql2's handshake: watch it to report the step, the protocol
       // and the original TLS error (mysql2 overwrites its code with HANDSHAKE_SSL_ERROR).

@@ -172,7 +172,30 @@ export const postgres = defineCheck({
         if (msg.parameterName === 'server_version') version = msg.parameterValue;
       });
       if (ctx.signal.aborted) throw ctx.signal.reason;
-      await client.connect();
+      const connecting = client.connect();
+      if (ssl) {
+        // pg swaps in the TLS socket when the server answers the SSLRequest with 'S'; until that
+        // socket's handshake completes, a deadline is the TLS step's (a server that says 'S' and
+        // then goes quiet), not the login's. Errors are classified below, from `connecting`.
+        let secured: Promise<void> | undefined;
+        let handshaking = false;
+        const upgraded = new Promise<void>((resolve) =>
+          client.connection.once('sslconnect', () => {
+            const stream = client.connection.stream as TLSSocket;
+            handshaking = true;
+            secured = new Promise<void>((done) => stream.once('secureConnect', () => ((handshaking = false), done())));
+            resolve();
+          }),
+        );
+        const settled = connecting.then(noop, noop);
+        await Promise.race([upgraded, settled]);
+        if (secured) await ctx.step('tls', () => Promise.race([secured!, settled]));
+        // pg's own timer (set to the same deadline) may end a stalled handshake first.
+        await connecting.catch((err: unknown) => {
+          throw handshaking ? classify(err, o, 'tls') : err;
+        });
+      }
+      await connecting;
       entry.ok = true;
       return client;
     };
@@ -239,6 +262,8 @@ export const postgres = defineCheck({
     }
   },
 });
+
+function noop(): void {}
 
 /** Resolves after `ms` or when the socket closes, whichever is first (no timer left behind). */
 function closedWithin(socket: Socket, ms: number): Promise<void> {
