@@ -56,10 +56,14 @@ function listenTcp(server: Server, host: string, onClose: () => void = () => {})
   });
 }
 
-/** Accepts TCP connections and never sends a byte (also: a TLS server that never answers the ClientHello). */
+/**
+ * Accepts TCP connections and never sends a byte (also: a TLS server that never answers the
+ * ClientHello). It reads and drops what comes (as the peers below do), so that its end of a
+ * connection closes as soon as the client's does, instead of lingering into the next test.
+ */
 export function startBlackHole(host = '127.0.0.1'): Promise<TcpPeer> {
   return listenTcp(
-    createServer(() => {}),
+    createServer((s) => s.resume()),
     host,
   );
 }
@@ -82,6 +86,7 @@ export const GARBAGE = Buffer.from([0x00, 0xff, 0x13, 0x37, 0xde, 0xad, 0xbe, 0x
 export function startGarbage(host = '127.0.0.1', payload: string | Buffer = GARBAGE, opts: { end?: boolean } = {}): Promise<TcpPeer> {
   return listenTcp(
     createServer((s) => {
+      s.resume();
       if (opts.end) s.end(payload);
       else s.write(payload);
     }),
@@ -99,6 +104,7 @@ export function startSlowDrip(host = '127.0.0.1', payload: string | Buffer = 'x'
   const bytes = Buffer.from(payload);
   const timers = new Set<NodeJS.Timeout>();
   const server = createServer((s) => {
+    s.resume();
     let i = 0;
     const t = setInterval(() => {
       if (s.destroyed) return;
