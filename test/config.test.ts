@@ -10,9 +10,9 @@ import { MAX_CONFIG_BYTES } from '../src/constants.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures/config');
 
-function issuesOf(fn: () => unknown): string[] {
+async function issuesOf(fn: () => unknown): Promise<string[]> {
   try {
-    fn();
+    await fn();
   } catch (err) {
     if (err instanceof ConfigError) return err.issues.map(formatIssue);
     throw err;
@@ -22,21 +22,21 @@ function issuesOf(fn: () => unknown): string[] {
 
 // One fixture per rule: `# expect: LINE:COL: message` lines give the exact messages.
 for (const name of readdirSync(FIXTURES).filter((f) => f.startsWith('invalid-'))) {
-  test(`config rule ${name.replace(/^invalid-|\.yaml$/g, '')}`, () => {
+  test(`config rule ${name.replace(/^invalid-|\.yaml$/g, '')}`, async () => {
     const text = readFileSync(join(FIXTURES, name), 'utf8');
     const exact = [...text.matchAll(/^# expect: (.*)$/gm)].map((m) => `${name}:${m[1]}`);
     const prefixes = [...text.matchAll(/^# expect-prefix: (.*)$/gm)].map((m) => `${name}:${m[1]}`);
     assert.ok(exact.length + prefixes.length > 0, 'the fixture names its expected message');
-    const issues = issuesOf(() => parseConfig({ file: name, text }, {}));
+    const issues = await issuesOf(() => parseConfig({ file: name, text }, {}));
     for (const e of exact) assert.ok(issues.includes(e), `expected\n  ${e}\namong\n  ${issues.join('\n  ')}`);
     for (const p of prefixes) assert.ok(issues.some((i) => i.startsWith(p)), `expected a message starting\n  ${p}\namong\n  ${issues.join('\n  ')}`);
     for (const i of issues) assert.doesNotMatch(i, /\n|    at /, 'no stack traces or multi-line messages');
   });
 }
 
-test('a conn-check file with every type, alias, string port and tag validates unchanged', () => {
+test('a conn-check file with every type, alias, string port and tag validates unchanged', async () => {
   const text = readFileSync(join(FIXTURES, 'valid-conn-check.yaml'), 'utf8');
-  const { checks, warnings } = parseConfig({ file: 'valid.yaml', text }, {});
+  const { checks, warnings } = await parseConfig({ file: 'valid.yaml', text }, {});
   assert.equal(checks.length, 16);
   assert.deepEqual(
     checks.map((c) => c.type),
@@ -58,22 +58,22 @@ test('a conn-check file with every type, alias, string port and tag validates un
   );
 });
 
-test('every problem of a file is reported at once, each with its position', () => {
+test('every problem of a file is reported at once, each with its position', async () => {
   const text = '- type: tcp\n  host: a\n  port: x\n- type: redis\n- type: nope\n';
-  const issues = issuesOf(() => parseConfig({ file: 'f.yaml', text }, {}));
+  const issues = await issuesOf(() => parseConfig({ file: 'f.yaml', text }, {}));
   assert.equal(issues.length, 4, issues.join('\n'));
   assert.ok(issues[0]!.startsWith('f.yaml:3:3: checks[0] (tcp): port:'));
 });
 
-test('unknown options are warnings, not errors', () => {
-  const { checks, warnings } = parseConfig({ file: 'f.yaml', text: '- type: tcp\n  host: a\n  port: 1\n  colour: blue\n' }, {});
+test('unknown options are warnings, not errors', async () => {
+  const { checks, warnings } = await parseConfig({ file: 'f.yaml', text: '- type: tcp\n  host: a\n  port: 1\n  colour: blue\n' }, {});
   assert.equal(checks.length, 1);
   assert.deepEqual(warnings.map(formatIssue), ['warning: f.yaml:4:3: checks[0] (tcp): colour: unknown option for tcp checks, ignored']);
 });
 
-test('name, tags and YAML 1.1 merge keys', () => {
+test('name, tags and YAML 1.1 merge keys', async () => {
   const text = '- &base {type: tcp, host: a, port: 1, tags: "x, y"}\n- <<: *base\n  name: second\n  port: 2\n';
-  const { checks } = parseConfig({ file: 'f.yaml', text }, {});
+  const { checks } = await parseConfig({ file: 'f.yaml', text }, {});
   assert.equal(checks[0]!.name, 'tcp:a:1');
   assert.deepEqual(checks[0]!.common.tags, ['x', 'y']);
   assert.equal(checks[1]!.name, 'second');
@@ -81,7 +81,7 @@ test('name, tags and YAML 1.1 merge keys', () => {
   assert.equal(checks[1]!.line, 2);
 });
 
-test('${VAR} interpolation: values, defaults, $$, errors name the variable', () => {
+test('${VAR} interpolation: values, defaults, $$, errors name the variable', async () => {
   const env = { HOST: 'db', EMPTY: '' };
   assert.equal(interpolate('${HOST}', env).value, 'db');
   assert.equal(interpolate('${MISSING:-fallback}', env).value, 'fallback');
@@ -91,7 +91,7 @@ test('${VAR} interpolation: values, defaults, $$, errors name the variable', () 
   assert.equal(interpolate('cost $5', env).value, 'cost $5');
   assert.throws(() => interpolate('${MISSING}', env), /MISSING is not set/);
   assert.throws(() => interpolate('${bad-name}', env), /not a valid variable reference/);
-  const { checks } = parseConfig({ file: 'f.yaml', text: '- {type: redis, host: "${HOST}", port: "${PORT:-6380}", password: "${PW}"}\n' }, { HOST: 'cache', PW: 'from-env-secret' });
+  const { checks } = await parseConfig({ file: 'f.yaml', text: '- {type: redis, host: "${HOST}", port: "${PORT:-6380}", password: "${PW}"}\n' }, { HOST: 'cache', PW: 'from-env-secret' });
   assert.equal(checks[0]!.options.host, 'cache');
   assert.equal(checks[0]!.options.port, 6380);
   assert.ok(checks[0]!.secrets.has('from-env-secret'), 'an interpolated password is a secret');

@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { checkTypes } from '../src/checks/registry.js';
+import { loadCheckTypes } from '../src/checks/registry.js';
 import type { CheckResult } from '../src/runner/result.js';
 import { liveHandles, runYaml, settledHandles } from './helpers/check.js';
 import { CLI, NODE, freePort, tempConfig } from './helpers/run.js';
@@ -388,9 +388,7 @@ const CREDS_ELSEWHERE: Record<string, string> = {
 };
 
 // ---- running them ----------------------------------------------------------------------------
-const typeNames = checkTypes()
-  .filter((d) => !d.notSupported)
-  .map((d) => d.type);
+const typeNames = (await loadCheckTypes()).filter(({ definition }) => !definition.notSupported).map(({ type }) => type.type);
 
 test('every implemented check type has cells in the matrix', () => {
   const covered = new Set(cells.map((c) => c.type));

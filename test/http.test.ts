@@ -594,8 +594,8 @@ describe('http: proxies', () => {
   });
 });
 
-test('egress: the URL host and port (default 80/443), or the proxy from the options', () => {
-  const { checks } = parseConfig(
+test('egress: the URL host and port (default 80/443), or the proxy from the options', async () => {
+  const { checks } = await parseConfig(
     {
       file: 'egress.yaml',
       text: JSON.stringify([
@@ -721,7 +721,7 @@ describe('http: expected_json and expected_headers', () => {
     assert.deepEqual([missing.step, missing.error], ['body', 'the JSON has nothing at nothing.here[0]']);
     const notJson = await runOne({ type: 'http', url: web.url('/ok'), expected_json: { a: 1 } }, { env: NO_PROXY_ENV });
     assert.deepEqual([notJson.step, notJson.error], ['body', 'the body is not JSON']);
-    assert.throws(() => parseConfig({ file: 't.yaml', text: `- {type: http, url: "http://a/", expected_json: {"a..b": 1}}` }, {}), ConfigError);
+    await assert.rejects(parseConfig({ file: 't.yaml', text: `- {type: http, url: "http://a/", expected_json: {"a..b": 1}}` }, {}), ConfigError);
   });
 
   test('headers must be present and contain the text or match the /regex/', async () => {

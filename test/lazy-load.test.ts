@@ -138,6 +138,20 @@ describe('CLI bundle', { skip: !builtCli && 'dist/cli is not built' }, () => {
     }
   });
 
+  test('a flat list of mappings is read without loading the yaml package; anything else loads it', async () => {
+    const yamlChunks = readdirSync(CLI_DIR).filter((f) => f.endsWith('.js') && readFileSync(join(CLI_DIR, f), 'utf8').includes('YAMLParseError'));
+    assert.equal(yamlChunks.length, 1, `yaml's marker in [${yamlChunks.join(', ')}]`);
+    assert.notEqual(yamlChunks[0], 'index.js', 'yaml is bundled into the entry');
+    const flat = await recorded(cli(tempConfig(`# a comment\n- {type: tcp, host: 127.0.0.1, port: ${tcpPort}}\n- type: tcp\n  host: localhost\n  port: "${tcpPort}"\n  tags: [a, b]\n`)), CLI_DIR);
+    assert.equal(flat.code, 0, flat.stdout + flat.stderr);
+    assert.ok(!flat.loaded.has(yamlChunks[0]!), `the yaml chunk was loaded for a flat file; loaded: ${[...flat.loaded].join(', ')}`);
+    // An anchor is outside the fast path: the same checks, read by the yaml package.
+    const anchored = await recorded(cli(tempConfig(`- &t {type: tcp, host: 127.0.0.1, port: ${tcpPort}}\n- *t\n`)), CLI_DIR);
+    assert.equal(anchored.code, 0, anchored.stdout + anchored.stderr);
+    assert.match(anchored.stdout, /^OK: 2 checks passed/m);
+    assert.ok(anchored.loaded.has(yamlChunks[0]!), `the yaml chunk was not loaded for an anchored file; loaded: ${[...anchored.loaded].join(', ')}`);
+  });
+
   // Each type against a server that accepts and hangs up: it gets to its driver, and loads no other.
   const byType: [string, string, string][] = [
     ['postgres', 'pg', 'username: u, password: p, database: d'],

@@ -12,14 +12,14 @@ import fc from 'fast-check';
 import { parse as parseYaml, stringify } from 'yaml';
 import { parseConfig } from '../src/config/load.js';
 import { ConfigError, formatIssue, gatherConfig, type ConfigIssue } from '../src/config/index.js';
-import { commonOptionNames, checkTypes } from '../src/checks/registry.js';
+import { commonOptionNames, checkTypes, loadCheckTypes } from '../src/checks/registry.js';
 
 const VALID_TEXT = readFileSync(join(import.meta.dirname, 'fixtures/config/valid-conn-check.yaml'), 'utf8');
 const VALID = parseYaml(VALID_TEXT) as Record<string, unknown>[];
 const ENV = { HOST: 'db.internal', PORT: '5432', EMPTY: '', PW: 'Sx9-pa55-env' };
 /** Option names the checks know, so that random mappings often reach the type schemas. */
-const OPTION_NAMES = [...new Set([...commonOptionNames, ...checkTypes().flatMap((d) => [...Object.keys(d.options.shape)])])];
-const TYPE_NAMES = checkTypes().flatMap((d) => [d.type, ...(d.aliases ?? [])]);
+const OPTION_NAMES = [...new Set([...commonOptionNames, ...(await loadCheckTypes()).flatMap(({ definition }) => [...Object.keys(definition.options.shape)])])];
+const TYPE_NAMES = checkTypes().flatMap((t) => [t.type, ...t.aliases]);
 const seed = process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined;
 
 /** Lines as the YAML LineCounter counts them (a line starts after each \n). */
@@ -42,10 +42,10 @@ function assertIssue(issue: ConfigIssue, text: string | undefined): void {
 }
 
 /** Loads the text; only a ConfigError may escape, and every issue (errors and warnings) is well-formed. */
-function check(text: string): void {
+async function check(text: string): Promise<void> {
   let issues: ConfigIssue[];
   try {
-    issues = parseConfig({ file: 'p.yaml', text }, ENV).warnings;
+    issues = (await parseConfig({ file: 'p.yaml', text }, ENV)).warnings;
   } catch (err) {
     if (!(err instanceof ConfigError)) {
       throw new Error(`not a ConfigError for ${JSON.stringify(text.slice(0, 500))}: ${(err as Error)?.stack ?? String(err)}`);
@@ -87,16 +87,16 @@ const yamlish = fc
   )
   .map((parts) => parts.join(''));
 
-test('random values rendered as YAML', () => {
-  fc.assert(
-    fc.property(fc.oneof(fc.anything(), fc.jsonValue(), fc.array(randomCheck, { maxLength: 4 })), (value) => check(yamlOf(value))),
+test('random values rendered as YAML', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.oneof(fc.anything(), fc.jsonValue(), fc.array(randomCheck, { maxLength: 4 })), async (value) => check(yamlOf(value))),
     { numRuns: 800, seed, includeErrorInReport: true },
   );
 });
 
-test('random strings, YAML-ish and not', () => {
-  fc.assert(
-    fc.property(fc.oneof(yamlish, fc.string({ unit: 'binary', maxLength: 80 }), fc.string({ unit: 'grapheme', maxLength: 40 })), (text) => check(text)),
+test('random strings, YAML-ish and not', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.oneof(yamlish, fc.string({ unit: 'binary', maxLength: 80 }), fc.string({ unit: 'grapheme', maxLength: 40 })), async (text) => check(text)),
     { numRuns: 1200, seed, includeErrorInReport: true },
   );
 });
@@ -127,12 +127,12 @@ const dataMutation: fc.Arbitrary<Mutation> = fc.oneof(
   }),
 );
 
-test('random mutations of the data of a valid conn-check file', () => {
-  fc.assert(
-    fc.property(fc.array(dataMutation, { minLength: 1, maxLength: 6 }), (mutations) => {
+test('random mutations of the data of a valid conn-check file', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(dataMutation, { minLength: 1, maxLength: 6 }), async (mutations) => {
       const checks = structuredClone(VALID);
       for (const m of mutations) m(checks);
-      check(yamlOf(checks));
+      await check(yamlOf(checks));
     }),
     { numRuns: 600, seed, includeErrorInReport: true },
   );
@@ -161,12 +161,12 @@ const textMutation = fc.oneof(
   }),
 );
 
-test('random mutations of the text of a valid conn-check file', () => {
-  fc.assert(
-    fc.property(fc.array(textMutation, { minLength: 1, maxLength: 5 }), (mutations) => {
+test('random mutations of the text of a valid conn-check file', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(textMutation, { minLength: 1, maxLength: 5 }), async (mutations) => {
       let text = VALID_TEXT;
       for (const m of mutations) text = m(text);
-      check(text);
+      await check(text);
     }),
     { numRuns: 1200, seed, includeErrorInReport: true },
   );
@@ -199,7 +199,7 @@ test('gatherConfig: random bytes on stdin and random inline text, together', asy
   );
 });
 
-test('the valid file stays valid through stringify (the mutation tests start from a valid config)', () => {
-  const { checks } = parseConfig({ file: 'v.yaml', text: yamlOf(VALID) }, ENV);
+test('the valid file stays valid through stringify (the mutation tests start from a valid config)', async () => {
+  const { checks } = await parseConfig({ file: 'v.yaml', text: yamlOf(VALID) }, ENV);
   assert.equal(checks.length, VALID.length);
 });

@@ -25,8 +25,8 @@ async function blackHole(): Promise<{ port: number; close(): void }> {
   };
 }
 
-function specs(yaml: string): CheckSpec[] {
-  return parseConfig({ file: 't.yaml', text: yaml }, {}).checks;
+async function specs(yaml: string): Promise<CheckSpec[]> {
+  return (await parseConfig({ file: 't.yaml', text: yaml }, {})).checks;
 }
 
 /** A check that ignores its signal entirely and never finishes: the runner must still report. */
@@ -139,15 +139,15 @@ test('cancelling reports the rest as cancelled', async () => {
 
 test('selection: tags and patterns skip checks with a reason; dry-run skips all', async () => {
   const yaml = `- {type: tcp, host: 127.0.0.1, port: 1, tags: [db]}\n- {type: tcp, host: 127.0.0.1, port: 2, tags: [web], name: front}\n- {type: tcp, host: 127.0.0.1, port: 3}\n`;
-  const inc = await runChecks(specs(yaml), { connectTimeoutS: 1, selection: { includeTags: ['web'] } });
+  const inc = await runChecks(await specs(yaml), { connectTimeoutS: 1, selection: { includeTags: ['web'] } });
   assert.deepEqual(inc.results.map((r) => r.status), ['skipped', 'failed', 'skipped']);
   assert.equal(inc.results[0]!.error, 'no tag among web');
-  const exc = await runChecks(specs(yaml), { connectTimeoutS: 1, selection: { excludeTags: ['db'] } });
+  const exc = await runChecks(await specs(yaml), { connectTimeoutS: 1, selection: { excludeTags: ['db'] } });
   assert.deepEqual(exc.results.map((r) => r.status), ['skipped', 'failed', 'failed']);
   // patterns match the given name or the generated conn-check name
-  const pat = await runChecks(specs(yaml), { connectTimeoutS: 1, selection: { patterns: ['fr*', '*:3'] } });
+  const pat = await runChecks(await specs(yaml), { connectTimeoutS: 1, selection: { patterns: ['fr*', '*:3'] } });
   assert.deepEqual(pat.results.map((r) => r.status), ['skipped', 'failed', 'failed']);
-  const dry = await runChecks(specs(yaml), { connectTimeoutS: 1, dryRun: true });
+  const dry = await runChecks(await specs(yaml), { connectTimeoutS: 1, dryRun: true });
   assert.deepEqual(dry.results.map((r) => [r.status, r.error]), [['skipped', 'dry run'], ['skipped', 'dry run'], ['skipped', 'dry run']]);
 });
 
@@ -173,7 +173,7 @@ test('a check failure thrown outside a step keeps the step it was in; CheckError
 test('nothing is left running after the last result', async () => {
   const bh = await blackHole();
   try {
-    await runChecks(specs(`- {type: tls, host: 127.0.0.1, port: ${bh.port}, timeout: 0.2}\n- {type: tcp, host: 127.0.0.1, port: ${bh.port}}`), { connectTimeoutS: 1, maxTimeoutS: 30 });
+    await runChecks(await specs(`- {type: tls, host: 127.0.0.1, port: ${bh.port}, timeout: 0.2}\n- {type: tcp, host: 127.0.0.1, port: ${bh.port}}`), { connectTimeoutS: 1, maxTimeoutS: 30 });
   } finally {
     bh.close();
   }
@@ -200,7 +200,7 @@ async function lateListener(delayMs: number): Promise<{ port: number; close(): v
 test('retries: a service that comes up during the retries passes, and says on which attempt', async () => {
   const late = await lateListener(700);
   try {
-    const out = await runChecks(specs(`- {type: tcp, host: 127.0.0.1, port: ${late.port}, retries: 10, retry_delay: 0.2}`), { connectTimeoutS: 1 });
+    const out = await runChecks(await specs(`- {type: tcp, host: 127.0.0.1, port: ${late.port}, retries: 10, retry_delay: 0.2}`), { connectTimeoutS: 1 });
     const r = out.results[0]!;
     assert.equal(r.status, 'passed', r.error);
     assert.ok(r.attempts! >= 2 && r.attempts! <= 10, `attempts ${r.attempts}`);
@@ -212,7 +212,7 @@ test('retries: a service that comes up during the retries passes, and says on wh
 test('retries exhausted: failed, with the attempts counted; no retries means one attempt', async () => {
   const late = await lateListener(60_000);
   try {
-    const out = await runChecks(specs(`- {type: tcp, host: 127.0.0.1, port: ${late.port}, retries: 2, retry_delay: 0.05}\n- {type: tcp, host: 127.0.0.1, port: ${late.port}}`), { connectTimeoutS: 1 });
+    const out = await runChecks(await specs(`- {type: tcp, host: 127.0.0.1, port: ${late.port}, retries: 2, retry_delay: 0.05}\n- {type: tcp, host: 127.0.0.1, port: ${late.port}}`), { connectTimeoutS: 1 });
     assert.deepEqual(out.results.map((r) => [r.status, r.step, r.error, r.attempts]), [
       ['failed', 'tcp', 'connection refused', 3],
       ['failed', 'tcp', 'connection refused', undefined],
@@ -225,7 +225,7 @@ test('retries exhausted: failed, with the attempts counted; no retries means one
 test('wait: failed checks are re-run until they pass within the wait', async () => {
   const late = await lateListener(600);
   try {
-    const out = await runChecks(specs(`- {type: tcp, host: 127.0.0.1, port: ${late.port}, retry_delay: 0.1}`), { connectTimeoutS: 1, waitS: 20 });
+    const out = await runChecks(await specs(`- {type: tcp, host: 127.0.0.1, port: ${late.port}, retry_delay: 0.1}`), { connectTimeoutS: 1, waitS: 20 });
     assert.equal(out.results[0]!.status, 'passed');
     assert.ok(out.results[0]!.attempts! > 1);
   } finally {
@@ -234,7 +234,7 @@ test('wait: failed checks are re-run until they pass within the wait', async () 
   const never = await lateListener(60_000);
   try {
     const t0 = performance.now();
-    const out = await runChecks(specs(`- {type: tcp, host: 127.0.0.1, port: ${never.port}, retry_delay: 0.1}`), { connectTimeoutS: 1, waitS: 0.5 });
+    const out = await runChecks(await specs(`- {type: tcp, host: 127.0.0.1, port: ${never.port}, retry_delay: 0.1}`), { connectTimeoutS: 1, waitS: 0.5 });
     assert.equal(out.results[0]!.status, 'failed');
     assert.ok(performance.now() - t0 < 3000);
   } finally {
@@ -264,7 +264,7 @@ test('exponential backoff doubles the delay between attempts', async () => {
 
 test('severity warning: reported failed with severity, counted apart from failures', async () => {
   const { summarize } = await import('../src/runner/result.js');
-  const out = await runChecks(specs(`- {type: tcp, host: 127.0.0.1, port: 1, severity: warning}`), { connectTimeoutS: 1 });
+  const out = await runChecks(await specs(`- {type: tcp, host: 127.0.0.1, port: 1, severity: warning}`), { connectTimeoutS: 1 });
   const r = out.results[0]!;
   assert.deepEqual([r.status, r.severity], ['failed', 'warning']);
   const s = summarize(out.results, 0);
@@ -277,7 +277,7 @@ test('expect_unreachable passes only when the target cannot be reached', async (
   const open = (server.address() as { port: number }).port;
   try {
     const out = await runChecks(
-      specs(`- {type: tcp, host: 127.0.0.1, port: 1, expect_unreachable: true}\n- {type: tcp, host: 127.0.0.1, port: ${open}, expect_unreachable: true}\n- {type: tcp, host: x.invalid, port: 5, expect_unreachable: yes}`),
+      await specs(`- {type: tcp, host: 127.0.0.1, port: 1, expect_unreachable: true}\n- {type: tcp, host: 127.0.0.1, port: ${open}, expect_unreachable: true}\n- {type: tcp, host: x.invalid, port: 5, expect_unreachable: yes}`),
       { connectTimeoutS: 1 },
     );
     assert.deepEqual(out.results.map((r) => [r.status, r.step ?? null, r.error ?? null]), [

@@ -8,7 +8,7 @@
  * check's signal (passed to the socket) and has no retries unless asked (we never ask).
  * amqplib's messages are never passed through: they are recognised and rewritten.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { ChannelModel, SocketOptions } from 'amqplib';
 import { bareHost, connectTcp, hostPort, showAddress, untilAborted } from '../net/dial.js';
 import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
@@ -21,8 +21,8 @@ const options = z.object({
   port: port(),
   username: text('a non-empty user name'),
   password: scalarString('a password'),
-  use_tls: bool().default(true),
-  vhost: scalarString('a vhost name').default('/'),
+  use_tls: z._default(bool(), true),
+  vhost: z._default(scalarString('a vhost name'), '/'),
   ...tlsOptionsShape,
 });
 type Options = z.output<typeof options>;

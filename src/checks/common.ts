@@ -1,23 +1,23 @@
 /** Options every check accepts, whatever its type: naming, selection, time, retries, verdicts. */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { bool, integer, oneOf, seconds, stringList, text } from './options.js';
 
 export const commonOptions = z.object({
   type: z.string(),
   /** Shown instead of the generated `type:host:port` name. */
-  name: text('a non-empty name').optional(),
-  tags: stringList('a list of tags').default([]),
+  name: z.optional(text('a non-empty name')),
+  tags: z._default(stringList('a list of tags'), []),
   /** Seconds for one attempt; the connect timeout when unset. */
-  timeout: seconds().optional(),
+  timeout: z.optional(seconds()),
   /** Extra attempts after a failure. */
-  retries: integer(0, 100).default(0),
+  retries: z._default(integer(0, 100), 0),
   /** Seconds between attempts (the first delay, with exponential backoff). */
-  retry_delay: seconds().default(1),
-  backoff: oneOf(['constant', 'exponential']).default('constant'),
+  retry_delay: z._default(seconds(), 1),
+  backoff: z._default(oneOf(['constant', 'exponential']), 'constant'),
   /** `warning`: a failure is reported but does not fail the run (Nagios WARNING). */
-  severity: oneOf(['critical', 'warning']).default('critical'),
+  severity: z._default(oneOf(['critical', 'warning']), 'critical'),
   /** Passes only when the target cannot be reached (egress firewall assertions). */
-  expect_unreachable: bool().default(false),
+  expect_unreachable: z._default(bool(), false),
 });
 export type Common = z.output<typeof commonOptions>;
 export const commonOptionNames: readonly string[] = Object.keys(commonOptions.shape);

@@ -5,13 +5,13 @@
  * every other check resolves host names: /etc/hosts, nsswitch) and the other types through
  * c-ares with the system's name servers.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { promises as dnsPromises } from 'node:dns';
 import { isIP } from 'node:net';
 import { bareHost, hostPort, resolveHost, untilAborted } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck } from './types.js';
-import { alsoAccepts, oneOf, scalarString, show, text } from './options.js';
+import { alsoAccepts, oneOf, preprocess, scalarString, show, text } from './options.js';
 
 const RECORD_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'SRV', 'NS'] as const;
 type RecordType = (typeof RECORD_TYPES)[number];
@@ -46,17 +46,17 @@ export function parseServer(value: string): Server | undefined {
 
 const serverOption = () => {
   const what = 'a DNS server as host or host:port';
-  return z.string({ error: (i) => `expected ${what}, got ${show(i.input)}` }).refine((v) => parseServer(v) !== undefined, {
+  return z.string({ error: (i) => `expected ${what}, got ${show(i.input)}` }).check(z.refine((v) => parseServer(v) !== undefined, {
     error: (i) => `expected ${what}, got ${show(i.input)}`,
-  });
+  }));
 };
 
 /** A string or a list of strings (not split at commas: TXT records have commas). */
 const expectOption = () => {
   const what = 'a string or a list of strings';
-  const schema = z.preprocess(
+  const schema = preprocess(
     (v) => (typeof v === 'string' || typeof v === 'number' ? [String(v)] : v),
-    z.array(scalarString(what), { error: (i) => `expected ${what}, got ${show(i.input)}` }).min(1, { error: `expected ${what}, got an empty list` }),
+    z.array(scalarString(what), { error: (i) => `expected ${what}, got ${show(i.input)}` }).check(z.minLength(1, { error: `expected ${what}, got an empty list` })),
   );
   alsoAccepts.set(schema, [{ type: 'string' }, { type: 'number' }]);
   return schema;
@@ -64,7 +64,7 @@ const expectOption = () => {
 
 /** The record type, in any case. */
 const recordType = () => {
-  const schema = z.preprocess((v) => (typeof v === 'string' ? v.trim().toUpperCase() : v), oneOf(RECORD_TYPES));
+  const schema = preprocess((v) => (typeof v === 'string' ? v.trim().toUpperCase() : v), oneOf(RECORD_TYPES));
   alsoAccepts.set(schema, [{ enum: RECORD_TYPES.map((t) => t.toLowerCase()) }]);
   return schema;
 };
@@ -72,9 +72,9 @@ const recordType = () => {
 const options = z.object({
   /** The name to resolve (`name` is every check's display name, so the option is `host`). */
   host: text('a host name'),
-  record_type: recordType().default('A'),
-  server: serverOption().optional(),
-  expect: expectOption().optional(),
+  record_type: z._default(recordType(), 'A'),
+  server: z.optional(serverOption()),
+  expect: z.optional(expectOption()),
 });
 type Options = z.output<typeof options>;
 

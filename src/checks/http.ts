@@ -3,12 +3,11 @@
  * did), then one HTTP(S) request with undici; passes when the status is the expected one (and,
  * when asked, the body contains a text and the answer came in time).
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { unzipSync, brotliDecompressSync, constants as zlibConstants } from 'node:zlib';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Dispatcher } from 'undici';
 import { safeUrl } from '../config/secrets.js';
-import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
+import type { LookupAddress, LookupOptions } from 'node:dns';
+import { nodeCrypto, nodeDns, nodeZlib } from '../net/builtins.js';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { bareHost, connectAddress, connectTcp, hostPort, resolveHost, showAddress, type Address } from '../net/dial.js';
@@ -59,7 +58,9 @@ const EXPECTED_CODE_WHAT = 'a status code (200), a list of them, a class ("2xx")
 
 /** expected_code: 200, "200", [200, 204], "2xx", "200-399", or a list mixing them. */
 function expectedCode() {
-  return z.unknown().optional().transform((v, ctx): ExpectedCodes => {
+  return z.pipe(
+    z.optional(z.unknown()),
+    z.transform((v, ctx): ExpectedCodes => {
     if (v === undefined || v === null) return { ranges: [{ lo: 200, hi: 200, label: '200' }], single: true, label: '200' };
     const items = Array.isArray(v) ? v : typeof v === 'string' && v.includes(',') ? v.split(',') : [v];
     const ranges: CodeRange[] = [];
@@ -77,7 +78,8 @@ function expectedCode() {
     }
     const single = ranges.length === 1 && ranges[0]!.lo === ranges[0]!.hi;
     return { ranges, single, label: ranges.map((r) => r.label).join(', ') };
-  });
+    }),
+  );
 }
 
 /** A mapping of names to a scalar or a list of scalars (a list repeats the header / parameter). */
@@ -99,8 +101,8 @@ function credentials() {
   const e = { error: (issue: { input?: unknown }) => `expected ${what}, got ${show(issue.input)}` };
   return z.union(
     [
-      z.tuple([scalarString(), scalarString()], e).transform(([username, password]): Credentials => ({ username, password })),
-      z.object({ username: scalarString(), password: scalarString() }, e).transform((o): Credentials => ({ username: o.username, password: o.password })),
+      z.pipe(z.tuple([scalarString(), scalarString()], e), z.transform(([username, password]): Credentials => ({ username, password }))),
+      z.pipe(z.object({ username: scalarString(), password: scalarString() }, e), z.transform((o): Credentials => ({ username: o.username, password: o.password }))),
     ],
     e,
   );
@@ -114,7 +116,9 @@ export interface BodyMatcher {
 
 /** expected_body: a substring, or a regular expression written /like this/ (flags allowed). */
 function expectedBody() {
-  return text('a text, or a /regular expression/').transform((s, ctx): BodyMatcher => {
+  return z.pipe(
+    text('a text, or a /regular expression/'),
+    z.transform((s, ctx): BodyMatcher => {
     const m = /^\/(.+)\/([dgimsuvy]*)$/s.exec(s);
     if (m) {
       try {
@@ -126,7 +130,8 @@ function expectedBody() {
       }
     }
     return { label: show(s), test: (b) => b.includes(s), regex: false };
-  });
+    }),
+  );
 }
 
 /** expected_headers: header name → a text the value must contain, or a /regular expression/. */
@@ -141,11 +146,11 @@ function expectedHeaders() {
 function expectedJson() {
   return z
     .record(z.string(), z.unknown(), { error: (i) => `expected a mapping of JSON paths to values, got ${show(i.input)}` })
-    .superRefine((m, ctx) => {
+    .check(z.superRefine((m, ctx) => {
       for (const path of Object.keys(m)) {
         if (!jsonPath(path)) ctx.addIssue({ code: 'custom', path: [path], message: `expected a JSON path like status or checks.db[0].state, got ${show(path)}` });
       }
-    });
+    }));
 }
 
 /** `$.a.b[0]["c d"]` → ['a', 'b', 0, 'c d']; undefined when malformed. */
@@ -185,37 +190,40 @@ const proxyUrlOption = url(['http:', 'https:']);
 const options = z
   .object({
     url: url(),
-    method: text('an HTTP method')
-      .regex(/^[A-Za-z!#$%&'*+.^_`|~0-9-]+$/, { error: (i) => `expected an HTTP method, got ${show(i.input)}` })
-      .transform((m) => m.toUpperCase())
-      .default('GET'),
+    method: z._default(
+      z.pipe(
+        text('an HTTP method').check(z.regex(/^[A-Za-z!#$%&'*+.^_`|~0-9-]+$/, { error: (i) => `expected an HTTP method, got ${show(i.input)}` })),
+        z.transform((m: string) => m.toUpperCase()),
+      ),
+      'GET',
+    ),
     expected_code: expectedCode(),
-    headers: multiMap('a mapping of header names to values').optional(),
-    body: scalarString('a request body (a string)').optional(),
-    params: multiMap('a mapping of query parameters to values').optional(),
-    cookies: z.record(z.string(), scalarString('a cookie value'), { error: (i) => `expected a mapping of cookie names to values, got ${show(i.input)}` }).optional(),
-    auth: credentials().optional(),
-    digest_auth: credentials().optional(),
-    bearer_token: scalarString('a token').optional(),
-    proxy_url: proxyUrlOption.optional(),
-    proxy_host: host().optional(),
-    proxy_port: port().default(8000),
-    allow_redirects: bool().default(false),
-    expected_body: expectedBody().optional(),
-    expected_json: expectedJson().optional(),
-    expected_headers: expectedHeaders().optional(),
-    max_response_time: integer(1, 86_400_000).optional(),
-    all_addresses: bool().default(false),
+    headers: z.optional(multiMap('a mapping of header names to values')),
+    body: z.optional(scalarString('a request body (a string)')),
+    params: z.optional(multiMap('a mapping of query parameters to values')),
+    cookies: z.optional(z.record(z.string(), scalarString('a cookie value'), { error: (i) => `expected a mapping of cookie names to values, got ${show(i.input)}` })),
+    auth: z.optional(credentials()),
+    digest_auth: z.optional(credentials()),
+    bearer_token: z.optional(scalarString('a token')),
+    proxy_url: z.optional(proxyUrlOption),
+    proxy_host: z.optional(host()),
+    proxy_port: z._default(port(), 8000),
+    allow_redirects: z._default(bool(), false),
+    expected_body: z.optional(expectedBody()),
+    expected_json: z.optional(expectedJson()),
+    expected_headers: z.optional(expectedHeaders()),
+    max_response_time: z.optional(integer(1, 86_400_000)),
+    all_addresses: z._default(bool(), false),
     ...tlsOptionsShape,
   })
-  .superRefine((o, ctx) => {
+  .check(z.superRefine((o, ctx) => {
     const auths = (['auth', 'digest_auth', 'bearer_token'] as const).filter((k) => o[k] !== undefined);
     if (auths.length > 1) ctx.addIssue({ code: 'custom', path: [auths[1]!], message: `only one of auth, digest_auth and bearer_token may be set (${auths.join(' and ')} are)` });
     if (o.proxy_url !== undefined && o.proxy_host !== undefined) ctx.addIssue({ code: 'custom', path: ['proxy_host'], message: 'set proxy_url or proxy_host, not both' });
     if (o.all_addresses && (o.proxy_url !== undefined || o.proxy_host !== undefined)) {
       ctx.addIssue({ code: 'custom', path: ['all_addresses'], message: 'all_addresses cannot be used with a proxy (the proxy resolves the host)' });
     }
-  });
+  }));
 
 type Options = z.output<typeof options>;
 
@@ -309,7 +317,7 @@ export function digestAuthorization(challenges: Challenge[], creds: Credentials,
   }
   const { c, alg } = chosen;
   const hashName = DIGEST_HASHES[alg.replace(/-sess$/, '')]!;
-  const H = (s: string) => createHash(hashName).update(s, 'utf8').digest('hex');
+  const H = (s: string) => nodeCrypto().createHash(hashName).update(s, 'utf8').digest('hex');
   const realm = c.params.realm ?? '';
   const nonce = c.params.nonce!;
   const qops = (c.params.qop ?? '')
@@ -318,7 +326,7 @@ export function digestAuthorization(challenges: Challenge[], creds: Credentials,
     .filter(Boolean);
   const qop = qops.includes('auth') ? 'auth' : qops.includes('auth-int') ? 'auth-int' : undefined;
   if (qops.length && !qop) throw new CheckError('auth', `unsupported digest qop ${show(c.params.qop)}`);
-  const cnonce = randomBytes(16).toString('hex');
+  const cnonce = nodeCrypto().randomBytes(16).toString('hex');
   const nc = '00000001';
   let ha1 = H(`${creds.username}:${realm}:${creds.password}`);
   if (alg.endsWith('-sess')) ha1 = H(`${ha1}:${nonce}:${cnonce}`);
@@ -404,8 +412,9 @@ function decodeBody(data: Buffer, headers: Record<string, string | string[] | un
   let bytes = data;
   const encoding = (firstHeader(headers, 'content-encoding') ?? '').trim().toLowerCase();
   try {
-    if (encoding === 'gzip' || encoding === 'x-gzip' || encoding === 'deflate') bytes = unzipSync(data, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
-    else if (encoding === 'br') bytes = brotliDecompressSync(data, { finishFlush: zlibConstants.BROTLI_OPERATION_FLUSH });
+    const zlib = nodeZlib();
+    if (encoding === 'gzip' || encoding === 'x-gzip' || encoding === 'deflate') bytes = zlib.unzipSync(data, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    else if (encoding === 'br') bytes = zlib.brotliDecompressSync(data, { finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH });
   } catch {
     bytes = data;
   }
@@ -488,7 +497,6 @@ async function parserReady(undici: Undici): Promise<void> {
 export const http = defineCheck({
   load: driver,
   type: 'http',
-  aliases: ['https'],
   summary: 'an HTTP(S) request gets the expected status',
   options,
   // (URL userinfo, credential-looking query values, sensitive headers and proxy_url's userinfo
@@ -653,7 +661,7 @@ export const http = defineCheck({
 function pinnedLookup(host: string, address: Address) {
   const pinned = bareHost(host).toLowerCase();
   return (hostname: string, options: LookupOptions, callback: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void) => {
-    if (bareHost(hostname).toLowerCase() !== pinned) return dnsLookup(hostname, options, callback as never);
+    if (bareHost(hostname).toLowerCase() !== pinned) return nodeDns().lookup(hostname, options, callback as never);
     if (options?.all) return callback(null, [{ address: address.address, family: address.family }]);
     return callback(null, address.address, address.family);
   };

@@ -9,7 +9,7 @@
  * MEMCACHIER_* variables, cannot parse IPv6 literals and only half-closes its socket, which
  * leaves a handle open against a server that never answers.)
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Socket } from 'node:net';
 import { connectTcp, hostPort, showAddress } from '../net/dial.js';
 import { CheckError, defineCheck } from './types.js';
@@ -19,17 +19,17 @@ const options = z
   .object({
     host: host(),
     port: port(),
-    username: text('a non-empty user name').optional(),
-    password: scalarString('a password').optional(),
+    username: z.optional(text('a non-empty user name')),
+    password: z.optional(scalarString('a password')),
   })
-  .refine((o) => o.username === undefined || o.password !== undefined, {
+  .check(z.refine((o) => o.username === undefined || o.password !== undefined, {
     message: 'expected a password with username (SASL needs both), got nothing',
     path: ['password'],
-  })
-  .refine((o) => o.password === undefined || o.username !== undefined, {
+  }))
+  .check(z.refine((o) => o.password === undefined || o.username !== undefined, {
     message: 'expected a username with password (SASL needs both), got nothing',
     path: ['username'],
-  });
+  }));
 
 /** Bytes as they may appear in a message: printable ASCII kept, the rest escaped, cut short. */
 function showBytes(buf: Buffer): string {
@@ -180,7 +180,6 @@ const STATUS: Record<number, string> = {
 
 export const memcache = defineCheck({
   type: 'memcache',
-  aliases: ['memcached'],
   summary: 'memcached answers a version request (optionally after SASL authentication)',
   options,
   name: (o) => `memcache:${hostPort(o.host, o.port)}`,

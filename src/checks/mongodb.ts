@@ -3,7 +3,7 @@
  * the official driver (direct connection, no retries, one connection), then listCollections
  * on the database, as conn-check did.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { ConnectionOptions } from 'node:tls';
 import type { MongoClient, MongoClientOptions } from 'mongodb';
 import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
@@ -15,20 +15,20 @@ import { bool, host, port, scalarString, text, tlsOptionsShape } from './options
 const options = z
   .object({
     host: host(),
-    port: port().default(27017),
-    username: text('a user name').optional(),
-    password: scalarString('a password').optional(),
+    port: z._default(port(), 27017),
+    username: z.optional(text('a user name')),
+    password: z.optional(scalarString('a password')),
     /** Left unset means `test` for the query, and `admin` as the default auth source. */
-    database: text('a database name').optional(),
-    auth_source: text('a database name').optional(),
-    tls: bool().default(false),
+    database: z.optional(text('a database name')),
+    auth_source: z.optional(text('a database name')),
+    tls: z._default(bool(), false),
     ...tlsOptionsShape,
   })
-  .refine((o) => o.password === undefined || o.username !== undefined, { path: ['password'], message: 'password needs a username' })
-  .refine((o) => o.username === undefined || (o.password !== undefined && o.password !== ''), {
+  .check(z.refine((o) => o.password === undefined || o.username !== undefined, { path: ['password'], message: 'password needs a username' }))
+  .check(z.refine((o) => o.username === undefined || (o.password !== undefined && o.password !== ''), {
     path: ['username'],
     message: 'username needs a non-empty password',
-  });
+  }));
 
 type Options = z.output<typeof options>;
 
@@ -135,7 +135,6 @@ const driver = () => import('mongodb');
 export const mongodb = defineCheck({
   load: driver,
   type: 'mongodb',
-  aliases: ['mongo'],
   summary: 'MongoDB handshake, optional login, and the list of collections of a database',
   options,
   name: (o) => `mongodb:${hostPort(o.host, o.port)}`,

@@ -4,8 +4,8 @@
  * trip through the broker (`query`): subscribe to a topic of its own, publish to it, receive
  * the message back. No reconnects; the connection is closed at the end, also when aborted.
  */
-import { z } from 'zod';
-import { randomBytes } from 'node:crypto';
+import * as z from 'zod/mini';
+import { nodeCrypto } from '../net/builtins.js';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { MqttClient } from 'mqtt';
@@ -17,23 +17,23 @@ import { bool, host, port, scalarString, text, tlsOptionsShape } from './options
 
 /** A topic a check may publish to: no wildcards, no NUL. */
 const topicName = () =>
-  text('a topic name without wildcards').refine((v) => !/[#+\u0000]/.test(v), { message: 'expected a topic name without wildcards (# +)' });
+  text('a topic name without wildcards').check(z.refine((v) => !/[#+\u0000]/.test(v), { message: 'expected a topic name without wildcards (# +)' }));
 
 const options = z
   .object({
     host: host(),
-    port: port().default(1883),
-    username: text('a non-empty user name').optional(),
-    password: scalarString('a password').optional(),
-    client_id: text('a client id').optional(),
-    topic: topicName().optional(),
-    tls: bool().default(false),
+    port: z._default(port(), 1883),
+    username: z.optional(text('a non-empty user name')),
+    password: z.optional(scalarString('a password')),
+    client_id: z.optional(text('a client id')),
+    topic: z.optional(topicName()),
+    tls: z._default(bool(), false),
     ...tlsOptionsShape,
   })
-  .refine((o) => o.password === undefined || o.username !== undefined, {
+  .check(z.refine((o) => o.password === undefined || o.username !== undefined, {
     message: 'expected a username with password, got nothing',
     path: ['username'],
-  });
+  }));
 type Options = z.output<typeof options>;
 
 /** CONNACK return codes of MQTT 3.1.1. */
@@ -110,7 +110,7 @@ export const mqtt = defineCheck({
       }
       if (stream.destroyed) throw new CheckError('auth', 'the server closed the connection');
 
-      const clientId = o.client_id ?? `conn-check-${randomBytes(6).toString('hex')}`;
+      const clientId = o.client_id ?? `conn-check-${nodeCrypto().randomBytes(6).toString('hex')}`;
       const given = stream;
       const c = await ctx.step('auth', async () => {
         if (ctx.signal.aborted) throw ctx.signal.reason;
@@ -147,8 +147,8 @@ export const mqtt = defineCheck({
       });
 
       await ctx.step('query', async () => {
-        const topic = o.topic ?? `conn-check/${clientId}/${randomBytes(6).toString('hex')}`;
-        const payload = `conn-check ${randomBytes(8).toString('hex')}`;
+        const topic = o.topic ?? `conn-check/${clientId}/${nodeCrypto().randomBytes(6).toString('hex')}`;
+        const payload = `conn-check ${nodeCrypto().randomBytes(8).toString('hex')}`;
         const t0 = performance.now();
         const closed = new Promise<never>((_, reject) => c.once('close', () => reject(new CheckError('query', 'the broker closed the connection'))));
         closed.catch(() => {});

@@ -3,7 +3,7 @@
  * upgrades the connection in-protocol, after the greeting), login as `username` (to `database`
  * when set), then `SELECT 1`. mysql2 runs over the very connection the TCP step opened.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Connection as MysqlConnection } from 'mysql2';
@@ -15,11 +15,11 @@ import { bool, host, port, scalarString, text, tlsOptionsShape } from './options
 
 const options = z.object({
   host: host(),
-  port: port().default(3306),
+  port: z._default(port(), 3306),
   username: text(),
-  password: scalarString().optional(),
-  database: text().optional(),
-  tls: bool().default(false),
+  password: z.optional(scalarString()),
+  database: z.optional(text()),
+  tls: z._default(bool(), false),
   ...tlsOptionsShape,
 });
 type Options = z.output<typeof options>;
@@ -90,7 +90,6 @@ const driver = () => import('mysql2');
 export const mysql = defineCheck({
   load: driver,
   type: 'mysql',
-  aliases: ['mariadb'],
   summary: 'a MySQL or MariaDB server accepts a login (to a database) and answers SELECT 1',
   options,
   name: (o) => `mysql:${hostPort(o.host, o.port)}`,

@@ -4,7 +4,7 @@
  * client (@nats-io/transport-node) logs in (user/password or token, no reconnects) and measures
  * one PING/PONG round trip.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Socket } from 'node:net';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
@@ -19,21 +19,21 @@ import { bool, host, port, scalarString, text, tlsOptionsShape } from './options
 const options = z
   .object({
     host: host(),
-    port: port().default(4222),
-    username: text('a non-empty user name').optional(),
-    password: scalarString('a password').optional(),
-    token: scalarString('a token').optional(),
-    tls: bool().default(false),
+    port: z._default(port(), 4222),
+    username: z.optional(text('a non-empty user name')),
+    password: z.optional(scalarString('a password')),
+    token: z.optional(scalarString('a token')),
+    tls: z._default(bool(), false),
     ...tlsOptionsShape,
   })
-  .refine((o) => o.password === undefined || o.username !== undefined, {
+  .check(z.refine((o) => o.password === undefined || o.username !== undefined, {
     message: 'expected a username with password, got nothing',
     path: ['username'],
-  })
-  .refine((o) => o.token === undefined || (o.username === undefined && o.password === undefined), {
+  }))
+  .check(z.refine((o) => o.token === undefined || (o.username === undefined && o.password === undefined), {
     message: 'expected either token or username/password, got both',
     path: ['token'],
-  });
+  }));
 type Options = z.output<typeof options>;
 
 /** The fields of the server's INFO this check reads. */

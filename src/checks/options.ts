@@ -2,7 +2,7 @@
  * Option types shared by the check definitions: each one validates, coerces the way
  * conn-check did (`"5432"` → 5432) and says in one short phrase what it expected.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { MAX_TIMEOUT_S } from '../constants.js';
 
 /** A value as it appears in an error message: strings quoted, long values cut. */
@@ -38,10 +38,15 @@ function expected(what: string) {
   return { error: (issue: { input?: unknown }) => `expected ${what}, got ${show(issue.input)}` };
 }
 
+/** What classic zod's `z.preprocess` is: `fn` on the raw value, then `schema`. */
+export function preprocess<S extends z.core.SomeType>(fn: (value: unknown) => unknown, schema: S): z.ZodMiniPipe<z.ZodMiniTransform<unknown, unknown>, S> {
+  return z.pipe(z.transform(fn), schema as never) as unknown as z.ZodMiniPipe<z.ZodMiniTransform<unknown, unknown>, S>;
+}
+
 /** A non-empty string. */
 export function text(what = 'a non-empty string') {
   const e = expected(what);
-  return z.string(e).min(1, e);
+  return z.string(e).check(z.minLength(1, e));
 }
 
 export const host = () => text('a host name or address');
@@ -49,19 +54,19 @@ export const host = () => text('a host name or address');
 /** A TCP/UDP port; strings of digits are accepted, as conn-check 1.3.1 did. */
 export function port() {
   const e = expected('an integer 1-65535');
-  return accepting(z.preprocess(toInt, z.number(e).int(e).min(1, e).max(65535, e)), INT_STRING);
+  return accepting(preprocess(toInt, z.int(e).check(z.minimum(1, e), z.maximum(65535, e))), INT_STRING);
 }
 
 /** An integer in a range; strings of digits are accepted. */
 export function integer(min: number, max: number) {
   const e = expected(`an integer ${min}-${max}`);
-  return accepting(z.preprocess(toInt, z.number(e).int(e).min(min, e).max(max, e)), INT_STRING);
+  return accepting(preprocess(toInt, z.int(e).check(z.minimum(min, e), z.maximum(max, e))), INT_STRING);
 }
 
 /** Seconds: a number > 0 and at most a day. */
 export function seconds() {
   const e = expected(`a number of seconds > 0 and <= ${MAX_TIMEOUT_S}`);
-  return accepting(z.preprocess(toNum, z.number(e).gt(0, e).max(MAX_TIMEOUT_S, e)), NUM_STRING);
+  return accepting(preprocess(toNum, z.number(e).check(z.gt(0, e), z.maximum(MAX_TIMEOUT_S, e))), NUM_STRING);
 }
 
 const truthy = new Set(['true', 'yes', 'on', '1']);
@@ -69,7 +74,7 @@ const falsy = new Set(['false', 'no', 'off', '0']);
 /** A boolean; the strings true/false/yes/no/on/off/1/0 are accepted too. */
 export function bool() {
   const e = expected('true or false');
-  return accepting(z.preprocess((v) => {
+  return accepting(preprocess((v) => {
     if (typeof v === 'string') {
       const s = v.trim().toLowerCase();
       if (truthy.has(s)) return true;
@@ -83,13 +88,13 @@ export function bool() {
 /** Any scalar rendered as a string (a password of digits is still a password). */
 export function scalarString(what = 'a string') {
   const e = expected(what);
-  return accepting(z.preprocess((v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v), z.string(e)), { type: ['number', 'boolean'] });
+  return accepting(preprocess((v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v), z.string(e)), { type: ['number', 'boolean'] });
 }
 
 /** A list of strings; a single string is a list of one, a comma-separated string is split. */
 export function stringList(what = 'a list of strings') {
   const e = expected(what);
-  return accepting(z.preprocess(
+  return accepting(preprocess(
     (v) =>
       typeof v === 'string'
         ? v
@@ -110,13 +115,15 @@ export function oneOf<const T extends readonly [string, ...string[]]>(values: T)
 export function url(schemes: readonly string[] = ['http:', 'https:']) {
   const what = `an absolute URL (${schemes.map((s) => s.replace(':', '')).join(' or ')})`;
   const e = expected(what);
-  return z.string(e).refine((v) => {
-    try {
-      return schemes.includes(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  }, e);
+  return z.string(e).check(
+    z.refine((v) => {
+      try {
+        return schemes.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    }, e),
+  );
 }
 
 /**
@@ -124,15 +131,15 @@ export function url(schemes: readonly string[] = ['http:', 'https:']) {
  * net/tls.ts turns them into Node's connection options.
  */
 export const tlsOptionsShape = {
-  disable_tls_verification: bool().default(false),
-  ca_file: text('a path to a PEM file').optional(),
-  client_cert: text('a path to a PEM certificate').optional(),
-  client_key: text('a path to a PEM key').optional(),
-  server_name: text('a host name').optional(),
+  disable_tls_verification: z._default(bool(), false),
+  ca_file: z.optional(text('a path to a PEM file')),
+  client_cert: z.optional(text('a path to a PEM certificate')),
+  client_key: z.optional(text('a path to a PEM key')),
+  server_name: z.optional(text('a host name')),
   /** The oldest TLS version the check accepts (the handshake offers nothing older). */
-  min_tls_version: oneOf(['TLSv1.2', 'TLSv1.3']).optional(),
+  min_tls_version: z.optional(oneOf(['TLSv1.2', 'TLSv1.3'])),
   /** Fail (step cert) when the server's certificate expires in fewer days than this. */
-  min_cert_days: integer(0, 36_500).optional(),
+  min_cert_days: z.optional(integer(0, 36_500)),
 };
 export type TlsOptions = {
   disable_tls_verification: boolean;

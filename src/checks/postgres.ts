@@ -3,9 +3,10 @@
  * `sslmode` says, libpq's meanings), then `SELECT 1`. A `host` starting with `/` is a Unix-socket
  * directory, as in libpq and conn-check: no TCP pre-check, and no TLS (libpq never uses TLS there).
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Socket } from 'node:net';
-import { checkServerIdentity, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import type { ConnectionOptions, TLSSocket } from 'node:tls';
+import { nodeTls } from '../net/builtins.js';
 import type { Client as PgClient, QueryConfig } from 'pg';
 import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
 import { assertCertificate, minVersionFailure, secureOptions } from '../net/tls.js';
@@ -22,8 +23,8 @@ const options = z.object({
   username: text(),
   password: scalarString(),
   database: text(),
-  sslmode: oneOf(SSL_MODES).default('prefer'),
-  ca_file: text('a path to a PEM file').optional(),
+  sslmode: z._default(oneOf(SSL_MODES), 'prefer'),
+  ca_file: z.optional(text('a path to a PEM file')),
   // libpq's sslcert/sslkey; SNI and the name verify-full checks; the shared TLS assertions
   client_cert: tlsOptionsShape.client_cert,
   client_key: tlsOptionsShape.client_key,
@@ -113,7 +114,7 @@ async function tlsFor(o: Options, ctx: CheckContext): Promise<ConnectionOptions>
     ctx,
   );
   const name = o.server_name ?? bareHost(o.host);
-  base.checkServerIdentity = verification(o) === 'full' ? (_host, cert) => checkServerIdentity(name, cert) : () => undefined;
+  base.checkServerIdentity = verification(o) === 'full' ? (_host, cert) => nodeTls().checkServerIdentity(name, cert) : () => undefined;
   return base;
 }
 
@@ -123,7 +124,6 @@ const driver = () => import('pg');
 export const postgres = defineCheck({
   load: driver,
   type: 'postgres',
-  aliases: ['postgresql'],
   summary: 'a PostgreSQL server accepts a login to a database and answers SELECT 1',
   options,
   name: (o) => `postgres:${hostPort(o.host, o.port)}`,

@@ -4,7 +4,7 @@
  * very connection the pre-checks opened (a Connector that hands it over), with reconnects,
  * retries and the offline queue off, and the handshake done by this check, step by step.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Redis as RedisClient } from 'ioredis';
@@ -17,10 +17,10 @@ import { bool, host, integer, port, scalarString, text, tlsOptionsShape } from '
 const options = z.object({
   host: host(),
   port: port(),
-  password: scalarString().optional(),
-  username: text().optional(),
-  db: integer(0, 1_000_000).optional(),
-  tls: bool().default(false),
+  password: z.optional(scalarString()),
+  username: z.optional(text()),
+  db: z.optional(integer(0, 1_000_000)),
+  tls: z._default(bool(), false),
   ...tlsOptionsShape,
 });
 type Options = z.output<typeof options>;

@@ -1,41 +1,68 @@
 /**
  * The check types, and the options every check has. Adding a type: one file in this folder,
- * one line in `definitions` below.
+ * one line in `types` below.
+ *
+ * Each type's module (its option schema, its protocol code) is loaded only when a config uses
+ * the type: a run of tcp checks builds one schema, not fourteen. The type names and their
+ * aliases live here, so that unknown types are reported without loading anything.
  */
 import type { AnyCheckDefinition } from './types.js';
-import { tcp } from './tcp.js';
-import { tls } from './tls.js';
-import { udp } from './udp.js';
-import { http } from './http.js';
-import { postgres } from './postgres.js';
-import { redis } from './redis.js';
-import { memcache } from './memcache.js';
-import { amqp } from './amqp.js';
-import { mongodb } from './mongodb.js';
-import { smtp } from './smtp.js';
-import { mysql } from './mysql.js';
-import { dns } from './dns.js';
-import { nats } from './nats.js';
-import { mqtt } from './mqtt.js';
-
-const definitions: readonly AnyCheckDefinition[] = [tcp, tls, udp, http, amqp, postgres, redis, memcache, mongodb, smtp, mysql, dns, nats, mqtt] as unknown as AnyCheckDefinition[];
 
 export { commonOptions, commonOptionNames, ignoredOptions } from './common.js';
 
-const byName = new Map<string, AnyCheckDefinition>();
-for (const def of definitions) {
-  for (const name of [def.type, ...(def.aliases ?? [])]) byName.set(name.toLowerCase(), def);
+/** A check type as the registry knows it before its module is loaded. */
+export interface CheckType {
+  /** The canonical type name, as conn-check spells it. */
+  readonly type: string;
+  /** Other names accepted for `type` (conn-check's aliases). */
+  readonly aliases: readonly string[];
+  /** The type's definition (its module is imported on the first call). */
+  load(): Promise<AnyCheckDefinition>;
 }
 
-export function findCheckType(name: string): AnyCheckDefinition | undefined {
+const def = (m: Record<string, unknown>, name: string) => m[name] as AnyCheckDefinition;
+const types: readonly CheckType[] = [
+  entry('tcp', [], () => import('./tcp.js').then((m) => def(m, 'tcp'))),
+  entry('tls', ['ssl'], () => import('./tls.js').then((m) => def(m, 'tls'))),
+  entry('udp', [], () => import('./udp.js').then((m) => def(m, 'udp'))),
+  entry('http', ['https'], () => import('./http.js').then((m) => def(m, 'http'))),
+  entry('amqp', [], () => import('./amqp.js').then((m) => def(m, 'amqp'))),
+  entry('postgres', ['postgresql'], () => import('./postgres.js').then((m) => def(m, 'postgres'))),
+  entry('redis', [], () => import('./redis.js').then((m) => def(m, 'redis'))),
+  entry('memcache', ['memcached'], () => import('./memcache.js').then((m) => def(m, 'memcache'))),
+  entry('mongodb', ['mongo'], () => import('./mongodb.js').then((m) => def(m, 'mongodb'))),
+  entry('smtp', [], () => import('./smtp.js').then((m) => def(m, 'smtp'))),
+  entry('mysql', ['mariadb'], () => import('./mysql.js').then((m) => def(m, 'mysql'))),
+  entry('dns', [], () => import('./dns.js').then((m) => def(m, 'dns'))),
+  entry('nats', [], () => import('./nats.js').then((m) => def(m, 'nats'))),
+  entry('mqtt', [], () => import('./mqtt.js').then((m) => def(m, 'mqtt'))),
+];
+
+function entry(type: string, aliases: readonly string[], load: () => Promise<AnyCheckDefinition>): CheckType {
+  let loading: Promise<AnyCheckDefinition> | undefined;
+  return { type, aliases, load: () => (loading ??= load()) };
+}
+
+const byName = new Map<string, CheckType>();
+for (const t of types) {
+  for (const name of [t.type, ...t.aliases]) byName.set(name.toLowerCase(), t);
+}
+
+export function findCheckType(name: string): CheckType | undefined {
   return byName.get(name.trim().toLowerCase());
 }
 
 /** The type names (with aliases in parentheses), for error messages and --help. */
 export function knownTypeNames(): string[] {
-  return definitions.map((d) => (d.aliases?.length ? `${d.type} (${d.aliases.join(', ')})` : d.type));
+  return types.map((t) => (t.aliases.length ? `${t.type} (${t.aliases.join(', ')})` : t.type));
 }
 
-export function checkTypes(): readonly AnyCheckDefinition[] {
-  return definitions;
+/** Every check type, not loaded. */
+export function checkTypes(): readonly CheckType[] {
+  return types;
+}
+
+/** Every check type with its definition (loads them all: for the JSON Schema and the tests). */
+export async function loadCheckTypes(): Promise<{ type: CheckType; definition: AnyCheckDefinition }[]> {
+  return Promise.all(types.map(async (type) => ({ type, definition: await type.load() })));
 }

@@ -9,17 +9,16 @@
  * reports. Our socket is the address that passed the tcp step, TLS uses the shared helpers, and
  * every read obeys the check's signal.
  */
-import { z } from 'zod';
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
+import * as z from 'zod/mini';
+import { nodeCrypto, nodeOs } from '../net/builtins.js';
 import type { Socket } from 'node:net';
 import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
 import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { CheckError, defineCheck, type StepName } from './types.js';
 import { bool, host, port, scalarString, text, tlsOptionsShape } from './options.js';
 
-const noLineBreaks = (what: string) => text(what).refine((v) => !/[\r\n]/.test(v), { message: `expected ${what} without line breaks` });
-const address = () => noLineBreaks('an e-mail address').refine((v) => !/[<>\s]/.test(v), { message: 'expected a bare e-mail address (no <>, no spaces)' });
+const noLineBreaks = (what: string) => text(what).check(z.refine((v) => !/[\r\n]/.test(v), { message: `expected ${what} without line breaks` }));
+const address = () => noLineBreaks('an e-mail address').check(z.refine((v) => !/[<>\s]/.test(v), { message: 'expected a bare e-mail address (no <>, no spaces)' }));
 
 const options = z
   .object({
@@ -27,19 +26,19 @@ const options = z
     port: port(),
     username: text('a non-empty user name'),
     password: scalarString('a password'),
-    from_address: address().optional(),
-    to_address: address().optional(),
-    subject: scalarString('a subject').default('conn-check test'),
-    message: scalarString('a message').default('conn-check test message'),
-    helo_fallback: bool().default(false),
-    use_tls: bool().default(true),
-    starttls: bool().default(false),
+    from_address: z.optional(address()),
+    to_address: z.optional(address()),
+    subject: z._default(scalarString('a subject'), 'conn-check test'),
+    message: z._default(scalarString('a message'), 'conn-check test message'),
+    helo_fallback: z._default(bool(), false),
+    use_tls: z._default(bool(), true),
+    starttls: z._default(bool(), false),
     ...tlsOptionsShape,
   })
-  .refine((o) => !(o.use_tls && o.starttls), {
+  .check(z.refine((o) => !(o.use_tls && o.starttls), {
     message: 'expected use_tls: false with starttls: true (use_tls is TLS from the first byte, starttls upgrades a plain connection)',
     path: ['starttls'],
-  });
+  }));
 type Options = z.output<typeof options>;
 
 interface Reply {
@@ -192,7 +191,7 @@ function buildMessage(o: Options, from: string, to: string): string {
     `To: <${to}>`,
     `Subject: ${headerText(o.subject.replace(/[\r\n]+/g, ' '))}`,
     `Date: ${new Date().toUTCString().replace('GMT', '+0000')}`,
-    `Message-ID: <${randomBytes(12).toString('hex')}@conn-check>`,
+    `Message-ID: <${nodeCrypto().randomBytes(12).toString('hex')}@conn-check>`,
     'MIME-Version: 1.0',
     'Content-Type: text/plain; charset=utf-8',
     'Content-Transfer-Encoding: 8bit',
@@ -219,7 +218,7 @@ export const smtp = defineCheck({
         secure = true;
       }
       const io = new ReplyReader(socket, ctx.signal);
-      const clientName = hostname() || 'localhost';
+      const clientName = nodeOs().hostname() || 'localhost';
 
       const hello = async (): Promise<Map<string, string[]> | undefined> => {
         io.write(`EHLO ${clientName}`);

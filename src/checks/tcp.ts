@@ -2,7 +2,7 @@
  * tcp: resolve the host, connect to its port. Passes if any resolved address accepts, or with
  * `all_addresses`, only if every one does (a half-broken dual-stack service is found, not hidden).
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { connectAddress, connectTcp, hostPort, resolveHost, showAddress } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck } from './types.js';
@@ -11,7 +11,7 @@ import { bool, host, port } from './options.js';
 export const tcp = defineCheck({
   type: 'tcp',
   summary: 'a TCP connection can be opened to host:port',
-  options: z.object({ host: host(), port: port(), all_addresses: bool().default(false) }),
+  options: z.object({ host: host(), port: port(), all_addresses: z._default(bool(), false) }),
   name: (o) => `tcp:${hostPort(o.host, o.port)}`,
   target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {

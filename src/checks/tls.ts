@@ -5,7 +5,7 @@
  * TLS version, and (all_addresses) every resolved address to pass. Nothing is sent after the
  * handshake.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { bareHost, connectAddress, connectTcp, hostPort, resolveHost, showAddress } from '../net/dial.js';
@@ -16,13 +16,12 @@ import { bool, host, port, tlsOptionsShape } from './options.js';
 
 export const tls = defineCheck({
   type: 'tls',
-  aliases: ['ssl'],
   summary: 'a TLS handshake with host:port succeeds and its certificate verifies',
   options: z.object({
     host: host(),
     port: port(),
     ...tlsOptionsShape,
-    all_addresses: bool().default(false),
+    all_addresses: z._default(bool(), false),
   }),
   name: (o) => `tls:${hostPort(o.host, o.port)}`,
   target: (o) => hostPort(o.host, o.port),

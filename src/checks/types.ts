@@ -2,7 +2,7 @@
  * The contract every check type implements. A check type is one file in this folder that
  * exports a `CheckDefinition`, plus one line in `registry.ts`; nothing else switches on the type.
  */
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import type { SecureContextOptions } from 'node:tls';
 
 /** The stages a check goes through; a failure names the one it failed in. */
@@ -56,11 +56,9 @@ export interface CheckContext {
 /** Options common to every check (declared in common.ts), validated before the type's own. */
 export type { Common as CommonOptions } from './common.js';
 
-export interface CheckDefinition<S extends z.ZodObject = z.ZodObject> {
+export interface CheckDefinition<S extends z.ZodMiniObject = z.ZodMiniObject> {
   /** The canonical type name, as conn-check spells it. */
   readonly type: string;
-  /** Other names accepted for `type` (conn-check's aliases). */
-  readonly aliases?: readonly string[];
   /** One line for the README, `--help` and the unknown-type error. */
   readonly summary: string;
   /** The type's own options (common options are added by the registry). */
@@ -107,11 +105,11 @@ export interface Egress {
 }
 
 /** Helper that keeps the options type flowing from the schema to name/target/run. */
-export function defineCheck<S extends z.ZodObject>(def: CheckDefinition<S>): CheckDefinition<S> {
+export function defineCheck<S extends z.ZodMiniObject>(def: CheckDefinition<S>): CheckDefinition<S> {
   return def;
 }
 
-export type AnyCheckDefinition = CheckDefinition<z.ZodObject>;
+export type AnyCheckDefinition = CheckDefinition<z.ZodMiniObject>;
 
 /** TLS settings a check passes to net/tls.ts. */
 export interface TlsSettings extends Pick<SecureContextOptions, 'ca' | 'cert' | 'key'> {

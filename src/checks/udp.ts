@@ -4,8 +4,9 @@
  * ICMP port unreachable comes back within a short grace. Sockets are connected so that ICMP
  * errors surface (as ECONNREFUSED). A name with several addresses passes if any one does.
  */
-import { z } from 'zod';
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import * as z from 'zod/mini';
+import type { Socket as UdpSocket } from 'node:dgram';
+import { nodeDgram } from '../net/builtins.js';
 import { hostPort, resolveHost, showAddress, untilAborted, type Address } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck } from './types.js';
@@ -40,7 +41,7 @@ interface Exchange {
 /** One datagram to one address over a connected socket; settles with what happened. */
 function exchange(addr: Address, port: number, x: Exchange, sockets: Set<UdpSocket>, timers: Set<NodeJS.Timeout>): Promise<Outcome> {
   return new Promise<Outcome>((resolve) => {
-    const sock = createSocket({ type: addr.family === 6 ? 'udp6' : 'udp4' });
+    const sock = nodeDgram().createSocket({ type: addr.family === 6 ? 'udp6' : 'udp4' });
     sockets.add(sock);
     let settled = false;
     const settle = (o: Outcome) => {

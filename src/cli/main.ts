@@ -154,7 +154,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     redactor = new Redactor(allSecrets(gathered.checks));
     for (const w of gathered.warnings) io.stderr(redactor.redact(formatIssue(w)) + '\n');
     if (o.egress) {
-      io.stdout(redactor.redact(renderEgress(gathered.checks)));
+      io.stdout(redactor.redact(await renderEgress(gathered.checks)));
       return ExitCode.Ok;
     }
     if (o.validate) {

@@ -84,7 +84,7 @@ export async function gatherConfig(o: GatherOptions): Promise<Gathered> {
   const checks: CheckSpec[] = [];
   for (const s of sources) {
     try {
-      const loaded = parseConfig(s, o.env ?? process.env);
+      const loaded = await parseConfig(s, o.env ?? process.env);
       checks.push(...loaded.checks);
       issues.push(...loaded.warnings);
     } catch (err) {

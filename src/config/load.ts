@@ -4,10 +4,10 @@
  * Every problem is gathered and thrown at once as a ConfigError; nothing else escapes.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { Composer, isAlias, isMap, isScalar, isSeq, LineCounter, Parser, visit, type CST, type Document, type Node as YamlNode } from 'yaml';
-import type { z } from 'zod';
-import { MAX_ALIAS_COUNT, MAX_CONFIG_BYTES } from '../constants.js';
-import { commonOptions, commonOptionNames, findCheckType, knownTypeNames, ignoredOptions } from '../checks/registry.js';
+import type * as z from 'zod/mini';
+import { MAX_CONFIG_BYTES } from '../constants.js';
+import { fastParse } from './fast-yaml.js';
+import { commonOptions, commonOptionNames, findCheckType, knownTypeNames, ignoredOptions, type CheckType } from '../checks/registry.js';
 import type { AnyCheckDefinition, CommonOptions } from '../checks/types.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { interpolate, InterpolationError } from './interpolate.js';
@@ -111,23 +111,19 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
   return Math.min(Buffer.byteLength(done), bytes.length - 1);
 }
 
-interface Pos {
+export interface Pos {
   line: number;
   column: number;
 }
 
-/** Deeper than this is no conn-check file (a check needs 3 or 4 levels); YAML's composer recurses per level. */
-const MAX_NESTING = 64;
-/** Syntax errors after the first few are mostly consequences of the first: not worth printing. */
-const MAX_SYNTAX_ERRORS = 20;
 
 /** C0 control characters other than tab, LF and CR (and DEL): YAML does not allow them, and text never has them. */
 const CONTROL_CHAR = /[\0-\x08\x0B\x0C\x0E-\x1F\x7F]/;
 
 /** Parses and validates one source. Throws ConfigError with every problem found. */
-export function parseConfig(source: Source, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+export async function parseConfig(source: Source, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
   try {
-    const loaded = load(source, env);
+    const loaded = await load(source, env);
     tidy(loaded.warnings);
     return loaded;
   } catch (err) {
@@ -136,7 +132,16 @@ export function parseConfig(source: Source, env: NodeJS.ProcessEnv = process.env
   }
 }
 
-function load(source: Source, env: NodeJS.ProcessEnv): LoadedConfig {
+/** One entry of a file's top-level list, as the parser (fast or full) found it. */
+export interface ParsedItem extends Pos {
+  value: unknown;
+  /** Whether the entry is a mapping node. */
+  isMap: boolean;
+  /** Where each of its keys starts. */
+  keys: Map<string, Pos>;
+}
+
+async function load(source: Source, env: NodeJS.ProcessEnv): Promise<LoadedConfig> {
   const { file } = source;
   let { text } = source;
   if (text.length > MAX_CONFIG_BYTES) {
@@ -150,43 +155,27 @@ function load(source: Source, env: NodeJS.ProcessEnv): LoadedConfig {
     const what = code === 0 ? 'a NUL byte' : `the control character U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
     throw new ConfigError([{ severity: 'error', file, ...positionIn(text, control.index), message: `contains ${what}; a config file must be YAML text` }]);
   }
-  const issues: ConfigIssue[] = [];
-  const lc = new LineCounter();
-  const posOf = (offset: number | undefined): Pos => {
-    if (offset === undefined) return { line: 1, column: 1 };
-    const p = lc.linePos(offset);
-    return { line: p.line, column: p.col };
-  };
-  const parsed = parseYaml(text, lc);
-  if (!parsed.doc) {
-    throw new ConfigError(parsed.errors.map((e) => ({ severity: 'error' as const, file, ...(e.offset === undefined ? {} : posOf(e.offset)), message: e.message })));
-  }
-  const doc = parsed.doc;
-  for (const w of doc.warnings) issues.push({ severity: 'warning', file, ...posOf(w.pos[0]), message: w.message.split('\n')[0]! });
-
-  const root = doc.contents;
-  if (root === null || (isScalar(root) && (root.value === null || root.value === ''))) {
-    throw new ConfigError([{ severity: 'error', file, line: 1, column: 1, message: 'the file has no checks: expected a list of checks (- type: tcp ...)' }]);
-  }
-  if (!isSeq(root)) {
-    const p = posOf(root.range?.[0]);
-    const what = isMap(root) ? 'a mapping' : isScalar(root) ? 'a single value' : 'something else';
-    throw new ConfigError([{ severity: 'error', file, ...p, message: `expected a list of checks (- type: tcp ...) at the top level, got ${what}` }]);
-  }
-
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-  } catch (err) {
-    const problem = toJsProblem(err, doc);
-    throw new ConfigError([{ severity: 'error', file, ...posOf(problem.offset ?? root.range?.[0]), message: problem.message }]);
-  }
-  const items = data as unknown[];
+  // The flat list of simple mappings nearly every file is: read without loading `yaml`.
+  const fast = fastParse(text);
+  const parsed = fast
+    ? { items: fast.map((f): ParsedItem => ({ value: f.value, isMap: true, line: f.line, column: f.column, keys: f.keys })), warnings: [] }
+    : (await import('./yaml-doc.js')).parseWithYaml(text, file);
+  const issues: ConfigIssue[] = parsed.warnings;
   const checks: CheckSpec[] = [];
+
+  // The modules of the types this file uses (and only those), before the items are validated.
+  const used = new Set<CheckType>();
+  for (const { value } of parsed.items) {
+    const t = value && typeof value === 'object' ? (value as { type?: unknown }).type : undefined;
+    const found = typeof t === 'string' ? findCheckType(t) : undefined;
+    if (found) used.add(found);
+  }
+  const definitions = new Map<CheckType, AnyCheckDefinition>();
+  await Promise.all([...used].map(async (t) => definitions.set(t, await t.load())));
 
   /** The credentials of the check being validated (set once its values are interpolated). */
   let secrets: Iterable<string> = [];
-  root.items.forEach((item, index) => {
+  parsed.items.forEach((item, index) => {
     // Messages about this check must not carry its credentials (a mistyped URL with userinfo, say).
     const first = issues.length;
     secrets = [];
@@ -200,20 +189,15 @@ function load(source: Source, env: NodeJS.ProcessEnv): LoadedConfig {
     }
   });
 
-  function validateItem(item: unknown, index: number): void {
-    const node = (isAlias(item) ? item.resolve(doc as Document) : item) as YamlNode | undefined;
-    const at = posOf((item as YamlNode | null)?.range?.[0]);
-    const raw = items[index];
+  function validateItem(item: ParsedItem, index: number): void {
+    const at: Pos = { line: item.line, column: item.column };
+    const raw = item.value;
     const label = `checks[${index}]`;
-    if (!isMap(node) || !raw || typeof raw !== 'object' || Array.isArray(raw)) {
+    if (!item.isMap || !raw || typeof raw !== 'object' || Array.isArray(raw)) {
       issues.push({ severity: 'error', file, ...at, check: label, message: `expected a mapping with a type (- type: tcp ...), got ${describeNode(raw)}` });
       return;
     }
-    const keyPos = new Map<string, Pos>();
-    for (const pair of node.items) {
-      const k = isScalar(pair.key) ? String(pair.key.value) : undefined;
-      if (k !== undefined) keyPos.set(k, posOf((pair.key as YamlNode).range?.[0]));
-    }
+    const keyPos = item.keys;
     const where = (key?: string): Pos => (key && keyPos.get(key)) || at;
     const opts: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
 
@@ -227,7 +211,8 @@ function load(source: Source, env: NodeJS.ProcessEnv): LoadedConfig {
       issues.push({ severity: 'error', file, ...where('type'), check: label, option: 'type', message: `expected a type name, got ${describeNode(typeValue)}` });
       return;
     }
-    const definition = findCheckType(typeValue);
+    const found = findCheckType(typeValue);
+    const definition = found && definitions.get(found);
     const checkLabel = `${label} (${show(typeValue.trim()).replace(/^"|"$/g, '')})`;
     if (!definition) {
       issues.push({ severity: 'error', file, ...where('type'), check: checkLabel, option: 'type', message: `unknown check type ${show(typeValue)}; known types: ${knownTypeNames().join(', ')}` });
@@ -367,45 +352,6 @@ function describeNode(value: unknown): string {
   return `the value ${show(typeof value === 'string' ? anyUserinfo.redact(value) : value)}`;
 }
 
-function yamlMessage(code: string, message: string, text: string, offset: number): string {
-  const first = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-  if (code === 'DUPLICATE_KEY') {
-    const key = /^(?:"([^"\n]{1,60})"|'([^'\n]{1,60})'|([^:,{}[\]\n]{1,60}))/.exec(text.slice(offset, offset + 80));
-    const name = key ? (key[1] ?? key[2] ?? key[3] ?? '').trim() : '';
-    return name ? `duplicate key "${name}": each key may appear only once in a mapping` : 'duplicate key: each key may appear only once in a mapping';
-  }
-  if (/call stack/i.test(first)) return `nested too deeply (more than ${MAX_NESTING} levels)`;
-  // The parser quotes the offending source text: it may be a credential, and the position says where.
-  return `not valid YAML: ${first.replace(/: ".*"$/, '').replace(/^(Block scalar header includes extra characters):[^]*$/, '$1')}`;
-}
-
-/** What went wrong turning the document into data (aliases and merge keys are resolved then). */
-function toJsProblem(err: unknown, doc: Document): YamlProblem {
-  const m = err instanceof Error ? err.message : String(err);
-  /** Where the first node that `match` accepts starts. */
-  const find = (match: (node: unknown) => boolean): number | undefined => {
-    let at: number | undefined;
-    visit(doc, (_key, node) => {
-      if (!match(node)) return undefined;
-      at = (node as YamlNode).range?.[0];
-      return visit.BREAK;
-    });
-    return at;
-  };
-  if (/excessive alias count/i.test(m)) return { message: `too many YAML alias expansions (more than ${MAX_ALIAS_COUNT}); is this an alias bomb?` };
-  const unresolved = /Unresolved alias.*: (\S+)$/.exec(m);
-  if (unresolved) {
-    const name = unresolved[1]!;
-    return { offset: find((n) => isAlias(n) && n.source === name), message: `alias *${name} has no anchor &${name} before it` };
-  }
-  if (/merge sources/i.test(m)) {
-    const isMerge = (k: unknown) => isScalar(k) && (k.value === '<<' || (typeof k.value === 'symbol' && k.value.description === '<<'));
-    return { offset: find((n) => isMerge(n)), message: 'a merge key (<<) must refer to a mapping or a list of mappings' };
-  }
-  if (/call stack/i.test(m)) return { message: `nested too deeply (more than ${MAX_NESTING} levels)` };
-  return { message: `cannot read the YAML: ${m.split('\n')[0]}` };
-}
-
 /** Line and column (1-based) of an offset, without a LineCounter. */
 function positionIn(text: string, offset: number): Pos {
   let line = 1;
@@ -415,62 +361,4 @@ function positionIn(text: string, offset: number): Pos {
     lineStart = i + 1;
   }
   return { line, column: offset - lineStart + 1 };
-}
-
-interface YamlProblem {
-  offset?: number;
-  message: string;
-}
-
-/**
- * parseDocument, in its two halves: the parser (iterative) builds the syntax tree, which is
- * measured before the composer (recursive) sees it, so that `[[[[...` cannot overflow the stack.
- * Returns the document, or the problems (syntax errors, too deep, more than one document).
- */
-function parseYaml(text: string, lc: LineCounter): { doc?: Document.Parsed; errors: YamlProblem[] } {
-  const tokens = [...new Parser(lc.addNewLine).parse(text)];
-  const deep = tooDeep(tokens);
-  if (deep !== undefined) {
-    return { errors: [{ offset: deep, message: `nested more than ${MAX_NESTING} levels deep; expected a list of checks, each a mapping of options` }] };
-  }
-  const composer = new Composer({ version: '1.1', merge: true, uniqueKeys: true, keepSourceTokens: false, logLevel: 'error' });
-  const docs = [...composer.compose(tokens, true, text.length)];
-  const doc = docs[0]!;
-  const errors: YamlProblem[] = [];
-  for (const e of doc.errors) errors.push({ offset: e.pos[0], message: yamlMessage(e.code, e.message, text, e.pos[0]) });
-  if (errors.length) {
-    // A tab in the indentation makes the parser stumble in ways that do not mention tabs.
-    const tab = /^ *\t[ \t]*\S/m.exec(text);
-    if (tab) errors.unshift({ offset: tab.index + tab[0].indexOf('\t'), message: 'a tab is used for indentation; YAML indents with spaces only' });
-  }
-  if (docs.length > 1) {
-    errors.push({ offset: docs[1]!.range[0], message: 'a second YAML document starts here; a config file holds one document: a single list of checks' });
-  }
-  if (!errors.length) return { doc: doc as Document.Parsed, errors };
-  const seen = new Set<string>();
-  const unique = errors.filter((e) => {
-    const key = `${e.offset}:${e.message}`;
-    return seen.has(key) ? false : (seen.add(key), true);
-  });
-  const shown = unique.slice(0, MAX_SYNTAX_ERRORS);
-  if (unique.length > shown.length) shown.push({ message: `${unique.length - shown.length} more YAML syntax errors not shown (fix the first ones)` });
-  return { errors: shown };
-}
-
-/** The offset of the first collection nested deeper than MAX_NESTING, if any (no recursion). */
-function tooDeep(tokens: readonly CST.Token[]): number | undefined {
-  const stack: [CST.Token, number][] = tokens.map((t) => [t, 0]);
-  while (stack.length) {
-    const [token, depth] = stack.pop()!;
-    if (token.type === 'document') {
-      if (token.value) stack.push([token.value, depth]);
-    } else if (token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection') {
-      if (depth + 1 > MAX_NESTING) return token.offset;
-      for (const item of token.items as CST.CollectionItem[]) {
-        if (item.key) stack.push([item.key, depth + 1]);
-        if (item.value) stack.push([item.value, depth + 1]);
-      }
-    }
-  }
-  return undefined;
 }

@@ -3,13 +3,13 @@
  * for editors (yaml-language-server) to complete and check. `npm run schema` writes it to
  * schema/conn-check.schema.json; a test fails when that file is stale.
  */
-import { z } from 'zod';
-import { checkTypes, commonOptions, ignoredOptions } from '../checks/registry.js';
+import * as z from 'zod/mini';
+import { commonOptions, ignoredOptions, loadCheckTypes } from '../checks/registry.js';
 import { alsoAccepts } from '../checks/options.js';
 
 type Json = Record<string, unknown>;
 
-function toJson(schema: z.ZodType): Json {
+function toJson(schema: z.ZodMiniType): Json {
   return z.toJSONSchema(schema, {
     io: 'input',
     target: 'draft-7',
@@ -27,14 +27,15 @@ function toJson(schema: z.ZodType): Json {
   }) as Json;
 }
 
-export function configJsonSchema(): Json {
+export async function configJsonSchema(): Promise<Json> {
+  const all = await loadCheckTypes();
   const common = toJson(commonOptions);
   const commonProps = { ...(common.properties as Json) };
   delete commonProps.type;
-  const allNames = checkTypes().flatMap((d) => [d.type, ...(d.aliases ?? [])]);
-  const branches = checkTypes().map((d) => {
+  const allNames = all.flatMap(({ type }) => [type.type, ...type.aliases]);
+  const branches = all.map(({ type, definition: d }) => {
     const own = toJson(d.options);
-    const names = [d.type, ...(d.aliases ?? [])];
+    const names = [type.type, ...type.aliases];
     const ignored = Object.fromEntries(Object.entries(ignoredOptions[d.type] ?? {}).map(([k, why]) => [k, { description: `Ignored: ${why}` }]));
     return {
       if: { properties: { type: { enum: names } }, required: ['type'] },

@@ -1,7 +1,8 @@
 /** TLS material and settings shared by the tls, http and service checks. */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { connect as tlsConnect, rootCertificates, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import type { ConnectionOptions, TLSSocket } from 'node:tls';
+import { nodeTls } from './builtins.js';
 import { isIP, type Socket } from 'node:net';
 import { CheckError, type CheckContext } from '../checks/types.js';
 import type { TlsOptions } from '../checks/options.js';
@@ -39,7 +40,7 @@ export async function loadCaPath(path: string): Promise<string[]> {
 export function caBundle(extraCa: readonly string[], own?: string | readonly string[]): string[] | undefined {
   const ownList = own === undefined ? [] : typeof own === 'string' ? [own] : [...own];
   if (!extraCa.length && !ownList.length) return undefined;
-  return [...rootCertificates, ...extraCa, ...ownList];
+  return [...nodeTls().rootCertificates, ...extraCa, ...ownList];
 }
 
 async function readPem(path: string, what: string): Promise<string> {
@@ -96,7 +97,7 @@ export function handshake(socket: Socket | undefined, options: ConnectionOptions
       socket?.destroy();
       return reject(signal.reason);
     }
-    const tlsSocket = tlsConnect({ ...options, ...(socket ? { socket } : {}) });
+    const tlsSocket = nodeTls().connect({ ...options, ...(socket ? { socket } : {}) });
     const onAbort = () => {
       tlsSocket.destroy();
       socket?.destroy();

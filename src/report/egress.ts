@@ -3,7 +3,6 @@
  * conn-check's conn-check-export-fw printed them, in YAML: one rule per distinct flow, with
  * the checks that need it.
  */
-import { stringify } from 'yaml';
 import type { CheckSpec } from '../config/load.js';
 import type { Egress } from '../checks/types.js';
 
@@ -14,7 +13,9 @@ export function egressOf(check: CheckSpec): Egress[] {
   return [];
 }
 
-export function renderEgress(checks: readonly CheckSpec[]): string {
+/** The egress rules as YAML (`yaml` is loaded here, only when --egress asks for them). */
+export async function renderEgress(checks: readonly CheckSpec[]): Promise<string> {
+  const { stringify } = await import('yaml');
   const rules = new Map<string, Egress & { checks: string[] }>();
   for (const c of checks) {
     for (const e of egressOf(c)) {

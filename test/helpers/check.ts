@@ -5,7 +5,7 @@ import type { CheckResult } from '../../src/runner/result.js';
 
 /** Parses YAML text as a config file and runs its checks; returns results in file order. */
 export async function runYaml(yaml: string, opts: Partial<RunOptions> = {}, env: NodeJS.ProcessEnv = process.env): Promise<CheckResult[]> {
-  const { checks } = parseConfig({ file: 'test.yaml', text: yaml }, env);
+  const { checks } = await parseConfig({ file: 'test.yaml', text: yaml }, env);
   const outcome = await runChecks(checks, { connectTimeoutS: 5, ...opts });
   return outcome.results;
 }

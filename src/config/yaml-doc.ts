@@ -1,0 +1,163 @@
+/**
+ * The full YAML path of config loading, with the `yaml` package: every file the fast path
+ * (fast-yaml.ts) does not take, and every syntax error, warning and structural problem a
+ * file can have. Loaded (with `yaml`) only when a file needs it.
+ */
+import { Composer, isAlias, isMap, isScalar, isSeq, LineCounter, Parser, visit, type CST, type Document, type Node as YamlNode } from 'yaml';
+import { MAX_ALIAS_COUNT } from '../constants.js';
+import { ConfigError, type ConfigIssue } from './errors.js';
+import type { ParsedItem, Pos } from './load.js';
+
+/** Deeper than this is no conn-check file (a check needs 3 or 4 levels); YAML's composer recurses per level. */
+const MAX_NESTING = 64;
+/** Syntax errors after the first few are mostly consequences of the first: not worth printing. */
+const MAX_SYNTAX_ERRORS = 20;
+
+/**
+ * The file's top-level list, each item with its position and its keys' positions, and the
+ * parser's warnings. Throws ConfigError for a file that is not a list of checks.
+ */
+export function parseWithYaml(text: string, file: string): { items: ParsedItem[]; warnings: ConfigIssue[] } {
+  const warnings: ConfigIssue[] = [];
+  const lc = new LineCounter();
+  const posOf = (offset: number | undefined): Pos => {
+    if (offset === undefined) return { line: 1, column: 1 };
+    const p = lc.linePos(offset);
+    return { line: p.line, column: p.col };
+  };
+  const parsed = parseYaml(text, lc);
+  if (!parsed.doc) {
+    throw new ConfigError(parsed.errors.map((e) => ({ severity: 'error' as const, file, ...(e.offset === undefined ? {} : posOf(e.offset)), message: e.message })));
+  }
+  const doc = parsed.doc;
+  for (const w of doc.warnings) warnings.push({ severity: 'warning', file, ...posOf(w.pos[0]), message: w.message.split('\n')[0]! });
+
+  const root = doc.contents;
+  if (root === null || (isScalar(root) && (root.value === null || root.value === ''))) {
+    throw new ConfigError([{ severity: 'error', file, line: 1, column: 1, message: 'the file has no checks: expected a list of checks (- type: tcp ...)' }]);
+  }
+  if (!isSeq(root)) {
+    const p = posOf(root.range?.[0]);
+    const what = isMap(root) ? 'a mapping' : isScalar(root) ? 'a single value' : 'something else';
+    throw new ConfigError([{ severity: 'error', file, ...p, message: `expected a list of checks (- type: tcp ...) at the top level, got ${what}` }]);
+  }
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    const problem = toJsProblem(err, doc);
+    throw new ConfigError([{ severity: 'error', file, ...posOf(problem.offset ?? root.range?.[0]), message: problem.message }]);
+  }
+  const values = data as unknown[];
+  const items = root.items.map((item, index): ParsedItem => {
+    const node = (isAlias(item) ? item.resolve(doc as Document) : item) as YamlNode | undefined;
+    const keys = new Map<string, Pos>();
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const k = isScalar(pair.key) ? String(pair.key.value) : undefined;
+        if (k !== undefined) keys.set(k, posOf((pair.key as YamlNode).range?.[0]));
+      }
+    }
+    return { value: values[index], isMap: isMap(node), ...posOf((item as YamlNode | null)?.range?.[0]), keys };
+  });
+  return { items, warnings };
+}
+
+function yamlMessage(code: string, message: string, text: string, offset: number): string {
+  const first = message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  if (code === 'DUPLICATE_KEY') {
+    const key = /^(?:"([^"\n]{1,60})"|'([^'\n]{1,60})'|([^:,{}[\]\n]{1,60}))/.exec(text.slice(offset, offset + 80));
+    const name = key ? (key[1] ?? key[2] ?? key[3] ?? '').trim() : '';
+    return name ? `duplicate key "${name}": each key may appear only once in a mapping` : 'duplicate key: each key may appear only once in a mapping';
+  }
+  if (/call stack/i.test(first)) return `nested too deeply (more than ${MAX_NESTING} levels)`;
+  // The parser quotes the offending source text: it may be a credential, and the position says where.
+  return `not valid YAML: ${first.replace(/: ".*"$/, '').replace(/^(Block scalar header includes extra characters):[^]*$/, '$1')}`;
+}
+
+/** What went wrong turning the document into data (aliases and merge keys are resolved then). */
+function toJsProblem(err: unknown, doc: Document): YamlProblem {
+  const m = err instanceof Error ? err.message : String(err);
+  /** Where the first node that `match` accepts starts. */
+  const find = (match: (node: unknown) => boolean): number | undefined => {
+    let at: number | undefined;
+    visit(doc, (_key, node) => {
+      if (!match(node)) return undefined;
+      at = (node as YamlNode).range?.[0];
+      return visit.BREAK;
+    });
+    return at;
+  };
+  if (/excessive alias count/i.test(m)) return { message: `too many YAML alias expansions (more than ${MAX_ALIAS_COUNT}); is this an alias bomb?` };
+  const unresolved = /Unresolved alias.*: (\S+)$/.exec(m);
+  if (unresolved) {
+    const name = unresolved[1]!;
+    return { offset: find((n) => isAlias(n) && n.source === name), message: `alias *${name} has no anchor &${name} before it` };
+  }
+  if (/merge sources/i.test(m)) {
+    const isMerge = (k: unknown) => isScalar(k) && (k.value === '<<' || (typeof k.value === 'symbol' && k.value.description === '<<'));
+    return { offset: find((n) => isMerge(n)), message: 'a merge key (<<) must refer to a mapping or a list of mappings' };
+  }
+  if (/call stack/i.test(m)) return { message: `nested too deeply (more than ${MAX_NESTING} levels)` };
+  return { message: `cannot read the YAML: ${m.split('\n')[0]}` };
+}
+
+interface YamlProblem {
+  offset?: number;
+  message: string;
+}
+
+/**
+ * parseDocument, in its two halves: the parser (iterative) builds the syntax tree, which is
+ * measured before the composer (recursive) sees it, so that `[[[[...` cannot overflow the stack.
+ * Returns the document, or the problems (syntax errors, too deep, more than one document).
+ */
+function parseYaml(text: string, lc: LineCounter): { doc?: Document.Parsed; errors: YamlProblem[] } {
+  const tokens = [...new Parser(lc.addNewLine).parse(text)];
+  const deep = tooDeep(tokens);
+  if (deep !== undefined) {
+    return { errors: [{ offset: deep, message: `nested more than ${MAX_NESTING} levels deep; expected a list of checks, each a mapping of options` }] };
+  }
+  const composer = new Composer({ version: '1.1', merge: true, uniqueKeys: true, keepSourceTokens: false, logLevel: 'error' });
+  const docs = [...composer.compose(tokens, true, text.length)];
+  const doc = docs[0]!;
+  const errors: YamlProblem[] = [];
+  for (const e of doc.errors) errors.push({ offset: e.pos[0], message: yamlMessage(e.code, e.message, text, e.pos[0]) });
+  if (errors.length) {
+    // A tab in the indentation makes the parser stumble in ways that do not mention tabs.
+    const tab = /^ *\t[ \t]*\S/m.exec(text);
+    if (tab) errors.unshift({ offset: tab.index + tab[0].indexOf('\t'), message: 'a tab is used for indentation; YAML indents with spaces only' });
+  }
+  if (docs.length > 1) {
+    errors.push({ offset: docs[1]!.range[0], message: 'a second YAML document starts here; a config file holds one document: a single list of checks' });
+  }
+  if (!errors.length) return { doc: doc as Document.Parsed, errors };
+  const seen = new Set<string>();
+  const unique = errors.filter((e) => {
+    const key = `${e.offset}:${e.message}`;
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
+  const shown = unique.slice(0, MAX_SYNTAX_ERRORS);
+  if (unique.length > shown.length) shown.push({ message: `${unique.length - shown.length} more YAML syntax errors not shown (fix the first ones)` });
+  return { errors: shown };
+}
+
+/** The offset of the first collection nested deeper than MAX_NESTING, if any (no recursion). */
+function tooDeep(tokens: readonly CST.Token[]): number | undefined {
+  const stack: [CST.Token, number][] = tokens.map((t) => [t, 0]);
+  while (stack.length) {
+    const [token, depth] = stack.pop()!;
+    if (token.type === 'document') {
+      if (token.value) stack.push([token.value, depth]);
+    } else if (token.type === 'block-map' || token.type === 'block-seq' || token.type === 'flow-collection') {
+      if (depth + 1 > MAX_NESTING) return token.offset;
+      for (const item of token.items as CST.CollectionItem[]) {
+        if (item.key) stack.push([item.key, depth + 1]);
+        if (item.value) stack.push([item.value, depth + 1]);
+      }
+    }
+  }
+  return undefined;
+}
+
