@@ -130,7 +130,7 @@ function driverTls(tls: ConnectionOptions): MongoClientOptions {
 }
 
 /** The driver, loaded only when a check of this type runs (the runner loads it before the deadlines start). */
-const driver = () => import('mongodb');
+const driver = () => import(/* webpackChunkName: "driver-mongodb" */ 'mongodb');
 
 export const mongodb = defineCheck({
   load: driver,
