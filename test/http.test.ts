@@ -1,7 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { runOne, runYaml } from './helpers/check.js';
 import { freePort, ROOT } from './helpers/run.js';
 import { tlsMaterial } from './helpers/tls.js';
@@ -709,6 +712,67 @@ test('nothing of a check keeps the process alive (pass, 401, timeout, proxy)', a
   ]);
   // undici keeps idle connections 4 s by default: a dispatcher left open would show here.
   assert.ok(lingered < 1000, `the child took ${Math.round(lingered)} ms to exit after its checks`);
+});
+
+test('undici is loaded only for a check that goes through a proxy (node:http serves the others)', async () => {
+  // A child process records every module its ESM loader loads (a loader hook in its own thread,
+  // writing to a file); it runs direct http and https checks, writes a marker, then a proxied one.
+  const work = mkdtempSync(join(tmpdir(), 'conn-check-undici-'));
+  const log = join(work, 'loaded.txt');
+  writeFileSync(log, '');
+  const hooks = join(work, 'hooks.mjs');
+  writeFileSync(
+    hooks,
+    [
+      "import { appendFileSync } from 'node:fs';",
+      'let log;',
+      'export function initialize(data) { log = data.log; }',
+      "export async function load(url, context, next) { appendFileSync(log, url + '\\n'); return next(url, context); }",
+    ].join('\n'),
+  );
+  const recorder = join(work, 'record.mjs');
+  writeFileSync(recorder, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)}, { data: { log: ${JSON.stringify(log)} } });\n`);
+  const m = tlsMaterial();
+  const script = `
+    import { appendFileSync } from 'node:fs';
+    import { runYaml } from ${JSON.stringify(join(ROOT, 'test/helpers/check.ts'))};
+    const direct = await runYaml(process.env.DIRECT, { env: {} });
+    appendFileSync(process.env.LOG, 'MARK\\n');
+    const proxied = await runYaml(process.env.PROXIED, { env: {} });
+    console.log(JSON.stringify([...direct, ...proxied].map((r) => r.status)));
+  `;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    LOG: log,
+    DIRECT: JSON.stringify([
+      { type: 'http', url: web.url('/ok'), timeout: 20 },
+      { type: 'http', url: tlsValid.url('/ok'), ca_file: m.caFile, timeout: 20 },
+      { type: 'http', url: web.url('/digest/md5'), digest_auth: [DIGEST_USER, DIGEST_PASSWORD], timeout: 20 },
+    ]),
+    PROXIED: JSON.stringify([{ type: 'http', url: web.url('/ok'), proxy_url: proxy.url, timeout: 20 }]),
+  };
+  for (const k of ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY']) delete env[k];
+  const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, ['--import', pathToFileURL(recorder).href, '--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('close', (code) => {
+      clearTimeout(killer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+  assert.equal(out.code, 0, out.stderr);
+  assert.deepEqual(JSON.parse(out.stdout.trim().split('\n').at(-1)!), ['passed', 'passed', 'passed', 'passed']);
+  const lines = readFileSync(log, 'utf8').split('\n');
+  const mark = lines.indexOf('MARK');
+  assert.ok(mark > 0, 'no marker in the load log');
+  const isUndici = (u: string) => /\/node_modules\/undici\//.test(u);
+  assert.deepEqual(lines.slice(0, mark).filter(isUndici), [], 'direct checks loaded undici');
+  assert.ok(lines.slice(0, mark).some((u) => /\/src\/checks\/http\.ts$/.test(u)), 'the recorder did not see the http check load');
+  assert.ok(lines.slice(mark).some(isUndici), 'the proxied check did not load undici (the recorder may be blind to it)');
 });
 
 describe('http: expected_json and expected_headers', () => {

@@ -1,15 +1,17 @@
 /**
  * http (alias https): a TCP pre-check to the URL's host:port (or to the proxy's, as conn-check
- * did), then one HTTP(S) request with undici; passes when the status is the expected one (and,
- * when asked, the body contains a text and the answer came in time).
+ * did), then one HTTP(S) request, with node:http (or, through a proxy, with undici); passes when
+ * the status is the expected one (and, when asked, the body contains a text and the answer came
+ * in time).
  */
 import * as z from 'zod/mini';
 import type { Dispatcher } from 'undici';
 import { safeUrl } from '../config/secrets.js';
 import type { LookupAddress, LookupOptions } from 'node:dns';
-import { nodeCrypto, nodeDns, nodeZlib } from '../net/builtins.js';
-import type { Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import { nodeCrypto, nodeDns, nodeTls, nodeZlib } from '../net/builtins.js';
+import { request1 } from '../net/http1.js';
+import { createConnection, isIP, type LookupFunction, type Socket } from 'node:net';
+import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { bareHost, connectAddress, connectTcp, hostPort, resolveHost, showAddress, type Address } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
 import { envProxyFor, parseProxyUrl } from '../net/proxy.js';
@@ -359,9 +361,37 @@ function errorChain(err: unknown): Array<{ code?: unknown; message?: unknown }> 
   return out;
 }
 
-/** Turns an undici failure into the step it belongs to (tls, proxy or request). */
+/** undici's error for a connection the server closed ("connection closed by peer"). */
+const closedByPeer = () => Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' });
+
+/** The HTTP/1.1 parse errors errors.ts has words for; the others are said as undici said them. */
+const KNOWN_PARSE_ERRORS = new Set(['HPE_INVALID_CONSTANT', 'HPE_INVALID_VERSION', 'HPE_INVALID_STATUS', 'HPE_INVALID_HEADER_TOKEN']);
+
+/**
+ * node:http's failures in the words undici's got (errors.ts knows undici's codes): the server
+ * closing or resetting the connection before or during the answer ("socket hang up",
+ * "aborted", ECONNRESET) is "connection closed by peer"; a parse error keeps its HPE_ code
+ * (HPE_INVALID_CONSTANT: "the server did not answer with HTTP"). TLS failures pass unchanged.
+ */
+function fromNodeHttp(err: unknown): unknown {
+  if (!err || typeof err !== 'object' || err instanceof CheckError) return err;
+  const e = err as { code?: unknown; message?: unknown; reason?: unknown };
+  const code = typeof e.code === 'string' ? e.code : '';
+  const message = typeof e.message === 'string' ? e.message : '';
+  if (/socket disconnected before secure TLS connection/i.test(message)) return err;
+  if (code === 'ECONNRESET') return closedByPeer();
+  if (code.startsWith('HPE_')) {
+    if (KNOWN_PARSE_ERRORS.has(code)) return { code, message };
+    const reason = typeof e.reason === 'string' ? e.reason : message.replace(/^Parse Error:\s*/, '');
+    return { code, message: `Response does not match the HTTP/1.1 protocol (${reason})` };
+  }
+  return err;
+}
+
+/** Turns an undici or node:http failure into the step it belongs to (tls, proxy or request). */
 function requestFailure(err: unknown, viaProxy: boolean, minVersion?: string): CheckError {
   if (err instanceof CheckError) return err;
+  if (!viaProxy) err = fromNodeHttp(err);
   const chain = errorChain(err);
   for (const e of chain) {
     const msg = typeof e.message === 'string' ? e.message : '';
@@ -471,11 +501,19 @@ function defaultPort(u: URL): number {
   return Number(u.port) || (u.protocol === 'https:' ? 443 : 80);
 }
 
-/** The driver, loaded only when a check of this type runs (the runner loads it before the deadlines start). */
+/**
+ * undici, loaded only for a check that goes through a proxy (requests without one use
+ * node:http): at its first use, or before the deadlines start when the environment names a
+ * proxy (the runner calls `load` then).
+ */
 const importUndici = () => import('undici');
 type Undici = Awaited<ReturnType<typeof importUndici>>;
 let loading: Promise<Undici> | undefined;
 const driver = () => (loading ??= importUndici().then(async (undici) => (await parserReady(undici), undici)));
+const PROXY_VARIABLES = ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY'];
+const preload = async (): Promise<void> => {
+  if (PROXY_VARIABLES.some((v) => process.env[v])) await driver();
+};
 
 /**
  * Waits until undici's HTTP parser (llhttp, WebAssembly compiled when undici loads) is ready.
@@ -495,7 +533,7 @@ async function parserReady(undici: Undici): Promise<void> {
 }
 
 export const http = defineCheck({
-  load: driver,
+  load: preload,
   type: 'http',
   summary: 'an HTTP(S) request gets the expected status',
   options,
@@ -550,63 +588,9 @@ export const http = defineCheck({
       else ctx.note(`connected to ${showAddress(pre.address)}`);
     }
 
-    // A Proxy-Authorization header given in `headers` goes to the proxy (undici refuses it on requests).
-    if (route.proxy && !route.proxyAuth) {
-      const given = Object.entries(o.headers ?? {}).find(([k]) => k.toLowerCase() === 'proxy-authorization')?.[1];
-      if (given !== undefined) route.proxyAuth = Array.isArray(given) ? given[0] : given;
-    }
-
-    const undici = await driver();
-    // undici's own timeouts are a backstop, a little after the deadline: at the deadline the
-    // runner reports "timed out after Ns" and ctx.signal tears the dispatcher down.
-    const timeout = Math.max(1, Math.round(ctx.timeoutMs)) + 500;
     const tlsOpts = await ctx.step('tls', () => secureOptions(o, original.hostname, ctx));
-    // undici derives SNI and the name to verify from each request's host (redirects may change
-    // it); a fixed servername only when server_name asks for one.
-    const requestTls = { ...tlsOpts, servername: o.server_name, timeout };
-    const timeouts = { headersTimeout: timeout, bodyTimeout: timeout };
-
-    type Connector = import('undici').buildConnector.connector;
-    /**
-     * A connector that makes the shared TLS assertions (min_tls_version, min_cert_days, the
-     * certificate noted with its days left) on every connection to an https origin, before
-     * anything is sent on it. Connections to a proxy (plain requests through it, or the
-     * socket a tunnel runs in) are not the server's and are left alone.
-     */
-    const asserting = (connect: Connector, note: (detail: string) => void): Connector =>
-      ((opts, callback) => {
-        const finish = (err: Error | null, socket: Parameters<Parameters<Connector>[1]>[1]) => {
-          if (err || !socket || opts.protocol !== 'https:' || !('getPeerCertificate' in socket)) return (callback as (...a: unknown[]) => void)(err, socket);
-          try {
-            assertCertificate(socket as TLSSocket, o, { note }, o.server_name ?? bareHost(opts.hostname));
-          } catch (failure) {
-            socket.destroy();
-            return callback(failure as Error, null);
-          }
-          callback(null, socket);
-        };
-        if (opts.protocol !== 'https:') return connect(opts, finish as never);
-        // The connection and its TLS handshake are the tls step: a handshake that never
-        // completes is reported there, not as a request that timed out.
-        void ctx
-          .step('tls', () => new Promise<void>((done) => connect(opts, ((err: Error | null, socket: never) => (done(), finish(err, socket))) as never)))
-          .catch(() => {});
-      }) as Connector;
-    const watched = (base: Connector) => asserting(base, (d) => ctx.note(d));
-
-    const run = async (dispatcher: Dispatcher, c: CheckContext) => {
-      // At the deadline, tear everything down: pending requests and body reads fail at once.
-      const onAbort = () => void dispatcher.destroy().catch(() => {});
-      ctx.signal.addEventListener('abort', onAbort, { once: true });
-      try {
-        await exchange(undici.request, dispatcher, o, original, route, c);
-      } finally {
-        ctx.signal.removeEventListener('abort', onAbort);
-        await dispatcher.destroy().catch(() => {});
-      }
-    };
-
-    if (o.all_addresses) {
+    if (!route.proxy) {
+      if (!o.all_addresses) return direct(o, original, route, tlsOpts, ctx);
       // The request at every resolved address of the URL's host, each over its own connection
       // pinned to that address (SNI, verification and the Host header stay the host name's).
       const addresses = await ctx.step('resolve', () => resolveHost(original.hostname, ctx.signal));
@@ -620,39 +604,188 @@ export const http = defineCheck({
           throw new CheckError('tcp', describeError(err));
         }
         socket.destroy();
-        const base = undici.buildConnector({ ...requestTls, lookup: pinnedLookup(original.hostname, address) } as Parameters<typeof undici.buildConnector>[0]);
-        const dispatcher = new undici.Agent({ connect: asserting(base, note), ...timeouts });
-        await run(dispatcher, { ...ctx, note });
+        await direct(o, original, route, tlsOpts, { ...ctx, note }, pinnedLookup(original.hostname, address));
       });
       return;
     }
 
-    let dispatcher: Dispatcher;
-    if (route.proxy) {
-      const proxyTls = {
-        ...(await ctx.step('tls', () => secureOptions({ disable_tls_verification: o.disable_tls_verification, ca_file: o.ca_file }, route.proxy!.hostname, ctx))),
-        timeout,
-      };
-      const base = undici.buildConnector(requestTls);
-      const factory = (origin: string | URL, opts: object) => {
-        const given = (opts as { connect?: unknown }).connect;
-        return new undici.Pool(origin, { ...opts, ...timeouts, connect: watched(typeof given === 'function' ? (given as Connector) : base) });
-      };
-      dispatcher = new undici.ProxyAgent({
-        uri: route.proxy.href,
-        token: route.proxyAuth,
-        proxyTunnel: false, // plain http:// requests go to an http proxy as absolute-URI requests, as curl does
-        requestTls,
-        proxyTls,
-        factory,
-        ...timeouts,
-      } as ConstructorParameters<typeof undici.ProxyAgent>[0]);
-    } else {
-      dispatcher = new undici.Agent({ connect: watched(undici.buildConnector(requestTls)), ...timeouts });
+    // Through a proxy: undici's ProxyAgent.
+    // A Proxy-Authorization header given in `headers` goes to the proxy (undici refuses it on requests).
+    if (!route.proxyAuth) {
+      const given = Object.entries(o.headers ?? {}).find(([k]) => k.toLowerCase() === 'proxy-authorization')?.[1];
+      if (given !== undefined) route.proxyAuth = Array.isArray(given) ? given[0] : given;
     }
-    await run(dispatcher, ctx);
+    const undici = await driver();
+    // undici's own timeouts are a backstop, a little after the deadline: at the deadline the
+    // runner reports "timed out after Ns" and ctx.signal tears the dispatcher down.
+    const timeout = Math.max(1, Math.round(ctx.timeoutMs)) + 500;
+    // undici derives SNI and the name to verify from each request's host (redirects may change
+    // it); a fixed servername only when server_name asks for one.
+    const requestTls = { ...tlsOpts, servername: o.server_name, timeout };
+    const timeouts = { headersTimeout: timeout, bodyTimeout: timeout };
+
+    type Connector = import('undici').buildConnector.connector;
+    /**
+     * A connector that makes the shared TLS assertions (min_tls_version, min_cert_days, the
+     * certificate noted with its days left) on every connection to an https origin, before
+     * anything is sent on it. Connections to the proxy (plain requests through it, or the
+     * socket a tunnel runs in) are not the server's and are left alone.
+     */
+    const asserting = (connect: Connector): Connector =>
+      ((opts, callback) => {
+        const finish = (err: Error | null, socket: Parameters<Parameters<Connector>[1]>[1]) => {
+          if (err || !socket || opts.protocol !== 'https:' || !('getPeerCertificate' in socket)) return (callback as (...a: unknown[]) => void)(err, socket);
+          try {
+            assertCertificate(socket as TLSSocket, o, ctx, o.server_name ?? bareHost(opts.hostname));
+          } catch (failure) {
+            socket.destroy();
+            return callback(failure as Error, null);
+          }
+          callback(null, socket);
+        };
+        if (opts.protocol !== 'https:') return connect(opts, finish as never);
+        // The connection and its TLS handshake are the tls step: a handshake that never
+        // completes is reported there, not as a request that timed out.
+        void ctx
+          .step('tls', () => new Promise<void>((done) => connect(opts, ((err: Error | null, socket: never) => (done(), finish(err, socket))) as never)))
+          .catch(() => {});
+      }) as Connector;
+
+    const proxyTls = {
+      ...(await ctx.step('tls', () => secureOptions({ disable_tls_verification: o.disable_tls_verification, ca_file: o.ca_file }, route.proxy!.hostname, ctx))),
+      timeout,
+    };
+    const base = undici.buildConnector(requestTls);
+    const factory = (origin: string | URL, opts: object) => {
+      const given = (opts as { connect?: unknown }).connect;
+      return new undici.Pool(origin, { ...opts, ...timeouts, connect: asserting(typeof given === 'function' ? (given as Connector) : base) });
+    };
+    const dispatcher = new undici.ProxyAgent({
+      uri: route.proxy.href,
+      token: route.proxyAuth,
+      proxyTunnel: false, // plain http:// requests go to an http proxy as absolute-URI requests, as curl does
+      requestTls,
+      proxyTls,
+      factory,
+      ...timeouts,
+    } as ConstructorParameters<typeof undici.ProxyAgent>[0]);
+    // At the deadline, tear everything down: pending requests and body reads fail at once.
+    const onAbort = () => void dispatcher.destroy().catch(() => {});
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      const send: Send = async (target, method, headers, body) => {
+        const r = await undici.request(target, { dispatcher, method: method as Dispatcher.HttpMethod, headers, body, signal: ctx.signal });
+        return { statusCode: r.statusCode, headers: r.headers, read: (limit) => readCapped(r.body, limit), discard: () => discard(r.body, ctx.signal) };
+      };
+      await exchange(send, o, original, route, ctx);
+    } finally {
+      ctx.signal.removeEventListener('abort', onAbort);
+      await dispatcher.destroy().catch(() => {});
+    }
   },
 });
+
+/** An answer's status, headers and body, whichever client got it. */
+interface Answer {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** Reads the body, at most `limit` bytes. */
+  read(limit: number): Promise<{ data: Buffer; truncated: boolean }>;
+  /** Reads and drops the body (up to BODY_LIMIT; beyond that the connection is closed). */
+  discard(): Promise<unknown>;
+}
+type Send = (target: URL, method: string, headers: Record<string, string | string[]>, body: string | undefined) => Promise<Answer>;
+
+/**
+ * The request without a proxy, with node:http: one connection per request (redirects and the
+ * digest round trip open their own), made here so that an https connection's handshake is the
+ * tls step and its certificate is asserted before anything is sent on it. Every connection is
+ * destroyed at the deadline and when the check ends.
+ */
+async function direct(o: Options, original: URL, route: Route, tlsOpts: ConnectionOptions, ctx: CheckContext, lookup?: LookupFunction): Promise<void> {
+  const live = new Set<{ destroy(): void }>();
+  const onAbort = () => {
+    for (const x of live) x.destroy();
+  };
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  const send: Send = async (target, method, headers, body) => {
+    const host = bareHost(target.hostname);
+    const port = defaultPort(target);
+    let socket: Socket;
+    if (target.protocol === 'https:') {
+      const servername = o.server_name ?? (isIP(host) ? undefined : host);
+      let failure: unknown;
+      // The connection and its handshake are the tls step: a handshake that never completes is
+      // reported there. Its failures are told apart below (requestFailure), as undici's were.
+      const secure = await ctx.step('tls', () =>
+        tlsConnect({ ...tlsOpts, host, port, servername, lookup }, ctx.signal, live).catch((err: unknown) => void (failure = err)),
+      );
+      if (!secure) throw failure;
+      try {
+        assertCertificate(secure, o, ctx, o.server_name ?? host);
+      } catch (err) {
+        secure.destroy();
+        throw err;
+      }
+      socket = secure;
+    } else {
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      socket = createConnection({ host, port, lookup });
+      live.add(socket);
+    }
+    const answer = await request1({ url: target, method, headers, body, socket, onRequest: (req) => live.add(req) }).catch((err: unknown) => {
+      // A TLS alert once the handshake is done (a TLS 1.3 server refusing the client's
+      // certificate, a step behind) ends the connection under the request: undici said that
+      // the peer closed it, and so does this.
+      const code = (err as { code?: unknown })?.code;
+      if (target.protocol === 'https:' && typeof code === 'string' && (code === 'EPROTO' || TLS_CODE.test(code))) throw closedByPeer();
+      throw err;
+    });
+    return {
+      statusCode: answer.statusCode,
+      headers: answer.headers,
+      read: (limit) => answer.read(limit).catch((err: unknown) => Promise.reject(fromNodeHttp(err))),
+      discard: () => answer.discard(BODY_LIMIT).catch((err: unknown) => Promise.reject(fromNodeHttp(err))),
+    };
+  };
+  try {
+    await exchange(send, o, original, route, ctx);
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+    onAbort();
+  }
+}
+
+/**
+ * A TLS connection (TCP connect and handshake), obeying the signal; rejects with the raw error
+ * (the caller decides the step). The socket is added to `live` at once.
+ */
+function tlsConnect(options: ConnectionOptions, signal: AbortSignal, live: Set<{ destroy(): void }>): Promise<TLSSocket> {
+  return new Promise<TLSSocket>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const socket = nodeTls().connect(options);
+    live.add(socket);
+    const done = (err?: unknown) => {
+      socket.off('secureConnect', onSecure);
+      socket.off('close', onClose);
+      socket.off('error', onError);
+      // (a reset before node:http takes the socket over must not crash the process)
+      socket.on('error', () => {});
+      signal.removeEventListener('abort', onAbort);
+      if (err === undefined) return resolve(socket);
+      socket.destroy();
+      reject(err);
+    };
+    const onSecure = () => done();
+    const onClose = () => done(Object.assign(new Error('Client network socket disconnected before secure TLS connection was established'), { code: 'ECONNRESET' }));
+    const onAbort = () => done(signal.reason);
+    const onError = (err: unknown) => done(err);
+    socket.on('error', onError);
+    socket.once('secureConnect', onSecure);
+    socket.once('close', onClose);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
 
 /**
  * A `lookup` for net/tls.connect that answers `host` with one fixed address (other names, such
@@ -668,8 +801,7 @@ function pinnedLookup(host: string, address: Address) {
 }
 
 async function exchange(
-  request: typeof import('undici').request,
-  dispatcher: Dispatcher,
+  sendRequest: Send,
   o: Options,
   original: URL,
   route: Route,
@@ -707,13 +839,7 @@ async function exchange(
     const headers: HeaderMap = new Map(common);
     if (sameAuthority(original, target)) for (const [k, v] of credentialed) headers.set(k, v);
     for (const [k, v] of Object.entries(extra ?? {})) headers.set(k.toLowerCase(), { name: k, values: [v] });
-    return request(target, {
-      dispatcher,
-      method: method as Dispatcher.HttpMethod,
-      headers: headerObject(headers),
-      body,
-      signal: ctx.signal,
-    });
+    return sendRequest(target, method, headerObject(headers), body);
   };
 
   const started = performance.now();
@@ -729,14 +855,14 @@ async function exchange(
           const challenges = parseChallenges(allHeaders(r.headers, 'www-authenticate'));
           const authorization = digestAuthorization(challenges, o.digest_auth, method, `${url.pathname}${url.search}`, body);
           if (authorization) {
-            await discard(r.body, ctx.signal).catch(() => {});
+            await r.discard().catch(() => {});
             r = await send(url, method, body, { Authorization: authorization });
           }
         }
         const location = firstHeader(r.headers, 'location');
         if (!o.allow_redirects || !REDIRECT_CODES.has(r.statusCode) || !location) return r;
         if (hops >= MAX_REDIRECTS) {
-          await discard(r.body, ctx.signal).catch(() => {});
+          await r.discard().catch(() => {});
           throw new CheckError('request', `too many redirects (more than ${MAX_REDIRECTS})`);
         }
         let next: URL;
@@ -746,7 +872,7 @@ async function exchange(
           throw new CheckError('request', `redirected to an invalid URL`);
         }
         if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new CheckError('request', `redirected to an unsupported URL scheme (${next.protocol.replace(':', '')})`);
-        await discard(r.body, ctx.signal).catch(() => {});
+        await r.discard().catch(() => {});
         hops++;
         // python-requests' rules: 303 turns anything but HEAD into GET; 301/302 turn POST into GET.
         if ((r.statusCode === 303 && method !== 'HEAD') || ((r.statusCode === 301 || r.statusCode === 302) && method === 'POST')) {
@@ -785,11 +911,11 @@ async function exchange(
   // 'body' is not in StepName yet: a step of its own so that a stalled body is reported there.
   await ctx.step('body' as StepName, async () => {
     if (readBody) {
-      const read = await readCapped(res.body, BODY_LIMIT);
+      const read = await res.read(BODY_LIMIT);
       truncated = read.truncated;
       text = decodeBody(read.data, res.headers);
     } else {
-      await discard(res.body, ctx.signal);
+      await res.discard();
     }
   });
   const elapsed = Math.round(performance.now() - started);
