@@ -8,7 +8,7 @@ import { cancellation, enableCompileCache, tolerateBrokenPipes } from './process
 enableCompileCache();
 tolerateBrokenPipes();
 const cancel = cancellation();
-void import(/* webpackChunkName: "cli" */ './cli/main.js').then(async ({ main, processIo }) => {
+void import('./cli/main.js').then(async ({ main, processIo }) => {
   const code = await main(process.argv.slice(2), processIo(cancel.signal));
   process.exitCode = code;
   cancel.dispose();

@@ -7,4 +7,4 @@ import { enableCompileCache, tolerateBrokenPipes } from './process.js';
 
 enableCompileCache();
 tolerateBrokenPipes();
-void import(/* webpackChunkName: "action" */ './action/run.js').then(({ run }) => run());
+void import('./action/run.js').then(({ run }) => run());

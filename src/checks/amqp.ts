@@ -76,7 +76,7 @@ function destroyConnection(model: ChannelModel): void {
 }
 
 /** The driver, loaded only when a check of this type runs (the runner loads it before the deadlines start). */
-const driver = () => import(/* webpackChunkName: "driver-amqplib" */ 'amqplib');
+const driver = () => import('amqplib');
 
 export const amqp = defineCheck({
   load: driver,

@@ -130,7 +130,7 @@ function driverTls(tls: ConnectionOptions): MongoClientOptions {
 }
 
 /** The driver, loaded only when a check of this type runs (the runner loads it before the deadlines start). */
-const driver = () => import(/* webpackChunkName: "driver-mongodb" */ 'mongodb');
+const driver = () => import('mongodb');
 
 export const mongodb = defineCheck({
   load: driver,

@@ -64,7 +64,7 @@ function classify(err: unknown, o: Options, step: StepName): CheckError {
 }
 
 /** The driver, loaded only when a check of this type runs (the runner loads it before the deadlines start). */
-const driver = () => import(/* webpackChunkName: "driver-mqtt" */ 'mqtt');
+const driver = () => import('mqtt');
 
 export const mqtt = defineCheck({
   load: driver,

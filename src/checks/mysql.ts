@@ -85,7 +85,7 @@ function greetingVersion(chunk: Buffer): string | undefined {
 }
 
 /** The driver, loaded only when a check of this type runs (the runner loads it before the deadlines start). */
-const driver = () => import(/* webpackChunkName: "driver-mysql2" */ 'mysql2');
+const driver = () => import('mysql2');
 
 export const mysql = defineCheck({
   load: driver,

@@ -110,7 +110,7 @@ function classify(err: unknown, o: Options, step: StepName): CheckError {
 }
 
 /** The driver, loaded only when a check of this type runs (the runner loads it before the deadlines start). */
-const driver = () => import(/* webpackChunkName: "driver-transport-node" */ '@nats-io/transport-node');
+const driver = () => import('@nats-io/transport-node');
 
 export const nats = defineCheck({
   load: driver,

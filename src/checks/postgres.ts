@@ -119,7 +119,7 @@ async function tlsFor(o: Options, ctx: CheckContext): Promise<ConnectionOptions>
 }
 
 /** The driver, loaded only when a check of this type runs (the runner loads it before the deadlines start). */
-const driver = () => import(/* webpackChunkName: "driver-pg" */ 'pg');
+const driver = () => import('pg');
 
 export const postgres = defineCheck({
   load: driver,

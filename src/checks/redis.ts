@@ -71,7 +71,7 @@ function authError(err: unknown, o: Options): CheckError {
 }
 
 /** The driver, loaded only when a check of this type runs (the runner loads it before the deadlines start). */
-const driver = () => import(/* webpackChunkName: "driver-ioredis" */ 'ioredis');
+const driver = () => import('ioredis');
 
 export const redis = defineCheck({
   load: driver,

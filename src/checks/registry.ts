@@ -5,10 +5,6 @@
  * Each type's module (its option schema, its protocol code) is loaded only when a config uses
  * the type: a run of tcp checks builds one schema, not fourteen. The type names and their
  * aliases live here, so that unknown types are reported without loading anything.
- *
- * Every dynamic import in src/ names its chunk (webpackChunkName): ncc's chunk ids are hashed
- * from those names, so that a build is the same wherever it runs (unnamed, the id of the
- * mongodb driver's chunk differed between two builds of the same source).
  */
 import type { AnyCheckDefinition } from './types.js';
 
@@ -26,20 +22,20 @@ export interface CheckType {
 
 const def = (m: Record<string, unknown>, name: string) => m[name] as AnyCheckDefinition;
 const types: readonly CheckType[] = [
-  entry('tcp', [], () => import(/* webpackChunkName: "check-tcp" */ './tcp.js').then((m) => def(m, 'tcp'))),
-  entry('tls', ['ssl'], () => import(/* webpackChunkName: "check-tls" */ './tls.js').then((m) => def(m, 'tls'))),
-  entry('udp', [], () => import(/* webpackChunkName: "check-udp" */ './udp.js').then((m) => def(m, 'udp'))),
-  entry('http', ['https'], () => import(/* webpackChunkName: "check-http" */ './http.js').then((m) => def(m, 'http'))),
-  entry('amqp', [], () => import(/* webpackChunkName: "check-amqp" */ './amqp.js').then((m) => def(m, 'amqp'))),
-  entry('postgres', ['postgresql'], () => import(/* webpackChunkName: "check-postgres" */ './postgres.js').then((m) => def(m, 'postgres'))),
-  entry('redis', [], () => import(/* webpackChunkName: "check-redis" */ './redis.js').then((m) => def(m, 'redis'))),
-  entry('memcache', ['memcached'], () => import(/* webpackChunkName: "check-memcache" */ './memcache.js').then((m) => def(m, 'memcache'))),
-  entry('mongodb', ['mongo'], () => import(/* webpackChunkName: "check-mongodb" */ './mongodb.js').then((m) => def(m, 'mongodb'))),
-  entry('smtp', [], () => import(/* webpackChunkName: "check-smtp" */ './smtp.js').then((m) => def(m, 'smtp'))),
-  entry('mysql', ['mariadb'], () => import(/* webpackChunkName: "check-mysql" */ './mysql.js').then((m) => def(m, 'mysql'))),
-  entry('dns', [], () => import(/* webpackChunkName: "check-dns" */ './dns.js').then((m) => def(m, 'dns'))),
-  entry('nats', [], () => import(/* webpackChunkName: "check-nats" */ './nats.js').then((m) => def(m, 'nats'))),
-  entry('mqtt', [], () => import(/* webpackChunkName: "check-mqtt" */ './mqtt.js').then((m) => def(m, 'mqtt'))),
+  entry('tcp', [], () => import('./tcp.js').then((m) => def(m, 'tcp'))),
+  entry('tls', ['ssl'], () => import('./tls.js').then((m) => def(m, 'tls'))),
+  entry('udp', [], () => import('./udp.js').then((m) => def(m, 'udp'))),
+  entry('http', ['https'], () => import('./http.js').then((m) => def(m, 'http'))),
+  entry('amqp', [], () => import('./amqp.js').then((m) => def(m, 'amqp'))),
+  entry('postgres', ['postgresql'], () => import('./postgres.js').then((m) => def(m, 'postgres'))),
+  entry('redis', [], () => import('./redis.js').then((m) => def(m, 'redis'))),
+  entry('memcache', ['memcached'], () => import('./memcache.js').then((m) => def(m, 'memcache'))),
+  entry('mongodb', ['mongo'], () => import('./mongodb.js').then((m) => def(m, 'mongodb'))),
+  entry('smtp', [], () => import('./smtp.js').then((m) => def(m, 'smtp'))),
+  entry('mysql', ['mariadb'], () => import('./mysql.js').then((m) => def(m, 'mysql'))),
+  entry('dns', [], () => import('./dns.js').then((m) => def(m, 'dns'))),
+  entry('nats', [], () => import('./nats.js').then((m) => def(m, 'nats'))),
+  entry('mqtt', [], () => import('./mqtt.js').then((m) => def(m, 'mqtt'))),
 ];
 
 function entry(type: string, aliases: readonly string[], load: () => Promise<AnyCheckDefinition>): CheckType {

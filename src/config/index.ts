@@ -22,7 +22,7 @@ export async function expandPaths(paths: readonly string[], base: string): Promi
   for (const p of paths) {
     let matches: string[];
     if (GLOB_CHARS.test(p)) {
-      const { glob } = await import(/* webpackChunkName: "tinyglobby" */ 'tinyglobby');
+      const { glob } = await import('tinyglobby');
       matches = (await glob(p, { cwd: base, absolute: true, onlyFiles: true, dot: true })).sort();
       if (!matches.length) {
         issues.push({ severity: 'error', file: p, message: 'no file matches this pattern' });

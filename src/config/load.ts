@@ -159,7 +159,7 @@ async function load(source: Source, env: NodeJS.ProcessEnv): Promise<LoadedConfi
   const fast = fastParse(text);
   const parsed = fast
     ? { items: fast.map((f): ParsedItem => ({ value: f.value, isMap: true, line: f.line, column: f.column, keys: f.keys })), warnings: [] }
-    : (await import(/* webpackChunkName: "yaml-doc" */ './yaml-doc.js')).parseWithYaml(text, file);
+    : (await import('./yaml-doc.js')).parseWithYaml(text, file);
   const issues: ConfigIssue[] = parsed.warnings;
   const checks: CheckSpec[] = [];
 

@@ -15,7 +15,7 @@ export function egressOf(check: CheckSpec): Egress[] {
 
 /** The egress rules as YAML (`yaml` is loaded here, only when --egress asks for them). */
 export async function renderEgress(checks: readonly CheckSpec[]): Promise<string> {
-  const { stringify } = await import(/* webpackChunkName: "yaml" */ 'yaml');
+  const { stringify } = await import('yaml');
   const rules = new Map<string, Egress & { checks: string[] }>();
   for (const c of checks) {
     for (const e of egressOf(c)) {
