@@ -26,7 +26,10 @@ for (const [entry, out] of [
   ['src/index.ts', root],
   ['src/cli.ts', join(root, 'cli')],
 ]) {
-  const args = [ncc, 'build', entry, '-o', out, '--minify', '--license', 'licenses.txt', '--quiet', '--target', 'es2022'];
+  // --no-cache: ncc's persistent webpack cache (shared by every build of the same entry path)
+  // made chunk ids depend on earlier builds: the same source gave the mongodb driver chunk id
+  // 328 here and 245 in a clean clone, and .ci/run's dist check failed.
+  const args = [ncc, 'build', entry, '-o', out, '--minify', '--no-cache', '--license', 'licenses.txt', '--quiet', '--target', 'es2022'];
   if (stats) args.push('--stats-out', join(out, 'stats.json'));
   execFileSync(process.execPath, args, { stdio: 'inherit' });
   if (!esbuild) continue;
