@@ -26,9 +26,9 @@ for (const [entry, out] of [
   ['src/index.ts', root],
   ['src/cli.ts', join(root, 'cli')],
 ]) {
-  // --no-cache: ncc's persistent webpack cache (shared by every build of the same entry path)
-  // made chunk ids depend on earlier builds: the same source gave the mongodb driver chunk id
-  // 328 here and 245 in a clean clone, and .ci/run's dist check failed.
+  // --no-cache: a build depends on src/ and node_modules/ only, never on ncc's machine-wide
+  // cache of earlier builds (~/.cache/ncc). Chunk ids still vary now and then without it (see
+  // .ci/run), so it is not the cause of that.
   const args = [ncc, 'build', entry, '-o', out, '--minify', '--no-cache', '--license', 'licenses.txt', '--quiet', '--target', 'es2022'];
   if (stats) args.push('--stats-out', join(out, 'stats.json'));
   execFileSync(process.execPath, args, { stdio: 'inherit' });
