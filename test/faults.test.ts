@@ -487,7 +487,7 @@ describe('the CLI bundle exits on its own right after its last line (one process
 
 // ---- a thousand black holes ------------------------------------------------------------------
 describe('a thousand checks against a black hole', () => {
-  test('1000 tls checks with a 1 s timeout (concurrency 1000) all fail in about a second', async () => {
+  test('1000 tls checks with a 1 s timeout (concurrency 1000) all fail in about a second', async (t) => {
     const checks = Array.from({ length: 1000 }, (_, i) => ({ type: 'tls', name: `hole ${i}`, host: H, port: blackHole.port, timeout: 1 }));
     const t0 = performance.now();
     const results = await runYaml(JSON.stringify(checks), { concurrency: 1000 });
@@ -495,7 +495,11 @@ describe('a thousand checks against a black hole', () => {
     assert.equal(results.length, 1000);
     const wrong = results.filter((r) => r.status !== 'failed' || !['tcp', 'tls'].includes(r.step ?? '') || r.error !== 'timed out after 1s');
     assert.deepEqual(wrong.slice(0, 3), []);
-    assert.ok(ms < 4000, `took ${Math.round(ms)} ms`);
+    // One after another they would take 1000 s. Usually ~1.5 s here; a loaded clean-clone CI
+    // run once took 5.4 s (1000 TLS contexts and handshakes on 2 CPUs shared with 3 other test
+    // files): the bound is a hang guard, the timing lives in the benchmark (case 5).
+    t.diagnostic(`took ${Math.round(ms)} ms`);
+    assert.ok(ms < 15_000, `took ${Math.round(ms)} ms`);
   });
 });
 
