@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { runOne, runYaml } from './helpers/check.js';
 import { freePort, ROOT } from './helpers/run.js';
 import { tlsMaterial } from './helpers/tls.js';
+import { loadRecorder } from './helpers/load-recorder.js';
 import {
   BASIC_PASSWORD,
   BASIC_USER,
@@ -717,35 +718,24 @@ test('nothing of a check keeps the process alive (pass, 401, timeout, proxy)', a
 });
 
 test('undici is loaded only for a check that goes through a proxy (node:http serves the others)', async () => {
-  // A child process records every module its ESM loader loads (a loader hook in its own thread,
-  // writing to a file); it runs direct http and https checks, writes a marker, then a proxied one.
+  // A child process records every module file it loads (helpers/load-recorder.ts); it runs
+  // direct http and https checks, writes a marker, then a proxied one.
   const work = mkdtempSync(join(tmpdir(), 'conn-check-undici-'));
   const log = join(work, 'loaded.txt');
   writeFileSync(log, '');
-  const hooks = join(work, 'hooks.mjs');
-  writeFileSync(
-    hooks,
-    [
-      "import { appendFileSync } from 'node:fs';",
-      'let log;',
-      'export function initialize(data) { log = data.log; }',
-      "export async function load(url, context, next) { appendFileSync(log, url + '\\n'); return next(url, context); }",
-    ].join('\n'),
-  );
-  const recorder = join(work, 'record.mjs');
-  writeFileSync(recorder, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)}, { data: { log: ${JSON.stringify(log)} } });\n`);
+  const recorder = loadRecorder();
   const m = tlsMaterial();
   const script = `
     import { appendFileSync } from 'node:fs';
     import { runYaml } from ${JSON.stringify(join(ROOT, 'test/helpers/check.ts'))};
     const direct = await runYaml(process.env.DIRECT, { env: {} });
-    appendFileSync(process.env.LOG, 'MARK\\n');
+    appendFileSync(process.env.CONN_CHECK_LOAD_LOG, 'MARK\\n');
     const proxied = await runYaml(process.env.PROXIED, { env: {} });
     console.log(JSON.stringify([...direct, ...proxied].map((r) => r.status)));
   `;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    LOG: log,
+    CONN_CHECK_LOAD_LOG: log,
     DIRECT: JSON.stringify([
       { type: 'http', url: web.url('/ok'), timeout: 20 },
       { type: 'http', url: tlsValid.url('/ok'), ca_file: m.caFile, timeout: 20 },

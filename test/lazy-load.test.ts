@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ACTION, CLI, ROOT, runAction, spawnNode, tempConfig } from './helpers/run.js';
+import { loadRecorder } from './helpers/load-recorder.js';
 
 /** A string found in the driver's code and nowhere else in the bundle. */
 const DRIVERS: Record<string, string> = {
@@ -73,24 +74,7 @@ function listen(server: Server | HttpServer): Promise<number> {
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'conn-check-lazy-'));
-  const hooks = join(work, 'hooks.mjs');
-  writeFileSync(
-    hooks,
-    [
-      "import { appendFileSync } from 'node:fs';",
-      'let log;',
-      'export function initialize(data) { log = data.log; }',
-      'export async function load(url, context, next) {',
-      "  if (log && url.startsWith('file:')) appendFileSync(log, url + '\\n');",
-      '  return next(url, context);',
-      '}',
-    ].join('\n'),
-  );
-  recorder = join(work, 'record-loads.mjs');
-  writeFileSync(
-    recorder,
-    `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)}, { data: { log: process.env.CONN_CHECK_LOAD_LOG } });\n`,
-  );
+  recorder = loadRecorder();
   tcp = createServer((s) => s.destroy());
   // Accepts, then hangs up: every check type gets past its tcp step and on to its driver.
   closer = createServer((s) => {
