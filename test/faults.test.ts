@@ -56,7 +56,11 @@ const FAST_FAIL_TIMEOUT_S = 5;
  */
 const MIDWAY_TIMEOUT_S = 3;
 const timeoutFor = (c: { message?: RegExp; expect: string; fault: Fault }): number =>
-  c.expect !== 'failed' ? TIMEOUT_S : c.message !== TIMED_OUT ? FAST_FAIL_TIMEOUT_S : c.fault === 'midway' || c.fault === 'midwayTls' ? MIDWAY_TIMEOUT_S : TIMEOUT_S;
+  c.fault === 'midway' || c.fault === 'midwayTls'
+    ? MIDWAY_TIMEOUT_S // also "tls × 10b", which passes once its handshake is done (seen failing at 1 s in a loaded clean-clone run)
+    : c.expect === 'failed' && c.message !== TIMED_OUT
+      ? FAST_FAIL_TIMEOUT_S
+      : TIMEOUT_S;
 /** A cell must end within its timeout plus this. */
 const MARGIN_MS = 1500;
 /** The slow drip's pace: faster than one byte a second so that several bytes arrive before the 1 s deadline. */
