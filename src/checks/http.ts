@@ -8,14 +8,14 @@ import * as z from 'zod/mini';
 import type { Dispatcher } from 'undici';
 import { safeUrl } from '../config/secrets.js';
 import type { LookupAddress, LookupOptions } from 'node:dns';
-import { nodeCrypto, nodeDns, nodeTls, nodeZlib } from '../net/builtins.js';
-import { request1 } from '../net/http1.js';
+import { nodeCrypto, nodeDns, nodeZlib } from '../net/builtins.js';
+import { readCapped, request1 } from '../net/http1.js';
 import { createConnection, isIP, type LookupFunction, type Socket } from 'node:net';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { bareHost, connectAddress, connectTcp, hostPort, resolveHost, showAddress, type Address } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
 import { envProxyFor, parseProxyUrl } from '../net/proxy.js';
-import { assertCertificate, minVersionFailure, secureOptions } from '../net/tls.js';
+import { assertCertificate, handshake, minVersionFailure, secureOptions } from '../net/tls.js';
 import { eachAddress } from './tls.js';
 import { VERSION } from '../constants.js';
 import { CheckError, defineCheck, type CheckContext, type StepName } from './types.js';
@@ -417,21 +417,6 @@ function requestFailure(err: unknown, viaProxy: boolean, minVersion?: string): C
 
 // ---------- bodies ----------
 
-async function readCapped(body: Dispatcher.ResponseData['body'], limit: number): Promise<{ data: Buffer; truncated: boolean }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let truncated = false;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size >= limit) {
-      truncated = true;
-      break; // leaving the loop destroys the stream
-    }
-  }
-  return { data: Buffer.concat(chunks).subarray(0, limit), truncated };
-}
-
 /** Reads and drops a body (up to BODY_LIMIT; beyond that the connection is closed). */
 function discard(body: Dispatcher.ResponseData['body'], signal: AbortSignal): Promise<unknown> {
   // undici 6 accepts `signal` here; its typings do not say so.
@@ -675,7 +660,7 @@ export const http = defineCheck({
     try {
       const send: Send = async (target, method, headers, body) => {
         const r = await undici.request(target, { dispatcher, method: method as Dispatcher.HttpMethod, headers, body, signal: ctx.signal });
-        return { statusCode: r.statusCode, headers: r.headers, read: (limit) => readCapped(r.body, limit), discard: () => discard(r.body, ctx.signal) };
+        return { statusCode: r.statusCode, headers: r.headers, read: (limit) => readCapped(r.body as AsyncIterable<Buffer>, limit), discard: () => discard(r.body, ctx.signal) };
       };
       await exchange(send, o, original, route, ctx);
     } finally {
@@ -714,13 +699,10 @@ async function direct(o: Options, original: URL, route: Route, tlsOpts: Connecti
     let socket: Socket;
     if (target.protocol === 'https:') {
       const servername = o.server_name ?? (isIP(host) ? undefined : host);
-      let failure: unknown;
       // The connection and its handshake are the tls step: a handshake that never completes is
-      // reported there. Its failures are told apart below (requestFailure), as undici's were.
-      const secure = await ctx.step('tls', () =>
-        tlsConnect({ ...tlsOpts, host, port, servername, lookup }, ctx.signal, live).catch((err: unknown) => void (failure = err)),
-      );
-      if (!secure) throw failure;
+      // reported there, and its failures in the words every TLS check uses (net/tls.ts).
+      const secure = await ctx.step('tls', () => handshake(undefined, { ...tlsOpts, host, port, servername, lookup }, ctx.signal));
+      live.add(secure);
       try {
         assertCertificate(secure, o, ctx, o.server_name ?? host);
       } catch (err) {
@@ -754,37 +736,6 @@ async function direct(o: Options, original: URL, route: Route, tlsOpts: Connecti
     ctx.signal.removeEventListener('abort', onAbort);
     onAbort();
   }
-}
-
-/**
- * A TLS connection (TCP connect and handshake), obeying the signal; rejects with the raw error
- * (the caller decides the step). The socket is added to `live` at once.
- */
-function tlsConnect(options: ConnectionOptions, signal: AbortSignal, live: Set<{ destroy(): void }>): Promise<TLSSocket> {
-  return new Promise<TLSSocket>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const socket = nodeTls().connect(options);
-    live.add(socket);
-    const done = (err?: unknown) => {
-      socket.off('secureConnect', onSecure);
-      socket.off('close', onClose);
-      socket.off('error', onError);
-      // (a reset before node:http takes the socket over must not crash the process)
-      socket.on('error', () => {});
-      signal.removeEventListener('abort', onAbort);
-      if (err === undefined) return resolve(socket);
-      socket.destroy();
-      reject(err);
-    };
-    const onSecure = () => done();
-    const onClose = () => done(Object.assign(new Error('Client network socket disconnected before secure TLS connection was established'), { code: 'ECONNRESET' }));
-    const onAbort = () => done(signal.reason);
-    const onError = (err: unknown) => done(err);
-    socket.on('error', onError);
-    socket.once('secureConnect', onSecure);
-    socket.once('close', onClose);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /**

@@ -67,23 +67,24 @@ export function request1(r: Http1Request): Promise<Http1Answer> {
       for (const [name, values] of Object.entries(res.headersDistinct)) {
         if (values) headers[name] = values.length === 1 ? values[0]! : values;
       }
-      resolve({ statusCode: res.statusCode ?? 0, headers, read: (limit) => readCapped(res, limit), discard: (limit) => drain(res, limit) });
+      resolve({ statusCode: res.statusCode ?? 0, headers, read: (limit) => readCapped(res as AsyncIterable<Buffer>, limit), discard: (limit) => drain(res, limit) });
     });
     if (r.body !== undefined) req.end(r.body);
     else req.end();
   });
 }
 
-async function readCapped(res: IncomingMessage, limit: number): Promise<{ data: Buffer; truncated: boolean }> {
+/** Reads a body (node:http's or undici's), at most `limit` bytes; leaving early destroys the stream and its connection. */
+export async function readCapped(body: AsyncIterable<Buffer>, limit: number): Promise<{ data: Buffer; truncated: boolean }> {
   const chunks: Buffer[] = [];
   let size = 0;
   let truncated = false;
-  for await (const chunk of res as AsyncIterable<Buffer>) {
+  for await (const chunk of body) {
     chunks.push(chunk);
     size += chunk.length;
     if (size >= limit) {
       truncated = true;
-      break; // leaving the loop destroys the response and its connection
+      break;
     }
   }
   return { data: Buffer.concat(chunks).subarray(0, limit), truncated };
