@@ -224,8 +224,9 @@ export const mongodb = defineCheck({
           await Promise.race([firstHello, connecting]);
         } catch (err) {
           const e = failure('protocol', err, o);
-          if (!o.tls && e.step === 'protocol' && e.message === CLOSED) {
-            // a TLS-only mongod closes plain connections without a word
+          if (!o.tls && e.step === 'protocol' && (e.message === CLOSED || CLOSED_IN_HANDSHAKE.has(e.message))) {
+            // a TLS-only mongod closes plain connections without a word (the driver sees a clean
+            // close, or, when its hello was already on the way, a reset or a broken pipe)
             throw new CheckError('protocol', `${CLOSED} during the MongoDB handshake (if the server requires TLS, set tls: true)`);
           }
           throw e;
