@@ -84,6 +84,8 @@ export const amqp = defineCheck({
   summary: 'AMQP 0-9-1 login (RabbitMQ): TCP, TLS, authentication on the vhost, a channel',
   options,
   name: (o) => `amqp:${hostPort(o.host, o.port)}`,
+  // conn-check's steps had no common prefix; its tls step ran unless use_tls was false
+  legacyNames: (o) => [`tcp:${o.host}:${o.port}`, ...(o.use_tls === false ? [] : [`tls:${o.host}:${o.port}`]), `amqp:${o.host}:${o.port}`],
   target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
     const { socket, address } = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal));

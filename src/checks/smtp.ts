@@ -205,6 +205,8 @@ export const smtp = defineCheck({
   summary: 'SMTP login (and, with from_address and to_address, a real e-mail sent)',
   options,
   name: (o) => `smtp:${hostPort(o.host, o.port)}`,
+  // conn-check's steps had no common prefix; its tls step ran unless use_tls was false
+  legacyNames: (o) => [`tcp:${o.host}:${o.port}`, ...(o.use_tls === false ? [] : [`tls:${o.host}:${o.port}`]), `smtp:${o.host}:${o.port}`],
   target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
     const connected = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal));

@@ -92,6 +92,7 @@ export const udp = defineCheck({
     expect: scalarString('the reply to expect ("" to only send)'),
   }),
   name: (o) => `udp:${hostPort(o.host, o.port)}`,
+  legacyNames: (o) => [`udp:${o.host}:${o.port}`],
   target: (o) => hostPort(o.host, o.port),
   egress: (o) => [{ protocol: 'udp', host: o.host, port: o.port }],
   async run(o, ctx) {
