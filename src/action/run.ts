@@ -18,7 +18,7 @@ import { textLine, verdict } from '../report/text.js';
 import { isWarning, summarize } from '../runner/result.js';
 import { runChecks } from '../runner/run.js';
 import { cancellation } from '../process.js';
-import { checkSelection, splitList } from '../runner/select.js';
+import { checkSelection, excludedByTags, splitList } from '../runner/select.js';
 
 class InputError extends Error {}
 
@@ -99,7 +99,7 @@ export async function run(): Promise<void> {
 
     let gathered;
     try {
-      gathered = await gatherConfig({ paths, base: workspace, inline });
+      gathered = await gatherConfig({ paths, base: workspace, inline, leftOutByTags: (tags) => excludedByTags(tags, { includeTags, excludeTags }) });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       // Mask what can be masked even in a broken config: nothing was parsed, so only annotate.

@@ -16,7 +16,7 @@ import { Redactor } from '../report/redact.js';
 import { renderText, textLine, verdict } from '../report/text.js';
 import { ordered, summarize } from '../runner/result.js';
 import { runChecks } from '../runner/run.js';
-import { checkSelection, splitList } from '../runner/select.js';
+import { checkSelection, excludedByTags, splitList } from '../runner/select.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
@@ -146,7 +146,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     let gathered;
     try {
       gathered = await gatherConfig(
-        config === '-' ? { stdin: io.readStdin(), env: io.env } : { paths: [config], base: io.cwd, env: io.env },
+        config === '-'
+          ? { stdin: io.readStdin(), env: io.env, leftOutByTags: (tags) => excludedByTags(tags, { includeTags, excludeTags }) }
+          : { paths: [config], base: io.cwd, env: io.env, leftOutByTags: (tags) => excludedByTags(tags, { includeTags, excludeTags }) },
       );
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
