@@ -41,16 +41,26 @@ export async function pemsInFile(path: string): Promise<string[]> {
   }
 }
 
-/** The certificates in the files of a directory (hashed `xxxxxxxx.0` links included). */
+/** OpenSSL looks certificates up in a directory by subject hash: `xxxxxxxx.N`, nothing else. */
+const HASHED = /^[0-9a-f]{8}\.\d+$/;
+const READ_AT_ONCE = 32;
+
+/**
+ * The certificates of a directory as OpenSSL sees it: its hashed names (`c_rehash`, Debian's
+ * update-ca-certificates), read a few dozen at a time.
+ */
 export async function pemsInDir(dir: string): Promise<string[]> {
   let names: string[];
   try {
-    names = (await readdir(dir)).sort().slice(0, MAX_DIR_FILES);
+    names = (await readdir(dir)).filter((n) => HASHED.test(n)).sort().slice(0, MAX_DIR_FILES);
   } catch {
     return [];
   }
   const out: string[] = [];
-  for (const name of names) out.push(...(await pemsInFile(join(dir, name))));
+  for (let i = 0; i < names.length; i += READ_AT_ONCE) {
+    const batch = await Promise.all(names.slice(i, i + READ_AT_ONCE).map((n) => pemsInFile(join(dir, n))));
+    for (const pems of batch) out.push(...pems);
+  }
   return out;
 }
 
@@ -86,12 +96,16 @@ export function systemCertificates(): Promise<string[]> {
   })());
 }
 
-/** What the environment adds: SSL_CERT_FILE, SSL_CERT_DIR, NODE_EXTRA_CA_CERTS. */
+/**
+ * What the environment adds: SSL_CERT_FILE, SSL_CERT_DIR, NODE_EXTRA_CA_CERTS. The runtime's
+ * system store already holds this process's SSL_CERT_FILE and SSL_CERT_DIR: not read twice.
+ */
 async function fromEnvironment(env: NodeJS.ProcessEnv): Promise<string[]> {
-  const out: string[] = [];
-  for (const file of [env.SSL_CERT_FILE, env.NODE_EXTRA_CA_CERTS]) if (file) out.push(...(await pemsInFile(file)));
-  for (const dir of (env.SSL_CERT_DIR ?? '').split(':')) if (dir) out.push(...(await pemsInDir(dir)));
-  return out;
+  const covered = (name: 'SSL_CERT_FILE' | 'SSL_CERT_DIR') => runtimeGetCa() !== undefined && env[name] === process.env[name];
+  const files = [covered('SSL_CERT_FILE') ? undefined : env.SSL_CERT_FILE, env.NODE_EXTRA_CA_CERTS].filter((f): f is string => !!f);
+  const dirs = covered('SSL_CERT_DIR') ? [] : (env.SSL_CERT_DIR ?? '').split(':').filter(Boolean);
+  const found = await Promise.all([...files.map(pemsInFile), ...dirs.map(pemsInDir)]);
+  return found.flat();
 }
 
 /** Node's default store as a list (its roots, and NODE_EXTRA_CA_CERTS where the runtime says). */
@@ -112,8 +126,9 @@ function nodeDefaultKeys(): Set<string> {
   return nodeDefaults;
 }
 
-/** Per extra list (one per run), per environment. */
+/** Per extra list (one per run; every empty list is the same), per environment. */
 const bundles = new WeakMap<readonly string[], Map<string, Promise<string[] | undefined>>>();
+const NO_EXTRA: readonly string[] = [];
 
 /**
  * The CA list for TLS connections: undefined when it would add nothing to what Node trusts by
@@ -122,8 +137,9 @@ const bundles = new WeakMap<readonly string[], Map<string, Promise<string[] | un
  */
 export function trustedCertificates(env: NodeJS.ProcessEnv, extraCa: readonly string[]): Promise<string[] | undefined> {
   const id = JSON.stringify([env.SSL_CERT_FILE, env.SSL_CERT_DIR, env.NODE_EXTRA_CA_CERTS]);
-  let forExtra = bundles.get(extraCa);
-  if (!forExtra) bundles.set(extraCa, (forExtra = new Map()));
+  const extraKey = extraCa.length ? extraCa : NO_EXTRA;
+  let forExtra = bundles.get(extraKey);
+  if (!forExtra) bundles.set(extraKey, (forExtra = new Map()));
   let found = forExtra.get(id);
   if (!found) {
     found = (async () => {
