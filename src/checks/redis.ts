@@ -109,6 +109,7 @@ export const redis = defineCheck({
   summary: 'a Redis server answers PING (after AUTH when a password is given)',
   options,
   name: (o) => `redis:${hostPort(o.host, o.port)}`,
+  usesTls: (o) => o.tls,
   legacyNames: (o) => [`redis:${o.host}:${o.port}:tcp:${o.host}:${o.port}`, `redis:${o.host}:${o.port}:connect${o.password !== undefined ? ' with auth' : ''}`],
   target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
