@@ -81,13 +81,18 @@ test('name, tags and YAML 1.1 merge keys', async () => {
   assert.equal(checks[1]!.line, 2);
 });
 
-test('${VAR} interpolation: values, defaults, $$, errors name the variable', async () => {
+test('${VAR} interpolation: values, defaults, $${ as the only escape, errors name the variable', async () => {
   const env = { HOST: 'db', EMPTY: '' };
   assert.equal(interpolate('${HOST}', env).value, 'db');
   assert.equal(interpolate('${MISSING:-fallback}', env).value, 'fallback');
   assert.equal(interpolate('${EMPTY:-fallback}', env).value, 'fallback');
   assert.equal(interpolate('${EMPTY}', env).value, '');
-  assert.equal(interpolate('pa$$word', env).value, 'pa$word');
+  // conn-check had no interpolation: a `$$` in a password it used must reach the server as written
+  assert.equal(interpolate('pa$$w0rd', env).value, 'pa$$w0rd');
+  assert.equal(interpolate('$$', env).value, '$$');
+  assert.equal(interpolate('a$$$b', env).value, 'a$$$b');
+  assert.equal(interpolate('$${HOST}', env).value, '${HOST}');
+  assert.equal(interpolate('x$$${HOST}', env).value, 'x$${HOST}');
   assert.equal(interpolate('cost $5', env).value, 'cost $5');
   assert.throws(() => interpolate('${MISSING}', env), /MISSING is not set/);
   assert.throws(() => interpolate('${bad-name}', env), /not a valid variable reference/);

@@ -16,7 +16,9 @@ import { Redactor } from '../report/redact.js';
 import { renderText, textLine, verdict } from '../report/text.js';
 import { ordered, summarize } from '../runner/result.js';
 import { runChecks } from '../runner/run.js';
-import { splitList } from '../runner/select.js';
+import { checkSelection, excludedByTags, splitList } from '../runner/select.js';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 export interface Io {
   stdout: (s: string) => void;
@@ -33,7 +35,9 @@ export const HELP = `Usage: conn-check [options] CONFIG [PATTERN ...]
 
 Checks that every service listed in CONFIG (a conn-check YAML file, or - for
 standard input) can be reached, and that its credentials work.
-PATTERNs (shell-style, * and ?) select checks by name; a check runs if any matches.
+PATTERNs select checks as conn-check did: a whole name (the check's, or one of
+conn-check's sub-step names such as redis:HOST:PORT:connect), * the only wildcard;
+a check runs if any matches. A selection that matches nothing exits 3.
 
 Options:
   -v, --verbose            print each check as it starts, and its details
@@ -142,7 +146,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     let gathered;
     try {
       gathered = await gatherConfig(
-        config === '-' ? { stdin: io.readStdin(), env: io.env } : { paths: [config], base: io.cwd, env: io.env },
+        config === '-'
+          ? { stdin: io.readStdin(), env: io.env, leftOutByTags: (tags) => excludedByTags(tags, { includeTags, excludeTags }) }
+          : { paths: [config], base: io.cwd, env: io.env, leftOutByTags: (tags) => excludedByTags(tags, { includeTags, excludeTags }) },
       );
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
@@ -162,6 +168,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return ExitCode.Ok;
     }
 
+    const selection = { includeTags, excludeTags, patterns };
+    const picked = checkSelection(gathered.checks, selection, (p) => existsSync(resolve(io.cwd, p)));
+    for (const w of picked.warnings) io.stderr(`warning: ${redactor.redact(w)}\n`);
+    if (picked.error) {
+      io.stderr(`UNKNOWN: ${redactor.redact(picked.error)}\n`);
+      return ExitCode.Unknown;
+    }
+
     const text = format === 'text';
     // With --output the report goes to the file and the text lines to stdout.
     const textToStdout = text || o.output !== undefined;
@@ -174,7 +188,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       concurrency,
       extraCa,
       env: io.env,
-      selection: { includeTags, excludeTags, patterns },
+      selection,
       dryRun: !!o['dry-run'],
       signal: io.signal,
       onStart: o.verbose && textToStdout ? (c) => io.stderr(redactor.redact(`Starting ${c.name} (${c.target})...\n`)) : undefined,
