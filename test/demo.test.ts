@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { ROOT, spawnNode } from './helpers/run.ts';
+import { ROOT, spawnNode } from './helpers/run.js';
 
 const copy = mkdtempSync(join(tmpdir(), 'conn-check-demo-clone-'));
 after(() => rmSync(copy, { recursive: true, force: true }));
