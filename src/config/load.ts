@@ -50,7 +50,7 @@ export interface Source {
 /** Reads a config file, refusing what cannot be a config before parsing it. */
 export async function readSource(path: string, shownAs = path): Promise<Source> {
   const fail = (message: string): never => {
-    throw new ConfigError([{ severity: 'error', file: shownAs, message }]);
+    throw new ConfigError([{ severity: 'error', file: shownAs, message, unreadable: true }]);
   };
   let info;
   try {

@@ -8,7 +8,7 @@ import { DEFAULT_CONCURRENCY } from '../constants.js';
 import type { CheckSpec } from '../config/load.js';
 import { CheckError, type CheckContext, type StepName } from '../checks/types.js';
 import { describeError } from '../net/errors.js';
-import type { CheckResult } from './result.js';
+import { DRY_RUN, type CheckResult } from './result.js';
 import { exclusionReason, type Selection } from './select.js';
 
 export interface RunOptions {
@@ -206,7 +206,7 @@ export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions):
   const runOne = async (i: number): Promise<void> => {
     const check = checks[i]!;
     const base = baseResult(check);
-    const skip = opts.dryRun ? 'dry run' : exclusionReason(check, opts.selection ?? {});
+    const skip = opts.dryRun ? DRY_RUN : exclusionReason(check, opts.selection ?? {});
     if (skip !== undefined) return finish(i, { ...base, status: 'skipped', error: skip, duration_ms: 0 });
     if (stopAll.signal.aborted) {
       const why = (stopAll.signal.reason as Error).message;
