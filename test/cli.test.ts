@@ -85,10 +85,10 @@ test('config from stdin, --validate, --dry-run, -d, -U, -v', async () => {
 test('bad arguments and invalid configs exit 3 (UNKNOWN) with a clear message, never a stack', async () => {
   const cases: [string[], RegExp, string?][] = [
     [[], /no CONFIG file given/],
-    [['--bogus', 'x'], /Unknown option '--bogus'/],
+    [['--bogus', 'x'], /^conn-check: unknown option --bogus \(conn-check --help lists the options\)\n$/],
     [['--connect-timeout', 'soon', 'x'], /--connect-timeout: expected a number of seconds/],
     [['--format', 'xml', 'x'], /--format: expected one of text, json/],
-    [['/nonexistent/checks.yaml'], /\/nonexistent\/checks\.yaml: file not found\nUNKNOWN: invalid config \(1 problem\)/],
+    [['/nonexistent/checks.yaml'], /\/nonexistent\/checks\.yaml: file not found\nUNKNOWN: cannot read the config file\n/],
     [['-'], /<stdin>:3:3: checks\[0\] \(tcp\): port: expected an integer 1-65535, got 0/, '- type: tcp\n  host: a\n  port: 0\n'],
     [['-'], /<stdin>:1:1: the file has no checks/, ''],
   ];

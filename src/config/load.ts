@@ -12,6 +12,7 @@ import type { AnyCheckDefinition, CommonOptions } from '../checks/types.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { interpolate, InterpolationError } from './interpolate.js';
 import { collectSecrets } from './secrets.js';
+import { unknownOption } from './suggest.js';
 import { Redactor } from '../report/redact.js';
 import { show } from '../checks/options.js';
 
@@ -49,7 +50,7 @@ export interface Source {
 /** Reads a config file, refusing what cannot be a config before parsing it. */
 export async function readSource(path: string, shownAs = path): Promise<Source> {
   const fail = (message: string): never => {
-    throw new ConfigError([{ severity: 'error', file: shownAs, message }]);
+    throw new ConfigError([{ severity: 'error', file: shownAs, message, unreadable: true }]);
   };
   let info;
   try {
@@ -242,19 +243,12 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
     secrets = collectSecrets(opts, definition.secretOptions);
     if (interpolationFailed) return;
 
-    // unknown options are warnings: conn-check ignored them silently
+    // unknown options are warnings (conn-check ignored them silently), unless they are a typo of a known one
     const known = new Set([...commonOptionNames, ...Object.keys(definition.options.shape)]);
     for (const key of Object.keys(opts)) {
       if (known.has(key)) continue;
-      const why = ignoredOptions[definition.type]?.[key];
-      issues.push({
-        severity: 'warning',
-        file,
-        ...where(key),
-        check: checkLabel,
-        option: key,
-        message: why ?? `unknown option for ${definition.type} checks, ignored`,
-      });
+      const problem = unknownOption(definition.type, key, known, ignoredOptions[definition.type]?.[key]);
+      issues.push({ ...problem, file, ...where(key), check: checkLabel, option: key });
     }
 
     const common = commonOptions.safeParse(opts);

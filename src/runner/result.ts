@@ -1,3 +1,6 @@
+/** The reason of a check skipped by --dry-run / dry-run. */
+export const DRY_RUN = 'dry run';
+
 /** The plain record every reporter renders: one per configured check. */
 export type Status = 'passed' | 'failed' | 'skipped';
 
