@@ -2,8 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { resultAssertions } from './helpers/results.js';
-import { blackHole, assertClientsClosed } from './helpers/listen.js';
-import { liveHandles, runInChild, runOne } from './helpers/check.js';
+import { blackHole } from './helpers/listen.js';
+import { liveHandles, runInChild, runOne, silentServerCases } from './helpers/check.js';
 import { freePort } from './helpers/run.js';
 import { tlsMaterial } from './helpers/tls.js';
 import { startRedis, type RedisInstance } from './helpers/redis.js';
@@ -39,7 +39,7 @@ after(async () => {
   await Promise.all([auth?.stop(), open?.stop(), tlsOnly?.stop()]);
 });
 
-const { failed, passed } = resultAssertions([PASSWORD, ACL_PASSWORD, DISABLED_PASSWORD, WRONG]);
+const { failed, passed, noSecrets } = resultAssertions([PASSWORD, ACL_PASSWORD, DISABLED_PASSWORD, WRONG]);
 
 describe('redis against real servers', () => {
   test('no password: PING passes against an open server, with the version noted', async () => {
@@ -161,23 +161,12 @@ describe('redis against real servers', () => {
   });
 
   test('a server that accepts and never answers fails within timeout + margin, at the right step', async () => {
-    const hole = await blackHole();
-    try {
-      for (const [extra, step] of [
-        [{}, 'protocol'],
-        [{ password: PASSWORD }, 'auth'],
-        [{ tls: true }, 'tls'],
-      ] as const) {
-        const t0 = performance.now();
-        const r = await runOne({ type: 'redis', host: '127.0.0.1', port: hole.port, timeout: 1, ...extra });
-        const ms = performance.now() - t0;
-        failed(r, step, 'timed out after 1s');
-        assert.ok(ms < 3000, `took ${ms} ms`);
-      }
-      await assertClientsClosed(hole.sockets);
-    } finally {
-      hole.server.close();
-    }
+    const results = await silentServerCases((port, extra) => ({ type: 'redis', host: '127.0.0.1', port, ...extra }), [
+      [{}, 'protocol'],
+      [{ password: PASSWORD }, 'auth'],
+      [{ tls: true }, 'tls'],
+    ]);
+    results.forEach((r) => noSecrets(r));
   });
 
   test('no timer or socket is left in this process after passing and failing checks', async () => {

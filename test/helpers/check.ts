@@ -5,6 +5,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { runChecks, type RunOptions } from '../../src/runner/run.js';
 import type { CheckResult } from '../../src/runner/result.js';
 import { ROOT } from './run.js';
+import { assertClientsClosed, blackHole } from './listen.js';
 
 /** Parses YAML text as a config file and runs its checks; returns results in file order. */
 export async function runYaml(yaml: string, opts: Partial<RunOptions> = {}, env: NodeJS.ProcessEnv = process.env): Promise<CheckResult[]> {
@@ -77,4 +78,33 @@ export async function runInChild(checks: Record<string, unknown>[], killAfterMs 
   const ms = performance.now() - t0;
   assert.equal(out.code, 0, out.stderr);
   return { code: out.code, stderr: out.stderr, results: JSON.parse(out.stdout.trim()) as [string, string | null][], ms };
+}
+
+/**
+ * A check against a server that accepts and never says a word, once per [extra options, step]:
+ * `check(port, { timeout: 1, ...extra })` must fail at `step` with "timed out after 1s", within
+ * 3 s, and close its connection. Gives back the results (for the caller's secret checks).
+ */
+export async function silentServerCases(
+  check: (port: number, extra: Record<string, unknown>) => Record<string, unknown>,
+  cases: readonly (readonly [Record<string, unknown>, string])[],
+): Promise<CheckResult[]> {
+  const hole = await blackHole();
+  const results: CheckResult[] = [];
+  try {
+    for (const [extra, step] of cases) {
+      const t0 = performance.now();
+      const r = await runOne(check(hole.port, { timeout: 1, ...extra }));
+      const ms = performance.now() - t0;
+      assert.equal(r.status, 'failed', `${JSON.stringify(extra)}: expected a failure, got ${JSON.stringify(r)}`);
+      assert.equal(r.step, step, JSON.stringify(r));
+      assert.equal(r.error, 'timed out after 1s', JSON.stringify(r));
+      assert.ok(ms < 3000, `${JSON.stringify(extra)} took ${Math.round(ms)} ms`);
+      await assertClientsClosed(hole.sockets);
+      results.push(r);
+    }
+  } finally {
+    await hole.close();
+  }
+  return results;
 }
