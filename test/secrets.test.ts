@@ -5,7 +5,7 @@
  * failing against a local HTTP server that echoes what it was sent, literal or from ${VAR}, and
  * in a config that is also invalid. Every byte the CLI (each format and flag) and the action
  * write (stdout, stderr, job summary, outputs, report files) is searched for every form of every
- * secret. Plus unit tests of Redactor, collectSecrets, secretForms and safeUrl.
+ * secret. (Unit tests of src/secrets/ are in secrets-units.test.ts.)
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,8 +14,6 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkTypes } from '../src/checks/registry.js';
-import { collectSecrets, safeUrl, secretForms, urlSecrets } from '../src/config/secrets.js';
-import { Redactor } from '../src/report/redact.js';
 import { freePort, runAction, runCli, type Ran } from './helpers/run.js';
 import { startBlackHole, startSilentUdp, type Peer } from './helpers/peers.js';
 
@@ -280,6 +278,8 @@ function httpConfig(env: Record<string, string>): { yaml: string; passing: strin
 /** An invalid config that holds secrets: the problems must be reported without them. */
 function invalidConfig(env: Record<string, string>): string {
   env.CC_BAD_PASSWORD = secret('invalid-env');
+  env.CC_BAD_URL_PASSWORD = secret('invalid#url/pass?word', true);
+  env.CC_BAD_PARAMS = `access_token=${secret('invalid-params-string', true)}`;
   return [
     `- type: postgres`,
     `  host: 127.0.0.1`,
@@ -309,6 +309,19 @@ function invalidConfig(env: Record<string, string>): string {
     `- type: http`,
     `  url: ${JSON.stringify(`http://127.0.0.1:1/?token=${encodeURIComponent(secret('invalid-query'))}`)}`,
     `  expected_code: teapot`,
+    // a URL password with #, / and ? from the environment: the URL does not parse, the error quotes it
+    `- type: http`,
+    `  url: "http://deploy:\${CC_BAD_URL_PASSWORD}@127.0.0.1:1/"`,
+    // headers and params mistyped as strings, holding secrets
+    `- type: http`,
+    `  url: http://127.0.0.1:1/`,
+    `  headers: ${JSON.stringify(`X-Functions-Key: ${secret('invalid-headers-string', true)}`)}`,
+    `- type: http`,
+    `  url: http://127.0.0.1:1/`,
+    `  params: \${CC_BAD_PARAMS}`,
+    // an unknown type: its password is still a secret
+    `- type: postgress`,
+    `  password: ${JSON.stringify(secret('invalid-unknown-type', true))}`,
     '',
   ].join('\n');
 }
@@ -452,6 +465,53 @@ describe('no secret in any output', { concurrency: 2 }, () => {
     for (const r of action.runs) assert.equal(r.code, 1);
     assert.match(action.blobs['action config stdout']!, /^::error title=conn-check%3A invalid config,file=deps\.yaml,line=3,col=3::/m);
     assertNoLeaks({ ...cli, ...action.blobs });
+    // masks are registered even though the config is invalid
+    const expected = [env.CC_BAD_PASSWORD!, env.CC_BAD_URL_PASSWORD!, secrets.find((x) => x.includes('invalid-headers-string'))!, secrets.find((x) => x.includes('invalid-unknown-type'))!];
+    for (const m of action.masked) assertMasked(m, expected);
+  });
+});
+
+describe('credentials found where they were missed, and no over-redaction', { concurrency: 2 }, () => {
+  test('X-Functions-Key, Ocp-Apim-Subscription-Key, ${VAR} in body, a query secret with !\'()~: masked everywhere', async () => {
+    const base = `http://127.0.0.1:${echoPort}`;
+    const start = secrets.length;
+    const query = "Sx9-pa55-UNIQUE-query-env!'()~";
+    secrets.push(query);
+    const env: Record<string, string> = { CC_BODY_SECRET: secret('body-env', true), CC_QUERY_SECRET: query };
+    const yaml = JSON.stringify([
+      { type: 'http', name: 'fn-key', url: `${base}/status/500`, headers: { 'X-Functions-Key': secret('functions-key') } },
+      { type: 'http', name: 'apim-key', url: `${base}/status/500`, headers: { 'Ocp-Apim-Subscription-Key': secret('apim-key') } },
+      { type: 'http', name: 'body-var', url: `${base}/status/500`, method: 'POST', body: '{"token": "${CC_BODY_SECRET}"}' },
+      { type: 'http', name: 'query-var', url: `${base}/status/500`, params: { q: '${CC_QUERY_SECRET}' } },
+    ]);
+    const mine = secrets.slice(start);
+    const file = join(dir(), 'places.yaml');
+    writeFileSync(file, yaml);
+    const cli = await cliBlobs(file, env, 2);
+    const action = await actionBlobs(yaml, env);
+    assertNoLeaks({ ...cli, ...action.blobs });
+    for (const m of action.masked) assertMasked(m, mine);
+  });
+
+  test('a password "null", a query parameter code=200 and a basic-auth user name do not corrupt or over-mask the output', async () => {
+    const base = `http://127.0.0.1:${echoPort}`;
+    const yaml = JSON.stringify([
+      { type: 'postgres', name: 'pg-null', host: '127.0.0.1', port: refused, username: 'app', password: 'null', database: 'app', timeout: 2 },
+      { type: 'http', name: 'code-200', url: `${base}/echo?code=200` },
+      { type: 'http', name: 'basic', url: `${base}/echo`, auth: ['admin', secret('basic-admin')] },
+      { type: 'tcp', name: 'admin-host', host: '127.0.0.1', port: refused },
+    ]);
+    const file = join(dir(), 'over.yaml');
+    writeFileSync(file, yaml);
+    const json = await runCli(['--format', 'json', file]);
+    const parsed = JSON.parse(json.stdout) as { name: string; status: string; step: unknown; duration_ms: number }[];
+    assert.deepEqual(parsed.map((r) => r.status), ['failed', 'passed', 'passed', 'failed']);
+    const action = await runAction({ checks: yaml, 'fail-on-error': 'false' });
+    const results = JSON.parse(action.outputs.results!) as { name: string; step: unknown }[];
+    assert.equal(results[1]!.step, null, 'JSON null stays null');
+    const { masked } = withoutMasks(action.stdout);
+    for (const s of ['200', 'admin']) assert.ok(!masked.has(s), `${s} is not masked for the whole job`);
+    assert.ok(masked.has(b64(`admin:${secrets.find((x) => x.includes('basic-admin'))!}`)));
   });
 });
 
@@ -471,94 +531,4 @@ test('the leak detector itself finds every form, and the ::add-mask:: filter rem
   } finally {
     secrets.splice(secrets.indexOf(s), 1);
   }
-});
-
-describe('Redactor', () => {
-  test('every form of every secret becomes ***, longest first, and URL userinfo always', () => {
-    const s = 'p@ss/w:rd"\\%';
-    const r = new Redactor([s, 'short-one-secret']);
-    assert.equal(r.redact(`a ${s} b`), 'a *** b');
-    assert.equal(r.redact(encodeURIComponent(s)), '***');
-    assert.equal(r.redact(b64(s)), '***');
-    assert.equal(r.redact(JSON.stringify({ pw: s })), '{"pw":"***"}');
-    assert.equal(r.redact('postgres://u:anything@h/db and https://tok@h/'), 'postgres://***@h/db and https://***@h/');
-    assert.equal(r.redact('nothing secret here'), 'nothing secret here');
-    assert.deepEqual(r.redactDeep({ a: [s, { b: `x${s}y` }], n: 1, t: true, z: null }), { a: ['***', { b: 'x***y' }], n: 1, t: true, z: null });
-    // regex metacharacters in secrets are literal
-    const meta = new Redactor(['a.b*c+(d)?[e]{f}|^$']);
-    assert.equal(meta.redact('xa.b*c+(d)?[e]{f}|^$y axbbc'), 'x***y axbbc');
-  });
-
-  test('a secret that contains another is removed whole', () => {
-    const r = new Redactor(['secret-value', 'secret-value-longer']);
-    assert.equal(r.redact('secret-value-longer'), '***');
-  });
-
-  test('secrets shorter than 3 characters are not scrubbed (they would wreck every report)', () => {
-    const r = new Redactor(['ab']);
-    assert.equal(r.redact('abc ab'), 'abc ab');
-  });
-});
-
-describe('collectSecrets', () => {
-  test('credential keys, sensitive headers, auth pairs, URL userinfo and query tokens', () => {
-    const got = collectSecrets(
-      {
-        password: 'pw-one',
-        api_token: 'tok-two',
-        url: 'https://user:pw%2Fthree@h/p?token=tok-four&page=2',
-        headers: { Authorization: 'Basic ' + b64('hu:pw-five'), 'X-Api-Key': 'key-six', Accept: 'text/plain' },
-        auth: ['au', 'pw-seven'],
-        cookies: { sid: 'cookie-eight' },
-        params: { access_token: 'tok-nine', q: 'not-secret' },
-        host: 'db.internal',
-        username: 'not-a-secret',
-      },
-      ['auth', 'cookies'],
-    );
-    for (const s of ['pw-one', 'tok-two', 'pw/three', 'tok-four', 'key-six', 'pw-five', 'pw-seven', 'cookie-eight', 'tok-nine', b64('au:pw-seven'), b64('user:pw/three')]) {
-      assert.ok(got.has(s), `collects ${s}: ${[...got].join(', ')}`);
-    }
-    for (const s of ['db.internal', 'not-a-secret', 'text/plain', 'not-secret', '2']) assert.ok(!got.has(s), `does not collect ${s}`);
-  });
-
-  test('numbers are secrets too, short values are not', () => {
-    const got = collectSecrets({ password: 123456, token: 'ab' });
-    assert.ok(got.has('123456'));
-    assert.ok(!got.has('ab'));
-  });
-
-  test('urlSecrets: token-only userinfo, bad percent-encoding, URLs that do not parse', () => {
-    assert.ok(urlSecrets('https://ghp_tokenvalue@github.com/x').has('ghp_tokenvalue'));
-    assert.equal(urlSecrets('not a url').size, 0);
-    // decodeURIComponent('%zz') throws: this used to escape parseConfig as a URIError
-    assert.ok(urlSecrets('http://user:pw%zz-secret@h/').has('pw%zz-secret'));
-    assert.doesNotThrow(() => collectSecrets({ url: 'http://u:%zz@h/' }));
-    // a URL that does not parse (port 99999): its userinfo is a secret all the same
-    const bad = urlSecrets('http://user:bad-port-secret@h:99999/');
-    assert.ok(bad.has('bad-port-secret'));
-    assert.ok(bad.has(b64('user:bad-port-secret')));
-  });
-
-  test('Cookie headers: each session-like value on its own, harmless short ones not', () => {
-    const got = collectSecrets({ headers: { Cookie: 'sid=abc123; theme=dark; tracking=0123456789abcdef' } });
-    assert.ok(got.has('abc123'), 'a short value of a session-like name');
-    assert.ok(got.has('0123456789abcdef'), 'a long value');
-    assert.ok(!got.has('dark'));
-  });
-
-  test('secretForms: raw, URL-encoded, base64, JSON-escaped', () => {
-    const s = 'a b"c/d';
-    const f = secretForms(s);
-    for (const want of [s, encodeURIComponent(s), 'a+b%22c%2Fd', b64(s), JSON.stringify(s).slice(1, -1)]) assert.ok(f.includes(want), `${want} in ${f.join(' | ')}`);
-  });
-});
-
-describe('safeUrl', () => {
-  test('no userinfo, query values hidden, the rest kept', () => {
-    assert.equal(safeUrl('https://user:pw@example.com:8443/a/b?token=x&page=2#frag'), 'https://***@example.com:8443/a/b?token=***&page=***#frag');
-    assert.equal(safeUrl('http://tok@h/'), 'http://***@h/');
-    assert.equal(safeUrl('http://h/p'), 'http://h/p');
-    assert.equal(safeUrl('not a url://u:p@h?x=1'), 'not a url://***@h?***');
-  });
 });

@@ -4,6 +4,7 @@
  */
 import * as z from 'zod/mini';
 import { MAX_TIMEOUT_S } from '../constants.js';
+import { declareSecret, type SecretKind } from '../secrets/rules.js';
 
 /** A value as it appears in an error message: strings quoted, long values cut. */
 export function show(value: unknown): string {
@@ -51,13 +52,35 @@ export function nullMeans<S extends z.core.SomeType>(value: unknown, schema: S) 
   return accepting(preprocess((v) => (v === null ? value : v), schema), { type: 'null' });
 }
 
+/**
+ * Declares that an option carries credentials, and how (see secrets/rules.ts): the config layer
+ * collects, masks and scrubs its value because this builder says so, whatever the option's name.
+ * `password: secret(scalarString('a password'))`, `headers: secret(map, 'headers')`.
+ */
+export function secret<T extends object>(schema: T, kind: SecretKind = 'value'): T {
+  return declareSecret(schema, kind);
+}
+
 /** A non-empty string. */
 export function text(what = 'a non-empty string') {
   const e = expected(what);
   return z.string(e).check(z.minLength(1, e));
 }
 
-export const host = () => text('a host name or address');
+/** Control characters (C0, DEL, C1, line and paragraph separators, bidi controls): never part of a host. */
+// eslint-disable-next-line no-control-regex
+const HOST_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]/;
+
+/** A host name or address: no control characters (a NUL would cut the name the resolver sees). */
+export const host = () =>
+  text('a host name or address').check(
+    z.refine((v) => !HOST_CONTROL.test(v), {
+      error: (i) => {
+        const c = HOST_CONTROL.exec(String(i.input))![0].charCodeAt(0);
+        return `expected a host name or address, got one with the control character U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
+      },
+    }),
+  );
 
 /** A TCP/UDP port; strings of digits are accepted, as conn-check 1.3.1 did. */
 export function port() {

@@ -12,12 +12,12 @@ import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
 import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck, type StepName } from './types.js';
-import { bool, host, integer, nullMeans, port, scalarString, text, tlsOptionsShape } from './options.js';
+import { bool, host, integer, nullMeans, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
 
 const options = z.object({
   host: host(),
   port: port(),
-  password: z.optional(scalarString()),
+  password: z.optional(secret(scalarString())),
   // conn-check-configs writes `username: null` for a celery broker without a user: absent
   username: nullMeans(undefined, z.optional(text())),
   db: z.optional(integer(0, 1_000_000)),

@@ -63,11 +63,6 @@ export interface CheckDefinition<S extends z.ZodMiniObject = z.ZodMiniObject> {
   readonly summary: string;
   /** The type's own options (common options are added by the registry). */
   readonly options: S;
-  /**
-   * Option keys whose values are credentials, on top of the generic rules in
-   * config/secrets.ts (URL userinfo, sensitive headers, keys named like `password`).
-   */
-  readonly secretOptions?: readonly string[];
   /** The conn-check-compatible name, e.g. `redis:HOST:PORT`. */
   name(options: z.output<S>): string;
   /**

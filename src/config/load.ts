@@ -11,9 +11,8 @@ import { commonOptions, commonOptionNames, findCheckType, knownTypeNames, ignore
 import type { AnyCheckDefinition, CommonOptions } from '../checks/types.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { interpolate, InterpolationError } from './interpolate.js';
-import { collectSecrets } from './secrets.js';
 import { unknownOption } from './suggest.js';
-import { Redactor } from '../report/redact.js';
+import { collectSecrets, kindsOf, Redactor, MIN_MASK_LENGTH, type SecretKind } from '../secrets/index.js';
 import { show } from '../checks/options.js';
 
 /** One validated check, ready to run. */
@@ -74,7 +73,8 @@ export async function readSource(path: string, shownAs = path): Promise<Source> 
 /** Decodes UTF-8 strictly (a BOM is allowed), or says where the first bad byte is. */
 export function decode(bytes: Uint8Array, file: string): string {
   if (bytes.length > MAX_CONFIG_BYTES) {
-    throw new ConfigError([{ severity: 'error', file, message: `too large (${bytes.length} bytes; the limit is ${MAX_CONFIG_BYTES})` }]);
+    // (stdin is read only up to just past the limit: its full size is not known)
+    throw new ConfigError([{ severity: 'error', file, message: `too large (more than ${MAX_CONFIG_BYTES} bytes, the limit)` }]);
   }
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
@@ -136,7 +136,7 @@ export async function parseConfig(source: Source, env: NodeJS.ProcessEnv = proce
     return loaded;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    throw new ConfigError(tidy(err.issues));
+    throw new ConfigError(tidy(err.issues), err.secrets);
   }
 }
 
@@ -181,6 +181,8 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
   const definitions = new Map<CheckType, AnyCheckDefinition>();
   await Promise.all([...used].map(async (t) => definitions.set(t, await t.load())));
 
+  /** Every credential of the file (masked by the entries even when the file is invalid). */
+  const fileSecrets = new Set<string>();
   /** The credentials of the check being validated (set once its values are interpolated). */
   let secrets: Iterable<string> = [];
   parsed.items.forEach((item, index) => {
@@ -203,6 +205,8 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
     const raw = item.value;
     const label = `checks[${index}]`;
     if (!item.isMap || !raw || typeof raw !== 'object' || Array.isArray(raw)) {
+      // `- "postgres://user:password@db/app"`: a connection string where a mapping belongs.
+      if (typeof raw === 'string') remember(collectSecrets({ entry: raw }).secrets);
       issues.push({ severity: 'error', file, ...at, check: label, message: `expected a mapping with a type (- type: tcp ...), got ${describeNode(raw)}` });
       return;
     }
@@ -217,6 +221,7 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
       return;
     }
     if (typeof typeValue !== 'string') {
+      remember(collectSecrets(opts).secrets);
       issues.push({ severity: 'error', file, ...where('type'), check: label, option: 'type', message: `expected a type name, got ${describeNode(typeValue)}` });
       return;
     }
@@ -224,23 +229,38 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
     const definition = found && definitions.get(found);
     const checkLabel = `${label} (${show(typeValue.trim()).replace(/^"|"$/g, '')})`;
     if (!definition) {
+      remember(collectSecrets(opts).secrets);
       issues.push({ severity: 'error', file, ...where('type'), check: checkLabel, option: 'type', message: `unknown check type ${show(typeValue)}; known types: ${knownTypeNames().join(', ')}` });
       return;
     }
 
     // ${VAR} interpolation, in every string value (nested too)
     let interpolationFailed = false;
+    const interpolated: Record<string, string[]> = {};
     for (const key of Object.keys(opts)) {
       if (key === 'type') continue;
       try {
-        opts[key] = interpolateDeep(opts[key], env);
+        const inserted: string[] = [];
+        opts[key] = interpolateDeep(opts[key], env, inserted);
+        if (inserted.length) interpolated[key] = inserted;
       } catch (err) {
         if (!(err instanceof InterpolationError)) throw err;
         interpolationFailed = true;
         issues.push({ severity: 'error', file, ...where(key), check: checkLabel, option: key, message: err.message });
       }
     }
-    secrets = collectSecrets(opts, definition.secretOptions);
+    const collected = collectSecrets(opts, { kinds: kindsOfType(definition), interpolated, extraHeaders: headerNames(opts.credential_headers) });
+    remember(collected.secrets);
+    for (const option of collected.tooShort) {
+      issues.push({
+        severity: 'warning',
+        file,
+        ...where(option),
+        check: checkLabel,
+        option,
+        message: `a credential shorter than ${MIN_MASK_LENGTH} characters is not masked in the output (masking it would hide every such sequence of characters); use a longer one`,
+      });
+    }
     if (interpolationFailed) return;
 
     // unknown options are warnings (conn-check ignored them silently), unless they are a typo of a known one
@@ -279,8 +299,30 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
     checks.push(spec);
   }
 
-  if (issues.some((i) => i.severity === 'error')) throw new ConfigError(issues);
+  if (issues.some((i) => i.severity === 'error')) throw new ConfigError(issues, fileSecrets);
   return { checks, warnings: issues };
+
+  function remember(found: Set<string>): void {
+    secrets = found;
+    for (const s of found) fileSecrets.add(s);
+  }
+}
+
+/** The header names a check lists as credentials (`credential_headers`: a list or a comma-separated string). */
+function headerNames(value: unknown): string[] {
+  const list = typeof value === 'string' ? value.split(',') : Array.isArray(value) ? value : [];
+  return list.filter((v): v is string => typeof v === 'string').map((v) => v.trim()).filter(Boolean);
+}
+
+const kindCache = new WeakMap<AnyCheckDefinition, Record<string, SecretKind>>();
+/** Which options of a type (its own and the common ones) carry credentials, as their builders declare. */
+function kindsOfType(definition: AnyCheckDefinition): Record<string, SecretKind> {
+  let kinds = kindCache.get(definition);
+  if (!kinds) {
+    kinds = { ...kindsOf(commonOptions.shape), ...kindsOf(definition.options.shape) };
+    kindCache.set(definition, kinds);
+  }
+  return kinds;
 }
 
 /** Turns the errors of a check the tags leave out into warnings that say why. */
@@ -338,12 +380,16 @@ function zodIssue(
   return { severity: 'error', file, ...where(key), check, option, message };
 }
 
-function interpolateDeep(value: unknown, env: NodeJS.ProcessEnv): unknown {
-  if (typeof value === 'string') return interpolate(value, env).value;
-  if (Array.isArray(value)) return value.map((v) => interpolateDeep(v, env));
+function interpolateDeep(value: unknown, env: NodeJS.ProcessEnv, inserted: string[]): unknown {
+  if (typeof value === 'string') {
+    const r = interpolate(value, env);
+    inserted.push(...r.inserted);
+    return r.value;
+  }
+  if (Array.isArray(value)) return value.map((v) => interpolateDeep(v, env, inserted));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = interpolateDeep(v, env);
+    for (const [k, v] of Object.entries(value)) out[k] = interpolateDeep(v, env, inserted);
     return out;
   }
   return value;

@@ -11,6 +11,7 @@ export function toJsonResults(results: readonly CheckResult[]): object[] {
     // A skipped check did not fail and was not attempted: why it was skipped is its `reason`.
     error: r.status === 'skipped' ? null : (r.error ?? null),
     ...(r.status === 'skipped' ? { reason: r.error ?? null } : {}),
+    ...(r.stopped ? { stopped: r.stopped } : {}),
     ...(r.details ? { details: r.details } : {}),
     duration_ms: r.duration_ms,
     attempts: r.status === 'skipped' ? 0 : (r.attempts ?? 1),
