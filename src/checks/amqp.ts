@@ -15,6 +15,7 @@ import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck } from './types.js';
 import { bool, host, port, scalarString, text, tlsOptionsShape } from './options.js';
+import { UrlError, decodePart, defined, parseGeneric, requireHost } from './url.js';
 
 const options = z.object({
   host: host(),
@@ -82,6 +83,7 @@ export const amqp = defineCheck({
   load: driver,
   type: 'amqp',
   summary: 'AMQP 0-9-1 login (RabbitMQ): TCP, TLS, authentication on the vhost, a channel',
+  url: { schemes: ['amqp', 'amqps'], options: fromUrl },
   options,
   name: (o) => `amqp:${hostPort(o.host, o.port)}`,
   target: (o) => hostPort(o.host, o.port),
@@ -170,3 +172,29 @@ export const amqp = defineCheck({
     }
   },
 });
+
+/**
+ * The RabbitMQ URI spec: `amqp[s]://[user[:password]@]host[:port][/vhost]`, user and password
+ * guest when absent, the vhost one %-decoded segment (`%2F` is `/`; no path is the default
+ * vhost `/`), and its TLS query parameters (cacertfile, certfile, keyfile, verify,
+ * server_name_indication).
+ */
+function fromUrl(raw: string): Record<string, unknown> {
+  const u = parseGeneric(raw);
+  if (u.rawPath.includes('/')) throw new UrlError('vhost: a vhost is one path segment; write a / inside it as %2F');
+  const p = u.params;
+  const verify = p.get('verify');
+  return defined({
+    host: requireHost(u),
+    port: u.port ?? (u.scheme === 'amqps' ? 5671 : 5672),
+    username: u.username ?? 'guest',
+    password: u.password ?? (u.username === undefined ? 'guest' : undefined),
+    vhost: u.rawPath === '' ? undefined : decodePart(u.rawPath, 'vhost'),
+    use_tls: u.scheme === 'amqps',
+    ca_file: p.get('cacertfile') ?? undefined,
+    client_cert: p.get('certfile') ?? undefined,
+    client_key: p.get('keyfile') ?? undefined,
+    server_name: p.get('server_name_indication') ?? undefined,
+    disable_tls_verification: verify === null ? undefined : verify === 'verify_none',
+  });
+}

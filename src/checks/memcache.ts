@@ -14,6 +14,7 @@ import type { Socket } from 'node:net';
 import { connectTcp, hostPort, showAddress } from '../net/dial.js';
 import { CheckError, defineCheck } from './types.js';
 import { host, port, scalarString, text } from './options.js';
+import { hostAndLogin, parseGeneric } from './url.js';
 
 const options = z
   .object({
@@ -181,6 +182,7 @@ const STATUS: Record<number, string> = {
 export const memcache = defineCheck({
   type: 'memcache',
   summary: 'memcached answers a version request (optionally after SASL authentication)',
+  url: { schemes: ['memcache', 'memcached'], options: (raw) => hostAndLogin(parseGeneric(raw), 11211) },
   options,
   name: (o) => `memcache:${hostPort(o.host, o.port)}`,
   target: (o) => hostPort(o.host, o.port),

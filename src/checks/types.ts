@@ -68,6 +68,8 @@ export interface CheckDefinition<S extends z.ZodMiniObject = z.ZodMiniObject> {
    * config/secrets.ts (URL userinfo, sensitive headers, keys named like `password`).
    */
   readonly secretOptions?: readonly string[];
+  /** The connection URLs this type reads (`url:` on a check); see UrlSupport. */
+  readonly url?: UrlSupport;
   /** The conn-check-compatible name, e.g. `redis:HOST:PORT`. */
   name(options: z.output<S>): string;
   /** What the check talks to, for reports: `HOST:PORT`, a URL without credentials. */
@@ -95,6 +97,20 @@ export interface CheckDefinition<S extends z.ZodMiniObject = z.ZodMiniObject> {
    * fails with this message.
    */
   readonly notSupported?: string;
+}
+
+/**
+ * A type's connection URLs: the schemes that pick it when a check has `url:` and no `type`
+ * (the registry derives the scheme map from these), and the URL's meaning as options. Options
+ * written next to `url:` override what it says.
+ */
+export interface UrlSupport {
+  /** Lower-case schemes without `:` that stand for this type (`postgres`, `postgresql`). */
+  readonly schemes: readonly string[];
+  /** Further schemes accepted when the type is given (`tls://` for nats). */
+  readonly alsoSchemes?: readonly string[];
+  /** The options the URL stands for; throws UrlError (checks/url.ts) when it cannot. */
+  options(url: string, scheme: string): Record<string, unknown>;
 }
 
 /** One network flow a check needs: what a firewall must allow. */

@@ -14,6 +14,7 @@ import { interpolate, InterpolationError } from './interpolate.js';
 import { collectSecrets } from './secrets.js';
 import { Redactor } from '../report/redact.js';
 import { show } from '../checks/options.js';
+import { dropUrl, expandUrls, mergeUrlOptions } from './url.js';
 
 /** One validated check, ready to run. */
 export interface CheckSpec {
@@ -162,6 +163,8 @@ async function load(source: Source, env: NodeJS.ProcessEnv): Promise<LoadedConfi
     : (await import('./yaml-doc.js')).parseWithYaml(text, file);
   const issues: ConfigIssue[] = parsed.warnings;
   const checks: CheckSpec[] = [];
+  const urls = await expandUrls(parsed.items, env, file);
+  issues.push(...urls.issues);
 
   // The modules of the types this file uses (and only those), before the items are validated.
   const used = new Set<CheckType>();
@@ -190,6 +193,7 @@ async function load(source: Source, env: NodeJS.ProcessEnv): Promise<LoadedConfi
   });
 
   function validateItem(item: ParsedItem, index: number): void {
+    if (urls.failed.has(item)) return;
     const at: Pos = { line: item.line, column: item.column };
     const raw = item.value;
     const label = `checks[${index}]`;
@@ -231,7 +235,9 @@ async function load(source: Source, env: NodeJS.ProcessEnv): Promise<LoadedConfi
         issues.push({ severity: 'error', file, ...where(key), check: checkLabel, option: key, message: err.message });
       }
     }
+    mergeUrlOptions(opts, urls.options.get(item));
     secrets = collectSecrets(opts, definition.secretOptions);
+    dropUrl(opts, definition, urls.options.get(item));
     if (interpolationFailed) return;
 
     // unknown options are warnings: conn-check ignored them silently
