@@ -19,6 +19,8 @@ export const Input = {
   DryRun: 'dry-run',
   Wait: 'wait',
   ReportFile: 'report-file',
+  EnvFile: 'env-file',
+  FromEnv: 'from-env',
 } as const;
 
 /** Action outputs (action.yml must list exactly these). */

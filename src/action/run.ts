@@ -9,6 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { DEFAULT_CONNECT_TIMEOUT_S, Input, MAX_TIMEOUT_S, Output } from '../constants.js';
 import { allSecrets, ConfigError, formatIssue, gatherConfig, type ConfigIssue } from '../config/index.js';
 import { secretForms } from '../config/secrets.js';
+import { environmentAndSources } from '../config/sources.js';
 import { loadCaPath } from '../net/tls.js';
 import { configAnnotations, failureAnnotations, type Annotation } from '../report/annotations.js';
 import { renderJson, toJsonResults } from '../report/json.js';
@@ -82,7 +83,9 @@ export async function run(): Promise<void> {
     const dryRun = boolInput(Input.DryRun);
     const paths = core.getMultilineInput(Input.Config);
     const inline = core.getInput(Input.Checks, { trimWhitespace: false });
-    if (!paths.length && inline.trim() === '') {
+    const envFiles = core.getMultilineInput(Input.EnvFile);
+    const fromEnv = boolInput(Input.FromEnv);
+    if (!paths.length && inline.trim() === '' && !fromEnv) {
       throw new InputError(
         `no checks given: set the "${Input.Config}" input to the path of a conn-check YAML file (for example "${Input.Config}: .github/conn-check.yaml"), or "${Input.Checks}" to the checks as inline YAML`,
       );
@@ -99,7 +102,9 @@ export async function run(): Promise<void> {
 
     let gathered;
     try {
-      gathered = await gatherConfig({ paths, base: workspace, inline });
+      const more = await environmentAndSources(process.env, { envFiles, fromEnv, base: workspace, needed: !paths.length && inline.trim() === '' });
+      for (const note of more.notes) core.info(note);
+      gathered = await gatherConfig({ paths, base: workspace, inline, env: more.env, sources: more.sources });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       // Mask what can be masked even in a broken config: nothing was parsed, so only annotate.

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT_S, ExitCode, MAX_TIMEOUT_S, VERSION } from '../constants.js';
 import { allSecrets, ConfigError, formatIssue, gatherConfig } from '../config/index.js';
 import { checkTypes } from '../checks/registry.js';
+import { environmentAndSources } from '../config/sources.js';
 import { loadCaPath } from '../net/tls.js';
 import { renderJson } from '../report/json.js';
 import { renderJunit } from '../report/junit.js';
@@ -52,6 +53,9 @@ Options:
       --format F           output: text (default), json, junit or markdown
       --output FILE        write the report to FILE (text still goes to stdout)
       --egress             print the firewall rules the config needs (YAML), run nothing
+      --env-file FILE      read a dotenv file into the variables \${VAR} uses (repeatable)
+      --from-env           add a check for each *_URL/_URI/_DSN/_ADDR variable holding a
+                           service URL (CONFIG is then optional)
       --version            print the version
   -h, --help               print this help
 
@@ -97,6 +101,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         'exclude-tags': { type: 'string' },
         concurrency: { type: 'string' },
         format: { type: 'string' },
+        'env-file': { type: 'string', multiple: true },
+        'from-env': { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -116,7 +122,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   let redactor = new Redactor();
   try {
     const [config, ...patterns] = args.positionals;
-    if (!config) throw new UsageError('no CONFIG file given');
+    if (!config && !o['from-env']) throw new UsageError('no CONFIG file given');
     const format = o.format ?? 'text';
     if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format: expected one of ${FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
     const connectTimeoutS = seconds('connect-timeout', o['connect-timeout']) ?? DEFAULT_CONNECT_TIMEOUT_S;
@@ -141,9 +147,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
     let gathered;
     try {
-      gathered = await gatherConfig(
-        config === '-' ? { stdin: io.readStdin(), env: io.env } : { paths: [config], base: io.cwd, env: io.env },
-      );
+      const more = await environmentAndSources(io.env, { envFiles: o['env-file'] ?? [], fromEnv: !!o['from-env'], base: io.cwd, needed: !config });
+      for (const note of more.notes) io.stderr(`conn-check: ${note}\n`);
+      gathered = await gatherConfig({
+        ...(config === undefined ? {} : config === '-' ? { stdin: io.readStdin() } : { paths: [config], base: io.cwd }),
+        env: more.env,
+        sources: more.sources,
+      });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       io.stderr(err.issues.map((i) => `${formatIssue(i)}\n`).join(''));

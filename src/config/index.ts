@@ -47,6 +47,8 @@ export interface GatherOptions {
   inline?: string;
   stdin?: Uint8Array;
   env?: NodeJS.ProcessEnv;
+  /** Generated configs (--from-env, the action's services), after the others. */
+  sources?: readonly Source[];
 }
 
 export interface Gathered {
@@ -81,6 +83,7 @@ export async function gatherConfig(o: GatherOptions): Promise<Gathered> {
     }
   }
   if (o.inline !== undefined && o.inline.trim() !== '') sources.push({ file: INLINE_FILE, text: o.inline });
+  sources.push(...(o.sources ?? []));
   const checks: CheckSpec[] = [];
   for (const s of sources) {
     try {

@@ -65,6 +65,8 @@ const DEFAULT_INPUTS: Record<string, string> = {
   'dry-run': 'false',
   wait: '',
   'report-file': '',
+  'env-file': '',
+  'from-env': 'false',
 };
 
 /** Parses a GITHUB_OUTPUT file (name<<DELIM ... DELIM blocks). */
