@@ -84,6 +84,16 @@ export const amqp = defineCheck({
   type: 'amqp',
   summary: 'AMQP 0-9-1 login (RabbitMQ): TCP, TLS, authentication on the vhost, a channel',
   url: { schemes: ['amqp', 'amqps'], options: fromUrl },
+  container: {
+    images: ['rabbitmq'],
+    port: 5672,
+    options: (env) => ({
+      username: env.get('RABBITMQ_DEFAULT_USER', 'guest'),
+      password: env.get('RABBITMQ_DEFAULT_PASS', 'guest'),
+      vhost: env.get('RABBITMQ_DEFAULT_VHOST'),
+      use_tls: false,
+    }),
+  },
   options,
   name: (o) => `amqp:${hostPort(o.host, o.port)}`,
   target: (o) => hostPort(o.host, o.port),

@@ -183,6 +183,7 @@ export const memcache = defineCheck({
   type: 'memcache',
   summary: 'memcached answers a version request (optionally after SASL authentication)',
   url: { schemes: ['memcache', 'memcached'], options: (raw) => hostAndLogin(parseGeneric(raw), 11211) },
+  container: { images: ['memcached', 'bitnami/memcached'], port: 11211, options: () => ({}) },
   options,
   name: (o) => `memcache:${hostPort(o.host, o.port)}`,
   target: (o) => hostPort(o.host, o.port),

@@ -139,6 +139,14 @@ export const mongodb = defineCheck({
   type: 'mongodb',
   summary: 'MongoDB handshake, optional login, and the list of collections of a database',
   url: { schemes: ['mongodb', 'mongodb+srv'], options: fromUrl },
+  container: {
+    images: ['mongo', 'mongodb/mongodb-community-server'],
+    port: 27017,
+    options: (env) =>
+      env.has('MONGO_INITDB_ROOT_USERNAME')
+        ? { username: env.get('MONGO_INITDB_ROOT_USERNAME'), password: env.get('MONGO_INITDB_ROOT_PASSWORD'), auth_source: 'admin' }
+        : {},
+  },
   options,
   name: (o) => `mongodb:${hostPort(o.host, o.port)}`,
   target: (o) => hostPort(o.host, o.port),

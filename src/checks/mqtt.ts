@@ -72,6 +72,7 @@ export const mqtt = defineCheck({
   type: 'mqtt',
   summary: 'an MQTT broker accepts a connection (with credentials) and delivers a message back to the check',
   url: { schemes: ['mqtt', 'mqtts'], options: fromUrl },
+  container: { images: ['eclipse-mosquitto'], port: 1883, options: () => ({}) },
   options,
   name: (o) => `mqtt:${hostPort(o.host, o.port)}`,
   target: (o) => hostPort(o.host, o.port),

@@ -93,6 +93,19 @@ export const mysql = defineCheck({
   type: 'mysql',
   summary: 'a MySQL or MariaDB server accepts a login (to a database) and answers SELECT 1',
   url: { schemes: ['mysql', 'mariadb'], options: fromUrl },
+  container: {
+    images: ['mysql', 'mariadb'],
+    port: 3306,
+    options: (env) => {
+      // the application user when the image creates one, else root (MARIADB_* are MariaDB's own names)
+      for (const p of ['MARIADB', 'MYSQL']) {
+        if (env.has(`${p}_USER`)) return { username: env.get(`${p}_USER`), password: env.get(`${p}_PASSWORD`), database: env.get(`${p}_DATABASE`) };
+      }
+      const password = env.get('MARIADB_ROOT_PASSWORD') ?? env.get('MYSQL_ROOT_PASSWORD');
+      const database = env.get('MARIADB_DATABASE') ?? env.get('MYSQL_DATABASE');
+      return { username: 'root', password, database };
+    },
+  },
   options,
   name: (o) => `mysql:${hostPort(o.host, o.port)}`,
   target: (o) => hostPort(o.host, o.port),

@@ -118,6 +118,7 @@ export const nats = defineCheck({
   type: 'nats',
   summary: 'a NATS server accepts a login (user/password or token) and answers a PING',
   url: { schemes: ['nats'], alsoSchemes: ['tls'], options: fromUrl },
+  container: { images: ['nats'], port: 4222, options: () => ({}) },
   options,
   name: (o) => `nats:${hostPort(o.host, o.port)}`,
   target: (o) => hostPort(o.host, o.port),

@@ -128,6 +128,14 @@ export const postgres = defineCheck({
   type: 'postgres',
   summary: 'a PostgreSQL server accepts a login to a database and answers SELECT 1',
   url: { schemes: ['postgres', 'postgresql'], options: fromUrl },
+  container: {
+    images: ['postgres', 'postgis/postgis', 'pgvector/pgvector', 'timescale/timescaledb'],
+    port: 5432,
+    options: (env) => {
+      const username = env.get('POSTGRES_USER', 'postgres');
+      return { username, password: env.get('POSTGRES_PASSWORD'), database: env.get('POSTGRES_DB', username) };
+    },
+  },
   options,
   name: (o) => `postgres:${hostPort(o.host, o.port)}`,
   target: (o) => hostPort(o.host, o.port),

@@ -79,6 +79,12 @@ export const redis = defineCheck({
   type: 'redis',
   summary: 'a Redis server answers PING (after AUTH when a password is given)',
   url: { schemes: ['redis', 'rediss'], options: fromUrl },
+  container: {
+    images: ['redis', 'valkey/valkey', 'redis/redis-stack-server', 'bitnami/redis', 'bitnami/valkey'],
+    port: 6379,
+    // the official images take a password only on the command line; Bitnami's from the environment
+    options: (env) => ({ password: env.has('REDIS_PASSWORD') ? env.get('REDIS_PASSWORD') : env.get('VALKEY_PASSWORD') }),
+  },
   options,
   name: (o) => `redis:${hostPort(o.host, o.port)}`,
   target: (o) => hostPort(o.host, o.port),

@@ -95,3 +95,19 @@ function schemeMap(): Promise<Map<string, AnyCheckDefinition>> {
     return map;
   }));
 }
+
+/** The type whose `container.images` names this image (no registry, tag or digest). */
+export async function typeForImage(image: string): Promise<AnyCheckDefinition | undefined> {
+  return (images ??= loadCheckTypes().then((all) => {
+    const map = new Map<string, AnyCheckDefinition>();
+    for (const { definition } of all) {
+      for (const i of definition.container?.images ?? []) {
+        const other = map.get(i);
+        if (other) throw new Error(`image ${i}: declared by both ${other.type} and ${definition.type}`);
+        map.set(i, definition);
+      }
+    }
+    return map;
+  })).then((m) => m.get(image.toLowerCase()));
+}
+let images: Promise<Map<string, AnyCheckDefinition>> | undefined;

@@ -70,6 +70,8 @@ export interface CheckDefinition<S extends z.ZodMiniObject = z.ZodMiniObject> {
   readonly secretOptions?: readonly string[];
   /** The connection URLs this type reads (`url:` on a check); see UrlSupport. */
   readonly url?: UrlSupport;
+  /** The container images this type checks (compose files, a job's services). */
+  readonly container?: ContainerSupport;
   /** The conn-check-compatible name, e.g. `redis:HOST:PORT`. */
   name(options: z.output<S>): string;
   /** What the check talks to, for reports: `HOST:PORT`, a URL without credentials. */
@@ -111,6 +113,30 @@ export interface UrlSupport {
   readonly alsoSchemes?: readonly string[];
   /** The options the URL stands for; throws UrlError (checks/url.ts) when it cannot. */
   options(url: string, scheme: string): Record<string, unknown>;
+}
+
+/**
+ * The container images of a type's servers (`postgres`, `bitnami/redis`) and what their
+ * documented environment variables mean as options: the registry derives the image map.
+ */
+export interface ContainerSupport {
+  /** Image names without registry, tag or digest. */
+  readonly images: readonly string[];
+  /** The port the server listens on inside the container. */
+  readonly port: number;
+  /** The options besides host and port, from the container's environment. */
+  options(env: ContainerEnv): Record<string, unknown>;
+}
+
+/** A container's environment as `container.options` reads it. */
+export interface ContainerEnv {
+  /**
+   * The variable's value (for a generated config, a `${NAME}` reference instead: credentials
+   * are never copied), else `fallback` (the image's default).
+   */
+  get(name: string, fallback?: string): string | undefined;
+  /** Whether the container sets the variable. */
+  has(name: string): boolean;
 }
 
 /** One network flow a check needs: what a firewall must allow. */

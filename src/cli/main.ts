@@ -59,6 +59,9 @@ Options:
       --version            print the version
   -h, --help               print this help
 
+conn-check init --from FILE...  prints a config for a docker-compose file, a .env
+                                 file or Kubernetes manifests
+
 Exit status: 0 all passed, 1 only checks with severity warning failed,
 2 a check failed, 3 bad arguments or invalid config.
 Check types: ${checkTypes()
@@ -76,6 +79,7 @@ function seconds(name: string, raw: string | undefined): number | undefined {
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
+  if (argv[0] === 'init') return (await import('./init.js')).init(argv.slice(1), io);
   let args;
   try {
     args = parseArgs({
