@@ -21,6 +21,7 @@ export const Input = {
   ReportFile: 'report-file',
   EnvFile: 'env-file',
   FromEnv: 'from-env',
+  Services: 'services',
 } as const;
 
 /** Action outputs (action.yml must list exactly these). */

@@ -10,6 +10,7 @@ import { DEFAULT_CONNECT_TIMEOUT_S, Input, MAX_TIMEOUT_S, Output } from '../cons
 import { allSecrets, ConfigError, formatIssue, gatherConfig, type ConfigIssue } from '../config/index.js';
 import { secretForms } from '../config/secrets.js';
 import { environmentAndSources } from '../config/sources.js';
+import { servicesConfig, ServicesInputError } from './services.js';
 import { loadCaPath } from '../net/tls.js';
 import { configAnnotations, failureAnnotations, type Annotation } from '../report/annotations.js';
 import { renderJson, toJsonResults } from '../report/json.js';
@@ -85,7 +86,8 @@ export async function run(): Promise<void> {
     const inline = core.getInput(Input.Checks, { trimWhitespace: false });
     const envFiles = core.getMultilineInput(Input.EnvFile);
     const fromEnv = boolInput(Input.FromEnv);
-    if (!paths.length && inline.trim() === '' && !fromEnv) {
+    const servicesInput = core.getInput(Input.Services);
+    if (!paths.length && inline.trim() === '' && !fromEnv && servicesInput.trim() === '') {
       throw new InputError(
         `no checks given: set the "${Input.Config}" input to the path of a conn-check YAML file (for example "${Input.Config}: .github/conn-check.yaml"), or "${Input.Checks}" to the checks as inline YAML`,
       );
@@ -102,9 +104,10 @@ export async function run(): Promise<void> {
 
     let gathered;
     try {
-      const more = await environmentAndSources(process.env, { envFiles, fromEnv, base: workspace, needed: !paths.length && inline.trim() === '' });
-      for (const note of more.notes) core.info(note);
-      gathered = await gatherConfig({ paths, base: workspace, inline, env: more.env, sources: more.sources });
+      const more = await environmentAndSources(process.env, { envFiles, fromEnv, base: workspace, needed: !paths.length && inline.trim() === '' && servicesInput.trim() === '' });
+      const services = await servicesFromInput(servicesInput);
+      for (const note of [...more.notes, ...services.notes]) core.info(note);
+      gathered = await gatherConfig({ paths, base: workspace, inline, env: { ...more.env, ...services.env }, sources: [...more.sources, ...(services.source ? [services.source] : [])] });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       // Mask what can be masked even in a broken config: nothing was parsed, so only annotate.
@@ -173,6 +176,19 @@ export async function run(): Promise<void> {
     else core.setFailed(redactor.redact(`conn-check failed unexpectedly: ${(err as Error)?.stack ?? String(err)}`));
   } finally {
     cancel.dispose();
+  }
+}
+
+/** The services input's checks, its containers' secrets masked before anything is logged. */
+async function servicesFromInput(text: string): ReturnType<typeof servicesConfig> {
+  if (text.trim() === '') return { env: {}, secrets: [], notes: [] };
+  try {
+    const found = await servicesConfig(text);
+    for (const s of found.secrets) for (const f of secretForms(s)) core.setSecret(f);
+    return found;
+  } catch (err) {
+    if (err instanceof ServicesInputError) throw new InputError(err.message);
+    throw err;
   }
 }
 

@@ -67,6 +67,7 @@ const DEFAULT_INPUTS: Record<string, string> = {
   'report-file': '',
   'env-file': '',
   'from-env': 'false',
+  services: '',
 };
 
 /** Parses a GITHUB_OUTPUT file (name<<DELIM ... DELIM blocks). */
