@@ -120,6 +120,13 @@ describe('--from-env', () => {
     assert.match(none.stderr, /no variable named like a service address/);
   });
 
+  test('a taken variable whose URL does not make a valid check: the error names the variable, without the password', async () => {
+    const r = await cli(['--from-env'], { DATABASE_URL: `postgres://:${encodeURIComponent(PASSWORD)}@127.0.0.1/db` });
+    assert.equal(r.code, 3, r.all);
+    assert.match(r.stderr, /^<environment DATABASE_URL>:1:3: checks\[0\] \(postgres\): username: missing/m);
+    noLeak(r.all);
+  });
+
   test('the selection rules', async () => {
     const r = await checksFromEnv({ DATABASE_URL: 'postgres://h/db', MONGODB_URI: 'mongodb://h', SENTRY_DSN: 'https://k@o1.invalid/1', NATS_ADDR: 'nats://n:4222', no_proxy_url: 'http://x', npm_config_registry_url: 'https://registry.npmjs.org/', 'bad-name_URL': 'redis://h' });
     assert.deepEqual(r.taken, ['DATABASE_URL', 'MONGODB_URI', 'NATS_ADDR', 'SENTRY_DSN']);

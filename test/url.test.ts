@@ -135,6 +135,13 @@ describe('url: errors at the url key, without credentials', () => {
     }
   });
 
+  test('an unset variable in a type-less url is reported as such, once, at the url', async () => {
+    const issues = await errors('- url: ${DATABASE_URL}\n');
+    assert.equal(issues.length, 1, JSON.stringify(issues));
+    assert.equal(issues[0]!.option, 'url');
+    assert.match(issues[0]!.message, /environment variable DATABASE_URL is not set/);
+  });
+
   test('type: url stays an unknown type', async () => {
     const [e] = await errors('- type: url\n  url: http://example.org/\n');
     assert.equal(e!.option, 'type');

@@ -18,8 +18,8 @@ const MAX_TAKEN = 200;
 const MAX_VALUE = 8192;
 
 export interface FromEnv {
-  /** The generated config; undefined when no variable was taken. */
-  source?: Source;
+  /** The generated config, one source per variable (so that an error names it). */
+  sources: Source[];
   /** The variables taken, in name order. */
   taken: string[];
   /** Variables named like addresses but left out (not a URL, unknown scheme): why. */
@@ -49,7 +49,6 @@ export async function checksFromEnv(env: NodeJS.ProcessEnv): Promise<FromEnv> {
     }
     taken.push(name);
   }
-  if (!taken.length) return { taken, skipped };
-  const text = taken.map((name) => `- name: ${name}\n  url: \${${name}}\n`).join('');
-  return { source: { file: FROM_ENV_FILE, text }, taken, skipped };
+  const sources = taken.map((name) => ({ file: `<environment ${name}>`, text: `- name: ${name}\n  url: \${${name}}\n` }));
+  return { sources, taken, skipped };
 }

@@ -22,7 +22,7 @@ export async function environmentAndSources(
   const out: Extra = { env, sources: [], notes: [] };
   if (!o.fromEnv) return out;
   const found = await checksFromEnv(env);
-  if (found.source) out.sources.push(found.source);
+  out.sources.push(...found.sources);
   out.notes.push(found.taken.length ? `from-env: checks from ${found.taken.join(', ')}` : 'from-env: no variable holds a service URL');
   if (found.skipped.length) out.notes.push(`from-env: left out ${found.skipped.join('; ')}`);
   if (!found.taken.length && o.needed) {

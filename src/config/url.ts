@@ -8,7 +8,7 @@ import { findCheckType, knownSchemes, typeForScheme } from '../checks/registry.j
 import type { AnyCheckDefinition } from '../checks/types.js';
 import { schemeOf, UrlError } from '../checks/url.js';
 import type { ConfigIssue } from './errors.js';
-import { interpolate } from './interpolate.js';
+import { interpolate, InterpolationError } from './interpolate.js';
 import type { ParsedItem } from './load.js';
 
 export interface UrlExpansion {
@@ -27,19 +27,22 @@ export async function expandUrls(items: readonly ParsedItem[], env: NodeJS.Proce
     if (!item.isMap || !raw || typeof raw !== 'object' || Array.isArray(raw)) continue;
     const entry = raw as Record<string, unknown>;
     if (typeof entry.url !== 'string') continue;
-    let url: string;
-    try {
-      url = interpolate(entry.url, env).value;
-    } catch {
-      continue; // reported where every value is interpolated
-    }
     const pos = item.keys.get('url') ?? { line: item.line, column: item.column };
     const fail = (message: string, type?: string) => {
       out.issues.push({ severity: 'error', file, ...pos, check: `checks[${index}]${type ? ` (${type})` : ''}`, option: 'url', message });
       out.failed.add(item);
     };
-    const scheme = schemeOf(url);
     const given = entry.type;
+    let url: string;
+    try {
+      url = interpolate(entry.url, env).value;
+    } catch (err) {
+      if (!(err instanceof InterpolationError)) throw err;
+      // without a type, the type cannot be known: this is the entry's one error
+      if (given === undefined || given === null || given === '') fail(err.message);
+      continue; // with one, reported where every value is interpolated
+    }
+    const scheme = schemeOf(url);
     let definition: AnyCheckDefinition | undefined;
     if (given === undefined || given === null || given === '') {
       definition = scheme ? await typeForScheme(scheme) : undefined;
