@@ -67,11 +67,11 @@ describe('amqp against a real RabbitMQ node', { skip: rabbitAvailable() ? false 
     assertNoSecret(r, rmq.oddPassword);
   });
 
-  test('TLS (the default): the whole session runs over TLS, verified with ca_file', async () => {
+  test('TLS (use_tls: true): the whole session runs over TLS, verified with ca_file', async () => {
     const handles = liveHandles();
     const [byName, byIp] = await runYaml(
-      `- {type: amqp, host: localhost, port: ${rmq.tlsPort}, username: ${rmq.user}, password: "${rmq.password}", vhost: ${rmq.vhost}, ca_file: "${tls.caFile}"}\n` +
-        `- {type: amqp, host: 127.0.0.1, port: ${rmq.tlsPort}, username: ${rmq.user}, password: "${rmq.password}", vhost: ${rmq.vhost}, ca_file: "${tls.caFile}"}\n`,
+      `- {type: amqp, host: localhost, port: ${rmq.tlsPort}, username: ${rmq.user}, password: "${rmq.password}", vhost: ${rmq.vhost}, use_tls: true, ca_file: "${tls.caFile}"}\n` +
+        `- {type: amqp, host: 127.0.0.1, port: ${rmq.tlsPort}, username: ${rmq.user}, password: "${rmq.password}", vhost: ${rmq.vhost}, use_tls: true, ca_file: "${tls.caFile}"}\n`,
     );
     for (const r of [byName, byIp]) {
       assert.equal(r!.status, 'passed', r!.error);
@@ -86,8 +86,8 @@ describe('amqp against a real RabbitMQ node', { skip: rabbitAvailable() ? false 
 
   test('TLS with an untrusted certificate fails at tls; disable_tls_verification passes', async () => {
     const [untrusted, unverified] = await runYaml(
-      `- {type: amqp, host: localhost, port: ${rmq.tlsPort}, username: ${rmq.user}, password: "${rmq.password}", vhost: ${rmq.vhost}}\n` +
-        `- {type: amqp, host: localhost, port: ${rmq.tlsPort}, username: ${rmq.user}, password: "${rmq.password}", vhost: ${rmq.vhost}, disable_tls_verification: true}\n`,
+      `- {type: amqp, host: localhost, port: ${rmq.tlsPort}, username: ${rmq.user}, password: "${rmq.password}", vhost: ${rmq.vhost}, use_tls: true}\n` +
+        `- {type: amqp, host: localhost, port: ${rmq.tlsPort}, username: ${rmq.user}, password: "${rmq.password}", vhost: ${rmq.vhost}, use_tls: true, disable_tls_verification: true}\n`,
     );
     assert.equal(untrusted!.status, 'failed');
     assert.equal(untrusted!.step, 'tls');
@@ -125,7 +125,7 @@ describe('amqp against a real RabbitMQ node', { skip: rabbitAvailable() ? false 
     await assertNoLeaks(handles);
   });
 
-  test('use_tls (default) against the plain AMQP port fails at tls', async () => {
+  test('use_tls: true against the plain AMQP port fails at tls', async () => {
     const r = await runOne(check({ use_tls: true, ca_file: tls.caFile }));
     assert.equal(r.status, 'failed');
     assert.equal(r.step, 'tls');

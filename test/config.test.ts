@@ -71,6 +71,26 @@ test('unknown options are warnings, not errors', async () => {
   assert.deepEqual(warnings.map(formatIssue), ['warning: f.yaml:4:3: checks[0] (tcp): colour: unknown option for tcp checks, ignored']);
 });
 
+test('keys real conn-check files carry are never errors, however close to a known option', async () => {
+  // conn-check-configs writes Celery brokers as redis checks with vhost (one typo from host)
+  // and username; conn-check's README documented verify on tls.
+  const text = '- {type: redis, host: a, port: 1, vhost: /, username: celery}\n- {type: tls, host: a, port: 1, verify: true}\n- {type: tcp, host: a, port: 1, colour: blue}\n';
+  const { checks, warnings } = await parseConfig({ file: 'f.yaml', text }, {});
+  assert.equal(checks.length, 3);
+  assert.deepEqual(
+    warnings.map((w) => `${w.line}:${w.option}`),
+    ['1:vhost', '2:verify', '3:colour'],
+  );
+});
+
+test('a near miss of a known option is an error naming it; the file does not run with the default', async () => {
+  const issues = await issuesOf(() => parseConfig({ file: 'f.yaml', text: '- type: http\n  url: http://a/\n  expected-code: 500\n  timeuot: 2\n' }, {}));
+  assert.deepEqual(issues, [
+    'f.yaml:3:3: checks[0] (http): expected-code: unknown option for http checks; did you mean expected_code?',
+    'f.yaml:4:3: checks[0] (http): timeuot: unknown option for http checks; did you mean timeout?',
+  ]);
+});
+
 test('name, tags and YAML 1.1 merge keys', async () => {
   const text = '- &base {type: tcp, host: a, port: 1, tags: "x, y"}\n- <<: *base\n  name: second\n  port: 2\n';
   const { checks } = await parseConfig({ file: 'f.yaml', text }, {});
@@ -81,13 +101,18 @@ test('name, tags and YAML 1.1 merge keys', async () => {
   assert.equal(checks[1]!.line, 2);
 });
 
-test('${VAR} interpolation: values, defaults, $$, errors name the variable', async () => {
+test('${VAR} interpolation: values, defaults, $${ as the only escape, errors name the variable', async () => {
   const env = { HOST: 'db', EMPTY: '' };
   assert.equal(interpolate('${HOST}', env).value, 'db');
   assert.equal(interpolate('${MISSING:-fallback}', env).value, 'fallback');
   assert.equal(interpolate('${EMPTY:-fallback}', env).value, 'fallback');
   assert.equal(interpolate('${EMPTY}', env).value, '');
-  assert.equal(interpolate('pa$$word', env).value, 'pa$word');
+  // conn-check had no interpolation: a `$$` in a password it used must reach the server as written
+  assert.equal(interpolate('pa$$w0rd', env).value, 'pa$$w0rd');
+  assert.equal(interpolate('$$', env).value, '$$');
+  assert.equal(interpolate('a$$$b', env).value, 'a$$$b');
+  assert.equal(interpolate('$${HOST}', env).value, '${HOST}');
+  assert.equal(interpolate('x$$${HOST}', env).value, 'x$${HOST}');
   assert.equal(interpolate('cost $5', env).value, 'cost $5');
   assert.throws(() => interpolate('${MISSING}', env), /MISSING is not set/);
   assert.throws(() => interpolate('${bad-name}', env), /not a valid variable reference/);

@@ -97,8 +97,10 @@ describe('redis against real servers', () => {
     assert.equal(r.details?.[0], 'connected to [::1]');
   });
 
-  test('an ACL user with username + password passes; db selects a database', async () => {
-    passed(await runOne({ type: 'redis', host: '127.0.0.1', port: auth.port, username: ACL_USER, password: ACL_PASSWORD }));
+  test('an ACL user with username + password passes (the ACL form, noted); db selects a database', async () => {
+    const acl = await runOne({ type: 'redis', host: '127.0.0.1', port: auth.port, username: ACL_USER, password: ACL_PASSWORD });
+    passed(acl);
+    assert.ok(acl.details?.includes(`authenticated as user ${ACL_USER} (AUTH username password)`), String(acl.details));
     passed(await runOne({ type: 'redis', host: '127.0.0.1', port: auth.port, username: ACL_USER, password: ACL_PASSWORD, db: 3 }));
   });
 
@@ -106,21 +108,24 @@ describe('redis against real servers', () => {
     failed(await runOne({ type: 'redis', host: '127.0.0.1', port: auth.port, password: WRONG }), 'auth', 'invalid password');
   });
 
-  test('unknown user, wrong user password and disabled user: invalid username-password pair', async () => {
-    failed(
-      await runOne({ type: 'redis', host: '127.0.0.1', port: auth.port, username: 'nobody', password: PASSWORD }),
-      'auth',
-      'invalid username-password pair for user "nobody" (or the user is disabled)',
+  test('unknown user, wrong user password and disabled user: the pair is refused, then the password alone', async () => {
+    // conn-check sent AUTH PASSWORD whatever the username: a user the server does not know, with
+    // the server's requirepass, still authenticates (with the password alone), and says so
+    const fallback = await runOne({ type: 'redis', host: '127.0.0.1', port: auth.port, username: 'nobody', password: PASSWORD });
+    passed(fallback);
+    assert.ok(
+      fallback.details?.includes('authenticated with the password alone (AUTH password), as conn-check did; the username was not used: invalid username-password pair for user "nobody" (or the user is disabled)'),
+      String(fallback.details),
     );
     failed(
       await runOne({ type: 'redis', host: '127.0.0.1', port: auth.port, username: ACL_USER, password: WRONG }),
       'auth',
-      `invalid username-password pair for user "${ACL_USER}" (or the user is disabled)`,
+      `invalid username-password pair for user "${ACL_USER}" (or the user is disabled); with the password alone: invalid password`,
     );
     failed(
       await runOne({ type: 'redis', host: '127.0.0.1', port: auth.port, username: DISABLED_USER, password: DISABLED_PASSWORD }),
       'auth',
-      `invalid username-password pair for user "${DISABLED_USER}" (or the user is disabled)`,
+      `invalid username-password pair for user "${DISABLED_USER}" (or the user is disabled); with the password alone: invalid password`,
     );
   });
 

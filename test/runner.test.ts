@@ -149,6 +149,12 @@ test('selection: tags and patterns skip checks with a reason; dry-run skips all'
   assert.deepEqual(pat.results.map((r) => r.status), ['skipped', 'failed', 'failed']);
   const dry = await runChecks(await specs(yaml), { connectTimeoutS: 1, dryRun: true });
   assert.deepEqual(dry.results.map((r) => [r.status, r.error]), [['skipped', 'dry run'], ['skipped', 'dry run'], ['skipped', 'dry run']]);
+  // left out by the selection: a row for machine formats, marked so the text format drops it
+  assert.deepEqual(inc.results.map((r) => r.unselected), [true, undefined, true]);
+  assert.deepEqual(dry.results.map((r) => r.unselected), [undefined, undefined, undefined]);
+  // --dry-run honours the selection
+  const dryTagged = await runChecks(await specs(yaml), { connectTimeoutS: 1, dryRun: true, selection: { includeTags: ['web'] } });
+  assert.deepEqual(dryTagged.results.map((r) => [r.status, r.error, r.unselected]), [['skipped', 'no tag among web', true], ['skipped', 'dry run', undefined], ['skipped', 'no tag among web', true]]);
 });
 
 test('a check failure thrown outside a step keeps the step it was in; CheckError keeps its own', async () => {

@@ -60,10 +60,12 @@ describe('smtp against real SMTP servers (smtp-server)', () => {
     username: USER,
     password: PASSWORD,
     ca_file: tls.caFile,
+    // these servers listen on random ports: unset, use_tls would mean TLS only on 465
+    use_tls: true,
     ...extra,
   });
 
-  test('implicit TLS (the default): login passes, no mail sent without both addresses', async () => {
+  test('implicit TLS (use_tls): login passes, no mail sent without both addresses', async () => {
     const handles = liveHandles();
     const before = implicit.messages.length;
     const r = await runOne(base(implicit, { from_address: 'only-from@example.test' }));
@@ -167,7 +169,7 @@ describe('smtp against real SMTP servers (smtp-server)', () => {
     assert.equal(heloOnly.messages.at(-1)!.from, 'h@example.test');
   });
 
-  test('use_tls (the default) against a plain port fails at tls', async () => {
+  test('use_tls: true against a plain port fails at tls', async () => {
     const r = await runOne(base(plain));
     assert.equal(r.status, 'failed');
     assert.equal(r.step, 'tls');
@@ -277,7 +279,7 @@ describe('smtp: min_cert_days and min_tls_version (implicit TLS and STARTTLS)', 
   after(async () => {
     await Promise.all([implicit?.stop(), starttls?.stop(), new Promise<void>((r) => (tls12 ? tls12.close(() => r()) : r()))]);
   });
-  const base = (port: number, extra: Record<string, unknown> = {}) => ({ type: 'smtp', host: 'localhost', port, username: USER, password: PASSWORD, ca_file: tls.caFile, ...extra });
+  const base = (port: number, extra: Record<string, unknown> = {}) => ({ type: 'smtp', host: 'localhost', port, username: USER, password: PASSWORD, ca_file: tls.caFile, use_tls: true, ...extra });
 
   test('min_cert_days 60 fails at cert (implicit TLS and STARTTLS); 7 passes and the details show the days left', async () => {
     for (const [server, extra] of [

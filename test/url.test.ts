@@ -142,6 +142,14 @@ describe('url: errors at the url key, without credentials', () => {
     assert.match(issues[0]!.message, /environment variable DATABASE_URL is not set/);
   });
 
+  test('a bad url on a check the tags leave out is a warning, as other errors of such checks', async () => {
+    const { checks, warnings } = await parseConfig({ file: 'c.yaml', text: '- url: foo://h\n  tags: [later]\n- url: tcp://127.0.0.1:9\n' }, {}, (tags) => tags.includes('later'));
+    assert.equal(checks.length, 1);
+    assert.equal(warnings.length, 1);
+    assert.equal(warnings[0]!.option, 'url');
+    assert.match(warnings[0]!.message, /unknown URL scheme "foo:\/\/".*\(ignored: the tags leave this check out/);
+  });
+
   test('type: url stays an unknown type', async () => {
     const [e] = await errors('- type: url\n  url: http://example.org/\n');
     assert.equal(e!.option, 'type');

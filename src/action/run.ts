@@ -20,7 +20,7 @@ import { textLine, verdict } from '../report/text.js';
 import { isWarning, summarize } from '../runner/result.js';
 import { runChecks } from '../runner/run.js';
 import { cancellation } from '../process.js';
-import { splitList } from '../runner/select.js';
+import { checkSelection, excludedByTags, splitList } from '../runner/select.js';
 
 class InputError extends Error {}
 
@@ -107,7 +107,7 @@ export async function run(): Promise<void> {
       const more = await environmentAndSources(process.env, { envFiles, fromEnv, base: workspace, needed: !paths.length && inline.trim() === '' && servicesInput.trim() === '' });
       const services = await servicesFromInput(servicesInput);
       for (const note of [...more.notes, ...services.notes]) core.info(note);
-      gathered = await gatherConfig({ paths, base: workspace, inline, env: { ...more.env, ...services.env }, sources: [...more.sources, ...(services.source ? [services.source] : [])] });
+      gathered = await gatherConfig({ paths, base: workspace, inline, env: { ...more.env, ...services.env }, sources: [...more.sources, ...(services.source ? [services.source] : [])], leftOutByTags: (tags) => excludedByTags(tags, { includeTags, excludeTags }) });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       // Mask what can be masked even in a broken config: nothing was parsed, so only annotate.
@@ -127,6 +127,10 @@ export async function run(): Promise<void> {
       core.info(`The config is valid: ${gathered.checks.length} check${gathered.checks.length === 1 ? '' : 's'}.`);
       return;
     }
+    const selection = { includeTags, excludeTags, patterns };
+    const picked = checkSelection(gathered.checks, selection);
+    for (const w of picked.warnings) core.warning(redactor.redact(w));
+    if (picked.error) throw new InputError(redactor.redact(picked.error.replace(/--(include|exclude)-tags/g, 'input $1-tags')));
     core.info(`Running ${gathered.checks.length} check${gathered.checks.length === 1 ? '' : 's'}${dryRun ? ' (dry run)' : ''}...`);
     const outcome = await runChecks(gathered.checks, {
       connectTimeoutS,
@@ -134,7 +138,7 @@ export async function run(): Promise<void> {
       waitS,
       concurrency,
       extraCa,
-      selection: { includeTags, excludeTags, patterns },
+      selection,
       dryRun,
       signal: cancel.signal,
       onResult: (r) => core.info(redactor.redact(textLine(r, { durations: true }))),

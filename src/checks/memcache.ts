@@ -186,6 +186,7 @@ export const memcache = defineCheck({
   container: { images: ['memcached', 'bitnami/memcached'], port: 11211, options: () => ({}) },
   options,
   name: (o) => `memcache:${hostPort(o.host, o.port)}`,
+  legacyNames: (o) => [`memcache:${o.host}:${o.port}:tcp:${o.host}:${o.port}`, `memcache:${o.host}:${o.port}:connect`],
   target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
     const { socket, address } = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal));

@@ -138,6 +138,8 @@ export const postgres = defineCheck({
   },
   options,
   name: (o) => `postgres:${hostPort(o.host, o.port)}`,
+  // a unix socket (a host starting with /) had no tcp step
+  legacyNames: (o) => [...(o.host.startsWith('/') ? [] : [`tcp:${o.host}:${o.port}`]), `postgres:${o.host}:${o.port}`],
   target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
     const deadline = performance.now() + ctx.timeoutMs;

@@ -15,6 +15,7 @@ export const tcp = defineCheck({
   url: { schemes: ['tcp'], options: (raw) => { const u = parseGeneric(raw); return { host: requireHost(u), port: requirePort(u) }; } },
   options: z.object({ host: host(), port: port(), all_addresses: z._default(bool(), false) }),
   name: (o) => `tcp:${hostPort(o.host, o.port)}`,
+  legacyNames: (o) => [`tcp:${o.host}:${o.port}`],
   target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
     if (!o.all_addresses) {

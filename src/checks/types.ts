@@ -74,6 +74,12 @@ export interface CheckDefinition<S extends z.ZodMiniObject = z.ZodMiniObject> {
   readonly container?: ContainerSupport;
   /** The conn-check-compatible name, e.g. `redis:HOST:PORT`. */
   name(options: z.output<S>): string;
+  /**
+   * The names conn-check 1.x printed for this check's sub-steps, in order (`redis:H:P:tcp:H:P`,
+   * `redis:H:P:connect`; `tcp:H:P` and `postgres:H:P` for postgres). NRPE command lines use them
+   * as PATTERNs: one matching any of them selects the check. Absent for types conn-check lacked.
+   */
+  legacyNames?(options: z.output<S>): string[];
   /** What the check talks to, for reports: `HOST:PORT`, a URL without credentials. */
   target(options: z.output<S>): string;
   /**

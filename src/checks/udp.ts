@@ -89,9 +89,11 @@ export const udp = defineCheck({
     host: host(),
     port: port(),
     send: scalarString('the text to send'),
-    expect: scalarString('the reply to expect ("" to only send)'),
+    // `expect:` with no value (as conn-check's tutorial prints it) is send-only, like ""
+    expect: z.nullable(scalarString('the reply to expect ("" or nothing to only send)')),
   }),
   name: (o) => `udp:${hostPort(o.host, o.port)}`,
+  legacyNames: (o) => [`udp:${o.host}:${o.port}`],
   target: (o) => hostPort(o.host, o.port),
   egress: (o) => [{ protocol: 'udp', host: o.host, port: o.port }],
   async run(o, ctx) {
@@ -100,7 +102,7 @@ export const udp = defineCheck({
     const timers = new Set<NodeJS.Timeout>();
     const x: Exchange = {
       payload: Buffer.from(o.send, 'utf8'),
-      expect: o.expect === '' ? undefined : Buffer.from(o.expect, 'utf8'),
+      expect: o.expect === '' || o.expect === null ? undefined : Buffer.from(o.expect, 'utf8'),
       graceMs: Math.min(500, ctx.timeoutMs / 2),
     };
     try {

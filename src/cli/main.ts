@@ -2,7 +2,7 @@
  * The command line, as conn-check's: `conn-check [options] CONFIG [PATTERN ...]`, its flags,
  * its output lines and Nagios exit codes. Returns the exit code; never calls process.exit.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT_S, ExitCode, MAX_TIMEOUT_S, VERSION } from '../constants.js';
 import { allSecrets, ConfigError, formatIssue, gatherConfig } from '../config/index.js';
@@ -17,7 +17,10 @@ import { Redactor } from '../report/redact.js';
 import { renderText, textLine, verdict } from '../report/text.js';
 import { ordered, summarize } from '../runner/result.js';
 import { runChecks } from '../runner/run.js';
-import { splitList } from '../runner/select.js';
+import { checkSelection, excludedByTags, splitList } from '../runner/select.js';
+import { resolve } from 'node:path';
+import { argsProblem } from './usage.js';
+import { assertWritable, OutputError, writeReport } from './output.js';
 
 export interface Io {
   stdout: (s: string) => void;
@@ -34,7 +37,9 @@ export const HELP = `Usage: conn-check [options] CONFIG [PATTERN ...]
 
 Checks that every service listed in CONFIG (a conn-check YAML file, or - for
 standard input) can be reached, and that its credentials work.
-PATTERNs (shell-style, * and ?) select checks by name; a check runs if any matches.
+PATTERNs select checks as conn-check did: a whole name (the check's, or one of
+conn-check's sub-step names such as redis:HOST:PORT:connect), * the only wildcard;
+a check runs if any matches. A selection that matches nothing exits 3.
 
 Options:
   -v, --verbose            print each check as it starts, and its details
@@ -110,7 +115,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       },
     });
   } catch (err) {
-    io.stderr(`conn-check: ${(err as Error).message}\nTry 'conn-check --help'.\n`);
+    io.stderr(`conn-check: ${argsProblem(err, HELP)}\n`);
     return ExitCode.Unknown;
   }
   const o = args.values;
@@ -157,12 +162,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
         ...(config === undefined ? {} : config === '-' ? { stdin: io.readStdin() } : { paths: [config], base: io.cwd }),
         env: more.env,
         sources: more.sources,
+        leftOutByTags: (tags) => excludedByTags(tags, { includeTags, excludeTags }),
       });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       io.stderr(err.issues.map((i) => `${formatIssue(i)}\n`).join(''));
-      const n = err.issues.filter((i) => i.severity === 'error').length;
-      io.stderr(`UNKNOWN: invalid config (${n} problem${n === 1 ? '' : 's'})\n`);
+      const errors = err.issues.filter((i) => i.severity === 'error');
+      const n = errors.length;
+      if (errors.every((i) => i.unreadable)) io.stderr(`UNKNOWN: cannot read the config file${n === 1 ? '' : 's'}\n`);
+      else io.stderr(`UNKNOWN: invalid config (${n} problem${n === 1 ? '' : 's'})\n`);
       return ExitCode.Unknown;
     }
     redactor = new Redactor(allSecrets(gathered.checks));
@@ -176,6 +184,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return ExitCode.Ok;
     }
 
+    const selection = { includeTags, excludeTags, patterns };
+    const picked = checkSelection(gathered.checks, selection, (p) => existsSync(resolve(io.cwd, p)));
+    for (const w of picked.warnings) io.stderr(`warning: ${redactor.redact(w)}\n`);
+    if (picked.error) {
+      io.stderr(`UNKNOWN: ${redactor.redact(picked.error)}\n`);
+      return ExitCode.Unknown;
+    }
+
+    if (o.output !== undefined) assertWritable(o.output, io.cwd);
     const text = format === 'text';
     // With --output the report goes to the file and the text lines to stdout.
     const textToStdout = text || o.output !== undefined;
@@ -188,7 +205,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       concurrency,
       extraCa,
       env: io.env,
-      selection: { includeTags, excludeTags, patterns },
+      selection,
       dryRun: !!o['dry-run'],
       signal: io.signal,
       onStart: o.verbose && textToStdout ? (c) => io.stderr(redactor.redact(`Starting ${c.name} (${c.target})...\n`)) : undefined,
@@ -203,19 +220,17 @@ export async function main(argv: string[], io: Io): Promise<number> {
           : format === 'markdown'
             ? renderMarkdown(results, outcome.durationMs)
             : renderText(ordered(results), outcome.durationMs, lineOpts);
-    if (o.output !== undefined) {
-      try {
-        writeFileSync(o.output, redactor.redact(report));
-      } catch (err) {
-        throw new UsageError(`--output ${o.output}: cannot write (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
-      }
-    }
+    if (o.output !== undefined) writeReport(o.output, io.cwd, redactor.redact(report));
     if (unbuffered) io.stdout(redactor.redact(verdict(results, outcome.durationMs)) + '\n');
     else if (o.output !== undefined) io.stdout(redactor.redact(renderText(ordered(results), outcome.durationMs, lineOpts)));
     else io.stdout(redactor.redact(report));
     const s = summarize(results, 0);
     return s.failed ? ExitCode.Critical : s.warnings ? ExitCode.Warning : ExitCode.Ok;
   } catch (err) {
+    if (err instanceof OutputError) {
+      io.stderr(`conn-check: ${redactor.redact(err.message)}\n`);
+      return ExitCode.Unknown;
+    }
     if (err instanceof UsageError) {
       io.stderr(`conn-check: ${redactor.redact(err.message)}\nTry 'conn-check --help'.\n`);
       return ExitCode.Unknown;

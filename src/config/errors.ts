@@ -12,6 +12,8 @@ export interface ConfigIssue {
   check?: string;
   option?: string;
   message: string;
+  /** The file itself could not be read (missing, a directory, no permission, too large). */
+  unreadable?: boolean;
 }
 
 export function formatIssue(issue: ConfigIssue): string {

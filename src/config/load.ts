@@ -12,6 +12,7 @@ import type { AnyCheckDefinition, CommonOptions } from '../checks/types.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { interpolate, InterpolationError } from './interpolate.js';
 import { collectSecrets } from './secrets.js';
+import { unknownOption } from './suggest.js';
 import { Redactor } from '../report/redact.js';
 import { show } from '../checks/options.js';
 import { dropUrl, expandUrls, mergeUrlOptions } from './url.js';
@@ -50,7 +51,7 @@ export interface Source {
 /** Reads a config file, refusing what cannot be a config before parsing it. */
 export async function readSource(path: string, shownAs = path): Promise<Source> {
   const fail = (message: string): never => {
-    throw new ConfigError([{ severity: 'error', file: shownAs, message }]);
+    throw new ConfigError([{ severity: 'error', file: shownAs, message, unreadable: true }]);
   };
   let info;
   try {
@@ -121,10 +122,17 @@ export interface Pos {
 /** C0 control characters other than tab, LF and CR (and DEL): YAML does not allow them, and text never has them. */
 const CONTROL_CHAR = /[\0-\x08\x0B\x0C\x0E-\x1F\x7F]/;
 
+/**
+ * Says whether the run leaves out a check with these tags. conn-check dropped such checks before
+ * building them, so it never saw their mistakes: their errors become warnings (and the check is
+ * dropped), so that a file that ran before still runs.
+ */
+export type TagFilter = (tags: readonly string[]) => boolean;
+
 /** Parses and validates one source. Throws ConfigError with every problem found. */
-export async function parseConfig(source: Source, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+export async function parseConfig(source: Source, env: NodeJS.ProcessEnv = process.env, leftOutByTags?: TagFilter): Promise<LoadedConfig> {
   try {
-    const loaded = await load(source, env);
+    const loaded = await load(source, env, leftOutByTags);
     tidy(loaded.warnings);
     return loaded;
   } catch (err) {
@@ -142,7 +150,7 @@ export interface ParsedItem extends Pos {
   keys: Map<string, Pos>;
 }
 
-async function load(source: Source, env: NodeJS.ProcessEnv): Promise<LoadedConfig> {
+async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagFilter): Promise<LoadedConfig> {
   const { file } = source;
   let { text } = source;
   if (text.length > MAX_CONFIG_BYTES) {
@@ -164,7 +172,6 @@ async function load(source: Source, env: NodeJS.ProcessEnv): Promise<LoadedConfi
   const issues: ConfigIssue[] = parsed.warnings;
   const checks: CheckSpec[] = [];
   const urls = await expandUrls(parsed.items, env, file);
-  issues.push(...urls.issues);
 
   // The modules of the types this file uses (and only those), before the items are validated.
   const used = new Set<CheckType>();
@@ -188,12 +195,14 @@ async function load(source: Source, env: NodeJS.ProcessEnv): Promise<LoadedConfi
       if (issues.length > first) {
         const r = new Redactor(secrets);
         for (let i = first; i < issues.length; i++) issues[i]!.message = r.redact(issues[i]!.message);
+        if (leftOutByTags) demoteIfLeftOut(item, issues.slice(first), leftOutByTags);
       }
     }
   });
 
   function validateItem(item: ParsedItem, index: number): void {
-    if (urls.failed.has(item)) return;
+    const urlError = urls.failed.get(item);
+    if (urlError) return void issues.push(urlError);
     const at: Pos = { line: item.line, column: item.column };
     const raw = item.value;
     const label = `checks[${index}]`;
@@ -240,19 +249,12 @@ async function load(source: Source, env: NodeJS.ProcessEnv): Promise<LoadedConfi
     dropUrl(opts, definition, urls.options.get(item));
     if (interpolationFailed) return;
 
-    // unknown options are warnings: conn-check ignored them silently
+    // unknown options are warnings (conn-check ignored them silently), unless they are a typo of a known one
     const known = new Set([...commonOptionNames, ...Object.keys(definition.options.shape)]);
     for (const key of Object.keys(opts)) {
       if (known.has(key)) continue;
-      const why = ignoredOptions[definition.type]?.[key];
-      issues.push({
-        severity: 'warning',
-        file,
-        ...where(key),
-        check: checkLabel,
-        option: key,
-        message: why ?? `unknown option for ${definition.type} checks, ignored`,
-      });
+      const problem = unknownOption(definition.type, key, known, ignoredOptions[definition.type]?.[key]);
+      issues.push({ ...problem, file, ...where(key), check: checkLabel, option: key });
     }
 
     const common = commonOptions.safeParse(opts);
@@ -285,6 +287,19 @@ async function load(source: Source, env: NodeJS.ProcessEnv): Promise<LoadedConfi
 
   if (issues.some((i) => i.severity === 'error')) throw new ConfigError(issues);
   return { checks, warnings: issues };
+}
+
+/** Turns the errors of a check the tags leave out into warnings that say why. */
+function demoteIfLeftOut(item: ParsedItem, found: ConfigIssue[], leftOutByTags: TagFilter): void {
+  if (!found.some((i) => i.severity === 'error')) return;
+  const raw = item.value && typeof item.value === 'object' && !Array.isArray(item.value) ? (item.value as { tags?: unknown }).tags : undefined;
+  const tags = commonOptions.shape.tags.safeParse(raw ?? []);
+  if (!tags.success || !leftOutByTags(tags.data)) return;
+  for (const issue of found) {
+    if (issue.severity !== 'error') continue;
+    issue.severity = 'warning';
+    issue.message += ' (ignored: the tags leave this check out, and conn-check never validated such checks)';
+  }
 }
 
 const anyUserinfo = new Redactor();

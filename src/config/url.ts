@@ -14,14 +14,13 @@ import type { ParsedItem } from './load.js';
 export interface UrlExpansion {
   /** The options each entry's URL stands for. */
   options: Map<ParsedItem, Record<string, unknown>>;
-  /** Entries whose URL is wrong (their error is in `issues`): not validated further. */
-  failed: Set<ParsedItem>;
-  issues: ConfigIssue[];
+  /** Entries whose URL is wrong, with its error: report it and validate them no further. */
+  failed: Map<ParsedItem, ConfigIssue>;
 }
 
 /** Reads the `url` of every entry; sets `type` on the entries that had none. */
 export async function expandUrls(items: readonly ParsedItem[], env: NodeJS.ProcessEnv, file: string): Promise<UrlExpansion> {
-  const out: UrlExpansion = { options: new Map(), failed: new Set(), issues: [] };
+  const out: UrlExpansion = { options: new Map(), failed: new Map() };
   for (const [index, item] of items.entries()) {
     const raw = item.value;
     if (!item.isMap || !raw || typeof raw !== 'object' || Array.isArray(raw)) continue;
@@ -29,8 +28,7 @@ export async function expandUrls(items: readonly ParsedItem[], env: NodeJS.Proce
     if (typeof entry.url !== 'string') continue;
     const pos = item.keys.get('url') ?? { line: item.line, column: item.column };
     const fail = (message: string, type?: string) => {
-      out.issues.push({ severity: 'error', file, ...pos, check: `checks[${index}]${type ? ` (${type})` : ''}`, option: 'url', message });
-      out.failed.add(item);
+      out.failed.set(item, { severity: 'error', file, ...pos, check: `checks[${index}]${type ? ` (${type})` : ''}`, option: 'url', message });
     };
     const given = entry.type;
     let url: string;

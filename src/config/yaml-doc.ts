@@ -36,6 +36,10 @@ export function parseWithYaml(text: string, file: string): { items: ParsedItem[]
   if (root === null || (isScalar(root) && (root.value === null || root.value === ''))) {
     throw new ConfigError([{ severity: 'error', file, line: 1, column: 1, message: 'the file has no checks: expected a list of checks (- type: tcp ...)' }]);
   }
+  if (isSeq(root) && root.items.length === 0) {
+    // `[]` says the same as an empty file, and gets the same answer.
+    throw new ConfigError([{ severity: 'error', file, ...posOf(root.range?.[0]), message: 'the file has no checks: expected a list of checks (- type: tcp ...)' }]);
+  }
   if (!isSeq(root)) {
     const p = posOf(root.range?.[0]);
     const what = isMap(root) ? 'a mapping' : isScalar(root) ? 'a single value' : 'something else';
@@ -123,7 +127,12 @@ function parseYaml(text: string, lc: LineCounter): { doc?: Document.Parsed; erro
   const docs = [...composer.compose(tokens, true, text.length)];
   const doc = docs[0]!;
   const errors: YamlProblem[] = [];
-  for (const e of doc.errors) errors.push({ offset: e.pos[0], message: yamlMessage(e.code, e.message, text, e.pos[0]) });
+  for (const e of doc.errors) {
+    // A key indented deeper than the keys above it turns the value before it into a multi-line
+    // scalar, and the parser blames that value's first line: point at the key instead.
+    const deeper = e.code === 'BLOCK_AS_IMPLICIT_KEY' || e.code === 'MULTILINE_IMPLICIT_KEY' ? overIndentedKey(text, e.pos[0]) : undefined;
+    errors.push(deeper ?? { offset: e.pos[0], message: yamlMessage(e.code, e.message, text, e.pos[0]) });
+  }
   if (errors.length) {
     // A tab in the indentation makes the parser stumble in ways that do not mention tabs.
     const tab = /^ *\t[ \t]*\S/m.exec(text);
@@ -141,6 +150,32 @@ function parseYaml(text: string, lc: LineCounter): { doc?: Document.Parsed; erro
   const shown = unique.slice(0, MAX_SYNTAX_ERRORS);
   if (unique.length > shown.length) shown.push({ message: `${unique.length - shown.length} more YAML syntax errors not shown (fix the first ones)` });
   return { errors: shown };
+}
+
+/**
+ * When the line holding `offset` is `key: value` and a following line is `other: ...` indented
+ * deeper than `key`, that line is the mistake: its position, and a message that names both keys.
+ */
+function overIndentedKey(text: string, offset: number): YamlProblem | undefined {
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  const line = /^([ -]*)([^\s:#][^:\n]{0,59}):(?:[ \t]|$)/.exec(text.slice(lineStart, text.indexOf('\n', lineStart) + 1 || undefined));
+  if (!line) return undefined;
+  const keyColumn = line[1]!.length;
+  let at = text.indexOf('\n', lineStart);
+  while (at >= 0 && at < text.length) {
+    const next = text.indexOf('\n', at + 1);
+    const content = text.slice(at + 1, next < 0 ? undefined : next);
+    at = next;
+    if (/^\s*(#.*)?$/.test(content)) continue;
+    const m = /^( +)([^\s:#-][^:\n]{0,59}):(?:[ \t]|$)/.exec(content);
+    if (!m || m[1]!.length <= keyColumn) return undefined;
+    const keyOffset = (next < 0 ? text.length : next) - content.length + m[1]!.length;
+    return {
+      offset: keyOffset,
+      message: `not valid YAML: "${m[2]!.trim()}" is indented deeper than "${line[2]!.trim()}" above it; the options of a check start in the same column`,
+    };
+  }
+  return undefined;
 }
 
 /** The offset of the first collection nested deeper than MAX_NESTING, if any (no recursion). */

@@ -1,5 +1,5 @@
 /** conn-check's text output (Nagios-friendly): failures first, one line per check, a verdict. */
-import { isWarning, ordered, summarize, type CheckResult } from '../runner/result.js';
+import { DRY_RUN, isWarning, ordered, summarize, type CheckResult } from '../runner/result.js';
 
 export interface TextOptions {
   durations?: boolean;
@@ -16,7 +16,11 @@ export function textLine(r: CheckResult, o: TextOptions = {}): string {
   const notes = [...(r.tls_verification === 'disabled' ? ['TLS not verified'] : []), ...(r.details ?? [])];
   const details = o.verbose && notes.length ? ` [${notes.join('; ')}]` : '';
   if (r.status === 'passed') return `${r.name} OK${r.attempts ? ` (passed on attempt ${r.attempts})` : ''}${time}${details}`;
-  if (r.status === 'skipped') return `SKIPPED: ${r.name}${o.verbose && r.error ? ` (${r.error})` : ''}`;
+  if (r.status === 'skipped') {
+    // A dry run lists what would run: where, too, when the name does not say it.
+    const target = r.error === DRY_RUN && !r.name.includes(r.target) ? ` (${r.target})` : '';
+    return `SKIPPED: ${r.name}${target}${o.verbose && r.error ? ` (${r.error})` : ''}`;
+  }
   const attempts = r.attempts ? ` (after ${r.attempts} attempts)` : '';
   return `${r.name} ${isWarning(r) ? 'WARNING' : 'FAILED'} - ${failure(r)}${attempts}${time}${details}`;
 }
@@ -26,7 +30,11 @@ export function failure(r: CheckResult): string {
   return `${r.step ? `${r.step}: ` : ''}${r.error ?? 'failed'}`;
 }
 
-export function verdict(results: readonly CheckResult[], durationMs: number): string {
+/** What the text format shows: checks left out by tags or patterns print nothing, as in conn-check. */
+const shown = (results: readonly CheckResult[]) => results.filter((r) => !r.unselected);
+
+export function verdict(all: readonly CheckResult[], durationMs: number): string {
+  const results = shown(all);
   const s = summarize(results, durationMs);
   const time = seconds(durationMs);
   const skipped = s.skipped ? `, ${s.skipped} skipped` : '';
@@ -41,5 +49,5 @@ export function verdict(results: readonly CheckResult[], durationMs: number): st
 }
 
 export function renderText(results: readonly CheckResult[], durationMs: number, o: TextOptions = {}): string {
-  return [...ordered(results).map((r) => textLine(r, o)), verdict(results, durationMs)].join('\n') + '\n';
+  return [...ordered(shown(results)).map((r) => textLine(r, o)), verdict(results, durationMs)].join('\n') + '\n';
 }

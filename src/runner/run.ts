@@ -8,7 +8,7 @@ import { DEFAULT_CONCURRENCY } from '../constants.js';
 import type { CheckSpec } from '../config/load.js';
 import { CheckError, type CheckContext, type StepName } from '../checks/types.js';
 import { describeError } from '../net/errors.js';
-import type { CheckResult } from './result.js';
+import { DRY_RUN, type CheckResult } from './result.js';
 import { exclusionReason, type Selection } from './select.js';
 
 export interface RunOptions {
@@ -206,8 +206,13 @@ export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions):
   const runOne = async (i: number): Promise<void> => {
     const check = checks[i]!;
     const base = baseResult(check);
-    const skip = opts.dryRun ? 'dry run' : exclusionReason(check, opts.selection ?? {});
-    if (skip !== undefined) return finish(i, { ...base, status: 'skipped', error: skip, duration_ms: 0 });
+    const excluded = exclusionReason(check, opts.selection ?? {});
+    // Left out: recorded, but not announced (conn-check never built such checks).
+    if (excluded !== undefined) {
+      results[i] = { ...base, status: 'skipped', error: excluded, unselected: true, duration_ms: 0 };
+      return;
+    }
+    if (opts.dryRun) return finish(i, { ...base, status: 'skipped', error: DRY_RUN, duration_ms: 0 });
     if (stopAll.signal.aborted) {
       const why = (stopAll.signal.reason as Error).message;
       return finish(i, { ...base, status: 'failed', step: 'run', error: `${why} (not started)`, duration_ms: 0 });
