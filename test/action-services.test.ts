@@ -70,6 +70,15 @@ describe('services input: parsing and checks (in-process)', () => {
     assert.ok(r.secrets.includes(OTHER_SECRET) && r.secrets.includes(PG.password));
   });
 
+  test('service names and docker messages reach the log on one line (no workflow command injection)', async () => {
+    const hostile = JSON.stringify({ 'db\r::warning::injected\n::set-output name=x::y': { id: 'abc', ports: { '5432': '5432' } }, 'q\u2028::error::z': { id: 'abd', ports: {} } });
+    const r = await servicesConfig(hostile, async () => {
+      throw new Error('docker inspect failed: bad\r::error::from docker');
+    });
+    for (const note of r.notes) assert.doesNotMatch(note, /[\r\n\u2028]/, note);
+    assert.ok(r.notes.some((n) => n.includes('db ::warning::injected ::set-output')), r.notes.join('|'));
+  });
+
   test('without docker: tcp checks and a note saying why', async () => {
     const r = await servicesConfig(jobServices(), async () => {
       throw new Error('docker is not on PATH');

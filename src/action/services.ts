@@ -68,7 +68,7 @@ export const dockerInspect: Inspect = (ids) =>
     execFile('docker', ['inspect', '--', ...ids], { timeout: INSPECT_TIMEOUT_MS, maxBuffer: MAX_INSPECT_BYTES, encoding: 'utf8' }, (err, stdout, stderr) => {
       if (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        return reject(new Error(code === 'ENOENT' ? 'docker is not on PATH' : `docker inspect failed: ${(stderr || err.message).split('\n')[0]!.slice(0, 200)}`));
+        return reject(new Error(code === 'ENOENT' ? 'docker is not on PATH' : `docker inspect failed: ${oneLine((stderr || err.message).split('\n')[0]!)}`));
       }
       try {
         const parsed: unknown = JSON.parse(stdout);
@@ -80,6 +80,8 @@ export const dockerInspect: Inspect = (ids) =>
   });
 
 const yamlString = (s: string) => JSON.stringify(s);
+/** Text from the input or from docker, safe on one log line (no CR, LF or other controls that could start a workflow command). */
+const oneLine = (s: string) => s.replace(/[\0-\x1f\x7f-\x9f\u2028\u2029]/g, ' ').slice(0, 200);
 const varName = (service: string, name: string) => `CONN_CHECK_SERVICE_${service.replace(/[^A-Za-z0-9]/g, '_').toUpperCase()}_${name.replace(/[^A-Za-z0-9_]/g, '_')}`;
 
 export async function servicesConfig(text: string, inspect: Inspect = dockerInspect): Promise<ServicesConfig> {
@@ -105,7 +107,7 @@ export async function servicesConfig(text: string, inspect: Inspect = dockerInsp
         details.set(o.Id, { image: o.Config.Image, env });
       }
     } catch (err) {
-      out.notes.push(`services: ${(err as Error).message}, so every mapped port gets a TCP check (no credentials are checked)`);
+      out.notes.push(`services: ${oneLine((err as Error).message)}, so every mapped port gets a TCP check (no credentials are checked)`);
     }
   }
   const lines: string[] = [];
@@ -115,7 +117,7 @@ export async function servicesConfig(text: string, inspect: Inspect = dockerInsp
     const definition = found ? await typeOfImage(found.image) : undefined;
     if (found) for (const [k, v] of Object.entries(found.env)) if (SECRET_NAME.test(k) && v.length >= 3) out.secrets.push(v);
     if (!s.ports.length) {
-      out.notes.push(`services: ${s.name} maps no port to the runner: not checked`);
+      out.notes.push(`services: ${oneLine(s.name)} maps no port to the runner: not checked`);
       continue;
     }
     const main = definition?.container ? s.ports.find(([c]) => c === definition.container!.port) : undefined;
@@ -134,10 +136,10 @@ export async function servicesConfig(text: string, inspect: Inspect = dockerInsp
         };
         lines.push(`  type: ${definition.type}`, '  host: localhost', `  port: ${host}`);
         for (const [k, v] of Object.entries(containerOptions(definition, env))) lines.push(`  ${k}: ${typeof v === 'string' ? yamlString(v) : String(v)}`);
-        taken.push(`${s.name} (${definition.type})`);
+        taken.push(`${oneLine(s.name)} (${definition.type})`);
       } else {
         lines.push('  type: tcp', '  host: localhost', `  port: ${host}`);
-        taken.push(`${name} (tcp)`);
+        taken.push(`${oneLine(name)} (tcp)`);
       }
     }
   }
