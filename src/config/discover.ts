@@ -28,7 +28,8 @@ const line = (v: unknown) => String(v).replace(/[\0-\x1f\x7f\u2028\u2029]/g, ' '
 
 /** Reads a file's text as whichever of the three it is. */
 export async function discover(text: string, file: string): Promise<Discovered> {
-  const looksYaml = /\.(ya?ml)$/i.test(file) || /^\s*(services|apiVersion|kind|version)\s*:/m.test(text);
+  const dotenvName = /(^|[\\/])\.env([.-][^\\/]*)?$|\.env$/i.test(file);
+  const looksYaml = !dotenvName && (/\.(ya?ml|json)$/i.test(file) || /^\s*(services|apiVersion|kind|version)\s*:/m.test(text));
   if (!looksYaml) return fromDotenv(text, file);
   const docs = parseAllDocuments(text, { prettyErrors: false });
   const values: unknown[] = [];
