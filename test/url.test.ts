@@ -114,7 +114,7 @@ describe('url: errors at the url key, without credentials', () => {
 
   test('unparsable URLs, several hosts, a scheme the type does not take', async () => {
     const bad = [
-      ['- url: "redis://:sekrit1@h:99999"\n', /not a valid URL/],
+      ['- url: "redis://:sekrit1@h:99999"\n', /the URL cannot be parsed/],
       ['- url: "redis://:sekrit1@h:6379/x"\n', /database number/],
       ['- url: "postgres://u:sekrit1@h1:5432,h2:5432/db"\n', /several hosts \(h1:5432,h2:5432\)/],
       ['- url: "mongodb://u:sekrit1@h1,h2/db?replicaSet=rs"\n', /several hosts/],

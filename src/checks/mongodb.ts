@@ -291,7 +291,7 @@ function fromUrl(raw: string): Record<string, unknown> {
     c = new ConnectionString(raw.trim());
   } catch (err) {
     const msg = err instanceof Error ? err.message : '';
-    throw new UrlError(/srv/i.test(msg) ? 'is not a valid mongodb+srv URL (one host name, no port)' : 'is not a valid URL (look at its hosts, port and %-escapes)');
+    throw new UrlError(/srv/i.test(msg) ? 'is not a mongodb+srv URL (one host name, no port)' : 'cannot be parsed (look at its hosts, port and %-escapes)');
   }
   if (c.isSRV) {
     throw new UrlError('mongodb+srv:// needs a DNS SRV lookup, which this check does not do: write mongodb://HOST:PORT with a server the SRV record names (and tls=true)');
@@ -299,7 +299,7 @@ function fromUrl(raw: string): Record<string, unknown> {
   const hosts = c.hosts;
   if (hosts.length !== 1) throw new UrlError(`has several hosts (${hosts.join(',')}); a check talks to one server: write one check per host`);
   const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hosts[0]!);
-  if (!m) throw new UrlError('is not a valid URL (look at its host and port)');
+  if (!m) throw new UrlError('cannot be parsed (look at its host and port)');
   const host = decodePart(m[1]!, 'host').replace(/^\[(.*)\]$/, '$1');
   if (host.startsWith('/')) throw new UrlError('names a Unix socket; this check connects over TCP');
   const p = c.searchParams;

@@ -316,7 +316,7 @@ function fromUrl(raw: string): Record<string, unknown> {
   try {
     c = parsePgUrl((q === -1 ? raw : raw.slice(0, q)) + (rest ? `?${rest}` : ''));
   } catch {
-    throw new UrlError('is not a valid URL (look at its host, port and %-escapes)');
+    throw new UrlError('cannot be parsed (look at its host, port and %-escapes)');
   }
   const hostText = c.host ?? '';
   if (!hostText) throw new UrlError('has no host (a Unix-socket directory goes in as %2Fpath or ?host=/path)');

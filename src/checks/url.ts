@@ -71,7 +71,7 @@ export function parseGeneric(raw: string): GenericUrl {
   try {
     u = new URL(value);
   } catch {
-    throw new UrlError('is not a valid URL (look at its host, port and %-escapes)');
+    throw new UrlError('cannot be parsed (look at its host, port and %-escapes)');
   }
   const host = decodePart(u.hostname, 'host').replace(/^\[(.*)\]$/, '$1');
   const port = u.port === '' ? undefined : Number(u.port);
