@@ -1,2 +1,2 @@
 import{createRequire as __connCheckRequire}from'node:module';const require=__connCheckRequire(import.meta.url);
-import{a as e,c as o}from"./chunk-W7LNJYA4.js";import"./chunk-VROXILAB.js";e();o();import("./run-DMEUQBCL.js").then(({run:i})=>i());
+import{a as e,c as o}from"./chunk-W7LNJYA4.js";import"./chunk-VROXILAB.js";e();o();import("./run-RWBOOXP6.js").then(({run:i})=>i());

@@ -9,12 +9,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ACTION, CLI, ROOT, runAction, spawnNode, tempConfig } from './helpers/run.js';
 import { loadRecorder } from './helpers/load-recorder.js';
+import { listen, type Listener } from './helpers/listen.js';
 
 /**
  * A string found in the driver's code and nowhere else in the bundle: not a package name (chunk
@@ -76,36 +76,26 @@ async function recorded(run: (importArgs: string[], env: NodeJS.ProcessEnv) => P
   return { ...ran, loaded: new Set(loaded) };
 }
 
-let tcp: Server;
-let closer: Server;
+let tcp: Listener;
+let closer: Listener;
 let http: HttpServer;
 let tcpPort: number;
 let closerPort: number;
 let httpPort: number;
-const sockets = new Set<Socket>();
-
-function listen(server: Server | HttpServer): Promise<number> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
-}
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'conn-check-lazy-'));
   recorder = loadRecorder();
-  tcp = createServer((s) => s.destroy());
+  tcp = await listen((s) => s.destroy());
   // Accepts, then hangs up: every check type gets past its tcp step and on to its driver.
-  closer = createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => {});
-    s.on('close', () => sockets.delete(s));
-    setTimeout(() => s.destroy(), 20);
-  });
+  closer = await listen((s) => setTimeout(() => s.destroy(), 20));
   http = createHttpServer((req, res) => res.end('ok'));
-  [tcpPort, closerPort, httpPort] = await Promise.all([listen(tcp), listen(closer), listen(http)]);
+  [tcpPort, closerPort] = [tcp.port, closer.port];
+  httpPort = await new Promise<number>((resolve) => http.listen(0, '127.0.0.1', () => resolve((http.address() as { port: number }).port)));
 });
 
 after(async () => {
-  for (const s of sockets) s.destroy();
-  await Promise.all([tcp, closer, http].map((s) => new Promise((r) => s.close(() => r(undefined)))));
+  await Promise.all([tcp.close(), closer.close(), new Promise((r) => http.close(() => r(undefined)))]);
 });
 
 const builtCli = existsSync(join(DIST, CLI_ENTRY));

@@ -1,29 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { z } from 'zod';
 import { parseConfig, type CheckSpec } from '../src/config/load.js';
 import { runChecks } from '../src/runner/run.js';
 import { defineCheck, CheckError, type AnyCheckDefinition } from '../src/checks/types.js';
 import { settledHandles } from './helpers/check.js';
+import { listen } from './helpers/listen.js';
 import { commonOptions } from '../src/checks/common.js';
 
 /** A TCP server that accepts and never sends a byte (and keeps the sockets open). */
-async function blackHole(): Promise<{ port: number; close(): void }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => {});
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as { port: number }).port,
-    close() {
-      for (const s of sockets) s.destroy();
-      server.close();
-    },
-  };
-}
+const blackHole = () => listen(() => {});
 
 async function specs(yaml: string): Promise<CheckSpec[]> {
   return (await parseConfig({ file: 't.yaml', text: yaml }, {})).checks;

@@ -86,6 +86,32 @@ describe('trust: the machine store and the environment, verification on', () => 
   });
 });
 
+describe('the system store is read lazily, once', () => {
+  test('a run without TLS never reads it; TLS checks read it once per process', async () => {
+    const script = `
+      import { runYaml } from './test/helpers/check.ts';
+      import { systemStoreReads } from './src/net/trust.ts';
+      const { TRUST_TEST_TCP: tcp, TRUST_TEST_TLS: tls } = process.env;
+      const out = [];
+      await runYaml(tcp);
+      out.push(systemStoreReads());
+      await runYaml(tls);
+      await runYaml(tls);
+      out.push(systemStoreReads());
+      console.log(JSON.stringify(out));
+    `;
+    const tcpYaml = `- {type: tcp, host: 127.0.0.1, port: ${valid.port}}\n- {type: udp, host: 127.0.0.1, port: ${valid.port}, send: x, expect: ''}\n`;
+    const env = { ...process.env, TRUST_TEST_TCP: tcpYaml, TRUST_TEST_TLS: tlsCheck(valid.port) };
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d) => (err += d));
+    await new Promise((r) => child.on('close', r));
+    assert.equal(out.trim(), '[0,1]', err);
+  });
+});
+
 /** The CLI as a process (this Node, and Node 24 where the project caches it: getCACertificates). */
 function cli(node: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {

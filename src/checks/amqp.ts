@@ -105,6 +105,7 @@ export const amqp = defineCheck({
   options,
   name: (o) => `amqp:${hostPort(o.host, o.port)}`,
   // conn-check's steps had no common prefix; its tls step ran unless use_tls was false
+  usesTls: (o) => o.use_tls ?? o.port === AMQPS_PORT,
   legacyNames: (o) => [`tcp:${o.host}:${o.port}`, ...(o.use_tls === false ? [] : [`tls:${o.host}:${o.port}`]), `amqp:${o.host}:${o.port}`],
   target: (o) => hostPort(o.host, o.port),
   async run(given, ctx) {

@@ -529,6 +529,7 @@ export const http = defineCheck({
   name: (o) => `http:${safeUrl(o.url)}`,
   // conn-check's steps: a TCP pre-check (to the proxy when proxy_host is set), then the request
   // (its name ends with a colon); the URL as written, query string included
+  usesTls: () => true, // its TLS options are prepared for every request (a redirect may lead to https)
   legacyNames: (o) => {
     const u = new URL(o.url);
     const tcp = o.proxy_host !== undefined ? `${o.proxy_host}:${o.proxy_port}` : `${u.hostname.replace(/^\[|\]$/g, '')}:${defaultPort(u)}`;

@@ -146,6 +146,7 @@ export const mongodb = defineCheck({
   },
   options,
   name: (o) => `mongodb:${hostPort(o.host, o.port)}`,
+  usesTls: (o) => o.tls,
   legacyNames: (o) => [`mongodb:${o.host}:${o.port}:tcp:${o.host}:${o.port}`, `mongodb:${o.host}:${o.port}:connect${o.username !== undefined || o.password !== undefined ? ' with auth' : ''}`],
   target: (o) => hostPort(o.host, o.port),
   async run(given, ctx) {

@@ -75,6 +75,7 @@ export const mqtt = defineCheck({
   container: { images: ['eclipse-mosquitto'], port: 1883, options: () => ({}) },
   options,
   name: (o) => `mqtt:${hostPort(o.host, o.port)}`,
+  usesTls: (o) => o.tls,
   target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
     const deadline = performance.now() + ctx.timeoutMs;

@@ -108,6 +108,7 @@ export const mysql = defineCheck({
   },
   options,
   name: (o) => `mysql:${hostPort(o.host, o.port)}`,
+  usesTls: (o) => o.tls,
   target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
     const deadline = performance.now() + ctx.timeoutMs;

@@ -121,6 +121,7 @@ export const nats = defineCheck({
   container: { images: ['nats'], port: 4222, options: () => ({}) },
   options,
   name: (o) => `nats:${hostPort(o.host, o.port)}`,
+  usesTls: (o) => o.tls,
   target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
     const deadline = performance.now() + ctx.timeoutMs;

@@ -12,7 +12,7 @@ import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
 import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck, type StepName } from './types.js';
-import { bool, host, integer, port, preprocess, scalarString, text, tlsOptionsShape } from './options.js';
+import { bool, host, integer, nullMeans, port, scalarString, text, tlsOptionsShape } from './options.js';
 import { UrlError, defined, flag, hostAndLogin, parseGeneric, tlsParams } from './url.js';
 
 const options = z.object({
@@ -20,7 +20,7 @@ const options = z.object({
   port: port(),
   password: z.optional(scalarString()),
   // conn-check-configs writes `username: null` for a celery broker without a user: absent
-  username: preprocess((v) => (v === null ? undefined : v), z.optional(text())),
+  username: nullMeans(undefined, z.optional(text())),
   db: z.optional(integer(0, 1_000_000)),
   tls: z._default(bool(), false),
   ...tlsOptionsShape,
@@ -117,6 +117,7 @@ export const redis = defineCheck({
   },
   options,
   name: (o) => `redis:${hostPort(o.host, o.port)}`,
+  usesTls: (o) => o.tls,
   legacyNames: (o) => [`redis:${o.host}:${o.port}:tcp:${o.host}:${o.port}`, `redis:${o.host}:${o.port}:connect${o.password !== undefined ? ' with auth' : ''}`],
   target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {

@@ -216,6 +216,7 @@ export const smtp = defineCheck({
   options,
   name: (o) => `smtp:${hostPort(o.host, o.port)}`,
   // conn-check's steps had no common prefix; its tls step ran unless use_tls was false
+  usesTls: (o) => o.use_tls === true || o.starttls || (o.use_tls === undefined && o.port === SMTPS_PORT),
   legacyNames: (o) => [`tcp:${o.host}:${o.port}`, ...(o.use_tls === false ? [] : [`tls:${o.host}:${o.port}`]), `smtp:${o.host}:${o.port}`],
   target: (o) => hostPort(o.host, o.port),
   async run(given, ctx) {

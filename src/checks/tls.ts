@@ -27,6 +27,7 @@ export const tls = defineCheck({
   }),
   name: (o) => `tls:${hostPort(o.host, o.port)}`,
   legacyNames: (o) => [`tls:${o.host}:${o.port}`],
+  usesTls: () => true,
   target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
     const started = performance.now();

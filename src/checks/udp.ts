@@ -10,7 +10,7 @@ import { nodeDgram } from '../net/builtins.js';
 import { hostPort, resolveHost, showAddress, untilAborted, type Address } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck } from './types.js';
-import { host, port, scalarString } from './options.js';
+import { host, nullMeans, port, scalarString } from './options.js';
 
 const REFUSED = 'connection refused (ICMP port unreachable)';
 const SHOW_BYTES = 60;
@@ -90,7 +90,7 @@ export const udp = defineCheck({
     port: port(),
     send: scalarString('the text to send'),
     // `expect:` with no value (as conn-check's tutorial prints it) is send-only, like ""
-    expect: z.nullable(scalarString('the reply to expect ("" or nothing to only send)')),
+    expect: nullMeans('', scalarString('the reply to expect ("" or nothing to only send)')),
   }),
   name: (o) => `udp:${hostPort(o.host, o.port)}`,
   legacyNames: (o) => [`udp:${o.host}:${o.port}`],
@@ -102,7 +102,7 @@ export const udp = defineCheck({
     const timers = new Set<NodeJS.Timeout>();
     const x: Exchange = {
       payload: Buffer.from(o.send, 'utf8'),
-      expect: o.expect === '' || o.expect === null ? undefined : Buffer.from(o.expect, 'utf8'),
+      expect: o.expect === '' ? undefined : Buffer.from(o.expect, 'utf8'),
       graceMs: Math.min(500, ctx.timeoutMs / 2),
     };
     try {

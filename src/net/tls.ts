@@ -70,6 +70,14 @@ async function readPem(path: string, what: string): Promise<string> {
 }
 
 /**
+ * Reads the trust store and builds its shared context ahead of the checks (the runner calls it
+ * before the deadlines start when a check will use TLS).
+ */
+export async function warmTrust(env: NodeJS.ProcessEnv, extraCa: readonly string[]): Promise<void> {
+  await secureOptions({}, 'localhost', { env, extraCa });
+}
+
+/**
  * Node's TLS connection options for a check: verification on unless disabled, Node's roots
  * plus tls-certs-path plus ca_file, client certificate for mTLS, SNI from the host name.
  */

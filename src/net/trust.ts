@@ -76,9 +76,14 @@ function runtimeGetCa(): GetCa | undefined {
 }
 
 let systemStore: Promise<string[]> | undefined;
+let systemReads = 0;
+/** How many times this process read the system store (0 or 1: for the tests of its laziness). */
+export const systemStoreReads = (): number => systemReads;
+
 /** The machine's default store (read once per process). */
 export function systemCertificates(): Promise<string[]> {
   return (systemStore ??= (async () => {
+    systemReads++;
     const get = runtimeGetCa();
     if (get) {
       try {

@@ -253,7 +253,14 @@ export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions):
   // Load the drivers of the types that will run, before any deadline starts.
   if (!opts.dryRun) {
     const loaders = new Set<() => Promise<unknown>>();
-    for (const c of checks) if (c.definition.load && exclusionReason(c, opts.selection ?? {}) === undefined) loaders.add(c.definition.load);
+    let tls = false;
+    for (const c of checks) {
+      if (exclusionReason(c, opts.selection ?? {}) !== undefined) continue;
+      if (c.definition.load) loaders.add(c.definition.load);
+      tls ||= c.definition.usesTls?.(c.options as never) ?? false;
+    }
+    // the trust store too (read once per process), when a check will use TLS
+    if (tls) loaders.add(() => import('../net/tls.js').then((m) => m.warmTrust(env, extraCa)));
     await Promise.all([...loaders].map((load) => load().catch(() => {})));
   }
 

@@ -57,7 +57,10 @@ export function checkSelection(checks: readonly CheckSpec[], sel: Selection, isF
   const warnings: string[] = [];
   const byTags = checks.filter((c) => tagExclusion(c, sel) === undefined);
   const patterns = sel.patterns ?? [];
-  const unmatched = patterns.filter((p) => !byTags.some((c) => matchesAny(c, regExps([p]))));
+  const unmatched = patterns.filter((p) => {
+    const re = [patternRegExp(p)];
+    return !byTags.some((c) => matchesAny(c, re));
+  });
   const files = unmatched.filter((p) => /\.ya?ml$/i.test(p) || isFile(p));
   const fileHint = files.length
     ? `; ${quoted(files)} ${files.length === 1 ? 'looks like a config file' : 'look like config files'}: conn-check takes one CONFIG, and the words after it are PATTERNs`
