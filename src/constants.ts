@@ -19,6 +19,9 @@ export const Input = {
   DryRun: 'dry-run',
   Wait: 'wait',
   ReportFile: 'report-file',
+  EnvFile: 'env-file',
+  FromEnv: 'from-env',
+  Services: 'services',
 } as const;
 
 /** Action outputs (action.yml must list exactly these). */

@@ -29,3 +29,18 @@ test('the JSON Schema accepts conn-check files and rejects what the validator re
   for (const doc of rejects) assert.equal(validate(doc), false, JSON.stringify(doc));
   assert.equal(validate([{ type: 'tcp', host: 'a', port: '80', timeout: '2.5', retries: 3, severity: 'warning', tags: 'a, b' }]), true, JSON.stringify(validate.errors));
 });
+
+test('the JSON Schema takes url: in place of the options it gives, and the type from its scheme', () => {
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  const validate = ajv.compile(committed);
+  for (const doc of [
+    [{ url: 'postgres://u:p@db/shop' }],
+    [{ url: 'rediss://:p@cache:6380/0', name: 'cache', timeout: 3 }],
+    [{ type: 'nats', url: 'tls://n:4222' }],
+    [{ type: 'http', url: 'https://example.org/' }],
+    [{ url: '${DATABASE_URL}' }],
+  ]) assert.equal(validate(doc), true, `${JSON.stringify(doc)}: ${JSON.stringify(validate.errors)}`);
+  for (const doc of [[{ url: 'postgres://db/shop', colour: 'blue' }], [{ name: 'neither type nor url' }], [{ type: 'postgres', host: 'db' }]]) {
+    assert.equal(validate(doc), false, JSON.stringify(doc));
+  }
+});

@@ -9,6 +9,8 @@ import { dirname, resolve } from 'node:path';
 import { DEFAULT_CONNECT_TIMEOUT_S, Input, MAX_RESULTS_OUTPUT_BYTES, MAX_SUMMARY_BYTES, MAX_TIMEOUT_S, Output } from '../constants.js';
 import { allSecrets, ConfigError, formatIssue, gatherConfig, type ConfigIssue } from '../config/index.js';
 import { MIN_MASK_LENGTH, secretForms } from '../secrets/index.js';
+import { environmentAndSources } from '../config/sources.js';
+import { servicesConfig, ServicesInputError } from './services.js';
 import { loadCaPath } from '../net/tls.js';
 import { configAnnotations, failureAnnotations, type Annotation } from '../report/annotations.js';
 import { renderJson, toJsonResults } from '../report/json.js';
@@ -99,7 +101,10 @@ export async function run(): Promise<void> {
     const dryRun = boolInput(Input.DryRun);
     const paths = core.getMultilineInput(Input.Config);
     const inline = core.getInput(Input.Checks, { trimWhitespace: false });
-    if (!paths.length && inline.trim() === '') {
+    const envFiles = core.getMultilineInput(Input.EnvFile);
+    const fromEnv = boolInput(Input.FromEnv);
+    const servicesInput = core.getInput(Input.Services);
+    if (!paths.length && inline.trim() === '' && !fromEnv && servicesInput.trim() === '') {
       throw new InputError(
         `no checks given: set the "${Input.Config}" input to the path of a conn-check YAML file (for example "${Input.Config}: .github/conn-check.yaml"), or "${Input.Checks}" to the checks as inline YAML`,
       );
@@ -116,7 +121,10 @@ export async function run(): Promise<void> {
 
     let gathered;
     try {
-      gathered = await gatherConfig({ paths, base: workspace, inline, leftOutByTags: (tags) => excludedByTags(tags, { includeTags, excludeTags }) });
+      const more = await environmentAndSources(process.env, { envFiles, fromEnv, base: workspace, needed: !paths.length && inline.trim() === '' && servicesInput.trim() === '' });
+      const services = await servicesFromInput(servicesInput);
+      for (const note of [...more.notes, ...services.notes]) core.info(note);
+      gathered = await gatherConfig({ paths, base: workspace, inline, env: { ...more.env, ...services.env }, sources: [...more.sources, ...(services.source ? [services.source] : [])], leftOutByTags: (tags) => excludedByTags(tags, { includeTags, excludeTags }) });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       // Mask what the broken config holds before a word of it is written.
@@ -257,4 +265,17 @@ export function resultsOutput(results: readonly CheckResult[], reportFile: strin
     dropped,
     warning: `the ${Output.Results} output holds ${keep.size} of ${all.length} results (failures first): GitHub limits an output to 1 MB; ${where}`,
   };
+}
+
+/** The services input's checks, its containers' secrets masked before anything is logged. */
+async function servicesFromInput(text: string): ReturnType<typeof servicesConfig> {
+  if (text.trim() === '') return { env: {}, secrets: [], notes: [] };
+  try {
+    const found = await servicesConfig(text);
+    for (const s of found.secrets) for (const f of secretForms(s)) core.setSecret(f);
+    return found;
+  } catch (err) {
+    if (err instanceof ServicesInputError) throw new InputError(err.message);
+    throw err;
+  }
 }

@@ -20,6 +20,7 @@ import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck } from './types.js';
 import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
+import { UrlError, decodePart, defined, parseGeneric, requireHost } from './url.js';
 
 const options = z.object({
   host: host(),
@@ -90,6 +91,17 @@ export const amqp = defineCheck({
   load: driver,
   type: 'amqp',
   summary: 'AMQP 0-9-1 login (RabbitMQ): TCP, TLS, authentication on the vhost, a channel',
+  url: { schemes: ['amqp', 'amqps'], options: fromUrl },
+  container: {
+    images: ['rabbitmq'],
+    port: 5672,
+    options: (env) => ({
+      username: env.get('RABBITMQ_DEFAULT_USER', 'guest'),
+      password: env.get('RABBITMQ_DEFAULT_PASS', 'guest'),
+      vhost: env.get('RABBITMQ_DEFAULT_VHOST'),
+      use_tls: false,
+    }),
+  },
   options,
   name: (o) => `amqp:${hostPort(o.host, o.port)}`,
   // conn-check's steps had no common prefix; its tls step ran unless use_tls was false
@@ -185,3 +197,29 @@ export const amqp = defineCheck({
     }
   },
 });
+
+/**
+ * The RabbitMQ URI spec: `amqp[s]://[user[:password]@]host[:port][/vhost]`, user and password
+ * guest when absent, the vhost one %-decoded segment (`%2F` is `/`; no path is the default
+ * vhost `/`), and its TLS query parameters (cacertfile, certfile, keyfile, verify,
+ * server_name_indication).
+ */
+function fromUrl(raw: string): Record<string, unknown> {
+  const u = parseGeneric(raw);
+  if (u.rawPath.includes('/')) throw new UrlError('vhost: a vhost is one path segment; write a / inside it as %2F');
+  const p = u.params;
+  const verify = p.get('verify');
+  return defined({
+    host: requireHost(u),
+    port: u.port ?? (u.scheme === 'amqps' ? 5671 : 5672),
+    username: u.username ?? 'guest',
+    password: u.password ?? (u.username === undefined ? 'guest' : undefined),
+    vhost: u.rawPath === '' ? undefined : decodePart(u.rawPath, 'vhost'),
+    use_tls: u.scheme === 'amqps',
+    ca_file: p.get('cacertfile') ?? undefined,
+    client_cert: p.get('certfile') ?? undefined,
+    client_key: p.get('keyfile') ?? undefined,
+    server_name: p.get('server_name_indication') ?? undefined,
+    disable_tls_verification: verify === null ? undefined : verify === 'verify_none',
+  });
+}

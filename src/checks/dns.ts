@@ -12,6 +12,7 @@ import { bareHost, hostPort, resolveHost, untilAborted } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck } from './types.js';
 import { alsoAccepts, oneOf, preprocess, scalarString, show, text } from './options.js';
+import { UrlError, defined, parseGeneric } from './url.js';
 
 const RECORD_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'SRV', 'NS'] as const;
 type RecordType = (typeof RECORD_TYPES)[number];
@@ -175,6 +176,7 @@ async function query(resolver: dnsPromises.Resolver, type: RecordType, name: str
 export const dns = defineCheck({
   type: 'dns',
   summary: 'a DNS name resolves (as a given record type, through a given server) to the expected answers',
+  url: { schemes: ['dns'], options: fromUrl },
   options,
   name: (o) => `dns:${o.host.trim()}:${o.record_type}${o.server ? `@${o.server.trim()}` : ''}`,
   target: (o) => {
@@ -256,3 +258,16 @@ export const dns = defineCheck({
     }
   },
 });
+
+/**
+ * RFC 4501: `dns://[server[:port]]/name[?type=MX]`: the name to resolve is the path, the
+ * authority (when given) the server to ask.
+ */
+function fromUrl(raw: string): Record<string, unknown> {
+  const u = parseGeneric(raw);
+  if (u.path.length !== 1) throw new UrlError('path: expected the name to resolve (dns://[server]/NAME?type=A)');
+  let type: string | undefined;
+  for (const [k, v] of u.params) if (k.toLowerCase() === 'type') type = v;
+  const server = u.host ? hostPort(u.host, u.port ?? 53) : undefined;
+  return defined({ host: u.path[0], record_type: type, server });
+}

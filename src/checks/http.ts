@@ -523,6 +523,7 @@ export const http = defineCheck({
   load: preload,
   type: 'http',
   summary: 'an HTTP(S) request gets the expected status',
+  url: { schemes: ['http', 'https'], options: (raw) => ({ url: raw }) },
   options,
   // (URL userinfo, credential-looking query values, sensitive headers and proxy_url's userinfo
   // are covered by the generic rules in config/secrets.ts)

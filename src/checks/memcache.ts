@@ -14,6 +14,7 @@ import type { Socket } from 'node:net';
 import { connectTcp, hostPort, showAddress } from '../net/dial.js';
 import { CheckError, defineCheck } from './types.js';
 import { host, port, scalarString, secret, text } from './options.js';
+import { hostAndLogin, parseGeneric } from './url.js';
 
 const options = z
   .object({
@@ -181,6 +182,8 @@ const STATUS: Record<number, string> = {
 export const memcache = defineCheck({
   type: 'memcache',
   summary: 'memcached answers a version request (optionally after SASL authentication)',
+  url: { schemes: ['memcache', 'memcached'], options: (raw) => hostAndLogin(parseGeneric(raw), 11211) },
+  container: { images: ['memcached', 'bitnami/memcached'], port: 11211, options: () => ({}) },
   options,
   name: (o) => `memcache:${hostPort(o.host, o.port)}`,
   legacyNames: (o) => [`memcache:${o.host}:${o.port}:tcp:${o.host}:${o.port}`, `memcache:${o.host}:${o.port}:connect`],

@@ -11,6 +11,8 @@ import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck, type StepName } from './types.js';
 import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
+import { ConnectionString } from 'mongodb-connection-string-url';
+import { UrlError, decodePart, defined, flag } from './url.js';
 
 const options = z
   .object({
@@ -133,6 +135,15 @@ export const mongodb = defineCheck({
   load: driver,
   type: 'mongodb',
   summary: 'MongoDB handshake, optional login, and the list of collections of a database',
+  url: { schemes: ['mongodb', 'mongodb+srv'], options: fromUrl },
+  container: {
+    images: ['mongo', 'mongodb/mongodb-community-server'],
+    port: 27017,
+    options: (env) =>
+      env.has('MONGO_INITDB_ROOT_USERNAME')
+        ? { username: env.get('MONGO_INITDB_ROOT_USERNAME'), password: env.get('MONGO_INITDB_ROOT_PASSWORD'), auth_source: 'admin' }
+        : {},
+  },
   options,
   name: (o) => `mongodb:${hostPort(o.host, o.port)}`,
   usesTls: (o) => o.tls,
@@ -268,3 +279,50 @@ export const mongodb = defineCheck({
     }
   },
 });
+
+/**
+ * `mongodb://[user:password@]host[:port][/database][?authSource=...&tls=true...]` read by the
+ * driver's own parser (mongodb-connection-string-url). One host: the check talks to one server
+ * directly, so a replica set's list and `mongodb+srv://` (an SRV lookup) are refused with a
+ * message saying what to write instead.
+ */
+function fromUrl(raw: string): Record<string, unknown> {
+  let c: ConnectionString;
+  try {
+    c = new ConnectionString(raw.trim());
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : '';
+    throw new UrlError(/srv/i.test(msg) ? 'is not a mongodb+srv URL (one host name, no port)' : 'cannot be parsed (look at its hosts, port and %-escapes)');
+  }
+  if (c.isSRV) {
+    throw new UrlError('mongodb+srv:// needs a DNS SRV lookup, which this check does not do: write mongodb://HOST:PORT with a server the SRV record names (and tls=true)');
+  }
+  const hosts = c.hosts;
+  if (hosts.length !== 1) throw new UrlError(`has several hosts (${hosts.join(',')}); a check talks to one server: write one check per host`);
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hosts[0]!);
+  if (!m) throw new UrlError('cannot be parsed (look at its host and port)');
+  const host = decodePart(m[1]!, 'host').replace(/^\[(.*)\]$/, '$1');
+  if (host.startsWith('/')) throw new UrlError('names a Unix socket; this check connects over TCP');
+  const p = c.searchParams;
+  const get = (name: string) => {
+    for (const [k, v] of p) if (k.toLowerCase() === name.toLowerCase()) return v;
+    return undefined;
+  };
+  const lower = new URLSearchParams([...p].map(([k, v]): [string, string] => [k.toLowerCase(), v]));
+  const insecure = flag(lower, 'tlsinsecure', 'tlsallowinvalidcertificates');
+  const keyFile = get('tlsCertificateKeyFile');
+  const db = c.pathname.replace(/^\//, '');
+  return defined({
+    host,
+    port: m[2] === undefined ? 27017 : Number(m[2]),
+    username: c.username ? decodePart(c.username, 'user name') : undefined,
+    password: c.password ? decodePart(c.password, 'password') : undefined,
+    database: db ? decodePart(db, 'database') : undefined,
+    auth_source: get('authSource'),
+    tls: flag(lower, 'tls', 'ssl'),
+    disable_tls_verification: insecure,
+    ca_file: get('tlsCAFile'),
+    client_cert: keyFile,
+    client_key: keyFile,
+  });
+}

@@ -14,6 +14,7 @@ import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck, type StepName } from './types.js';
 import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
+import { defined, hostAndLogin, parseGeneric } from './url.js';
 
 /** A topic a check may publish to: no wildcards, no NUL. */
 const topicName = () =>
@@ -70,6 +71,8 @@ export const mqtt = defineCheck({
   load: driver,
   type: 'mqtt',
   summary: 'an MQTT broker accepts a connection (with credentials) and delivers a message back to the check',
+  url: { schemes: ['mqtt', 'mqtts'], options: fromUrl },
+  container: { images: ['eclipse-mosquitto'], port: 1883, options: () => ({}) },
   options,
   name: (o) => `mqtt:${hostPort(o.host, o.port)}`,
   usesTls: (o) => o.tls,
@@ -196,3 +199,10 @@ export const mqtt = defineCheck({
     }
   },
 });
+
+/** `mqtt[s]://[user:password@]host[:port]` as mqtt.js reads it (`?clientId=` too). */
+function fromUrl(raw: string): Record<string, unknown> {
+  const u = parseGeneric(raw);
+  const tls = u.scheme === 'mqtts';
+  return defined({ ...hostAndLogin(u, tls ? 8883 : 1883), tls, client_id: u.params.get('clientId') ?? undefined });
+}

@@ -12,6 +12,7 @@ import { assertCertificate, minVersionFailure, secureOptions } from '../net/tls.
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck, type StepName } from './types.js';
 import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
+import { UrlError, defined, flag, hostAndLogin, parseGeneric } from './url.js';
 
 const options = z.object({
   host: host(),
@@ -91,6 +92,20 @@ export const mysql = defineCheck({
   load: driver,
   type: 'mysql',
   summary: 'a MySQL or MariaDB server accepts a login (to a database) and answers SELECT 1',
+  url: { schemes: ['mysql', 'mariadb'], options: fromUrl },
+  container: {
+    images: ['mysql', 'mariadb'],
+    port: 3306,
+    options: (env) => {
+      // the application user when the image creates one, else root (MARIADB_* are MariaDB's own names)
+      for (const p of ['MARIADB', 'MYSQL']) {
+        if (env.has(`${p}_USER`)) return { username: env.get(`${p}_USER`), password: env.get(`${p}_PASSWORD`), database: env.get(`${p}_DATABASE`) };
+      }
+      const password = env.get('MARIADB_ROOT_PASSWORD') ?? env.get('MYSQL_ROOT_PASSWORD');
+      const database = env.get('MARIADB_DATABASE') ?? env.get('MYSQL_DATABASE');
+      return { username: 'root', password, database };
+    },
+  },
   options,
   name: (o) => `mysql:${hostPort(o.host, o.port)}`,
   usesTls: (o) => o.tls,
@@ -245,3 +260,31 @@ export const mysql = defineCheck({
     }
   },
 });
+
+/**
+ * `mysql://user[:password]@host[:port][/database]`: TLS from `ssl-mode` (MySQL's words:
+ * DISABLED, PREFERRED, REQUIRED without verification, VERIFY_CA, VERIFY_IDENTITY), or from
+ * `ssl`/`tls` (true, false, or mysql2's `{"rejectUnauthorized":false}`); `ssl-ca` a CA file.
+ */
+function fromUrl(raw: string): Record<string, unknown> {
+  const u = parseGeneric(raw);
+  if (u.path.length > 1) throw new UrlError('path: expected one database name');
+  const p = u.params;
+  const out: Record<string, unknown> = { ...hostAndLogin(u, 3306), database: u.path[0] };
+  const mode = (p.get('ssl-mode') ?? p.get('sslmode') ?? p.get('ssl_mode'))?.toUpperCase().replace(/-/g, '_');
+  const ssl = p.get('ssl');
+  if (mode !== undefined) {
+    if (!['DISABLED', 'PREFERRED', 'REQUIRED', 'VERIFY_CA', 'VERIFY_IDENTITY'].includes(mode)) {
+      throw new UrlError(`ssl-mode: expected DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY, got ${JSON.stringify(mode.slice(0, 20))}`);
+    }
+    out.tls = mode !== 'DISABLED' && mode !== 'PREFERRED';
+    if (mode === 'REQUIRED') out.disable_tls_verification = true;
+  } else if (ssl !== null && ssl.trim().startsWith('{')) {
+    out.tls = true;
+    if (/"rejectUnauthorized"\s*:\s*false/.test(ssl)) out.disable_tls_verification = true;
+  } else {
+    out.tls = flag(p, 'ssl', 'tls', 'useSSL');
+  }
+  out.ca_file = p.get('ssl-ca') ?? p.get('sslca') ?? undefined;
+  return defined(out);
+}

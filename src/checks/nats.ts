@@ -15,6 +15,7 @@ import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck, type StepName } from './types.js';
 import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
+import { defined, parseGeneric, requireHost } from './url.js';
 
 const options = z
   .object({
@@ -116,6 +117,8 @@ export const nats = defineCheck({
   load: driver,
   type: 'nats',
   summary: 'a NATS server accepts a login (user/password or token) and answers a PING',
+  url: { schemes: ['nats'], alsoSchemes: ['tls'], options: fromUrl },
+  container: { images: ['nats'], port: 4222, options: () => ({}) },
   options,
   name: (o) => `nats:${hostPort(o.host, o.port)}`,
   usesTls: (o) => o.tls,
@@ -212,3 +215,17 @@ export const nats = defineCheck({
     }
   },
 });
+
+/** `nats://[user:password@|token@]host[:port]`, `tls://` for TLS, as the NATS clients read them. */
+function fromUrl(raw: string): Record<string, unknown> {
+  const u = parseGeneric(raw);
+  const token = u.username !== undefined && u.password === undefined;
+  return defined({
+    host: requireHost(u),
+    port: u.port ?? 4222,
+    username: token ? undefined : u.username,
+    password: u.password,
+    token: token ? u.username : undefined,
+    tls: u.scheme === 'tls',
+  });
+}

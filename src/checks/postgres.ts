@@ -13,6 +13,8 @@ import { assertCertificate, minVersionFailure, secureOptions } from '../net/tls.
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck, type CheckContext, type StepName } from './types.js';
 import { host, oneOf, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
+import { parse as parsePgUrl } from 'pg-connection-string';
+import { UrlError, defined, flag, oneHost } from './url.js';
 
 const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 type SslMode = (typeof SSL_MODES)[number];
@@ -125,6 +127,15 @@ export const postgres = defineCheck({
   load: driver,
   type: 'postgres',
   summary: 'a PostgreSQL server accepts a login to a database and answers SELECT 1',
+  url: { schemes: ['postgres', 'postgresql'], options: fromUrl },
+  container: {
+    images: ['postgres', 'postgis/postgis', 'pgvector/pgvector', 'timescale/timescaledb'],
+    port: 5432,
+    options: (env) => {
+      const username = env.get('POSTGRES_USER', 'postgres');
+      return { username, password: env.get('POSTGRES_PASSWORD'), database: env.get('POSTGRES_DB', username) };
+    },
+  },
   options,
   name: (o) => `postgres:${hostPort(o.host, o.port)}`,
   // a unix socket (a host starting with /) had no tcp step
@@ -278,5 +289,47 @@ function closedWithin(socket: Socket, ms: number): Promise<void> {
       resolve();
     }
     socket.once('close', done);
+  });
+}
+
+/** libpq's file parameters: kept away from pg-connection-string, which would read the files. */
+const PG_FILE_PARAMS: Record<string, string> = { sslrootcert: 'ca_file', sslcert: 'client_cert', sslkey: 'client_key' };
+
+/**
+ * `postgres[ql]://[user[:password]@][host][:port][/database][?sslmode=...]` read by node-postgres'
+ * own parser (pg-connection-string): %-decoded userinfo, a Unix-socket directory as `%2Fpath` or
+ * `?host=/path`, `ssl=true` as sslmode require; the database defaults to the user name, as in libpq.
+ */
+function fromUrl(raw: string): Record<string, unknown> {
+  oneHost(raw);
+  const q = raw.indexOf('?');
+  const params = new URLSearchParams(q === -1 ? '' : raw.slice(q + 1));
+  const files: Record<string, string> = {};
+  for (const [param, option] of Object.entries(PG_FILE_PARAMS)) {
+    const v = params.get(param);
+    if (v) files[option] = v;
+    params.delete(param);
+  }
+  const sslmode = params.get('sslmode') ?? undefined;
+  params.delete('sslmode');
+  const rest = params.toString();
+  let c: ReturnType<typeof parsePgUrl>;
+  try {
+    c = parsePgUrl((q === -1 ? raw : raw.slice(0, q)) + (rest ? `?${rest}` : ''));
+  } catch {
+    throw new UrlError('cannot be parsed (look at its host, port and %-escapes)');
+  }
+  const hostText = c.host ?? '';
+  if (!hostText) throw new UrlError('has no host (a Unix-socket directory goes in as %2Fpath or ?host=/path)');
+  const ssl = flag(params, 'ssl');
+  const user = c.user || undefined;
+  return defined({
+    host: hostText,
+    port: c.port ? Number(c.port) : 5432,
+    username: user,
+    password: c.password || undefined,
+    database: c.database || user,
+    sslmode: sslmode ?? (ssl === undefined ? undefined : ssl ? 'require' : 'disable'),
+    ...files,
   });
 }

@@ -13,6 +13,7 @@ import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck, type StepName } from './types.js';
 import { bool, host, integer, nullMeans, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
+import { UrlError, defined, flag, hostAndLogin, parseGeneric, tlsParams } from './url.js';
 
 const options = z.object({
   host: host(),
@@ -107,6 +108,13 @@ export const redis = defineCheck({
   load: driver,
   type: 'redis',
   summary: 'a Redis server answers PING (after AUTH when a password is given)',
+  url: { schemes: ['redis', 'rediss'], options: fromUrl },
+  container: {
+    images: ['redis', 'valkey/valkey', 'redis/redis-stack-server', 'bitnami/redis', 'bitnami/valkey'],
+    port: 6379,
+    // the official images take a password only on the command line; Bitnami's from the environment
+    options: (env) => ({ password: env.has('REDIS_PASSWORD') ? env.get('REDIS_PASSWORD') : env.get('VALKEY_PASSWORD') }),
+  },
   options,
   name: (o) => `redis:${hostPort(o.host, o.port)}`,
   usesTls: (o) => o.tls,
@@ -241,3 +249,18 @@ export const redis = defineCheck({
     }
   },
 });
+
+/** `redis[s]://[[user]:password@]host[:port][/db][?db=N]`, as ioredis and redis-py read it. */
+function fromUrl(raw: string): Record<string, unknown> {
+  const u = parseGeneric(raw);
+  const dbText = u.path[0] ?? u.params.get('db') ?? undefined;
+  if (dbText !== undefined && !/^\d+$/.test(dbText)) throw new UrlError('path: expected a database number (redis://host:6379/0)');
+  const insecure = u.params.get('ssl_cert_reqs');
+  return defined({
+    ...hostAndLogin(u, 6379),
+    db: dbText === undefined ? undefined : Number(dbText),
+    tls: u.scheme === 'rediss',
+    ...tlsParams(u.params, { ca: ['ssl_ca_certs', 'ca_file'], cert: ['ssl_certfile'], key: ['ssl_keyfile'] }),
+    disable_tls_verification: insecure === null ? flag(u.params, 'insecure') : insecure.toLowerCase() === 'none',
+  });
+}

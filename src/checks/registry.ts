@@ -66,3 +66,48 @@ export function checkTypes(): readonly CheckType[] {
 export async function loadCheckTypes(): Promise<{ type: CheckType; definition: AnyCheckDefinition }[]> {
   return Promise.all(types.map(async (type) => ({ type, definition: await type.load() })));
 }
+
+/**
+ * The type a URL scheme stands for (`postgresql` → postgres), from the schemes each definition
+ * declares (`url.schemes`). Loads every type's definition, so only a check with `url:` and no
+ * `type` asks.
+ */
+export async function typeForScheme(scheme: string): Promise<AnyCheckDefinition | undefined> {
+  return (await schemeMap()).get(scheme.toLowerCase());
+}
+
+/** Every scheme that picks a type, for error messages and docs. */
+export async function knownSchemes(): Promise<string[]> {
+  return [...(await schemeMap()).keys()];
+}
+
+let schemes: Promise<Map<string, AnyCheckDefinition>> | undefined;
+function schemeMap(): Promise<Map<string, AnyCheckDefinition>> {
+  return (schemes ??= loadCheckTypes().then((all) => {
+    const map = new Map<string, AnyCheckDefinition>();
+    for (const { definition } of all) {
+      for (const s of definition.url?.schemes ?? []) {
+        const other = map.get(s);
+        if (other) throw new Error(`URL scheme ${s}: declared by both ${other.type} and ${definition.type}`);
+        map.set(s, definition);
+      }
+    }
+    return map;
+  }));
+}
+
+/** The type whose `container.images` names this image (no registry, tag or digest). */
+export async function typeForImage(image: string): Promise<AnyCheckDefinition | undefined> {
+  return (images ??= loadCheckTypes().then((all) => {
+    const map = new Map<string, AnyCheckDefinition>();
+    for (const { definition } of all) {
+      for (const i of definition.container?.images ?? []) {
+        const other = map.get(i);
+        if (other) throw new Error(`image ${i}: declared by both ${other.type} and ${definition.type}`);
+        map.set(i, definition);
+      }
+    }
+    return map;
+  })).then((m) => m.get(image.toLowerCase()));
+}
+let images: Promise<Map<string, AnyCheckDefinition>> | undefined;

@@ -22,6 +22,7 @@ import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { CheckError, defineCheck, type StepName } from './types.js';
 import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
 import { pairBlobs, Redactor } from '../secrets/index.js';
+import { defined, flag, hostAndLogin, parseGeneric } from './url.js';
 
 const noLineBreaks = (what: string) => text(what).check(z.refine((v) => !/[\r\n]/.test(v), { message: `expected ${what} without line breaks` }));
 const address = () => noLineBreaks('an e-mail address').check(z.refine((v) => !/[<>\s]/.test(v), { message: 'expected a bare e-mail address (no <>, no spaces)' }));
@@ -202,6 +203,7 @@ const SMTPS_PORT = 465;
 export const smtp = defineCheck({
   type: 'smtp',
   summary: 'SMTP login (and, with from_address and to_address, a real e-mail sent)',
+  url: { schemes: ['smtp', 'smtps'], options: fromUrl },
   options,
   name: (o) => `smtp:${hostPort(o.host, o.port)}`,
   // conn-check's steps had no common prefix; its tls step ran unless use_tls was false
@@ -327,3 +329,20 @@ export const smtp = defineCheck({
     }
   },
 });
+
+/**
+ * `smtp[s]://user:password@host[:port]`, as nodemailer reads it: smtps is TLS from the first
+ * byte (port 465), smtp plain (port 587) upgraded by STARTTLS with `?starttls=true` (or
+ * nodemailer's `requireTLS=true`); `tls.rejectUnauthorized=false` skips verification.
+ */
+function fromUrl(raw: string): Record<string, unknown> {
+  const u = parseGeneric(raw);
+  const secure = u.scheme === 'smtps' || flag(u.params, 'secure') === true;
+  const reject = flag(u.params, 'tls.rejectUnauthorized');
+  return defined({
+    ...hostAndLogin(u, secure ? 465 : 587),
+    use_tls: secure,
+    starttls: secure ? undefined : flag(u.params, 'starttls', 'requireTLS'),
+    disable_tls_verification: reject === undefined ? undefined : !reject,
+  });
+}

@@ -7,10 +7,12 @@ import { connectAddress, connectTcp, hostPort, resolveHost, showAddress } from '
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck } from './types.js';
 import { bool, host, port } from './options.js';
+import { parseGeneric, requireHost, requirePort } from './url.js';
 
 export const tcp = defineCheck({
   type: 'tcp',
   summary: 'a TCP connection can be opened to host:port',
+  url: { schemes: ['tcp'], options: (raw) => { const u = parseGeneric(raw); return { host: requireHost(u), port: requirePort(u) }; } },
   options: z.object({ host: host(), port: port(), all_addresses: z._default(bool(), false) }),
   name: (o) => `tcp:${hostPort(o.host, o.port)}`,
   legacyNames: (o) => [`tcp:${o.host}:${o.port}`],

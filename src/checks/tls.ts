@@ -13,10 +13,12 @@ import { assertCertificate, awaitServerVerdict, handshake, secureOptions, verifi
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck, type CheckContext } from './types.js';
 import { bool, host, port, tlsOptionsShape } from './options.js';
+import { parseGeneric, requireHost, requirePort } from './url.js';
 
 export const tls = defineCheck({
   type: 'tls',
   summary: 'a TLS handshake with host:port succeeds and its certificate verifies',
+  url: { schemes: ['tls'], options: (raw) => { const u = parseGeneric(raw); return { host: requireHost(u), port: requirePort(u) }; } },
   options: z.object({
     host: host(),
     port: port(),

@@ -63,6 +63,10 @@ export interface CheckDefinition<S extends z.ZodMiniObject = z.ZodMiniObject> {
   readonly summary: string;
   /** The type's own options (common options are added by the registry). */
   readonly options: S;
+  /** The connection URLs this type reads (`url:` on a check); see UrlSupport. */
+  readonly url?: UrlSupport;
+  /** The container images this type checks (compose files, a job's services). */
+  readonly container?: ContainerSupport;
   /** The conn-check-compatible name, e.g. `redis:HOST:PORT`. */
   name(options: z.output<S>): string;
   /**
@@ -102,6 +106,44 @@ export interface CheckDefinition<S extends z.ZodMiniObject = z.ZodMiniObject> {
    * fails with this message.
    */
   readonly notSupported?: string;
+}
+
+/**
+ * A type's connection URLs: the schemes that pick it when a check has `url:` and no `type`
+ * (the registry derives the scheme map from these), and the URL's meaning as options. Options
+ * written next to `url:` override what it says.
+ */
+export interface UrlSupport {
+  /** Lower-case schemes without `:` that stand for this type (`postgres`, `postgresql`). */
+  readonly schemes: readonly string[];
+  /** Further schemes accepted when the type is given (`tls://` for nats). */
+  readonly alsoSchemes?: readonly string[];
+  /** The options the URL stands for; throws UrlError (checks/url.ts) when it cannot. */
+  options(url: string, scheme: string): Record<string, unknown>;
+}
+
+/**
+ * The container images of a type's servers (`postgres`, `bitnami/redis`) and what their
+ * documented environment variables mean as options: the registry derives the image map.
+ */
+export interface ContainerSupport {
+  /** Image names without registry, tag or digest. */
+  readonly images: readonly string[];
+  /** The port the server listens on inside the container. */
+  readonly port: number;
+  /** The options besides host and port, from the container's environment. */
+  options(env: ContainerEnv): Record<string, unknown>;
+}
+
+/** A container's environment as `container.options` reads it. */
+export interface ContainerEnv {
+  /**
+   * The variable's value (for a generated config, a `${NAME}` reference instead: credentials
+   * are never copied), else `fallback` (the image's default).
+   */
+  get(name: string, fallback?: string): string | undefined;
+  /** Whether the container sets the variable. */
+  has(name: string): boolean;
 }
 
 /** One network flow a check needs: what a firewall must allow. */

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT_S, ExitCode, MAX_CONFIG_BYTES, MAX_TIMEOUT_S, VERSION } from '../constants.js';
 import { allSecrets, ConfigError, formatIssue, gatherConfig } from '../config/index.js';
 import { checkTypes } from '../checks/registry.js';
+import { environmentAndSources } from '../config/sources.js';
 import { loadCaPath } from '../net/tls.js';
 import { renderJson } from '../report/json.js';
 import { renderJunit } from '../report/junit.js';
@@ -58,8 +59,14 @@ Options:
       --format F           output: text (default), json, junit or markdown
       --output FILE        write the report to FILE (text still goes to stdout)
       --egress             print the firewall rules the config needs (YAML), run nothing
+      --env-file FILE      read a dotenv file into the variables \${VAR} uses (repeatable)
+      --from-env           add a check for each *_URL/_URI/_DSN/_ADDR variable holding a
+                           service URL (CONFIG is then optional)
       --version            print the version
   -h, --help               print this help
+
+conn-check init --from FILE...  prints a config for a docker-compose file, a .env
+                                 file or Kubernetes manifests
 
 Exit status: 0 all passed, 1 only checks with severity warning failed,
 2 a check failed, 3 bad arguments or invalid config.
@@ -81,6 +88,7 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
   // Every byte out goes through the gate: no line of it can start a workflow command.
   const gate = new OutputGate();
   const io: Io = { ...rawIo, stdout: (s) => rawIo.stdout(gate.stream(s)), stderr: (s) => rawIo.stderr(gate.stream(s)) };
+  if (argv[0] === 'init') return (await import('./init.js')).init(argv.slice(1), io);
   let args;
   try {
     args = parseArgs({
@@ -106,6 +114,8 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
         'exclude-tags': { type: 'string' },
         concurrency: { type: 'string' },
         format: { type: 'string' },
+        'env-file': { type: 'string', multiple: true },
+        'from-env': { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -124,7 +134,7 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
 
   try {
     const [config, ...patterns] = args.positionals;
-    if (!config) throw new UsageError('no CONFIG file given');
+    if (!config && !o['from-env']) throw new UsageError('no CONFIG file given');
     const format = o.format ?? 'text';
     if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format: expected one of ${FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
     const connectTimeoutS = seconds('connect-timeout', o['connect-timeout']) ?? DEFAULT_CONNECT_TIMEOUT_S;
@@ -149,11 +159,14 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
 
     let gathered;
     try {
-      gathered = await gatherConfig(
-        config === '-'
-          ? { stdin: io.readStdin(MAX_CONFIG_BYTES), env: io.env, leftOutByTags: (tags) => excludedByTags(tags, { includeTags, excludeTags }) }
-          : { paths: [config], base: io.cwd, env: io.env, leftOutByTags: (tags) => excludedByTags(tags, { includeTags, excludeTags }) },
-      );
+      const more = await environmentAndSources(io.env, { envFiles: o['env-file'] ?? [], fromEnv: !!o['from-env'], base: io.cwd, needed: !config });
+      for (const note of more.notes) io.stderr(`conn-check: ${note}\n`);
+      gathered = await gatherConfig({
+        ...(config === undefined ? {} : config === '-' ? { stdin: io.readStdin(MAX_CONFIG_BYTES) } : { paths: [config], base: io.cwd }),
+        env: more.env,
+        sources: more.sources,
+        leftOutByTags: (tags) => excludedByTags(tags, { includeTags, excludeTags }),
+      });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       gate.mask(err.secrets);

@@ -49,6 +49,8 @@ export interface GatherOptions {
   env?: NodeJS.ProcessEnv;
   /** Checks these tags leave out: their errors are warnings (see load.ts). */
   leftOutByTags?: TagFilter;
+  /** Generated configs (--from-env, the action's services), after the others. */
+  sources?: readonly Source[];
 }
 
 export interface Gathered {
@@ -85,6 +87,7 @@ export async function gatherConfig(o: GatherOptions): Promise<Gathered> {
     }
   }
   if (o.inline !== undefined && o.inline.trim() !== '') sources.push({ file: INLINE_FILE, text: o.inline });
+  sources.push(...(o.sources ?? []));
   const checks: CheckSpec[] = [];
   for (const s of sources) {
     try {

@@ -14,6 +14,7 @@ import { interpolate, InterpolationError } from './interpolate.js';
 import { unknownOption } from './suggest.js';
 import { collectSecrets, kindsOf, Redactor, MIN_MASK_LENGTH, type SecretKind } from '../secrets/index.js';
 import { show } from '../checks/options.js';
+import { dropUrl, expandUrls, mergeUrlOptions } from './url.js';
 
 /** One validated check, ready to run. */
 export interface CheckSpec {
@@ -170,6 +171,7 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
     : (await import('./yaml-doc.js')).parseWithYaml(text, file);
   const issues: ConfigIssue[] = parsed.warnings;
   const checks: CheckSpec[] = [];
+  const urls = await expandUrls(parsed.items, env, file);
 
   // The modules of the types this file uses (and only those), before the items are validated.
   const used = new Set<CheckType>();
@@ -201,6 +203,8 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
   });
 
   function validateItem(item: ParsedItem, index: number): void {
+    const urlError = urls.failed.get(item);
+    if (urlError) return void issues.push(urlError);
     const at: Pos = { line: item.line, column: item.column };
     const raw = item.value;
     const label = `checks[${index}]`;
@@ -249,6 +253,7 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
         issues.push({ severity: 'error', file, ...where(key), check: checkLabel, option: key, message: err.message });
       }
     }
+    mergeUrlOptions(opts, urls.options.get(item));
     const collected = collectSecrets(opts, { kinds: kindsOfType(definition), interpolated, extraHeaders: headerNames(opts.credential_headers) });
     remember(collected.secrets);
     for (const option of collected.tooShort) {
@@ -261,6 +266,7 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
         message: `a credential shorter than ${MIN_MASK_LENGTH} characters is not masked in the output (masking it would hide every such sequence of characters); use a longer one`,
       });
     }
+    dropUrl(opts, definition, urls.options.get(item));
     if (interpolationFailed) return;
 
     // unknown options are warnings (conn-check ignored them silently), unless they are a typo of a known one

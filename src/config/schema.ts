@@ -37,12 +37,17 @@ export async function configJsonSchema(): Promise<Json> {
     const own = toJson(d.options);
     const names = [type.type, ...type.aliases];
     const ignored = Object.fromEntries(Object.entries(ignoredOptions[d.type] ?? {}).map(([k, why]) => [k, { description: `Ignored: ${why}` }]));
+    const required = ((own.required as string[] | undefined) ?? []).filter((k) => !('default' in (((own.properties as Json)[k] as Json | undefined) ?? {})));
+    const schemes = d.url ? [...d.url.schemes, ...(d.url.alsoSchemes ?? [])] : [];
+    const url = d.url && !('url' in (own.properties as Json)) ? { url: urlProperty(schemes) } : {};
     return {
-      if: { properties: { type: { enum: names } }, required: ['type'] },
+      if: d.url ? { anyOf: [typeIs(names), urlIs(d.url.schemes)] } : typeIs(names),
       then: {
         description: `${d.type}: ${d.summary}`,
-        properties: { type: { enum: names }, ...commonProps, ...(own.properties as Json), ...ignored },
-        required: ['type', ...((own.required as string[] | undefined) ?? [])].filter((k) => !('default' in (((own.properties as Json)[k] as Json | undefined) ?? {}))),
+        properties: { type: { enum: names }, ...commonProps, ...(own.properties as Json), ...url, ...ignored },
+        // options a URL gives are not required next to it
+        ...(d.url && required.length ? { anyOf: [{ required }, { required: ['url'] }] } : {}),
+        ...(!d.url && required.length ? { required } : {}),
         additionalProperties: false,
       },
     };
@@ -54,9 +59,21 @@ export async function configJsonSchema(): Promise<Json> {
     type: 'array',
     items: {
       type: 'object',
-      required: ['type'],
-      properties: { type: { enum: allNames, description: 'The check type.' } },
+      anyOf: [{ required: ['type'] }, { required: ['url'] }],
+      properties: { type: { enum: allNames, description: 'The check type (taken from the scheme of url when absent).' } },
       allOf: branches,
     },
   };
 }
+
+const typeIs = (names: string[]): Json => ({ properties: { type: { enum: names } }, required: ['type'] });
+/** No type, and a url with one of the type's schemes. */
+const urlIs = (schemes: readonly string[]): Json => ({
+  not: { required: ['type'] },
+  properties: { url: { type: 'string', pattern: `^(${schemes.map((x) => x.replace(/[+.]/g, '\\$&')).join('|')})://` } },
+  required: ['url'],
+});
+const urlProperty = (schemes: readonly string[]): Json => ({
+  type: 'string',
+  description: `A connection URL (${schemes.map((x) => `${x}://`).join(', ')}) whose parts become this check's options; options written beside it win.`,
+});

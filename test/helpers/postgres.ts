@@ -25,6 +25,9 @@ export const PG = {
   /** May log in only over TLS (hostssl); a plain connection is rejected with SQLSTATE 28000. */
   sslOnlyUser: 'sslonly',
   sslOnlyPassword: 'pg-TlsOnly-x81kq2',
+  /** A password that must be %-encoded in a URL (the url: tests). */
+  oddUser: 'odd_user',
+  oddPassword: 'p@ss/w0rd:pg#9',
 } as const;
 
 export interface PgInstance {
@@ -158,7 +161,7 @@ export async function startPostgres(): Promise<PgServers> {
       await sql(
         bin,
         inst,
-        `SET password_encryption = 'scram-sha-256'; CREATE ROLE ${PG.user} LOGIN PASSWORD '${PG.password}'; CREATE ROLE ${PG.sslOnlyUser} LOGIN PASSWORD '${PG.sslOnlyPassword}'`,
+        `SET password_encryption = 'scram-sha-256'; CREATE ROLE ${PG.user} LOGIN PASSWORD '${PG.password}'; CREATE ROLE ${PG.sslOnlyUser} LOGIN PASSWORD '${PG.sslOnlyPassword}'; CREATE ROLE ${PG.oddUser} LOGIN PASSWORD '${PG.oddPassword}'`,
       );
       // CREATE DATABASE cannot run inside the transaction of a multi-statement -c.
       await sql(bin, inst, `CREATE DATABASE ${PG.database} OWNER ${PG.user}`);

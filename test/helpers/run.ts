@@ -67,6 +67,9 @@ const DEFAULT_INPUTS: Record<string, string> = {
   'dry-run': 'false',
   wait: '',
   'report-file': '',
+  'env-file': '',
+  'from-env': 'false',
+  services: '',
 };
 
 /** Parses a GITHUB_OUTPUT file (name<<DELIM ... DELIM blocks). */

@@ -1,0 +1,56 @@
+/**
+ * What each type declares about its container images, as init and the services input read
+ * it: image references normalised, the image map derived from the types, credentials as
+ * references (init) or values (services).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { containerOptions, imageName, referenceEnv, typeOfImage, valueEnv } from '../src/config/containers.js';
+import { discover } from '../src/config/discover.js';
+
+test('image references: registry, library/, tag and digest dropped', () => {
+  assert.equal(imageName('postgres'), 'postgres');
+  assert.equal(imageName('docker.io/library/postgres:16-alpine'), 'postgres');
+  assert.equal(imageName('bitnami/redis:7.2@sha256:abc'), 'bitnami/redis');
+  assert.equal(imageName('localhost:5000/mongo'), 'localhost:5000/mongo');
+  assert.equal(imageName('ghcr.io/org/app:1'), 'ghcr.io/org/app');
+});
+
+test('the image map comes from the types; a registry path falls back to its last part', async () => {
+  const cases: [string, string | undefined][] = [
+    ['postgres:16', 'postgres'],
+    ['mariadb:11', 'mysql'],
+    ['mysql:8', 'mysql'],
+    ['valkey/valkey:8', 'redis'],
+    ['rabbitmq:3-management', 'amqp'],
+    ['mongo:7', 'mongodb'],
+    ['memcached:1.6', 'memcache'],
+    ['nats:2', 'nats'],
+    ['eclipse-mosquitto:2', 'mqtt'],
+    ['public.ecr.aws/docker/library/redis:7', 'redis'],
+    ['nginx:1', undefined],
+  ];
+  for (const [image, type] of cases) assert.equal((await typeOfImage(image))?.type, type, image);
+});
+
+test('credentials: references for init (never the literal), values for services', async () => {
+  const pg = (await typeOfImage('postgres'))!;
+  const compose = { POSTGRES_USER: 'app', POSTGRES_PASSWORD: 'literal-pw', POSTGRES_DB: '${DB_NAME:-shop}' };
+  assert.deepEqual(containerOptions(pg, referenceEnv(compose)), { username: '${POSTGRES_USER:-app}', password: '${POSTGRES_PASSWORD}', database: '${DB_NAME:-shop}' });
+  assert.deepEqual(containerOptions(pg, referenceEnv({ POSTGRES_PASSWORD: '${PG_PW:-hunter2}' })), { username: 'postgres', password: '${PG_PW}', database: 'postgres' });
+  assert.deepEqual(containerOptions(pg, valueEnv(compose)), { username: 'app', password: 'literal-pw', database: '${DB_NAME:-shop}' });
+  const mysql = (await typeOfImage('mysql'))!;
+  assert.deepEqual(containerOptions(mysql, valueEnv({ MYSQL_ROOT_PASSWORD: 'r00t', MYSQL_DATABASE: 'app' })), { username: 'root', password: 'r00t', database: 'app' });
+  assert.deepEqual(containerOptions(mysql, valueEnv({ MARIADB_USER: 'u', MARIADB_PASSWORD: 'p', MARIADB_ROOT_PASSWORD: 'r' })), { username: 'u', password: 'p' });
+  const mq = (await typeOfImage('rabbitmq'))!;
+  assert.deepEqual(containerOptions(mq, valueEnv({})), { username: 'guest', password: 'guest', use_tls: false });
+  const mongo = (await typeOfImage('mongo'))!;
+  assert.deepEqual(containerOptions(mongo, valueEnv({})), {});
+  assert.deepEqual(containerOptions(mongo, referenceEnv({ MONGO_INITDB_ROOT_USERNAME: 'root', MONGO_INITDB_ROOT_PASSWORD: 'x' })), { username: '${MONGO_INITDB_ROOT_USERNAME:-root}', password: '${MONGO_INITDB_ROOT_PASSWORD}', auth_source: 'admin' });
+});
+
+test('a file named .env is read as a dotenv file even when a line looks like YAML', async () => {
+  const found = await discover('version: 2\nDATABASE_URL=postgres://u:p@h/db\n', 'deploy/.env.production');
+  assert.equal(found.kind, 'dotenv');
+  assert.deepEqual(found.proposals.map((p) => p.options.name), ['DATABASE_URL']);
+});

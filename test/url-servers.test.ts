@@ -1,0 +1,256 @@
+/**
+ * `url:` against real servers, one per scheme that has one on this machine (mongodb against
+ * the wire-protocol test server): the right credentials pass, wrong ones fail at `auth`, a
+ * password that must be %-encoded works, and no form of a password reaches a result or the
+ * CLI's output.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runYaml } from './helpers/check.js';
+import type { CheckResult } from '../src/runner/result.js';
+import { main } from '../src/cli/main.js';
+import { tlsMaterial } from './helpers/tls.js';
+import { PG, startPostgres, type PgServers } from './helpers/postgres.js';
+import { startMariadb, type MariadbInstance } from './helpers/mysql.js';
+import { startRedis, type RedisInstance } from './helpers/redis.js';
+import { rabbitAvailable, startRabbit, type Rabbit } from './helpers/rabbitmq.js';
+import { startSmtp, type SmtpTestServer } from './helpers/smtp.js';
+import { startNats, type NatsInstance } from './helpers/nats.js';
+import { startMosquitto, type MosquittoInstance } from './helpers/mosquitto.js';
+import { saslAvailable, startMemcached, type Memcached } from './helpers/memcached.js';
+import { BASIC_PASSWORD, BASIC_USER, startHttpServer, type TestHttpServer } from './helpers/http-servers.js';
+import { startMongoServer, type MongoWireServer } from './helpers/mongo-server.js';
+import { startDnsmasq, type DnsmasqInstance } from './helpers/dnsmasq.js';
+
+const enc = encodeURIComponent;
+const WRONG = 'Wr0ng-url-pw';
+/** A password with @ and / (and : and #), which a URL must carry %-encoded. */
+const ODD = 'p@ss/w0rd:x#7';
+
+async function run(url: string, extra = '', env: NodeJS.ProcessEnv = {}): Promise<CheckResult> {
+  const results = await runYaml(`- url: ${JSON.stringify(url)}\n${extra}`, {}, env);
+  return results[0]!;
+}
+
+function noLeak(what: unknown, secrets: readonly string[]): void {
+  const text = typeof what === 'string' ? what : JSON.stringify(what);
+  for (const s of [...secrets, WRONG, ODD]) {
+    for (const form of [s, enc(s)]) assert.ok(!text.includes(form), `${form} leaked in ${text}`);
+  }
+}
+
+function passed(r: CheckResult, secrets: readonly string[]): void {
+  assert.equal(r.status, 'passed', JSON.stringify(r));
+  noLeak(r, secrets);
+}
+
+function failedAt(r: CheckResult, step: string, secrets: readonly string[]): void {
+  assert.equal(r.status, 'failed', JSON.stringify(r));
+  assert.equal(r.step, step, JSON.stringify(r));
+  noLeak(r, secrets);
+}
+
+describe('postgres:// and postgresql://', () => {
+  let pg: PgServers;
+  before(async () => {
+    pg = await startPostgres();
+  });
+  after(async () => pg?.stop());
+  const secrets = [PG.password, PG.oddPassword];
+
+  test('right credentials pass, over TLS by sslmode, and through a Unix socket', async () => {
+    passed(await run(`postgres://${PG.user}:${PG.password}@127.0.0.1:${pg.plain.port}/${PG.database}`), secrets);
+    passed(await run(`postgresql://${PG.user}:${PG.password}@127.0.0.1:${pg.tls.port}/${PG.database}?sslmode=require`), secrets);
+    passed(await run(`postgres://${PG.user}:${PG.password}@${enc(pg.plain.socketDir)}:${pg.plain.port}/${PG.database}`), secrets);
+  });
+  test('a %-encoded password works', async () => {
+    assert.equal(enc(PG.oddPassword), 'p%40ss%2Fw0rd%3Apg%239');
+    passed(await run(`postgres://${PG.oddUser}:${enc(PG.oddPassword)}@127.0.0.1:${pg.plain.port}/${PG.database}`), secrets);
+  });
+  test('a wrong password fails at auth', async () => {
+    failedAt(await run(`postgres://${PG.user}:${WRONG}@127.0.0.1:${pg.plain.port}/${PG.database}`), 'auth', secrets);
+  });
+  test('options next to url win: the right password replaces a wrong one', async () => {
+    passed(await run(`postgres://${PG.user}:${WRONG}@127.0.0.1:${pg.plain.port}/${PG.database}`, `  password: ${PG.password}\n`), secrets);
+  });
+  test('the CLI prints no form of the password, and the check without userinfo', async () => {
+    let out = '';
+    const io = { stdout: (s: string) => (out += s), stderr: (s: string) => (out += s), readStdin: () => new Uint8Array(), env: { DATABASE_URL: `postgres://${PG.oddUser}:${enc(PG.oddPassword)}@127.0.0.1:${pg.plain.port}/nosuchdb` }, cwd: process.cwd() };
+    const code = await main(['-v', '--format', 'text', '-'], { ...io, readStdin: () => new TextEncoder().encode('- url: ${DATABASE_URL}\n') });
+    assert.equal(code, 2, out);
+    assert.match(out, /database "nosuchdb" does not exist/);
+    assert.match(out, new RegExp(`postgres:127\\.0\\.0\\.1:${pg.plain.port}`));
+    noLeak(out, secrets);
+  });
+});
+
+describe('mysql:// and mariadb://', () => {
+  let db: MariadbInstance;
+  const PASSWORD = 'my-Url-pw-4q';
+  before(async () => {
+    db = await startMariadb({
+      setup: `CREATE DATABASE app; CREATE USER 'app'@'%' IDENTIFIED BY '${PASSWORD}'; CREATE USER 'odd'@'%' IDENTIFIED BY '${ODD}'; GRANT ALL ON app.* TO 'app'@'%'; GRANT ALL ON app.* TO 'odd'@'%'; FLUSH PRIVILEGES;`,
+    });
+  });
+  after(async () => db?.stop());
+  test('right, %-encoded and wrong passwords', async () => {
+    passed(await run(`mysql://app:${PASSWORD}@127.0.0.1:${db.port}/app`), [PASSWORD]);
+    passed(await run(`mariadb://odd:${enc(ODD)}@127.0.0.1:${db.port}/app`), [PASSWORD]);
+    failedAt(await run(`mysql://app:${WRONG}@127.0.0.1:${db.port}/app`), 'auth', [PASSWORD]);
+  });
+});
+
+describe('redis:// and rediss://', () => {
+  let plain: RedisInstance;
+  let secure: RedisInstance;
+  let tls: ReturnType<typeof tlsMaterial>;
+  before(async () => {
+    tls = tlsMaterial();
+    [plain, secure] = await Promise.all([
+      startRedis({ password: ODD }),
+      startRedis({ password: ODD, tls: { certFile: tls.valid.certFile, keyFile: tls.valid.keyFile, caFile: tls.caFile } }),
+    ]);
+  });
+  after(async () => Promise.all([plain?.stop(), secure?.stop()]));
+  test('right (%-encoded), wrong, and TLS by rediss://', async () => {
+    passed(await run(`redis://:${enc(ODD)}@127.0.0.1:${plain.port}/3`), []);
+    failedAt(await run(`redis://:${WRONG}@127.0.0.1:${plain.port}`), 'auth', []);
+    passed(await run(`rediss://:${enc(ODD)}@127.0.0.1:${secure.port}/0?ssl_ca_certs=${enc(tls.caFile)}`), []);
+    // rediss:// to the TLS port, verified against the machine's roots only: the test CA is unknown
+    failedAt(await run(`rediss://:${enc(ODD)}@127.0.0.1:${secure.port}`), 'tls', []);
+  });
+});
+
+describe('amqp:// and amqps://', { skip: rabbitAvailable() ? false : 'rabbitmq-server is not installed' }, () => {
+  let rabbit: Rabbit;
+  before(async () => {
+    rabbit = await startRabbit();
+  });
+  after(async () => rabbit?.stop());
+  test('right (user and password %-encoded), wrong, vhost from the path, TLS by amqps://', async () => {
+    const s = [rabbit.password, rabbit.oddPassword];
+    passed(await run(`amqp://${rabbit.user}:${rabbit.password}@127.0.0.1:${rabbit.port}/${enc(rabbit.vhost)}`), s);
+    passed(await run(`amqp://${enc(rabbit.oddUser)}:${enc(rabbit.oddPassword)}@127.0.0.1:${rabbit.port}/${enc(rabbit.vhost)}`), s);
+    failedAt(await run(`amqp://${rabbit.user}:${WRONG}@127.0.0.1:${rabbit.port}/${enc(rabbit.vhost)}`), 'auth', s);
+    passed(await run(`amqps://${rabbit.user}:${rabbit.password}@127.0.0.1:${rabbit.tlsPort}/${enc(rabbit.vhost)}?verify=verify_none`), s);
+  });
+});
+
+describe('smtp:// and smtps://', () => {
+  let plain: SmtpTestServer;
+  let secure: SmtpTestServer;
+  let starttls: SmtpTestServer;
+  before(async () => {
+    [plain, secure, starttls] = await Promise.all([startSmtp({ mailer: ODD }), startSmtp({ mailer: ODD }, { secure: true }), startSmtp({ mailer: ODD }, { starttls: true })]);
+  });
+  after(async () => Promise.all([plain?.stop(), secure?.stop(), starttls?.stop()]));
+  test('right (%-encoded), wrong, smtps://, STARTTLS by a query parameter', async () => {
+    passed(await run(`smtp://mailer:${enc(ODD)}@127.0.0.1:${plain.port}`), []);
+    failedAt(await run(`smtp://mailer:${WRONG}@127.0.0.1:${plain.port}`), 'auth', []);
+    passed(await run(`smtps://mailer:${enc(ODD)}@127.0.0.1:${secure.port}?tls.rejectUnauthorized=false`), []);
+    passed(await run(`smtp://mailer:${enc(ODD)}@127.0.0.1:${starttls.port}?starttls=true&tls.rejectUnauthorized=false`), []);
+    assert.deepEqual(
+      starttls.logins.map((l) => l.ok),
+      [true],
+    );
+  });
+});
+
+describe('nats:// and tls://', () => {
+  let user: NatsInstance;
+  let token: NatsInstance;
+  let secure: NatsInstance;
+  const TOKEN = 'nats-url-token-8z';
+  before(async () => {
+    const tls = tlsMaterial();
+    [user, token, secure] = await Promise.all([
+      startNats({ user: { name: 'app', password: ODD } }),
+      startNats({ token: TOKEN }),
+      startNats({ user: { name: 'app', password: ODD }, tls: { certFile: tls.valid.certFile, keyFile: tls.valid.keyFile } }),
+    ]);
+  });
+  after(async () => Promise.all([user?.stop(), token?.stop(), secure?.stop()]));
+  test('user and password (%-encoded), token, wrong, tls:// with type nats', async () => {
+    passed(await run(`nats://app:${enc(ODD)}@127.0.0.1:${user.port}`), [TOKEN]);
+    failedAt(await run(`nats://app:${WRONG}@127.0.0.1:${user.port}`), 'auth', [TOKEN]);
+    passed(await run(`nats://${TOKEN}@127.0.0.1:${token.port}`), [TOKEN]);
+    failedAt(await run(`nats://${WRONG}@127.0.0.1:${token.port}`), 'auth', [TOKEN]);
+    passed(await run(`tls://app:${enc(ODD)}@127.0.0.1:${secure.port}`, '  type: nats\n  disable_tls_verification: true\n'), [TOKEN]);
+  });
+});
+
+describe('mqtt:// and mqtts://', () => {
+  let broker: MosquittoInstance;
+  before(async () => {
+    const tls = tlsMaterial();
+    broker = await startMosquitto({ users: [{ name: 'app', password: ODD }], acl: 'user app\ntopic readwrite #\n', tls: { certFile: tls.valid.certFile, keyFile: tls.valid.keyFile } });
+  });
+  after(async () => broker?.stop());
+  test('right (%-encoded), wrong, mqtts://', async () => {
+    passed(await run(`mqtt://app:${enc(ODD)}@127.0.0.1:${broker.port}`), []);
+    failedAt(await run(`mqtt://app:${WRONG}@127.0.0.1:${broker.port}`), 'auth', []);
+    passed(await run(`mqtts://app:${enc(ODD)}@127.0.0.1:${broker.tlsPort}`, '  disable_tls_verification: true\n'), []);
+  });
+});
+
+describe('memcache:// and memcached://', { skip: saslAvailable() ? false : 'perl DB_File missing: cannot write a sasldb' }, () => {
+  let mc: Memcached;
+  before(async () => {
+    mc = await startMemcached({ sasl: { app: ODD } });
+  });
+  after(async () => mc?.stop());
+  test('right (%-encoded) and wrong', async () => {
+    passed(await run(`memcache://app:${enc(ODD)}@127.0.0.1:${mc.port}`), []);
+    failedAt(await run(`memcached://app:${WRONG}@127.0.0.1:${mc.port}`), 'auth', []);
+  });
+});
+
+describe('http://, https://, tcp://, tls://', () => {
+  let web: TestHttpServer;
+  let secureWeb: TestHttpServer;
+  let tls: ReturnType<typeof tlsMaterial>;
+  before(async () => {
+    tls = tlsMaterial();
+    [web, secureWeb] = await Promise.all([startHttpServer(), startHttpServer({ cert: tls.valid.cert, key: tls.valid.key })]);
+  });
+  after(async () => Promise.all([web?.close(), secureWeb?.close()]));
+  test('basic auth from the userinfo (%-encoded), a wrong password fails at status', async () => {
+    const encoded = BASIC_PASSWORD.replace(/-/g, '%2D');
+    passed(await run(`http://${BASIC_USER}:${encoded}@127.0.0.1:${web.port}/basic`), [BASIC_PASSWORD]);
+    failedAt(await run(`http://${BASIC_USER}:${WRONG}@127.0.0.1:${web.port}/basic`), 'status', [BASIC_PASSWORD]);
+    passed(await run(`https://127.0.0.1:${secureWeb.port}/ok`, `  ca_file: ${tls.caFile}\n`), []);
+  });
+  test('tcp:// and tls://', async () => {
+    passed(await run(`tcp://127.0.0.1:${web.port}`), []);
+    passed(await run(`tls://127.0.0.1:${secureWeb.port}`, `  ca_file: ${tls.caFile}\n`), []);
+    failedAt(await run(`tls://127.0.0.1:${secureWeb.port}`), 'tls', []);
+  });
+});
+
+describe('dns://', () => {
+  let ns: DnsmasqInstance;
+  before(async () => {
+    ns = await startDnsmasq(['--host-record=web.test,192.0.2.10', '--mx-host=mx.test,mail.test,10'], ['test'], 'web.test');
+  });
+  after(async () => ns?.stop());
+  test('the path is the name, the authority the server, ?type= the record type', async () => {
+    passed(await run(`dns://${ns.server}/web.test`, '  expect: 192.0.2.10\n'), []);
+    passed(await run(`dns://${ns.server}/mx.test?type=MX`, '  expect: mail.test\n'), []);
+    const r = await run(`dns://${ns.server}/nothere.test`);
+    assert.equal(r.status, 'failed', JSON.stringify(r));
+  });
+});
+
+describe('mongodb:// (the wire-protocol test server)', () => {
+  let server: MongoWireServer;
+  before(async () => {
+    server = await startMongoServer({ users: [{ db: 'admin', user: 'app', password: ODD }], collections: { shop: ['orders'] } });
+  });
+  after(async () => server?.close());
+  test('right (%-encoded), wrong, database and authSource from the URL', async () => {
+    passed(await run(`mongodb://app:${enc(ODD)}@127.0.0.1:${server.port}/shop?authSource=admin`), []);
+    failedAt(await run(`mongodb://app:${WRONG}@127.0.0.1:${server.port}/shop?authSource=admin`), 'auth', []);
+    const r = await run(`mongodb://app:${enc(ODD)}@127.0.0.1:${server.port}/shop`);
+    failedAt(r, 'auth', []); // the user lives in admin, not in shop (the URL's database is the auth source)
+  });
+});
