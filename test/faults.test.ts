@@ -245,10 +245,10 @@ add('http', 'midwayTls', { ...url('https', tlsQuiet, 'localhost'), ...caFile }, 
 const pg = { username: 'faultuser', password: PASSWORD, database: 'faultdb' };
 const pgFull = { ...pg, sslmode: 'verify-full', ...caFile };
 add('postgres', 'refused', { host: H, port: refusedPort, ...pg }, fail('tcp', /^connection refused$/));
-add('postgres', 'blackhole', { ...at(blackHole), ...pg }, fail('auth', TIMED_OUT));
+add('postgres', 'blackhole', { ...at(blackHole), ...pg }, fail('protocol', TIMED_OUT, { how: 'no first byte: the login was never reached' }));
 add('postgres', 'closer', { ...at(closer), ...pg }, fail('auth', /^the server closed the connection$/));
-add('postgres', 'garbage', { ...at(garbage), ...pg }, fail('tls', /^the server answered the TLS request with an error$/, { how: 'sslmode prefer: the first byte answers the SSLRequest' }));
-add('postgres', 'banner', { ...at(banner), ...pg }, fail('tls', /^the server answered the TLS request with an error$/, { how: 'sslmode prefer: the first byte answers the SSLRequest' }));
+add('postgres', 'garbage', { ...at(garbage), ...pg }, fail('protocol', /^the server does not speak PostgreSQL: its first bytes are "/, { how: 'sslmode prefer: the first byte answers the SSLRequest' }));
+add('postgres', 'banner', { ...at(banner), ...pg }, fail('protocol', /^the server does not speak PostgreSQL: its first bytes are "SSH-2\.0-/, { how: 'sslmode prefer: the first byte answers the SSLRequest' }));
 add('postgres', 'drip', { ...at(await drip(Buffer.from([0x52, 0, 0, 0x10, 0]), Buffer.from([0]))), ...pg, sslmode: 'disable' }, fail('auth', TIMED_OUT, { how: 'sslmode disable; a message header announcing 4 KiB, then zeros' }));
 add('postgres', 'tlsStall', { ...at(await upgrade(pgTls, 'silent')), ...pgFull }, fail('tls', TIMED_OUT, { how: "answers the SSLRequest with 'S', then silence" }));
 add('postgres', 'expired', { host: 'localhost', port: (await upgrade(pgTls, 'expired')).port, ...pgFull }, fail('tls', EXPIRED));
