@@ -19,6 +19,9 @@ import { runChecks } from '../runner/run.js';
 import { splitList } from '../runner/select.js';
 import { argsProblem } from './usage.js';
 import { assertWritable, OutputError, writeReport } from './output.js';
+import { wantsColour } from './colour.js';
+import { Progress } from './progress.js';
+import { paintVerdict } from '../report/colour.js';
 
 export interface Io {
   stdout: (s: string) => void;
@@ -27,6 +30,8 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   cwd: string;
   signal?: AbortSignal;
+  /** Which of stdout and stderr are terminals (colour, the live progress line). */
+  isTTY?: { stdout?: boolean; stderr?: boolean };
 }
 
 const FORMATS = ['text', 'json', 'junit', 'markdown'] as const;
@@ -172,6 +177,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const textToStdout = text || o.output !== undefined;
     const unbuffered = textToStdout && !!o['unbuffered-output'];
     const lineOpts = { durations: !!o.duration, verbose: !!o.verbose };
+    // Colour only on stdout's text, never in a --output file or a machine format.
+    const shown = { ...lineOpts, colour: textToStdout && wantsColour(io.env, io.isTTY?.stdout) };
+    const progress = o['dry-run'] ? undefined : new Progress({ write: io.stderr, live: !!io.isTTY?.stderr, verbose: !!o.verbose && textToStdout, redact: (s) => redactor.redact(s), waitS, maxTimeoutS });
     const outcome = await runChecks(gathered.checks, {
       connectTimeoutS,
       maxTimeoutS,
@@ -182,9 +190,16 @@ export async function main(argv: string[], io: Io): Promise<number> {
       selection: { includeTags, excludeTags, patterns },
       dryRun: !!o['dry-run'],
       signal: io.signal,
-      onStart: o.verbose && textToStdout ? (c) => io.stderr(redactor.redact(`Starting ${c.name} (${c.target})...\n`)) : undefined,
-      onResult: unbuffered ? (r) => io.stdout(redactor.redact(textLine(r, lineOpts)) + '\n') : undefined,
-    });
+      onStart: (c) => {
+        progress?.onStart(c);
+        if (o.verbose && textToStdout) (progress ? progress.say.bind(progress) : io.stderr)(redactor.redact(`Starting ${c.name} (${c.target})...\n`));
+      },
+      onResult: (r) => {
+        progress?.onResult(r);
+        if (unbuffered) io.stdout(redactor.redact(textLine(r, shown)) + '\n');
+      },
+      onRetry: (c, retry) => progress?.onRetry(c, retry),
+    }).finally(() => progress?.stop());
     const results = redactor.redactDeep(outcome.results);
     const report =
       format === 'json'
@@ -195,8 +210,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
             ? renderMarkdown(results, outcome.durationMs)
             : renderText(ordered(results), outcome.durationMs, lineOpts);
     if (o.output !== undefined) writeReport(o.output, io.cwd, redactor.redact(report));
-    if (unbuffered) io.stdout(redactor.redact(verdict(results, outcome.durationMs)) + '\n');
-    else if (o.output !== undefined) io.stdout(redactor.redact(renderText(ordered(results), outcome.durationMs, lineOpts)));
+    if (unbuffered) {
+      const last = redactor.redact(verdict(results, outcome.durationMs));
+      io.stdout((shown.colour ? paintVerdict(last) : last) + '\n');
+    } else if (o.output !== undefined) io.stdout(redactor.redact(renderText(ordered(results), outcome.durationMs, shown)));
+    else if (text) io.stdout(redactor.redact(renderText(ordered(results), outcome.durationMs, shown)));
     else io.stdout(redactor.redact(report));
     const s = summarize(results, 0);
     return s.failed ? ExitCode.Critical : s.warnings ? ExitCode.Warning : ExitCode.Ok;
@@ -224,5 +242,6 @@ export function processIo(signal?: AbortSignal): Io {
     env: process.env,
     cwd: process.cwd(),
     signal,
+    isTTY: { stdout: process.stdout.isTTY, stderr: process.stderr.isTTY },
   };
 }

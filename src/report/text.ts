@@ -1,9 +1,12 @@
 /** conn-check's text output (Nagios-friendly): failures first, one line per check, a verdict. */
+import { paint, paintVerdict, type Colour } from './colour.js';
 import { DRY_RUN, isWarning, ordered, summarize, type CheckResult } from '../runner/result.js';
 
 export interface TextOptions {
   durations?: boolean;
   verbose?: boolean;
+  /** Colour the status words and the verdict (a terminal that wants it). */
+  colour?: boolean;
 }
 
 export function seconds(ms: number): string {
@@ -15,14 +18,15 @@ export function textLine(r: CheckResult, o: TextOptions = {}): string {
   const time = o.durations && r.status !== 'skipped' ? ` (${seconds(r.duration_ms)})` : '';
   const notes = [...(r.tls_verification === 'disabled' ? ['TLS not verified'] : []), ...(r.details ?? [])];
   const details = o.verbose && notes.length ? ` [${notes.join('; ')}]` : '';
-  if (r.status === 'passed') return `${r.name} OK${r.attempts ? ` (passed on attempt ${r.attempts})` : ''}${time}${details}`;
+  const word = (w: string, c: Colour) => (o.colour ? paint(w, c) : w);
+  if (r.status === 'passed') return `${r.name} ${word('OK', 'green')}${r.attempts ? ` (passed on attempt ${r.attempts})` : ''}${time}${details}`;
   if (r.status === 'skipped') {
     // A dry run lists what would run: where, too, when the name does not say it.
     const target = r.error === DRY_RUN && !r.name.includes(r.target) ? ` (${r.target})` : '';
-    return `SKIPPED: ${r.name}${target}${o.verbose && r.error ? ` (${r.error})` : ''}`;
+    return `${word('SKIPPED', 'cyan')}: ${r.name}${target}${o.verbose && r.error ? ` (${r.error})` : ''}`;
   }
   const attempts = r.attempts ? ` (after ${r.attempts} attempts)` : '';
-  return `${r.name} ${isWarning(r) ? 'WARNING' : 'FAILED'} - ${failure(r)}${attempts}${time}${details}`;
+  return `${r.name} ${isWarning(r) ? word('WARNING', 'yellow') : word('FAILED', 'red')} - ${failure(r)}${attempts}${time}${details}`;
 }
 
 /** `step: message` of a failed check. */
@@ -45,5 +49,6 @@ export function verdict(results: readonly CheckResult[], durationMs: number): st
 }
 
 export function renderText(results: readonly CheckResult[], durationMs: number, o: TextOptions = {}): string {
-  return [...ordered(results).map((r) => textLine(r, o)), verdict(results, durationMs)].join('\n') + '\n';
+  const last = verdict(results, durationMs);
+  return [...ordered(results).map((r) => textLine(r, o)), o.colour ? paintVerdict(last) : last].join('\n') + '\n';
 }
