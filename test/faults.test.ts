@@ -6,7 +6,7 @@
  * less than the timeout plus 1.5 s. Then, per type, one child process (the CLI bundle, -U) runs
  * all of that type's cells and must exit on its own right after its last line. No unhandled
  * rejection or uncaught exception may fire in this process. The matrix is printed at the end
- * (the same table is kept in docs/fragments/faults.md for the README).
+ * (the same table is kept in docs/faults.md for the README).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -523,7 +523,7 @@ describe('after the matrix', () => {
     assert.deepEqual(crashes, []);
   });
 
-  test('the matrix (also in docs/fragments/faults.md)', () => {
+  test('the matrix (also in docs/faults.md)', () => {
     const table = renderMatrix();
     console.log(table);
     assert.equal(observed.length, cells.length);
