@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { main, type Io } from '../src/cli/main.js';
 import { wantsColour } from '../src/cli/colour.js';
-import { freePort } from './helpers/run.js';
+import { spawn } from 'node:child_process';
+import { CLI, freePort, NODE } from './helpers/run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'conn-check-watch-'));
 const ESC = '\x1b[';
@@ -96,4 +97,25 @@ test('--wait on a terminal: one live line, rewritten in place and erased at the 
 test('a run without retries that ends quickly prints no progress at all', async () => {
   assert.equal((await cli([config])).stderr, '');
   assert.equal((await cli([config], { stderr: true })).stderr, '');
+});
+
+test('through a real pseudo-terminal (script -qc): the bundle colours its text, and not with NO_COLOR', async () => {
+  // util-linux's `script` runs the CLI with a pseudo-terminal as stdout and stderr.
+  const run = (env: NodeJS.ProcessEnv) =>
+    new Promise<string>((resolve, reject) => {
+      const child = spawn('script', ['-qec', `${JSON.stringify(NODE)} ${JSON.stringify(CLI)} ${JSON.stringify(config)}`, '/dev/null'], { env: { ...process.env, NO_COLOR: '', FORCE_COLOR: undefined, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      child.on('error', reject);
+      child.on('close', () => {
+        clearTimeout(killer);
+        resolve(out);
+      });
+    });
+  const tty = await run({});
+  assert.match(tty, /down \x1b\[31mFAILED\x1b\[0m - tcp: connection refused/);
+  const plain = await run({ NO_COLOR: '1' });
+  assert.match(plain, /down FAILED - tcp: connection refused/);
+  assert.ok(!plain.includes(ESC), 'NO_COLOR');
 });
