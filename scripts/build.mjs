@@ -1,42 +1,135 @@
-// Builds the two ncc bundles (action and CLI) from src/, replacing the output directory
-// (dist/, or the one given as the first argument, e.g. for the benchmark's experiments) entirely.
-// `--stats` also writes webpack's stats.json next to each bundle (what is in which chunk).
-import { execFileSync } from 'node:child_process';
+// Builds the action (dist/index.js) and the CLI (dist/cli/index.js) from src/ in ONE esbuild run,
+// so that they share one set of chunks, replacing the output directory (dist/, or the one given
+// as the first argument, e.g. for the benchmark's experiments) entirely. `--stats` also writes
+// esbuild's metafile as meta.json (which input went into which output file).
+//
+// Why esbuild and not ncc: ncc builds one entry at a time, so the two entries duplicated every
+// shared chunk (24 identical files, 7.5 MB in all), and webpack renumbered a chunk in about one
+// build in four, so dist/ was not a function of src/. esbuild with splitting builds both entries
+// at once, names each chunk after a hash of its content, and gives the same bytes on every build.
+//
+// What the bundle keeps from the ncc one:
+// - every dynamic import() is a chunk of its own, so a driver loads only when a check of its type
+//   runs (test/lazy-load.test.ts);
+// - ESM for Node >= 20.19; the CommonJS drivers get a real `require` (node:module's
+//   createRequire) for the builtins they require, and `__dirname`/`__filename` of the file;
+// - `await import('mongodb')` gives the named exports of a CommonJS package, as Node does
+//   (esbuild alone gives a split-off CommonJS chunk a default export only: see lazyCommonJs);
+// - minified, with names kept (drivers show class names in their errors);
+// - the licences of every bundled package, in licenses.txt.
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { builtinModules, createRequire } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
 
-const ncc = 'node_modules/@vercel/ncc/dist/ncc/cli.js';
-const root = process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 'dist';
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const out = resolve(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? join(ROOT, 'dist'));
 const stats = process.argv.includes('--stats');
 
-// ncc minifies only the entry file; the chunks it splits off (the rest of the code, loaded
-// after the entry, and one per driver) come out as written. Minifying them too halves what
-// each run reads and parses. esbuild is here as tsx's own dependency; names are kept, since
-// drivers show class names in their errors.
-let esbuild;
-try {
-  esbuild = createRequire(import.meta.url)('esbuild');
-} catch {
-  console.warn('build: esbuild not found: the chunks are left unminified');
+rmSync(out, { recursive: true, force: true });
+const result = await esbuild.build({
+  absWorkingDir: ROOT,
+  entryPoints: [
+    { in: 'src/index.ts', out: 'index' },
+    { in: 'src/cli.ts', out: 'cli/index' },
+  ],
+  outdir: out,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  // Chunk names carry a hash of their content, never of the build's order or of the machine.
+  chunkNames: '[name]-[hash]',
+  minify: true,
+  keepNames: true,
+  legalComments: 'none',
+  // The CommonJS packages' require('net') etc. go through esbuild's __require, which needs a
+  // `require` in scope: each output file gets its own. The names cannot clash with the bundle's
+  // (minified top-level names are short).
+  banner: { js: "import{createRequire as __connCheckRequire}from'node:module';const require=__connCheckRequire(import.meta.url);" },
+  define: { __dirname: 'import.meta.dirname', __filename: 'import.meta.filename' },
+  metafile: true,
+  logLevel: 'warning',
+  plugins: [lazyCommonJs()],
+});
+
+writeFileSync(join(out, 'package.json'), '{\n  "type": "module"\n}\n');
+writeFileSync(join(out, 'licenses.txt'), licenses(Object.keys(result.metafile.inputs)));
+if (stats) writeFileSync(join(out, 'meta.json'), JSON.stringify(result.metafile, null, 1) + '\n');
+
+/**
+ * `import('pkg')` of a CommonJS package, split into a chunk of its own, comes out of esbuild as
+ * a chunk with only `export default module.exports`, so `const { MongoClient } = await
+ * import('mongodb')` would get undefined. This plugin puts a small ESM module in between that
+ * names the exports: `export const { MongoClient, ... } = require('<the package's file>')`. The
+ * names are the keys of module.exports, read by requiring the package here, at build time (the
+ * same superset of Node's own named exports that esbuild's unsplit interop gives). ESM packages
+ * and Node builtins are left alone.
+ */
+function lazyCommonJs() {
+  const builtins = new Set(builtinModules);
+  const require = createRequire(join(ROOT, 'package.json'));
+  return {
+    name: 'lazy-commonjs',
+    setup(build) {
+      build.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (args.kind !== 'dynamic-import' || args.path.startsWith('node:') || builtins.has(args.path) || args.pluginData === 'lazy-commonjs') return undefined;
+        const resolved = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'lazy-commonjs' });
+        if (resolved.errors.length > 0 || !resolved.path) return undefined;
+        let exported;
+        try {
+          exported = require(resolved.path);
+        } catch {
+          return undefined; // ESM (Node 20 cannot require it): esbuild's own chunk keeps its exports
+        }
+        if (exported?.[Symbol.toStringTag] === 'Module') return undefined; // ESM, required by a newer Node
+        const names = Object.keys(exported ?? {})
+          .filter((k) => k !== 'default' && k !== '__esModule' && /^[A-Za-z_$][\w$]*$/.test(k))
+          .sort();
+        const file = './' + relative(ROOT, resolved.path).split('\\').join('/');
+        return { path: args.path, namespace: 'lazy-commonjs', pluginData: { file, names } };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'lazy-commonjs' }, ({ pluginData: { file, names } }) => ({
+        contents: `const m = require(${JSON.stringify(file)});\nexport default m;\n${names.length ? `export const { ${names.join(', ')} } = m;\n` : ''}`,
+        resolveDir: ROOT,
+        loader: 'js',
+      }));
+    },
+  };
 }
 
-rmSync(root, { recursive: true, force: true });
-for (const [entry, out] of [
-  ['src/index.ts', root],
-  ['src/cli.ts', join(root, 'cli')],
-]) {
-  // --no-cache: a build depends on src/ and node_modules/ only, never on ncc's machine-wide
-  // cache of earlier builds (~/.cache/ncc). Chunk ids still vary now and then without it (see
-  // .ci/run), so it is not the cause of that.
-  const args = [ncc, 'build', entry, '-o', out, '--minify', '--no-cache', '--license', 'licenses.txt', '--quiet', '--target', 'es2022'];
-  if (stats) args.push('--stats-out', join(out, 'stats.json'));
-  execFileSync(process.execPath, args, { stdio: 'inherit' });
-  if (!esbuild) continue;
-  for (const f of readdirSync(out)) {
-    if (!/^\d+\.index\.js$/.test(f)) continue;
-    const file = join(out, f);
-    const { code } = esbuild.transformSync(readFileSync(file, 'utf8'), { minify: true, keepNames: true, format: 'esm', target: 'es2022', legalComments: 'none' });
-    writeFileSync(file, code);
+/**
+ * The licence of every package that has a file in the bundle, in ncc's format (name, licence,
+ * text; a blank line between packages), sorted by name and version so that the file is the same
+ * on every build.
+ */
+function licenses(inputs) {
+  const roots = new Set();
+  for (const input of inputs) {
+    const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (m) roots.add(m[1]);
   }
+  const entries = [];
+  for (const dir of roots) {
+    const pkg = JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8'));
+    const licence =
+      typeof pkg.license === 'string'
+        ? pkg.license
+        : (pkg.license?.type ?? (Array.isArray(pkg.licenses) ? pkg.licenses.map((l) => l.type ?? l).join(' OR ') : 'UNKNOWN'));
+    const files = readdirSync(join(ROOT, dir))
+      .filter((f) => /^(licen[cs]e|copying|notice)/i.test(f))
+      .sort();
+    const texts = files.map((f) => readFileSync(join(ROOT, dir, f), 'utf8').replace(/\r\n?/g, '\n').trim());
+    entries.push({ name: pkg.name, version: pkg.version, text: `${pkg.name}\n${licence}\n${texts.join('\n\n')}`.trimEnd() });
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
+  const seen = new Set();
+  return (
+    entries
+      .filter((e) => !seen.has(e.text) && seen.add(e.text))
+      .map((e) => e.text)
+      .join('\n\n') + '\n'
+  );
 }

@@ -107,6 +107,20 @@ test('bad inputs fail the step with the input named', async () => {
   assert.match(b.stdout, /::error::input fail-on-error: expected true or false, got "maybe"/);
 });
 
+test('a selection that selects nothing fails the step, naming it; a tag-excluded broken check is a warning', async () => {
+  const checks = `- {type: tcp, host: 127.0.0.1, port: ${open}, tags: [web]}\n- {type: redis, host: x, port: nope, tags: [old]}`;
+  const none = await runAction({ checks, patterns: 'mysql:*', 'exclude-tags': 'old' });
+  assert.equal(none.code, 1);
+  assert.match(none.stdout, /::error::nothing to check: no check among the checks input exclude-tags old selects matches the pattern "mysql:\*"/);
+  const tags = await runAction({ checks, 'include-tags': 'db' });
+  assert.equal(tags.code, 1);
+  assert.match(tags.stdout, /::error::nothing to check: no check has a tag among db \(input include-tags db\)/);
+  const ok = await runAction({ checks, 'exclude-tags': 'old' });
+  assert.equal(ok.code, 0, ok.stdout);
+  assert.match(ok.stdout, /^::warning .*port: expected an integer 1-65535, got "nope" \(ignored: the tags leave this check out/m);
+  assert.deepEqual([ok.outputs.passed, ok.outputs.skipped], ['1', '0']);
+});
+
 test('summary: false writes no summary', async () => {
   const r = await runAction({ checks: `- {type: tcp, host: 127.0.0.1, port: ${open}}`, summary: 'false' });
   assert.equal(r.code, 0);

@@ -1,32 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { liveHandles, runOne, runYaml } from './helpers/check.js';
+import { assertNoLeaks, liveHandles, runOne, runYaml } from './helpers/check.js';
+import { assertNoSecrets } from './helpers/results.js';
 import { freePort } from './helpers/run.js';
 import { rabbitAvailable, startRabbit, type Rabbit } from './helpers/rabbitmq.js';
 import { tlsMaterial } from './helpers/tls.js';
-import type { CheckResult } from '../src/runner/result.js';
 import { listen, close, assertClientsClosed } from './helpers/listen.js';
-
-async function assertNoLeaks(baseline: string[]): Promise<void> {
-  const count = (l: string[], k: string) => l.filter((x) => x === k).length;
-  const kinds = ['TCPSocketWrap', 'TLSWrap', 'Timeout', 'ConnectWrap'];
-  let now = liveHandles();
-  for (let i = 0; i < 20 && kinds.some((k) => count(now, k) > count(baseline, k)); i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    now = liveHandles();
-  }
-  for (const kind of kinds) {
-    assert.ok(count(now, kind) <= count(baseline, kind), `${kind} left open: before ${baseline.join(',')} / after ${now.join(',')}`);
-  }
-}
-
-function assertNoSecret(r: CheckResult | undefined, ...secrets: string[]): void {
-  const text = JSON.stringify(r);
-  for (const s of secrets) {
-    assert.ok(!text.includes(s), `secret in result: ${text}`);
-    assert.ok(!text.includes(encodeURIComponent(s)), `URL-encoded secret in result: ${text}`);
-  }
-}
 
 describe('amqp against a real RabbitMQ node', { skip: rabbitAvailable() ? false : 'rabbitmq-server is not installed' }, () => {
   let rmq: Rabbit;
@@ -57,21 +36,21 @@ describe('amqp against a real RabbitMQ node', { skip: rabbitAvailable() ? false 
     assert.equal(r.details!.length, 2);
     assert.equal(r.details![0], 'connected to 127.0.0.1');
     assert.match(r.details![1]!, /^RabbitMQ \d+\.\d+\.\d+$/);
-    assertNoSecret(r, rmq.password);
+    assertNoSecrets(r, [rmq.password]);
     await assertNoLeaks(handles);
   });
 
   test('a user and password that need URL escaping pass', async () => {
     const r = await runOne(check({ username: rmq.oddUser, password: rmq.oddPassword }));
     assert.equal(r.status, 'passed', r.error);
-    assertNoSecret(r, rmq.oddPassword);
+    assertNoSecrets(r, [rmq.oddPassword]);
   });
 
-  test('TLS (the default): the whole session runs over TLS, verified with ca_file', async () => {
+  test('TLS (use_tls: true): the whole session runs over TLS, verified with ca_file', async () => {
     const handles = liveHandles();
     const [byName, byIp] = await runYaml(
-      `- {type: amqp, host: localhost, port: ${rmq.tlsPort}, username: ${rmq.user}, password: "${rmq.password}", vhost: ${rmq.vhost}, ca_file: "${tls.caFile}"}\n` +
-        `- {type: amqp, host: 127.0.0.1, port: ${rmq.tlsPort}, username: ${rmq.user}, password: "${rmq.password}", vhost: ${rmq.vhost}, ca_file: "${tls.caFile}"}\n`,
+      `- {type: amqp, host: localhost, port: ${rmq.tlsPort}, username: ${rmq.user}, password: "${rmq.password}", vhost: ${rmq.vhost}, use_tls: true, ca_file: "${tls.caFile}"}\n` +
+        `- {type: amqp, host: 127.0.0.1, port: ${rmq.tlsPort}, username: ${rmq.user}, password: "${rmq.password}", vhost: ${rmq.vhost}, use_tls: true, ca_file: "${tls.caFile}"}\n`,
     );
     for (const r of [byName, byIp]) {
       assert.equal(r!.status, 'passed', r!.error);
@@ -79,22 +58,22 @@ describe('amqp against a real RabbitMQ node', { skip: rabbitAvailable() ? false 
       assert.match(r!.details![1]!, /^TLS TLSv1\.[23]$/);
       assert.match(r!.details![2]!, /^TLSv1\.[23], cert CN=localhost \(issuer CN=conn-check test CA\) expires in \d+ days$/);
       assert.match(r!.details![3]!, /^RabbitMQ /);
-      assertNoSecret(r, rmq.password);
+      assertNoSecrets(r, [rmq.password]);
     }
     await assertNoLeaks(handles);
   });
 
   test('TLS with an untrusted certificate fails at tls; disable_tls_verification passes', async () => {
     const [untrusted, unverified] = await runYaml(
-      `- {type: amqp, host: localhost, port: ${rmq.tlsPort}, username: ${rmq.user}, password: "${rmq.password}", vhost: ${rmq.vhost}}\n` +
-        `- {type: amqp, host: localhost, port: ${rmq.tlsPort}, username: ${rmq.user}, password: "${rmq.password}", vhost: ${rmq.vhost}, disable_tls_verification: true}\n`,
+      `- {type: amqp, host: localhost, port: ${rmq.tlsPort}, username: ${rmq.user}, password: "${rmq.password}", vhost: ${rmq.vhost}, use_tls: true}\n` +
+        `- {type: amqp, host: localhost, port: ${rmq.tlsPort}, username: ${rmq.user}, password: "${rmq.password}", vhost: ${rmq.vhost}, use_tls: true, disable_tls_verification: true}\n`,
     );
     assert.equal(untrusted!.status, 'failed');
     assert.equal(untrusted!.step, 'tls');
     // RabbitMQ sends its CA in the chain: Node calls that a self-signed certificate in the chain
     assert.equal(untrusted!.error, 'self-signed certificate in the chain (untrusted root CA)');
     assert.equal(unverified!.status, 'passed', unverified!.error);
-    assertNoSecret(untrusted, rmq.password);
+    assertNoSecrets(untrusted, [rmq.password]);
   });
 
   test('wrong password and unknown user: authentication failed, no password in the result', async () => {
@@ -108,8 +87,8 @@ describe('amqp against a real RabbitMQ node', { skip: rabbitAvailable() ? false 
     assert.equal(wrong!.error, `authentication failed for user ${rmq.user}`);
     assert.equal(unknown!.step, 'auth');
     assert.equal(unknown!.error, 'authentication failed for user ghost');
-    assertNoSecret(wrong, wrongPassword, rmq.password);
-    assertNoSecret(unknown, rmq.password);
+    assertNoSecrets(wrong, [wrongPassword, rmq.password]);
+    assertNoSecrets(unknown, [rmq.password]);
     await assertNoLeaks(handles);
   });
 
@@ -121,16 +100,16 @@ describe('amqp against a real RabbitMQ node', { skip: rabbitAvailable() ? false 
     assert.equal(denied!.error, `access to vhost ${rmq.deniedVhost} refused for user ${rmq.user} (no such vhost, or no permissions on it)`);
     assert.equal(missing!.step, 'auth');
     assert.equal(missing!.error, `access to vhost no-such-vhost refused for user ${rmq.user} (no such vhost, or no permissions on it)`);
-    assertNoSecret(denied, rmq.password);
+    assertNoSecrets(denied, [rmq.password]);
     await assertNoLeaks(handles);
   });
 
-  test('use_tls (default) against the plain AMQP port fails at tls', async () => {
+  test('use_tls: true against the plain AMQP port fails at tls', async () => {
     const r = await runOne(check({ use_tls: true, ca_file: tls.caFile }));
     assert.equal(r.status, 'failed');
     assert.equal(r.step, 'tls');
     assert.equal(r.error, 'TLS handshake failed: the server did not answer with TLS (is this a plain-text port?)');
-    assertNoSecret(r, rmq.password);
+    assertNoSecrets(r, [rmq.password]);
   });
 
   test('use_tls: false against the TLS port fails at auth with a hint', async () => {
@@ -138,7 +117,7 @@ describe('amqp against a real RabbitMQ node', { skip: rabbitAvailable() ? false 
     assert.equal(r.status, 'failed');
     assert.equal(r.step, 'auth');
     assert.equal(r.error, 'the server closed the connection during the AMQP handshake (if this is a TLS port, set use_tls: true)');
-    assertNoSecret(r, rmq.password);
+    assertNoSecrets(r, [rmq.password]);
   });
 });
 
@@ -150,7 +129,7 @@ describe('amqp failures without a broker', () => {
     assert.equal(r.status, 'failed');
     assert.equal(r.step, 'tcp');
     assert.equal(r.error, 'connection refused');
-    assertNoSecret(r, PASSWORD);
+    assertNoSecrets(r, [PASSWORD]);
   });
 
   test('a server that accepts and never speaks: timed out within the deadline, at tls or auth', async () => {
@@ -168,7 +147,7 @@ describe('amqp failures without a broker', () => {
         assert.equal(r.step, step);
         assert.equal(r.error, 'timed out after 1s');
         assert.ok(ms < 3000, `took ${ms} ms`);
-        assertNoSecret(r, PASSWORD);
+        assertNoSecrets(r, [PASSWORD]);
         await assertClientsClosed(hole.sockets);
       }
       await assertNoLeaks(handles);
@@ -184,7 +163,7 @@ describe('amqp failures without a broker', () => {
       assert.equal(r.status, 'failed');
       assert.equal(r.step, 'auth');
       assert.equal(r.error, 'not an AMQP 0-9-1 server (unexpected reply to the protocol header)');
-      assertNoSecret(r, PASSWORD);
+      assertNoSecrets(r, [PASSWORD]);
     } finally {
       await close(http);
     }

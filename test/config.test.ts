@@ -7,6 +7,7 @@ import { parseConfig, readSource } from '../src/config/load.js';
 import { ConfigError, formatIssue, gatherConfig } from '../src/config/index.js';
 import { interpolate } from '../src/config/interpolate.js';
 import { MAX_CONFIG_BYTES } from '../src/constants.js';
+import { checkTypes } from '../src/checks/registry.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures/config');
 
@@ -34,7 +35,7 @@ for (const name of readdirSync(FIXTURES).filter((f) => f.startsWith('invalid-'))
   });
 }
 
-test('a conn-check file with every type, alias, string port and tag validates unchanged', async () => {
+test('a conn-check file with every conn-check type, alias, string port and tag validates unchanged', async () => {
   const text = readFileSync(join(FIXTURES, 'valid-conn-check.yaml'), 'utf8');
   const { checks, warnings } = await parseConfig({ file: 'valid.yaml', text }, {});
   assert.equal(checks.length, 16);
@@ -56,6 +57,25 @@ test('a conn-check file with every type, alias, string port and tag validates un
     warnings.map(formatIssue),
     ['warning: valid.yaml:13:3: checks[2] (ssl): verify: conn-check ignored this option and so does this tool; set disable_tls_verification: true to skip verification'],
   );
+});
+
+test('every type and alias of the registry is in a valid fixture, and validates', async () => {
+  // valid-conn-check.yaml holds what conn-check wrote; the types and aliases it did not have are
+  // in valid-beyond-conn-check.yaml. A type added to the registry without a check here fails.
+  const written = new Map<string, string>();
+  const canonical = new Set<string>();
+  for (const name of ['valid-conn-check.yaml', 'valid-beyond-conn-check.yaml']) {
+    const text = readFileSync(join(FIXTURES, name), 'utf8');
+    const { checks } = await parseConfig({ file: name, text }, {});
+    const types = [...text.matchAll(/^- type: (\S+)$/gm)].map((m) => m[1]!);
+    assert.equal(checks.length, types.length, `${name}: every check validates`);
+    types.forEach((t, i) => written.set(t, checks[i]!.type));
+    for (const c of checks) canonical.add(c.type);
+  }
+  for (const t of checkTypes()) {
+    for (const name of [t.type, ...t.aliases]) assert.equal(written.get(name), t.type, `no check with type: ${name} in the valid fixtures`);
+  }
+  assert.deepEqual([...canonical].sort(), checkTypes().map((t) => t.type).sort());
 });
 
 test('every problem of a file is reported at once, each with its position', async () => {
@@ -101,13 +121,18 @@ test('name, tags and YAML 1.1 merge keys', async () => {
   assert.equal(checks[1]!.line, 2);
 });
 
-test('${VAR} interpolation: values, defaults, $$, errors name the variable', async () => {
+test('${VAR} interpolation: values, defaults, $${ as the only escape, errors name the variable', async () => {
   const env = { HOST: 'db', EMPTY: '' };
   assert.equal(interpolate('${HOST}', env).value, 'db');
   assert.equal(interpolate('${MISSING:-fallback}', env).value, 'fallback');
   assert.equal(interpolate('${EMPTY:-fallback}', env).value, 'fallback');
   assert.equal(interpolate('${EMPTY}', env).value, '');
-  assert.equal(interpolate('pa$$word', env).value, 'pa$word');
+  // conn-check had no interpolation: a `$$` in a password it used must reach the server as written
+  assert.equal(interpolate('pa$$w0rd', env).value, 'pa$$w0rd');
+  assert.equal(interpolate('$$', env).value, '$$');
+  assert.equal(interpolate('a$$$b', env).value, 'a$$$b');
+  assert.equal(interpolate('$${HOST}', env).value, '${HOST}');
+  assert.equal(interpolate('x$$${HOST}', env).value, 'x$${HOST}');
   assert.equal(interpolate('cost $5', env).value, 'cost $5');
   assert.throws(() => interpolate('${MISSING}', env), /MISSING is not set/);
   assert.throws(() => interpolate('${bad-name}', env), /not a valid variable reference/);

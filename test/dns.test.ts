@@ -1,8 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { resultAssertions } from './helpers/results.js';
 import { runOne, settledHandles } from './helpers/check.js';
-import type { CheckResult } from '../src/runner/result.js';
 import { freePort } from './helpers/run.js';
 import { startDnsmasq, type DnsmasqInstance } from './helpers/dnsmasq.js';
 
@@ -31,16 +31,7 @@ after(async () => {
   await ns?.stop();
 });
 
-function failed(r: CheckResult, step: string, error: string | RegExp): void {
-  assert.equal(r.status, 'failed', `expected a failure, got ${JSON.stringify(r)}`);
-  assert.equal(r.step, step, JSON.stringify(r));
-  if (typeof error === 'string') assert.equal(r.error, error);
-  else assert.match(r.error ?? '', error);
-}
-
-function passed(r: CheckResult): void {
-  assert.equal(r.status, 'passed', JSON.stringify(r));
-}
+const { failed, passed } = resultAssertions();
 
 const q = (host: string, extra: Record<string, unknown> = {}) => ({ type: 'dns', host, server: ns.server, ...extra });
 

@@ -284,9 +284,9 @@ add('memcache', 'unresolvable', { host: BAD, port: 11211 }, fail('resolve', /^dn
 if (memcachedServer) add('memcache', 'creds', { host: H, port: memcachedServer.port, username: 'faultuser', password: WRONG }, fail('auth', /^authentication failed for user faultuser$/));
 add('memcache', 'midway', { ...at(await peer(startReplyOnce(memcacheBinaryOk))), username: 'faultuser', password: PASSWORD }, fail('protocol', TIMED_OUT, { how: 'SASL auth accepted, then silence' }));
 
-// amqp (plain cells with use_tls: false; TLS is the default)
+// amqp (plain cells with use_tls: false; TLS cells with use_tls: true, as these ports are not 5671)
 const amqp = { username: 'faultuser', password: PASSWORD, use_tls: false };
-const amqps = { username: 'faultuser', password: PASSWORD, ...caFile };
+const amqps = { username: 'faultuser', password: PASSWORD, use_tls: true, ...caFile };
 add('amqp', 'refused', { host: H, port: refusedPort, ...amqp }, fail('tcp', /^connection refused$/));
 add('amqp', 'blackhole', { ...at(blackHole), ...amqp }, fail('auth', TIMED_OUT));
 add('amqp', 'closer', { ...at(closer), ...amqp }, fail('auth', /^the server closed the connection during the AMQP handshake/));
@@ -316,9 +316,9 @@ add('mongodb', 'creds', { host: H, port: mongoServer.port, username: 'faultuser'
 add('mongodb', 'midway', at(mongoStall), fail('query', TIMED_OUT, { how: 'answers hello, then nothing else' }));
 add('mongodb', 'midwayTls', { host: 'localhost', port: tlsQuiet.port, ...mongoTls }, fail('protocol', TIMED_OUT));
 
-// smtp (plain cells with use_tls: false; implicit TLS is the default)
+// smtp (plain cells with use_tls: false; implicit TLS with use_tls: true, as these ports are not 465)
 const smtp = { username: 'faultuser', password: PASSWORD, use_tls: false };
-const smtps = { username: 'faultuser', password: PASSWORD, ...caFile };
+const smtps = { username: 'faultuser', password: PASSWORD, use_tls: true, ...caFile };
 add('smtp', 'refused', { host: H, port: refusedPort, ...smtp }, fail('tcp', /^connection refused$/));
 add('smtp', 'blackhole', { ...at(blackHole), ...smtp }, fail('protocol', TIMED_OUT));
 add('smtp', 'closer', { ...at(closer), ...smtp }, fail('protocol', /^the server closed the connection$/));

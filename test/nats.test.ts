@@ -1,12 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type Socket } from 'node:net';
-import { runOne, runYaml, settledHandles } from './helpers/check.js';
-import type { CheckResult } from '../src/runner/result.js';
+import { resultAssertions } from './helpers/results.js';
+import { runOne, runYaml, settledHandles, silentServerCases } from './helpers/check.js';
 import { freePort } from './helpers/run.js';
 import { tlsMaterial } from './helpers/tls.js';
 import { startNats, type NatsInstance } from './helpers/nats.js';
-import { listen } from './helpers/listen.js';
+import { listen, assertClientsClosed } from './helpers/listen.js';
 
 const USER = 'alice';
 const PASSWORD = 'nats-Secret-5v8n2';
@@ -33,28 +32,7 @@ after(async () => {
   await Promise.all([userAuth?.stop(), tokenAuth?.stop(), tlsAuth?.stop(), open?.stop()]);
 });
 
-function noSecrets(r: CheckResult): void {
-  const text = JSON.stringify(r);
-  for (const s of [PASSWORD, TOKEN, WRONG]) assert.ok(!text.includes(s), `secret leaked in ${text}`);
-}
-
-function failed(r: CheckResult, step: string, error: string | RegExp): void {
-  assert.equal(r.status, 'failed', `expected a failure, got ${JSON.stringify(r)}`);
-  assert.equal(r.step, step, JSON.stringify(r));
-  if (typeof error === 'string') assert.equal(r.error, error);
-  else assert.match(r.error ?? '', error);
-  noSecrets(r);
-}
-
-function passed(r: CheckResult): void {
-  assert.equal(r.status, 'passed', JSON.stringify(r));
-  noSecrets(r);
-}
-
-async function drained(sockets: Set<Socket>): Promise<void> {
-  for (let i = 0; i < 20 && sockets.size; i++) await new Promise((r) => setTimeout(r, 50));
-  assert.equal(sockets.size, 0, 'the check left a connection open');
-}
+const { failed, passed, noSecrets } = resultAssertions([PASSWORD, TOKEN, WRONG]);
 
 const user = (port: number, extra: Record<string, unknown> = {}) => ({ type: 'nats', host: '127.0.0.1', port, username: USER, password: PASSWORD, ...extra });
 
@@ -122,26 +100,18 @@ describe('nats against real nats-servers', () => {
   });
 
   test('a server that accepts and never speaks fails at protocol within timeout + margin', async () => {
-    const hole = await listen((s) => s.resume());
-    try {
-      for (const extra of [{}, { tls: true }]) {
-        const t0 = performance.now();
-        const r = await runOne(user(hole.port, { timeout: 1, ...extra }));
-        const ms = performance.now() - t0;
-        failed(r, 'protocol', 'timed out after 1s');
-        assert.ok(ms < 3000, `took ${ms} ms`);
-        await drained(hole.sockets);
-      }
-    } finally {
-      hole.server.close();
-    }
+    const results = await silentServerCases(user, [
+      [{}, 'protocol'],
+      [{ tls: true }, 'protocol'],
+    ]);
+    results.forEach((r) => noSecrets(r));
   });
 
   test('a server that speaks another protocol fails at protocol', async () => {
     const other = await listen((s) => s.write('220 mail.example ESMTP\r\n'));
     try {
       failed(await runOne(user(other.port, { timeout: 2 })), 'protocol', 'the server did not answer with the NATS protocol');
-      await drained(other.sockets);
+      await assertClientsClosed(other.sockets);
     } finally {
       other.server.close();
     }
@@ -158,7 +128,7 @@ describe('nats against real nats-servers', () => {
       failed(r, 'auth', 'timed out after 1s');
       assert.ok(performance.now() - t0 < 3000);
       assert.equal(r.details?.[1], 'NATS server 9.9.9');
-      await drained(mute.sockets);
+      await assertClientsClosed(mute.sockets);
     } finally {
       mute.server.close();
     }

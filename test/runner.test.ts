@@ -1,29 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import { z } from 'zod';
 import { parseConfig, type CheckSpec } from '../src/config/load.js';
 import { runChecks } from '../src/runner/run.js';
 import { defineCheck, CheckError, type AnyCheckDefinition } from '../src/checks/types.js';
 import { settledHandles } from './helpers/check.js';
+import { listen } from './helpers/listen.js';
 import { commonOptions } from '../src/checks/common.js';
 
 /** A TCP server that accepts and never sends a byte (and keeps the sockets open). */
-async function blackHole(): Promise<{ port: number; close(): void }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((s) => {
-    sockets.add(s);
-    s.on('error', () => {});
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as { port: number }).port,
-    close() {
-      for (const s of sockets) s.destroy();
-      server.close();
-    },
-  };
-}
+const blackHole = () => listen(() => {});
 
 async function specs(yaml: string): Promise<CheckSpec[]> {
   return (await parseConfig({ file: 't.yaml', text: yaml }, {})).checks;
@@ -149,6 +136,12 @@ test('selection: tags and patterns skip checks with a reason; dry-run skips all'
   assert.deepEqual(pat.results.map((r) => r.status), ['skipped', 'failed', 'failed']);
   const dry = await runChecks(await specs(yaml), { connectTimeoutS: 1, dryRun: true });
   assert.deepEqual(dry.results.map((r) => [r.status, r.error]), [['skipped', 'dry run'], ['skipped', 'dry run'], ['skipped', 'dry run']]);
+  // left out by the selection: a row for machine formats, marked so the text format drops it
+  assert.deepEqual(inc.results.map((r) => r.unselected), [true, undefined, true]);
+  assert.deepEqual(dry.results.map((r) => r.unselected), [undefined, undefined, undefined]);
+  // --dry-run honours the selection
+  const dryTagged = await runChecks(await specs(yaml), { connectTimeoutS: 1, dryRun: true, selection: { includeTags: ['web'] } });
+  assert.deepEqual(dryTagged.results.map((r) => [r.status, r.error, r.unselected]), [['skipped', 'no tag among web', true], ['skipped', 'dry run', undefined], ['skipped', 'no tag among web', true]]);
 });
 
 test('a check failure thrown outside a step keeps the step it was in; CheckError keeps its own', async () => {

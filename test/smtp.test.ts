@@ -1,37 +1,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { liveHandles, runOne, runYaml } from './helpers/check.js';
+import { assertNoLeaks, liveHandles, runOne, runYaml } from './helpers/check.js';
+import { assertNoSecrets } from './helpers/results.js';
 import { freePort } from './helpers/run.js';
 import { startSmtp, type SmtpTestServer } from './helpers/smtp.js';
 import { tlsMaterial } from './helpers/tls.js';
-import type { CheckResult } from '../src/runner/result.js';
 import { listen, close, assertClientsClosed } from './helpers/listen.js';
 import { SMTPServer } from 'smtp-server';
 
 const USER = 'mailer';
 const PASSWORD = 'smtp-Secret-7713';
 const users = { [USER]: PASSWORD };
-
-async function assertNoLeaks(baseline: string[]): Promise<void> {
-  const count = (l: string[], k: string) => l.filter((x) => x === k).length;
-  const kinds = ['TCPSocketWrap', 'TLSWrap', 'Timeout', 'ConnectWrap'];
-  let now = liveHandles();
-  for (let i = 0; i < 20 && kinds.some((k) => count(now, k) > count(baseline, k)); i++) {
-    await new Promise((r) => setTimeout(r, 50));
-    now = liveHandles();
-  }
-  for (const kind of kinds) {
-    assert.ok(count(now, kind) <= count(baseline, kind), `${kind} left open: before ${baseline.join(',')} / after ${now.join(',')}`);
-  }
-}
-
-function assertNoSecret(r: CheckResult | undefined, ...secrets: string[]): void {
-  const text = JSON.stringify(r);
-  for (const s of secrets) {
-    assert.ok(!text.includes(s), `secret in result: ${text}`);
-    assert.ok(!text.includes(Buffer.from(s).toString('base64')), `base64 secret in result: ${text}`);
-  }
-}
 
 describe('smtp against real SMTP servers (smtp-server)', () => {
   const tls = tlsMaterial();
@@ -60,10 +39,12 @@ describe('smtp against real SMTP servers (smtp-server)', () => {
     username: USER,
     password: PASSWORD,
     ca_file: tls.caFile,
+    // these servers listen on random ports: unset, use_tls would mean TLS only on 465
+    use_tls: true,
     ...extra,
   });
 
-  test('implicit TLS (the default): login passes, no mail sent without both addresses', async () => {
+  test('implicit TLS (use_tls): login passes, no mail sent without both addresses', async () => {
     const handles = liveHandles();
     const before = implicit.messages.length;
     const r = await runOne(base(implicit, { from_address: 'only-from@example.test' }));
@@ -74,7 +55,7 @@ describe('smtp against real SMTP servers (smtp-server)', () => {
     assert.match(r.details![2]!, /^TLS TLSv1\.[23]$/);
     assert.equal(implicit.messages.length, before, 'no message may be sent with only from_address');
     assert.deepEqual(implicit.logins.at(-1), { user: USER, ok: true });
-    assertNoSecret(r, PASSWORD);
+    assertNoSecrets(r, [PASSWORD]);
     await assertNoLeaks(handles);
   });
 
@@ -91,7 +72,7 @@ describe('smtp against real SMTP servers (smtp-server)', () => {
     assert.match(mail.data, /^Subject: conn-check test\r$/m);
     assert.match(mail.data, /\r\n\r\nconn-check test message\r\n$/);
     assert.match(r.details!.at(-1)!, /^message sent to ops@example\.test \(250 /);
-    assertNoSecret(r, PASSWORD);
+    assertNoSecrets(r, [PASSWORD]);
   });
 
   test('own subject and message, dot-stuffed and non-ASCII, arrive intact', async () => {
@@ -115,8 +96,8 @@ describe('smtp against real SMTP servers (smtp-server)', () => {
     assert.equal(refused!.status, 'failed');
     assert.equal(refused!.step, 'auth');
     assert.equal(refused!.error, 'authentication refused: the server wants TLS first (538 Error: Must issue a STARTTLS command first; try starttls: true)');
-    assertNoSecret(upgraded, PASSWORD);
-    assertNoSecret(refused, PASSWORD);
+    assertNoSecrets(upgraded, [PASSWORD]);
+    assertNoSecrets(refused, [PASSWORD]);
     await assertNoLeaks(handles);
   });
 
@@ -139,7 +120,7 @@ describe('smtp against real SMTP servers (smtp-server)', () => {
     assert.equal(ok!.status, 'passed', ok!.error);
     assert.equal(wrong!.step, 'auth');
     assert.equal(wrong!.error, `authentication failed for user ${USER} (535 Invalid username or password)`);
-    assertNoSecret(wrong, PASSWORD, `${PASSWORD}x`);
+    assertNoSecrets(wrong, [PASSWORD, `${PASSWORD}x`]);
   });
 
   test('wrong password and unknown user: authentication failed, no password anywhere', async () => {
@@ -151,8 +132,8 @@ describe('smtp against real SMTP servers (smtp-server)', () => {
     assert.equal(wrong!.error, `authentication failed for user ${USER} (535 Invalid username or password)`);
     assert.equal(unknown!.step, 'auth');
     assert.equal(unknown!.error, 'authentication failed for user ghost (535 Invalid username or password)');
-    assertNoSecret(wrong, wrongPw, PASSWORD);
-    assertNoSecret(unknown, PASSWORD);
+    assertNoSecrets(wrong, [wrongPw, PASSWORD]);
+    assertNoSecrets(unknown, [PASSWORD]);
     await assertNoLeaks(handles);
   });
 
@@ -167,12 +148,12 @@ describe('smtp against real SMTP servers (smtp-server)', () => {
     assert.equal(heloOnly.messages.at(-1)!.from, 'h@example.test');
   });
 
-  test('use_tls (the default) against a plain port fails at tls', async () => {
+  test('use_tls: true against a plain port fails at tls', async () => {
     const r = await runOne(base(plain));
     assert.equal(r.status, 'failed');
     assert.equal(r.step, 'tls');
     assert.equal(r.error, 'TLS handshake failed: the server did not answer with TLS (is this a plain-text port?)');
-    assertNoSecret(r, PASSWORD);
+    assertNoSecrets(r, [PASSWORD]);
   });
 
   test('use_tls: false against an implicit-TLS port: no greeting, times out at protocol', async () => {
@@ -195,7 +176,7 @@ describe('smtp failures without an SMTP server', () => {
     assert.equal(r.status, 'failed');
     assert.equal(r.step, 'tcp');
     assert.equal(r.error, 'connection refused');
-    assertNoSecret(r, PASSWORD);
+    assertNoSecrets(r, [PASSWORD]);
   });
 
   test('a server that accepts and never speaks: timed out within the deadline, at tls or protocol', async () => {
@@ -213,7 +194,7 @@ describe('smtp failures without an SMTP server', () => {
         assert.equal(r.step, step);
         assert.equal(r.error, 'timed out after 1s');
         assert.ok(ms < 3000, `took ${ms} ms`);
-        assertNoSecret(r, PASSWORD);
+        assertNoSecrets(r, [PASSWORD]);
         await assertClientsClosed(hole.sockets);
       }
       await assertNoLeaks(handles);
@@ -277,7 +258,7 @@ describe('smtp: min_cert_days and min_tls_version (implicit TLS and STARTTLS)', 
   after(async () => {
     await Promise.all([implicit?.stop(), starttls?.stop(), new Promise<void>((r) => (tls12 ? tls12.close(() => r()) : r()))]);
   });
-  const base = (port: number, extra: Record<string, unknown> = {}) => ({ type: 'smtp', host: 'localhost', port, username: USER, password: PASSWORD, ca_file: tls.caFile, ...extra });
+  const base = (port: number, extra: Record<string, unknown> = {}) => ({ type: 'smtp', host: 'localhost', port, username: USER, password: PASSWORD, ca_file: tls.caFile, use_tls: true, ...extra });
 
   test('min_cert_days 60 fails at cert (implicit TLS and STARTTLS); 7 passes and the details show the days left', async () => {
     for (const [server, extra] of [
@@ -286,7 +267,7 @@ describe('smtp: min_cert_days and min_tls_version (implicit TLS and STARTTLS)', 
     ] as const) {
       const tooSoon = await runOne(base(server.port, { ...extra, min_cert_days: 60 }));
       assert.deepEqual([tooSoon.status, tooSoon.step, tooSoon.error], ['failed', 'cert', 'certificate expires in 29 days (minimum 60)'], JSON.stringify(tooSoon));
-      assertNoSecret(tooSoon, PASSWORD);
+      assertNoSecrets(tooSoon, [PASSWORD]);
       const enough = await runOne(base(server.port, { ...extra, min_cert_days: 7 }));
       assert.equal(enough.status, 'passed', enough.error);
       const i = enough.details!.findIndex((d) => /^TLS TLSv1\.[23]$/.test(d));
@@ -307,6 +288,6 @@ describe('smtp: min_cert_days and min_tls_version (implicit TLS and STARTTLS)', 
     const v12 = await runOne(base(tls12Port, { min_tls_version: 'TLSv1.2' }));
     assert.equal(v12.status, 'passed', v12.error);
     assert.ok(v12.details?.includes('TLSv1.2, cert CN=localhost (issuer CN=conn-check test CA) expires in 29 days'), JSON.stringify(v12.details));
-    assertNoSecret(v12, PASSWORD);
+    assertNoSecrets(v12, [PASSWORD]);
   });
 });

@@ -59,8 +59,9 @@ test('on a terminal: OK green, FAILED red, WARNING yellow, SKIPPED cyan, the ver
   assert.match(r.stdout, /^down \x1b\[31mFAILED\x1b\[0m - tcp: connection refused$/m);
   assert.match(r.stdout, /^soft \x1b\[33mWARNING\x1b\[0m - /m);
   assert.match(r.stdout, /^up \x1b\[32mOK\x1b\[0m$/m);
-  assert.match(r.stdout, /^\x1b\[36mSKIPPED\x1b\[0m: other$/m);
   assert.match(r.stdout, /^\x1b\[31m\x1b\[1mCRITICAL:\x1b\[0m 1 of 3 checks failed/m);
+  const dry = await cli(['--dry-run', config], { stdout: true });
+  assert.match(dry.stdout, /^\x1b\[36mSKIPPED\x1b\[0m: other \(127\.0\.0\.1:\d+\)$/m);
   const unbuffered = await cli(['-U', config], { stdout: true });
   assert.match(unbuffered.stdout, /\x1b\[31m\x1b\[1mCRITICAL:\x1b\[0m/);
 });

@@ -18,7 +18,7 @@ import { textLine, verdict } from '../report/text.js';
 import { isWarning, summarize } from '../runner/result.js';
 import { runChecks } from '../runner/run.js';
 import { cancellation } from '../process.js';
-import { splitList } from '../runner/select.js';
+import { checkSelection, excludedByTags, splitList } from '../runner/select.js';
 
 class InputError extends Error {}
 
@@ -99,7 +99,7 @@ export async function run(): Promise<void> {
 
     let gathered;
     try {
-      gathered = await gatherConfig({ paths, base: workspace, inline });
+      gathered = await gatherConfig({ paths, base: workspace, inline, leftOutByTags: (tags) => excludedByTags(tags, { includeTags, excludeTags }) });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       // Mask what can be masked even in a broken config: nothing was parsed, so only annotate.
@@ -119,6 +119,10 @@ export async function run(): Promise<void> {
       core.info(`The config is valid: ${gathered.checks.length} check${gathered.checks.length === 1 ? '' : 's'}.`);
       return;
     }
+    const selection = { includeTags, excludeTags, patterns };
+    const picked = checkSelection(gathered.checks, selection);
+    for (const w of picked.warnings) core.warning(redactor.redact(w));
+    if (picked.error) throw new InputError(redactor.redact(picked.error.replace(/--(include|exclude)-tags/g, 'input $1-tags')));
     core.info(`Running ${gathered.checks.length} check${gathered.checks.length === 1 ? '' : 's'}${dryRun ? ' (dry run)' : ''}...`);
     const outcome = await runChecks(gathered.checks, {
       connectTimeoutS,
@@ -126,7 +130,7 @@ export async function run(): Promise<void> {
       waitS,
       concurrency,
       extraCa,
-      selection: { includeTags, excludeTags, patterns },
+      selection,
       dryRun,
       signal: cancel.signal,
       onResult: (r) => core.info(redactor.redact(textLine(r, { durations: true }))),

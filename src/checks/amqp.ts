@@ -1,6 +1,11 @@
 /**
- * amqp: TCP, then (use_tls, the default as in conn-check) a TLS handshake, then an AMQP 0-9-1
- * login as the user on the vhost, then a channel opened and closed.
+ * amqp: TCP, then (use_tls) a TLS handshake, then an AMQP 0-9-1 login as the user on the vhost,
+ * then a channel opened and closed.
+ *
+ * use_tls unset: TLS on 5671 (AMQPS), plain AMQP on any other port, noted in the result. conn-check
+ * defaulted use_tls to true, but its tls step never handshook and its login always ran over plain
+ * TCP, so every amqp check that worked with it points at a plain port (and its generators omit
+ * use_tls). An explicit use_tls: true means TLS.
  *
  * Unlike conn-check, which checked TLS separately and then logged in over plain TCP, the login
  * runs over TLS when use_tls is on (amqps), with the same verification settings as the tls step.
@@ -21,7 +26,7 @@ const options = z.object({
   port: port(),
   username: text('a non-empty user name'),
   password: scalarString('a password'),
-  use_tls: z._default(bool(), true),
+  use_tls: z.optional(bool()),
   vhost: z._default(scalarString('a vhost name'), '/'),
   ...tlsOptionsShape,
 });
@@ -75,6 +80,9 @@ function destroyConnection(model: ChannelModel): void {
   stream?.destroy();
 }
 
+/** The port that says TLS when use_tls is not set. */
+const AMQPS_PORT = 5671;
+
 /** The driver, loaded only when a check of this type runs (the runner loads it before the deadlines start). */
 const driver = () => import('amqplib');
 
@@ -84,8 +92,15 @@ export const amqp = defineCheck({
   summary: 'AMQP 0-9-1 login (RabbitMQ): TCP, TLS, authentication on the vhost, a channel',
   options,
   name: (o) => `amqp:${hostPort(o.host, o.port)}`,
+  // conn-check's steps had no common prefix; its tls step ran unless use_tls was false
+  usesTls: (o) => o.use_tls ?? o.port === AMQPS_PORT,
+  legacyNames: (o) => [`tcp:${o.host}:${o.port}`, ...(o.use_tls === false ? [] : [`tls:${o.host}:${o.port}`]), `amqp:${o.host}:${o.port}`],
   target: (o) => hostPort(o.host, o.port),
-  async run(o, ctx) {
+  async run(given, ctx) {
+    const o = { ...given, use_tls: given.use_tls ?? given.port === AMQPS_PORT };
+    if (given.use_tls === undefined) {
+      ctx.note(o.use_tls ? `TLS: use_tls is not set and ${AMQPS_PORT} is the AMQPS port` : `plain AMQP, no TLS: use_tls is not set and port ${o.port} is not the AMQPS port (${AMQPS_PORT})`);
+    }
     const { socket, address } = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal));
     ctx.note(`connected to ${showAddress(address)}`);
     let tlsOptions: Awaited<ReturnType<typeof secureOptions>> | undefined;

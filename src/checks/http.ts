@@ -526,6 +526,14 @@ export const http = defineCheck({
   // are covered by the generic rules in config/secrets.ts)
   secretOptions: ['cookies', 'bearer_token', 'auth', 'digest_auth'],
   name: (o) => `http:${safeUrl(o.url)}`,
+  // conn-check's steps: a TCP pre-check (to the proxy when proxy_host is set), then the request
+  // (its name ends with a colon); the URL as written, query string included
+  usesTls: () => true, // its TLS options are prepared for every request (a redirect may lead to https)
+  legacyNames: (o) => {
+    const u = new URL(o.url);
+    const tcp = o.proxy_host !== undefined ? `${o.proxy_host}:${o.proxy_port}` : `${u.hostname.replace(/^\[|\]$/g, '')}:${defaultPort(u)}`;
+    return [`http:${o.url}:tcp:${tcp}`, `http:${o.url}:`];
+  },
   target: (o) => safeUrl(o.url),
   // The first connection: to the proxy when one is set in the options (a proxy from the
   // environment, and redirect targets, are only known at run time).

@@ -183,6 +183,7 @@ export const memcache = defineCheck({
   summary: 'memcached answers a version request (optionally after SASL authentication)',
   options,
   name: (o) => `memcache:${hostPort(o.host, o.port)}`,
+  legacyNames: (o) => [`memcache:${o.host}:${o.port}:tcp:${o.host}:${o.port}`, `memcache:${o.host}:${o.port}:connect`],
   target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
     const { socket, address } = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal));

@@ -24,11 +24,8 @@ const options = z
     tls: z._default(bool(), false),
     ...tlsOptionsShape,
   })
-  .check(z.refine((o) => o.password === undefined || o.username !== undefined, { path: ['password'], message: 'password needs a username' }))
-  .check(z.refine((o) => o.username === undefined || (o.password !== undefined && o.password !== ''), {
-    path: ['username'],
-    message: 'username needs a non-empty password',
-  }));
+  // (a username without a password is accepted, as conn-check did, which never sent it: no login)
+  .check(z.refine((o) => o.password === undefined || o.username !== undefined, { path: ['password'], message: 'password needs a username' }));
 
 type Options = z.output<typeof options>;
 
@@ -138,8 +135,15 @@ export const mongodb = defineCheck({
   summary: 'MongoDB handshake, optional login, and the list of collections of a database',
   options,
   name: (o) => `mongodb:${hostPort(o.host, o.port)}`,
+  usesTls: (o) => o.tls,
+  legacyNames: (o) => [`mongodb:${o.host}:${o.port}:tcp:${o.host}:${o.port}`, `mongodb:${o.host}:${o.port}:connect${o.username !== undefined || o.password !== undefined ? ' with auth' : ''}`],
   target: (o) => hostPort(o.host, o.port),
-  async run(o, ctx) {
+  async run(given, ctx) {
+    let o = given;
+    if (o.username !== undefined && !o.password) {
+      ctx.note(`username ${o.username} without a password: no login attempted (conn-check never logged in with it either)`);
+      o = { ...o, username: undefined };
+    }
     const started = performance.now();
     const database = o.database ?? DEFAULT_DATABASE;
     const { socket, address } = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal));

@@ -72,6 +72,7 @@ export const mqtt = defineCheck({
   summary: 'an MQTT broker accepts a connection (with credentials) and delivers a message back to the check',
   options,
   name: (o) => `mqtt:${hostPort(o.host, o.port)}`,
+  usesTls: (o) => o.tls,
   target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
     const deadline = performance.now() + ctx.timeoutMs;

@@ -93,6 +93,7 @@ export const mysql = defineCheck({
   summary: 'a MySQL or MariaDB server accepts a login (to a database) and answers SELECT 1',
   options,
   name: (o) => `mysql:${hostPort(o.host, o.port)}`,
+  usesTls: (o) => o.tls,
   target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
     const deadline = performance.now() + ctx.timeoutMs;

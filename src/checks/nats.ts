@@ -118,6 +118,7 @@ export const nats = defineCheck({
   summary: 'a NATS server accepts a login (user/password or token) and answers a PING',
   options,
   name: (o) => `nats:${hostPort(o.host, o.port)}`,
+  usesTls: (o) => o.tls,
   target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
     const deadline = performance.now() + ctx.timeoutMs;

@@ -43,6 +43,14 @@ export function preprocess<S extends z.core.SomeType>(fn: (value: unknown) => un
   return z.pipe(z.transform(fn), schema as never) as unknown as z.ZodMiniPipe<z.ZodMiniTransform<unknown, unknown>, S>;
 }
 
+/**
+ * `null` (a key written with no value, as conn-check's files and generators do) taken as
+ * `value`: `''` for udp's `expect:`, absent for redis' `username: null`.
+ */
+export function nullMeans<S extends z.core.SomeType>(value: unknown, schema: S) {
+  return accepting(preprocess((v) => (v === null ? value : v), schema), { type: 'null' });
+}
+
 /** A non-empty string. */
 export function text(what = 'a non-empty string') {
   const e = expected(what);

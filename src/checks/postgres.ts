@@ -128,6 +128,9 @@ export const postgres = defineCheck({
   summary: 'a PostgreSQL server accepts a login to a database and answers SELECT 1',
   options,
   name: (o) => `postgres:${hostPort(o.host, o.port)}`,
+  // a unix socket (a host starting with /) had no tcp step
+  usesTls: (o) => !o.host.startsWith('/') && o.sslmode !== 'disable',
+  legacyNames: (o) => [...(o.host.startsWith('/') ? [] : [`tcp:${o.host}:${o.port}`]), `postgres:${o.host}:${o.port}`],
   target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
     const deadline = performance.now() + ctx.timeoutMs;

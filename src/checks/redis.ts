@@ -12,13 +12,14 @@ import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
 import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck, type StepName } from './types.js';
-import { bool, host, integer, port, scalarString, text, tlsOptionsShape } from './options.js';
+import { bool, host, integer, nullMeans, port, scalarString, text, tlsOptionsShape } from './options.js';
 
 const options = z.object({
   host: host(),
   port: port(),
   password: z.optional(scalarString()),
-  username: z.optional(text()),
+  // conn-check-configs writes `username: null` for a celery broker without a user: absent
+  username: nullMeans(undefined, z.optional(text())),
   db: z.optional(integer(0, 1_000_000)),
   tls: z._default(bool(), false),
   ...tlsOptionsShape,
@@ -70,6 +71,35 @@ function authError(err: unknown, o: Options): CheckError {
   return replyError(err, 'auth', o);
 }
 
+/**
+ * AUTH with a username: the ACL form (`AUTH user pass`, Redis 6) first, then, when the server
+ * refuses the pair or does not know ACLs, the password alone (`AUTH pass`), which is what
+ * conn-check sent whatever the username (conn-check-configs writes the celery broker's user).
+ * The result notes which form authenticated.
+ */
+async function aclAuth(c: RedisClient, username: string, password: string, ctx: { note(d: string): void }, o: Options, withCause: (e: unknown) => unknown): Promise<void> {
+  let why: string;
+  try {
+    await c.call('AUTH', username, password);
+    ctx.note(`authenticated as user ${username} (AUTH username password)`);
+    return;
+  } catch (err) {
+    if (!isReply(err)) throw connectionError(withCause(err), 'auth', o);
+    const m = messageOf(err);
+    if (/^WRONGPASS/.test(m) || /^ERR invalid (username-)?password/i.test(m)) why = `invalid username-password pair for user "${username}" (or the user is disabled)`;
+    else if (/wrong number of arguments for 'auth'/i.test(m)) why = 'the server does not know ACL users (Redis before 6)';
+    else throw authError(err, o);
+  }
+  try {
+    await c.call('AUTH', password);
+  } catch (err) {
+    if (!isReply(err)) throw connectionError(withCause(err), 'auth', o);
+    const alone = authError(err, { ...o, username: undefined });
+    throw new CheckError('auth', `${why}; with the password alone: ${alone.message}`);
+  }
+  ctx.note(`authenticated with the password alone (AUTH password), as conn-check did; the username was not used: ${why}`);
+}
+
 /** The driver, loaded only when a check of this type runs (the runner loads it before the deadlines start). */
 const driver = () => import('ioredis');
 
@@ -79,6 +109,8 @@ export const redis = defineCheck({
   summary: 'a Redis server answers PING (after AUTH when a password is given)',
   options,
   name: (o) => `redis:${hostPort(o.host, o.port)}`,
+  usesTls: (o) => o.tls,
+  legacyNames: (o) => [`redis:${o.host}:${o.port}:tcp:${o.host}:${o.port}`, `redis:${o.host}:${o.port}:connect${o.password !== undefined ? ' with auth' : ''}`],
   target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
     const deadline = performance.now() + ctx.timeoutMs;
@@ -166,11 +198,11 @@ export const redis = defineCheck({
       if (o.password !== undefined) {
         const password = o.password;
         await ctx.step('auth', async () => {
-          const args = o.username !== undefined ? [o.username, password] : [password];
           try {
-            await c.call('AUTH', ...args);
+            if (o.username === undefined) await c.call('AUTH', password);
+            else await aclAuth(c, o.username, password, ctx, o, withCause);
           } catch (err) {
-            throw authError(withCause(err), o);
+            throw err instanceof CheckError ? err : authError(withCause(err), o);
           }
         });
       }

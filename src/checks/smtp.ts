@@ -1,6 +1,6 @@
 /**
- * smtp (in conn-check's code, not its README): TCP, implicit TLS (use_tls, the default) or a
- * STARTTLS upgrade (starttls), the greeting and EHLO (HELO with helo_fallback), AUTH as the
+ * smtp (in conn-check's code, not its README): TCP, implicit TLS (use_tls) or a STARTTLS upgrade
+ * (starttls), the greeting and EHLO (HELO with helo_fallback), AUTH as the
  * user, and, only when both from_address and to_address are set, a real e-mail sent.
  *
  * The SMTP dialogue is spoken over our own socket (a small client below) rather than through
@@ -8,6 +8,11 @@
  * whenever offered and wraps TLS errors into text, which would blur the steps this check
  * reports. Our socket is the address that passed the tcp step, TLS uses the shared helpers, and
  * every read obeys the check's signal.
+ *
+ * use_tls unset: implicit TLS on 465 (SMTPS), a plain connection on any other port (with
+ * starttls: true, upgraded), noted in the result. conn-check defaulted use_tls to true and then
+ * logged in with implicit TLS, so the files that worked with it point at 465; an explicit
+ * use_tls: true means implicit TLS on any port.
  */
 import * as z from 'zod/mini';
 import { nodeCrypto, nodeOs } from '../net/builtins.js';
@@ -31,7 +36,7 @@ const options = z
     subject: z._default(scalarString('a subject'), 'conn-check test'),
     message: z._default(scalarString('a message'), 'conn-check test message'),
     helo_fallback: z._default(bool(), false),
-    use_tls: z._default(bool(), true),
+    use_tls: z.optional(bool()),
     starttls: z._default(bool(), false),
     ...tlsOptionsShape,
   })
@@ -200,13 +205,23 @@ function buildMessage(o: Options, from: string, to: string): string {
   return `${headers.join('\r\n')}\r\n\r\n${body}${body.endsWith('\r\n') ? '' : '\r\n'}.`;
 }
 
+/** The port that says implicit TLS when use_tls is not set. */
+const SMTPS_PORT = 465;
+
 export const smtp = defineCheck({
   type: 'smtp',
   summary: 'SMTP login (and, with from_address and to_address, a real e-mail sent)',
   options,
   name: (o) => `smtp:${hostPort(o.host, o.port)}`,
+  // conn-check's steps had no common prefix; its tls step ran unless use_tls was false
+  usesTls: (o) => o.use_tls === true || o.starttls || (o.use_tls === undefined && o.port === SMTPS_PORT),
+  legacyNames: (o) => [`tcp:${o.host}:${o.port}`, ...(o.use_tls === false ? [] : [`tls:${o.host}:${o.port}`]), `smtp:${o.host}:${o.port}`],
   target: (o) => hostPort(o.host, o.port),
-  async run(o, ctx) {
+  async run(given, ctx) {
+    const o = { ...given, use_tls: given.use_tls ?? (!given.starttls && given.port === SMTPS_PORT) };
+    if (given.use_tls === undefined && !given.starttls) {
+      ctx.note(o.use_tls ? `implicit TLS: use_tls is not set and ${SMTPS_PORT} is the SMTPS port` : `plain SMTP, no TLS: use_tls is not set and port ${o.port} is not the SMTPS port (${SMTPS_PORT}); set starttls: true to upgrade`);
+    }
     const connected = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal));
     let socket: Socket = connected.socket;
     ctx.note(`connected to ${showAddress(connected.address)}`);

@@ -13,6 +13,7 @@ export const tcp = defineCheck({
   summary: 'a TCP connection can be opened to host:port',
   options: z.object({ host: host(), port: port(), all_addresses: z._default(bool(), false) }),
   name: (o) => `tcp:${hostPort(o.host, o.port)}`,
+  legacyNames: (o) => [`tcp:${o.host}:${o.port}`],
   target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
     if (!o.all_addresses) {

@@ -24,6 +24,8 @@ export const tls = defineCheck({
     all_addresses: z._default(bool(), false),
   }),
   name: (o) => `tls:${hostPort(o.host, o.port)}`,
+  legacyNames: (o) => [`tls:${o.host}:${o.port}`],
+  usesTls: () => true,
   target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
     const started = performance.now();

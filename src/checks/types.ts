@@ -70,6 +70,18 @@ export interface CheckDefinition<S extends z.ZodMiniObject = z.ZodMiniObject> {
   readonly secretOptions?: readonly string[];
   /** The conn-check-compatible name, e.g. `redis:HOST:PORT`. */
   name(options: z.output<S>): string;
+  /**
+   * The names conn-check 1.x printed for this check's sub-steps, in order (`redis:H:P:tcp:H:P`,
+   * `redis:H:P:connect`; `tcp:H:P` and `postgres:H:P` for postgres). NRPE command lines use them
+   * as PATTERNs: one matching any of them selects the check. Absent for types conn-check lacked.
+   */
+  legacyNames?(options: z.output<S>): string[];
+  /**
+   * Whether these options may make the check open a TLS connection: the runner then reads the
+   * trust store (net/trust.ts) before the deadlines start, so its one-time cost is not taken from
+   * the first TLS check's timeout. Without it: no TLS.
+   */
+  usesTls?(options: z.output<S>): boolean;
   /** What the check talks to, for reports: `HOST:PORT`, a URL without credentials. */
   target(options: z.output<S>): string;
   /**

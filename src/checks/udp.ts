@@ -10,7 +10,7 @@ import { nodeDgram } from '../net/builtins.js';
 import { hostPort, resolveHost, showAddress, untilAborted, type Address } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck } from './types.js';
-import { host, port, scalarString } from './options.js';
+import { host, nullMeans, port, scalarString } from './options.js';
 
 const REFUSED = 'connection refused (ICMP port unreachable)';
 const SHOW_BYTES = 60;
@@ -89,9 +89,11 @@ export const udp = defineCheck({
     host: host(),
     port: port(),
     send: scalarString('the text to send'),
-    expect: scalarString('the reply to expect ("" to only send)'),
+    // `expect:` with no value (as conn-check's tutorial prints it) is send-only, like ""
+    expect: nullMeans('', scalarString('the reply to expect ("" or nothing to only send)')),
   }),
   name: (o) => `udp:${hostPort(o.host, o.port)}`,
+  legacyNames: (o) => [`udp:${o.host}:${o.port}`],
   target: (o) => hostPort(o.host, o.port),
   egress: (o) => [{ protocol: 'udp', host: o.host, port: o.port }],
   async run(o, ctx) {

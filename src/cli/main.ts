@@ -2,7 +2,7 @@
  * The command line, as conn-check's: `conn-check [options] CONFIG [PATTERN ...]`, its flags,
  * its output lines and Nagios exit codes. Returns the exit code; never calls process.exit.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT_S, ExitCode, MAX_TIMEOUT_S, VERSION } from '../constants.js';
 import { allSecrets, ConfigError, formatIssue, gatherConfig } from '../config/index.js';
@@ -16,7 +16,8 @@ import { Redactor } from '../report/redact.js';
 import { renderText, textLine, verdict } from '../report/text.js';
 import { ordered, summarize } from '../runner/result.js';
 import { runChecks } from '../runner/run.js';
-import { splitList } from '../runner/select.js';
+import { checkSelection, excludedByTags, splitList } from '../runner/select.js';
+import { resolve } from 'node:path';
 import { argsProblem } from './usage.js';
 import { assertWritable, OutputError, writeReport } from './output.js';
 import { wantsColour } from './colour.js';
@@ -40,7 +41,9 @@ export const HELP = `Usage: conn-check [options] CONFIG [PATTERN ...]
 
 Checks that every service listed in CONFIG (a conn-check YAML file, or - for
 standard input) can be reached, and that its credentials work.
-PATTERNs (shell-style, * and ?) select checks by name; a check runs if any matches.
+PATTERNs select checks as conn-check did: a whole name (the check's, or one of
+conn-check's sub-step names such as redis:HOST:PORT:connect), * the only wildcard;
+a check runs if any matches. A selection that matches nothing exits 3.
 
 Options:
   -v, --verbose            print each check as it starts, and its details
@@ -149,7 +152,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     let gathered;
     try {
       gathered = await gatherConfig(
-        config === '-' ? { stdin: io.readStdin(), env: io.env } : { paths: [config], base: io.cwd, env: io.env },
+        config === '-'
+          ? { stdin: io.readStdin(), env: io.env, leftOutByTags: (tags) => excludedByTags(tags, { includeTags, excludeTags }) }
+          : { paths: [config], base: io.cwd, env: io.env, leftOutByTags: (tags) => excludedByTags(tags, { includeTags, excludeTags }) },
       );
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
@@ -171,6 +176,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return ExitCode.Ok;
     }
 
+    const selection = { includeTags, excludeTags, patterns };
+    const picked = checkSelection(gathered.checks, selection, (p) => existsSync(resolve(io.cwd, p)));
+    for (const w of picked.warnings) io.stderr(`warning: ${redactor.redact(w)}\n`);
+    if (picked.error) {
+      io.stderr(`UNKNOWN: ${redactor.redact(picked.error)}\n`);
+      return ExitCode.Unknown;
+    }
+
     if (o.output !== undefined) assertWritable(o.output, io.cwd);
     const text = format === 'text';
     // With --output the report goes to the file and the text lines to stdout.
@@ -187,7 +200,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       concurrency,
       extraCa,
       env: io.env,
-      selection: { includeTags, excludeTags, patterns },
+      selection,
       dryRun: !!o['dry-run'],
       signal: io.signal,
       onStart: (c) => {

@@ -1,7 +1,7 @@
 /** Gathering the configuration from files, globs, inline YAML or stdin, into one list of checks. */
 import { isAbsolute, relative, resolve } from 'node:path';
 import { ConfigError, type ConfigIssue } from './errors.js';
-import { decode, parseConfig, readSource, type CheckSpec, type Source } from './load.js';
+import { decode, parseConfig, readSource, type CheckSpec, type Source, type TagFilter } from './load.js';
 
 export { ConfigError, formatIssue, type ConfigIssue } from './errors.js';
 export type { CheckSpec } from './load.js';
@@ -47,6 +47,8 @@ export interface GatherOptions {
   inline?: string;
   stdin?: Uint8Array;
   env?: NodeJS.ProcessEnv;
+  /** Checks these tags leave out: their errors are warnings (see load.ts). */
+  leftOutByTags?: TagFilter;
 }
 
 export interface Gathered {
@@ -84,7 +86,7 @@ export async function gatherConfig(o: GatherOptions): Promise<Gathered> {
   const checks: CheckSpec[] = [];
   for (const s of sources) {
     try {
-      const loaded = await parseConfig(s, o.env ?? process.env);
+      const loaded = await parseConfig(s, o.env ?? process.env, o.leftOutByTags);
       checks.push(...loaded.checks);
       issues.push(...loaded.warnings);
     } catch (err) {

@@ -1,6 +1,7 @@
 /**
  * `${VAR}` and `${VAR:-default}` in string values are replaced from the environment, so secrets
- * come from the workflow's `env:`; `$$` is a literal `$`. Anything else with a `$` stays as it is.
+ * come from the workflow's `env:`; `$${` is a literal `${`. Any other `$` stays as written, so a
+ * password such as `pa$$w0rd` from a conn-check file (which had no interpolation) is unchanged.
  */
 
 export interface Interpolated {
@@ -11,18 +12,18 @@ export interface Interpolated {
 
 export class InterpolationError extends Error {}
 
-const pattern = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{([^}]*)\}?/g;
+const pattern = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$\{([^}]*)\}?/g;
 
 export function interpolate(input: string, env: NodeJS.ProcessEnv): Interpolated {
   if (!input.includes('$')) return { value: input, used: [] };
   const used: string[] = [];
   const value = input.replace(pattern, (match, name: string | undefined, fallback: string | undefined, bad: string | undefined) => {
-    if (match === '$$') return '$';
+    if (match === '$${') return '${';
     if (name === undefined) {
       throw new InterpolationError(
         bad !== undefined && match.endsWith('}')
-          ? `"\${${bad}}" is not a valid variable reference (use \${NAME} or \${NAME:-default}; $$ for a literal $)`
-          : 'unterminated "${" (use ${NAME} or ${NAME:-default}; $$ for a literal $)',
+          ? `"\${${bad}}" is not a valid variable reference (use \${NAME} or \${NAME:-default}; $\${ for a literal \${)`
+          : 'unterminated "${" (use ${NAME} or ${NAME:-default}; $${ for a literal ${)',
       );
     }
     used.push(name);

@@ -121,10 +121,17 @@ export interface Pos {
 /** C0 control characters other than tab, LF and CR (and DEL): YAML does not allow them, and text never has them. */
 const CONTROL_CHAR = /[\0-\x08\x0B\x0C\x0E-\x1F\x7F]/;
 
+/**
+ * Says whether the run leaves out a check with these tags. conn-check dropped such checks before
+ * building them, so it never saw their mistakes: their errors become warnings (and the check is
+ * dropped), so that a file that ran before still runs.
+ */
+export type TagFilter = (tags: readonly string[]) => boolean;
+
 /** Parses and validates one source. Throws ConfigError with every problem found. */
-export async function parseConfig(source: Source, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+export async function parseConfig(source: Source, env: NodeJS.ProcessEnv = process.env, leftOutByTags?: TagFilter): Promise<LoadedConfig> {
   try {
-    const loaded = await load(source, env);
+    const loaded = await load(source, env, leftOutByTags);
     tidy(loaded.warnings);
     return loaded;
   } catch (err) {
@@ -142,7 +149,7 @@ export interface ParsedItem extends Pos {
   keys: Map<string, Pos>;
 }
 
-async function load(source: Source, env: NodeJS.ProcessEnv): Promise<LoadedConfig> {
+async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagFilter): Promise<LoadedConfig> {
   const { file } = source;
   let { text } = source;
   if (text.length > MAX_CONFIG_BYTES) {
@@ -186,6 +193,7 @@ async function load(source: Source, env: NodeJS.ProcessEnv): Promise<LoadedConfi
       if (issues.length > first) {
         const r = new Redactor(secrets);
         for (let i = first; i < issues.length; i++) issues[i]!.message = r.redact(issues[i]!.message);
+        if (leftOutByTags) demoteIfLeftOut(item, issues.slice(first), leftOutByTags);
       }
     }
   });
@@ -273,6 +281,19 @@ async function load(source: Source, env: NodeJS.ProcessEnv): Promise<LoadedConfi
 
   if (issues.some((i) => i.severity === 'error')) throw new ConfigError(issues);
   return { checks, warnings: issues };
+}
+
+/** Turns the errors of a check the tags leave out into warnings that say why. */
+function demoteIfLeftOut(item: ParsedItem, found: ConfigIssue[], leftOutByTags: TagFilter): void {
+  if (!found.some((i) => i.severity === 'error')) return;
+  const raw = item.value && typeof item.value === 'object' && !Array.isArray(item.value) ? (item.value as { tags?: unknown }).tags : undefined;
+  const tags = commonOptions.shape.tags.safeParse(raw ?? []);
+  if (!tags.success || !leftOutByTags(tags.data)) return;
+  for (const issue of found) {
+    if (issue.severity !== 'error') continue;
+    issue.severity = 'warning';
+    issue.message += ' (ignored: the tags leave this check out, and conn-check never validated such checks)';
+  }
 }
 
 const anyUserinfo = new Redactor();

@@ -1,13 +1,14 @@
 /** TLS material and settings shared by the tls, http and service checks. */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ConnectionOptions, TLSSocket } from 'node:tls';
+import type { ConnectionOptions, SecureContext, TLSSocket } from 'node:tls';
 import { nodeTls } from './builtins.js';
 import { isIP, type Socket } from 'node:net';
 import { CheckError, type CheckContext } from '../checks/types.js';
 import type { TlsOptions } from '../checks/options.js';
 import { bareHost } from './dial.js';
 import { describeError } from './errors.js';
+import { nodeDefaultCertificates, trustedCertificates } from './trust.js';
 
 const PEM = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
@@ -36,11 +37,28 @@ export async function loadCaPath(path: string): Promise<string[]> {
   return [...certs];
 }
 
-/** Node's roots plus the extra CAs (and a check's own ca_file content, when given). */
-export function caBundle(extraCa: readonly string[], own?: string | readonly string[]): string[] | undefined {
+/**
+ * What the machine trusts (net/trust.ts: Node's roots, the system store, SSL_CERT_FILE/DIR,
+ * NODE_EXTRA_CA_CERTS, tls-certs-path) plus a check's own ca_file content; undefined when that
+ * is just Node's default store (no `ca` option needed).
+ */
+export async function caBundle(ctx: Pick<CheckContext, 'extraCa'> & Partial<Pick<CheckContext, 'env'>>, own?: string | readonly string[]): Promise<string[] | undefined> {
   const ownList = own === undefined ? [] : typeof own === 'string' ? [own] : [...own];
-  if (!extraCa.length && !ownList.length) return undefined;
-  return [...nodeTls().rootCertificates, ...extraCa, ...ownList];
+  const trusted = await trustedCertificates(ctx.env ?? process.env, ctx.extraCa);
+  if (!ownList.length) return trusted;
+  return [...(trusted ?? nodeDefaultCertificates()), ...ownList];
+}
+
+/**
+ * One secure context per CA list, shared by the connections that need nothing else: Node parses
+ * a `ca` list (hundreds of certificates with the system store) for every new context, which
+ * costs tens of milliseconds per connection. Drivers that build their own context use `ca`.
+ */
+const sharedContexts = new WeakMap<readonly string[], SecureContext>();
+function sharedContext(ca: readonly string[]): SecureContext {
+  let c = sharedContexts.get(ca);
+  if (!c) sharedContexts.set(ca, (c = nodeTls().createSecureContext({ ca: [...ca] })));
+  return c;
 }
 
 async function readPem(path: string, what: string): Promise<string> {
@@ -52,17 +70,25 @@ async function readPem(path: string, what: string): Promise<string> {
 }
 
 /**
+ * Reads the trust store and builds its shared context ahead of the checks (the runner calls it
+ * before the deadlines start when a check will use TLS).
+ */
+export async function warmTrust(env: NodeJS.ProcessEnv, extraCa: readonly string[]): Promise<void> {
+  await secureOptions({}, 'localhost', { env, extraCa });
+}
+
+/**
  * Node's TLS connection options for a check: verification on unless disabled, Node's roots
  * plus tls-certs-path plus ca_file, client certificate for mTLS, SNI from the host name.
  */
-export async function secureOptions(o: Partial<TlsOptions>, host: string, ctx: Pick<CheckContext, 'extraCa'>): Promise<ConnectionOptions> {
+export async function secureOptions(o: Partial<TlsOptions>, host: string, ctx: Pick<CheckContext, 'extraCa'> & Partial<Pick<CheckContext, 'env'>>): Promise<ConnectionOptions> {
   const h = bareHost(host);
   const options: ConnectionOptions = {
     rejectUnauthorized: !o.disable_tls_verification,
     servername: o.server_name ?? (isIP(h) ? undefined : h),
   };
   const own = o.ca_file ? await readPem(o.ca_file, 'ca_file') : undefined;
-  const ca = caBundle(ctx.extraCa, own);
+  const ca = await caBundle(ctx, own);
   if (ca) options.ca = ca;
   if (o.client_cert || o.client_key) {
     if (!o.client_cert || !o.client_key) throw new CheckError('tls', 'client_cert and client_key go together');
@@ -70,6 +96,8 @@ export async function secureOptions(o: Partial<TlsOptions>, host: string, ctx: P
     options.key = await readPem(o.client_key, 'client_key');
   }
   if (o.min_tls_version) options.minVersion = o.min_tls_version;
+  // (a context given to tls.connect overrides ca, cert, key and minVersion: shared only without them)
+  if (ca && !own && !options.cert && !options.minVersion) options.secureContext = sharedContext(ca);
   return options;
 }
 

@@ -34,7 +34,11 @@ export function failure(r: CheckResult): string {
   return `${r.step ? `${r.step}: ` : ''}${r.error ?? 'failed'}`;
 }
 
-export function verdict(results: readonly CheckResult[], durationMs: number): string {
+/** What the text format shows: checks left out by tags or patterns print nothing, as in conn-check. */
+const shown = (results: readonly CheckResult[]) => results.filter((r) => !r.unselected);
+
+export function verdict(all: readonly CheckResult[], durationMs: number): string {
+  const results = shown(all);
   const s = summarize(results, durationMs);
   const time = seconds(durationMs);
   const skipped = s.skipped ? `, ${s.skipped} skipped` : '';
@@ -50,5 +54,5 @@ export function verdict(results: readonly CheckResult[], durationMs: number): st
 
 export function renderText(results: readonly CheckResult[], durationMs: number, o: TextOptions = {}): string {
   const last = verdict(results, durationMs);
-  return [...ordered(results).map((r) => textLine(r, o)), o.colour ? paintVerdict(last) : last].join('\n') + '\n';
+  return [...ordered(shown(results)).map((r) => textLine(r, o)), o.colour ? paintVerdict(last) : last].join('\n') + '\n';
 }

@@ -23,6 +23,11 @@ export interface CheckResult {
   /** Set when the check's options turn TLS verification off. */
   tls_verification?: 'disabled';
   tags: string[];
+  /**
+   * Left out by tags or patterns (status skipped): the text format prints nothing for it, as
+   * conn-check printed nothing; machine formats keep the row.
+   */
+  unselected?: true;
   file: string;
   line: number;
 }

@@ -208,8 +208,13 @@ export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions):
   const runOne = async (i: number): Promise<void> => {
     const check = checks[i]!;
     const base = baseResult(check);
-    const skip = opts.dryRun ? DRY_RUN : exclusionReason(check, opts.selection ?? {});
-    if (skip !== undefined) return finish(i, { ...base, status: 'skipped', error: skip, duration_ms: 0 });
+    const excluded = exclusionReason(check, opts.selection ?? {});
+    // Left out: recorded, but not announced (conn-check never built such checks).
+    if (excluded !== undefined) {
+      results[i] = { ...base, status: 'skipped', error: excluded, unselected: true, duration_ms: 0 };
+      return;
+    }
+    if (opts.dryRun) return finish(i, { ...base, status: 'skipped', error: DRY_RUN, duration_ms: 0 });
     if (stopAll.signal.aborted) {
       const why = (stopAll.signal.reason as Error).message;
       return finish(i, { ...base, status: 'failed', step: 'run', error: `${why} (not started)`, duration_ms: 0 });
@@ -251,7 +256,14 @@ export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions):
   // Load the drivers of the types that will run, before any deadline starts.
   if (!opts.dryRun) {
     const loaders = new Set<() => Promise<unknown>>();
-    for (const c of checks) if (c.definition.load && exclusionReason(c, opts.selection ?? {}) === undefined) loaders.add(c.definition.load);
+    let tls = false;
+    for (const c of checks) {
+      if (exclusionReason(c, opts.selection ?? {}) !== undefined) continue;
+      if (c.definition.load) loaders.add(c.definition.load);
+      tls ||= c.definition.usesTls?.(c.options as never) ?? false;
+    }
+    // the trust store too (read once per process), when a check will use TLS
+    if (tls) loaders.add(() => import('../net/tls.js').then((m) => m.warmTrust(env, extraCa)));
     await Promise.all([...loaders].map((load) => load().catch(() => {})));
   }
 

@@ -1,7 +1,11 @@
 /** Runs checks in-process through the real pipeline (parse, validate, run), for check tests. */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { parseConfig } from '../../src/config/load.js';
 import { runChecks, type RunOptions } from '../../src/runner/run.js';
 import type { CheckResult } from '../../src/runner/result.js';
+import { ROOT } from './run.js';
+import { assertClientsClosed, blackHole } from './listen.js';
 
 /** Parses YAML text as a config file and runs its checks; returns results in file order. */
 export async function runYaml(yaml: string, opts: Partial<RunOptions> = {}, env: NodeJS.ProcessEnv = process.env): Promise<CheckResult[]> {
@@ -27,4 +31,80 @@ export async function settledHandles(ms = 1000, ignore: string[] = []): Promise<
   const end = Date.now() + ms;
   while (relevant().length && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
   return relevant();
+}
+
+/**
+ * After a check, nothing of it may stay alive: the handles of `kinds` return to the `baseline`
+ * (liveHandles() taken before it); closing sockets get up to a second to go.
+ */
+export async function assertNoLeaks(baseline: string[], kinds: readonly string[] = ['TCPSocketWrap', 'TLSWrap', 'Timeout', 'ConnectWrap']): Promise<void> {
+  const count = (l: string[], k: string) => l.filter((x) => x === k).length;
+  let now = liveHandles();
+  for (let i = 0; i < 20 && kinds.some((k) => count(now, k) > count(baseline, k)); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    now = liveHandles();
+  }
+  for (const kind of kinds) {
+    assert.ok(count(now, kind) <= count(baseline, kind), `${kind} left open: before ${baseline.join(',')} / after ${now.join(',')}`);
+  }
+}
+
+/**
+ * Runs `checks` (through runYaml) in a child process of their own and gives back each result as
+ * [status, step], the exit code, stderr and how long the child took. The child exits only when
+ * nothing of a check is left alive, so a forgotten socket or timer shows as a long `ms` (or a
+ * kill after `killAfterMs`, code null).
+ */
+export async function runInChild(checks: Record<string, unknown>[], killAfterMs = 15_000): Promise<{ code: number | null; stderr: string; results: [string, string | null][]; ms: number }> {
+  const script = `
+    import { runYaml } from './test/helpers/check.ts';
+    const results = await runYaml(process.argv[1]);
+    console.log(JSON.stringify(results.map((r) => [r.status, r.step ?? null])));
+  `;
+  const t0 = performance.now();
+  const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, JSON.stringify(checks)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(killer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+  const ms = performance.now() - t0;
+  assert.equal(out.code, 0, out.stderr);
+  return { code: out.code, stderr: out.stderr, results: JSON.parse(out.stdout.trim()) as [string, string | null][], ms };
+}
+
+/**
+ * A check against a server that accepts and never says a word, once per [extra options, step]:
+ * `check(port, { timeout: 1, ...extra })` must fail at `step` with "timed out after 1s", within
+ * 3 s, and close its connection. Gives back the results (for the caller's secret checks).
+ */
+export async function silentServerCases(
+  check: (port: number, extra: Record<string, unknown>) => Record<string, unknown>,
+  cases: readonly (readonly [Record<string, unknown>, string])[],
+): Promise<CheckResult[]> {
+  const hole = await blackHole();
+  const results: CheckResult[] = [];
+  try {
+    for (const [extra, step] of cases) {
+      const t0 = performance.now();
+      const r = await runOne(check(hole.port, { timeout: 1, ...extra }));
+      const ms = performance.now() - t0;
+      assert.equal(r.status, 'failed', `${JSON.stringify(extra)}: expected a failure, got ${JSON.stringify(r)}`);
+      assert.equal(r.step, step, JSON.stringify(r));
+      assert.equal(r.error, 'timed out after 1s', JSON.stringify(r));
+      assert.ok(ms < 3000, `${JSON.stringify(extra)} took ${Math.round(ms)} ms`);
+      await assertClientsClosed(hole.sockets);
+      results.push(r);
+    }
+  } finally {
+    await hole.close();
+  }
+  return results;
 }

@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './run.js';
+import { alive, killPid, sleep } from './server-process.js';
 
 export interface DnsmasqInstance {
   port: number;
@@ -18,29 +19,6 @@ export interface DnsmasqInstance {
   /** "127.0.0.1:PORT" */
   server: string;
   stop(): Promise<void>;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function killPid(pid: number): Promise<void> {
-  if (!pid || !alive(pid)) return;
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    return;
-  }
-  for (let i = 0; i < 100 && alive(pid); i++) await sleep(20);
 }
 
 /**

@@ -3,49 +3,30 @@
  * generic ones in peers.ts. Every start function listens on a free loopback port and returns a
  * Peer whose close() destroys every connection it still holds (and clears its timers).
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { TLSSocket, createSecureContext, type SecureContextOptions } from 'node:tls';
 import type { TcpPeer } from './peers.js';
+import { listenOn } from './listen.js';
 
 /** Listens on `host`, tracks sockets and timers so close() leaves nothing alive. */
 function listen(host: string, onConnection: (s: Socket, track: (t: NodeJS.Timeout) => void) => void): Promise<TcpPeer> {
-  const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
-  let accepted = 0;
-  const server: Server = createServer((s) => {
-    accepted++;
-    sockets.add(s);
-    s.on('error', () => {});
-    s.once('close', () => sockets.delete(s));
+  const server = createServer();
+  const listening = listenOn(server, host, () => {
+    for (const t of timers) clearInterval(t);
+    timers.clear();
+  });
+  server.on('connection', (s: Socket) =>
     onConnection(s, (t) => {
       timers.add(t);
       s.once('close', () => {
         clearInterval(t);
         timers.delete(t);
       });
-    });
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      server.off('error', reject);
-      resolve({
-        host,
-        port: (server.address() as { port: number }).port,
-        get accepted() {
-          return accepted;
-        },
-        close: () =>
-          new Promise<void>((done) => {
-            for (const t of timers) clearInterval(t);
-            timers.clear();
-            for (const s of sockets) s.destroy();
-            server.close(() => done());
-          }),
-      });
-    });
-  });
+    }),
+  );
+  return listening;
 }
 
 /**

@@ -12,6 +12,7 @@ import { createServer as createHttpServer, request as httpRequest, type Incoming
 import { createServer as createHttpsServer } from 'node:https';
 import { connect as netConnect, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { trackSockets } from './listen.js';
 
 export interface SeenRequest {
   method: string;
@@ -187,15 +188,6 @@ function closer(server: HttpServer | NetServer, sockets: Set<Socket | Duplex>): 
     });
 }
 
-function track(server: HttpServer | NetServer): Set<Socket> {
-  const sockets = new Set<Socket>();
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  return sockets;
-}
-
 /** The test HTTP server; with `tls` (a cert and key), the same routes over HTTPS. */
 export async function startHttpServer(tls?: { cert: string; key: string }): Promise<TestHttpServer> {
   const seen: SeenRequest[] = [];
@@ -204,7 +196,7 @@ export async function startHttpServer(tls?: { cert: string; key: string }): Prom
   const h = handler(seen, () => `${scheme}://127.0.0.1:${port}`);
   const server: HttpServer = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, h) : createHttpServer(h);
   server.on('tlsClientError', () => {}); // clients that refuse our certificate
-  const sockets = track(server);
+  const { sockets } = trackSockets(server);
   if (tls) {
     server.on('secureConnection', (s: Socket) => {
       sockets.add(s);
@@ -309,7 +301,7 @@ export async function startProxy(opts: { auth?: { user: string; password: string
   const server: HttpServer = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : createHttpServer(onRequest);
   server.on('connect', onConnect);
   server.on('tlsClientError', () => {});
-  const sockets = track(server);
+  const { sockets } = trackSockets(server);
   const port = await listen(server);
   const close = closer(server, sockets);
   return {
@@ -326,7 +318,7 @@ export async function startProxy(opts: { auth?: { user: string; password: string
 /** Accepts TCP connections and never sends a byte (until closed). */
 export async function startSilentServer(): Promise<{ port: number; close(): Promise<void> }> {
   const server = createNetServer((s) => s.on('error', () => {}));
-  const sockets = track(server);
+  const { sockets } = trackSockets(server);
   const port = await listen(server);
   return { port, close: closer(server, sockets) };
 }

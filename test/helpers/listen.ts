@@ -1,38 +1,90 @@
-/** Small TCP servers for tests, that keep track of their connections so a test can close them all. */
+/**
+ * The one tracked-socket TCP listener for tests: every server a test starts on loopback keeps
+ * track of its connections (how many it accepted, which are still open), so that close()
+ * destroys them all and a test can assert that a check closed its own.
+ */
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 
 export interface Listener {
   server: Server;
+  host: string;
   port: number;
   /** The connections still open. */
   sockets: Set<Socket>;
+  /** Connections accepted so far. */
+  readonly accepted: number;
+  /** Runs `onClose`, destroys every open connection and closes the server. */
+  close(): Promise<void>;
 }
 
-/** A server on a free 127.0.0.1 port that hands each connection to `onSocket`. */
-export async function listen(onSocket: (s: Socket) => void): Promise<Listener> {
+/** Tracks the connections of any server (net, tls, http): the open ones and how many came. */
+export function trackSockets(server: Server | import('node:http').Server): { sockets: Set<Socket>; readonly accepted: number } {
   const sockets = new Set<Socket>();
-  const server = createServer((s) => {
+  let accepted = 0;
+  server.on('connection', (s: Socket) => {
+    accepted++;
     sockets.add(s);
     s.on('error', () => {});
-    s.on('close', () => sockets.delete(s));
-    onSocket(s);
+    s.once('close', () => sockets.delete(s));
   });
-  await new Promise<void>((resolve, reject) => {
+  return {
+    sockets,
+    get accepted() {
+      return accepted;
+    },
+  };
+}
+
+/** Tracks `server`'s connections and listens on a free port of `host`. */
+export function listenOn(server: Server, host = '127.0.0.1', onClose: () => void = () => {}): Promise<Listener> {
+  const tracked = trackSockets(server);
+  return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
+    server.listen(0, host, () => {
+      server.off('error', reject);
+      resolve({
+        server,
+        host,
+        port: (server.address() as { port: number }).port,
+        sockets: tracked.sockets,
+        get accepted() {
+          return tracked.accepted;
+        },
+        close: () =>
+          new Promise<void>((done) => {
+            onClose();
+            for (const s of tracked.sockets) s.destroy();
+            server.close(() => done());
+          }),
+      });
+    });
   });
-  return { server, port: (server.address() as { port: number }).port, sockets };
+}
+
+/** A server on a free port of `host` (127.0.0.1) that hands each connection to `onSocket`. */
+export function listen(onSocket: (s: Socket) => void, host = '127.0.0.1'): Promise<Listener> {
+  const server = createServer();
+  const listening = listenOn(server, host);
+  server.on('connection', onSocket);
+  return listening;
+}
+
+/**
+ * Accepts TCP connections and never sends a byte. It reads and drops what comes, so that its end
+ * of a connection closes as soon as the client's does (and `sockets` shows what the check left open).
+ */
+export function blackHole(host = '127.0.0.1'): Promise<Listener> {
+  return listen((s) => s.resume(), host);
 }
 
 /** Destroys every open connection and closes the server. */
-export async function close(s: Pick<Listener, 'server' | 'sockets'>): Promise<void> {
-  for (const sock of s.sockets) sock.destroy();
-  await new Promise<void>((r) => s.server.close(() => r()));
+export function close(l: Pick<Listener, 'close'>): Promise<void> {
+  return l.close();
 }
 
 /** Waits (up to a second) for the check to close its connections to this server, then asserts it did. */
 export async function assertClientsClosed(sockets: Set<Socket>): Promise<void> {
   for (let i = 0; i < 20 && sockets.size; i++) await new Promise((r) => setTimeout(r, 50));
-  assert.equal(sockets.size, 0, 'the check left its connection to the silent server open');
+  assert.equal(sockets.size, 0, 'the check left a connection open');
 }

@@ -5,11 +5,11 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './run.js';
+import { alive, canConnect, killPid, sleep } from './server-process.js';
 
 const run = promisify(execFile);
 
@@ -27,43 +27,6 @@ export interface MosquittoStartOptions {
   /** acl_file content (mosquitto's `user NAME` / `topic read|write|readwrite PATTERN` lines). */
   acl: string;
   tls: { certFile: string; keyFile: string };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function killPid(pid: number): Promise<void> {
-  if (!pid || !alive(pid)) return;
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    return;
-  }
-  for (let i = 0; i < 100 && alive(pid); i++) await sleep(20);
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => {
-      s.destroy();
-      resolve(false);
-    });
-  });
 }
 
 export async function startMosquitto(opts: MosquittoStartOptions): Promise<MosquittoInstance> {

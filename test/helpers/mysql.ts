@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './run.js';
+import { alive, killPid, sleep } from './server-process.js';
 
 const run = promisify(execFile);
 
@@ -27,29 +28,6 @@ export interface MariadbStartOptions {
   tls?: { certFile: string; keyFile: string; caFile: string };
   /** SQL run as root once the server is up (users, databases, grants). */
   setup?: string;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function killPid(pid: number): Promise<void> {
-  if (!pid || !alive(pid)) return;
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    return;
-  }
-  for (let i = 0; i < 100 && alive(pid); i++) await sleep(20);
 }
 
 /** Small and quick: these servers hold a handful of rows for a minute. */

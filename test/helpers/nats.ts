@@ -9,6 +9,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './run.js';
+import { alive, killPid, sleep } from './server-process.js';
 
 export interface NatsInstance {
   port: number;
@@ -21,29 +22,6 @@ export interface NatsStartOptions {
   token?: string;
   /** --tls: TLS required, clients not verified. */
   tls?: { certFile: string; keyFile: string };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function killPid(pid: number): Promise<void> {
-  if (!pid || !alive(pid)) return;
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    return;
-  }
-  for (let i = 0; i < 100 && alive(pid); i++) await sleep(20);
 }
 
 /** True once the server sends its INFO line. */

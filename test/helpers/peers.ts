@@ -4,10 +4,11 @@
  * { host, port, close() }; close() destroys every connection it still holds, so nothing of it
  * keeps the test process alive.
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIP } from 'node:net';
+import { listenOn } from './listen.js';
 
 export interface Peer {
   host: string;
@@ -25,44 +26,13 @@ export interface UdpPeer extends Peer {
   readonly received: Buffer[];
 }
 
-function listenTcp(server: Server, host: string, onClose: () => void = () => {}): Promise<TcpPeer> {
-  const sockets = new Set<Socket>();
-  let accepted = 0;
-  server.on('connection', (s: Socket) => {
-    accepted++;
-    sockets.add(s);
-    s.on('error', () => {});
-    s.once('close', () => sockets.delete(s));
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      server.off('error', reject);
-      const port = (server.address() as { port: number }).port;
-      resolve({
-        host,
-        port,
-        get accepted() {
-          return accepted;
-        },
-        close: () =>
-          new Promise<void>((done) => {
-            onClose();
-            for (const s of sockets) s.destroy();
-            server.close(() => done());
-          }),
-      });
-    });
-  });
-}
-
 /**
  * Accepts TCP connections and never sends a byte (also: a TLS server that never answers the
  * ClientHello). It reads and drops what comes (as the peers below do), so that its end of a
  * connection closes as soon as the client's does, instead of lingering into the next test.
  */
 export function startBlackHole(host = '127.0.0.1'): Promise<TcpPeer> {
-  return listenTcp(
+  return listenOn(
     createServer((s) => s.resume()),
     host,
   );
@@ -73,7 +43,7 @@ export const startTlsBlackHole = startBlackHole;
 
 /** Accepts and closes at once: with a FIN, or with a RST when `reset` is set. */
 export function startCloser(host = '127.0.0.1', opts: { reset?: boolean } = {}): Promise<TcpPeer> {
-  return listenTcp(
+  return listenOn(
     createServer((s) => (opts.reset ? s.resetAndDestroy() : s.destroy())),
     host,
   );
@@ -84,7 +54,7 @@ export const GARBAGE = Buffer.from([0x00, 0xff, 0x13, 0x37, 0xde, 0xad, 0xbe, 0x
 
 /** Sends `payload` as soon as a connection is accepted, then keeps it open (or ends it when `end` is set). */
 export function startGarbage(host = '127.0.0.1', payload: string | Buffer = GARBAGE, opts: { end?: boolean } = {}): Promise<TcpPeer> {
-  return listenTcp(
+  return listenOn(
     createServer((s) => {
       s.resume();
       if (opts.end) s.end(payload);
@@ -117,7 +87,7 @@ export function startSlowDrip(host = '127.0.0.1', payload: string | Buffer = 'x'
       timers.delete(t);
     });
   });
-  return listenTcp(server, host, () => {
+  return listenOn(server, host, () => {
     for (const t of timers) clearInterval(t);
     timers.clear();
   });
@@ -130,7 +100,7 @@ export function startTlsServer(options: TlsOptions, host = '127.0.0.1', onSecure
     onSecure?.(s);
   });
   server.on('tlsClientError', () => {});
-  return listenTcp(server, host);
+  return listenOn(server, host);
 }
 
 function udpType(host: string): 'udp4' | 'udp6' {

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { freePort } from './run.js';
+import { alive } from './server-process.js';
 import { tlsMaterial } from './tls.js';
 
 const SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
@@ -70,16 +71,6 @@ process.once('exit', () => {
     spawnSync(EPMD, ['-port', String(n.epmdPort), '-kill'], { env: n.env, stdio: 'ignore' });
   }
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^\d+ \(.*\) Z/.test(stat); // a zombie is gone for our purposes
-  } catch {
-    return false;
-  }
-}
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {

@@ -4,11 +4,11 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './run.js';
+import { alive, canConnect, killPid, sleep } from './server-process.js';
 
 const run = promisify(execFile);
 
@@ -26,43 +26,6 @@ export interface RedisStartOptions {
   users?: { name: string; password: string; enabled?: boolean }[];
   /** TLS only (port 0, tls-port P) with these files. */
   tls?: { certFile: string; keyFile: string; caFile: string };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => {
-      s.destroy();
-      resolve(false);
-    });
-  });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function killPid(pid: number): Promise<void> {
-  if (!alive(pid)) return;
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    return;
-  }
-  for (let i = 0; i < 100 && alive(pid); i++) await sleep(20);
 }
 
 /** Starts one redis-server; retries on a port clash. */

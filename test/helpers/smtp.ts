@@ -31,6 +31,8 @@ export interface SmtpServerMode {
   refuseEhlo?: boolean;
   /** AUTH mechanisms offered. Default: PLAIN and LOGIN. */
   authMethods?: string[];
+  /** Where to listen (default: a free port on 127.0.0.1), e.g. 127.0.0.2:465. */
+  listen?: { host: string; port: number };
 }
 
 export async function startSmtp(users: Record<string, string>, mode: SmtpServerMode = {}): Promise<SmtpTestServer> {
@@ -77,7 +79,7 @@ export async function startSmtp(users: Record<string, string>, mode: SmtpServerM
   server.on('error', () => {});
   await new Promise<void>((resolve, reject) => {
     server.server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(mode.listen?.port ?? 0, mode.listen?.host ?? '127.0.0.1', () => resolve());
   });
   const port = (server.server.address() as { port: number }).port;
   return {

@@ -1,0 +1,112 @@
+/**
+ * The build (scripts/build.mjs): one esbuild run for the action and the CLI. Built twice here
+ * into temporary directories: the same bytes both times, no file twice, the entries where
+ * action.yml and bin/ look for them, every bundled package's licence, and every package the
+ * source imports lazily with the named exports Node gives it (esbuild alone gives a split-off
+ * CommonJS package a default export only, so `const { MongoClient } = await import('mongodb')`
+ * would get undefined in the bundle while every in-process test passes).
+ */
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ROOT } from './helpers/run.js';
+
+interface Metafile {
+  inputs: Record<string, { imports: { path: string; kind: string; original?: string; external?: boolean }[] }>;
+  outputs: Record<string, { entryPoint?: string; exports: string[] }>;
+}
+
+const work = mkdtempSync(join(tmpdir(), 'conn-check-build-'));
+const first = join(work, 'first');
+const second = join(work, 'second');
+let meta: Metafile;
+
+/** path (relative to the build directory) → content, for every file of a build. */
+function files(dir: string): Map<string, Buffer> {
+  const names = (readdirSync(dir, { recursive: true, withFileTypes: true }) as import('node:fs').Dirent[])
+    .filter((d) => d.isFile())
+    .map((d) => join(d.parentPath, d.name).slice(dir.length + 1))
+    .sort();
+  return new Map(names.map((n) => [n, readFileSync(join(dir, n))]));
+}
+
+before(() => {
+  for (const [dir, extra] of [
+    [first, ['--stats']],
+    [second, []],
+  ] as const) {
+    execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), dir, ...extra], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], timeout: 240_000 });
+  }
+  meta = JSON.parse(readFileSync(join(first, 'meta.json'), 'utf8')) as Metafile;
+});
+
+describe('the build', () => {
+  test('gives the same bytes every time', () => {
+    const a = files(first);
+    a.delete('meta.json');
+    const b = files(second);
+    assert.deepEqual([...b.keys()], [...a.keys()]);
+    const differ = [...a].filter(([name, bytes]) => !bytes.equals(b.get(name)!)).map(([name]) => name);
+    assert.deepEqual(differ, []);
+  });
+
+  test('holds no file twice: the action and the CLI share one set of chunks', () => {
+    const byContent = new Map<string, string[]>();
+    for (const [name, bytes] of files(second)) {
+      const key = bytes.toString('base64');
+      byContent.set(key, [...(byContent.get(key) ?? []), name]);
+    }
+    assert.deepEqual([...byContent.values()].filter((names) => names.length > 1), []);
+  });
+
+  test('puts the entries where action.yml and bin/conn-check.js look for them', () => {
+    const main = /^\s*main:\s*'?([^'\s]+)'?\s*$/m.exec(readFileSync(join(ROOT, 'action.yml'), 'utf8'))?.[1];
+    assert.equal(main, 'dist/index.js');
+    const bin = /^import '\.\.\/(dist\/[^']+)';$/m.exec(readFileSync(join(ROOT, 'bin/conn-check.js'), 'utf8'))?.[1];
+    assert.equal(bin, 'dist/cli/index.js');
+    const entries = Object.entries(meta.outputs)
+      .filter(([, o]) => o.entryPoint === 'src/index.ts' || o.entryPoint === 'src/cli.ts')
+      .map(([out, o]) => [o.entryPoint, relative(first, resolve(ROOT, out))]);
+    assert.deepEqual(Object.fromEntries(entries), { 'src/index.ts': 'index.js', 'src/cli.ts': 'cli/index.js' });
+    const written = files(second);
+    assert.ok(written.has('index.js') && written.has('cli/index.js'));
+    assert.equal(written.get('package.json')!.toString(), '{\n  "type": "module"\n}\n');
+  });
+
+  test('lists the licence of every bundled package', () => {
+    const licences = readFileSync(join(second, 'licenses.txt'), 'utf8');
+    const packages = new Set(Object.keys(meta.inputs).flatMap((i) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(i)?.[1] ?? []));
+    assert.ok(packages.size > 20, `only ${packages.size} packages in the bundle?`);
+    const missing = [...packages].filter((p) => !new RegExp(`(^|\\n\\n)${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n[^\\n]+\\n`).test(licences));
+    assert.deepEqual(missing, []);
+  });
+
+  test('every package imported lazily has in the bundle the named exports Node gives it', async () => {
+    const builtins = new Set(builtinModules);
+    const lazy = new Set<string>();
+    for (const input of Object.values(meta.inputs)) {
+      for (const i of input.imports) {
+        const name = i.original ?? i.path;
+        if (i.kind === 'dynamic-import' && !i.external && /^[^./]/.test(name) && !name.startsWith('node:') && !builtins.has(name)) lazy.add(name);
+      }
+    }
+    // The drivers, undici, yaml (for --egress) and tinyglobby: if this shrinks, the imports changed.
+    assert.ok(lazy.size >= 8, `lazy packages: ${[...lazy].join(', ')}`);
+    for (const pkg of [...lazy].sort()) {
+      // The output file that a dynamic import of this package loads (whatever module stands in between).
+      const outputs = Object.entries(meta.outputs).filter(([, o]) => o.entryPoint !== undefined && (o.entryPoint === `lazy-commonjs:${pkg}` || o.entryPoint.includes(`node_modules/${pkg}/`)));
+      assert.equal(outputs.length, 1, `${pkg}: its chunk among [${outputs.map(([f]) => f).join(', ')}]`);
+      const chunk = resolve(ROOT, outputs[0]![0]);
+      const inBundle = (await import(pathToFileURL(chunk).href)) as Record<string, unknown>;
+      const inNode = (await import(pkg)) as Record<string, unknown>;
+      const missing = Object.keys(inNode).filter((k) => k !== 'default' && k !== 'module.exports' && typeof inBundle[k] !== typeof inNode[k]);
+      assert.deepEqual(missing, [], `${pkg}: named exports missing from (or different in) its chunk ${chunk}`);
+      assert.ok(Object.keys(inNode).length > 1, `${pkg}: Node sees no named export at all?`);
+    }
+  });
+});
