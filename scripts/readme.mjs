@@ -1,26 +1,54 @@
-// Puts the fragments of docs/fragments/ into README.md between its markers (npm run readme):
-// the check types in the registry's order, the fault table, the benchmark table.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+// Generates what the docs can take from the code (npm run readme; `--check` only compares):
+// README.md's table of check types from the registry (src/checks/registry.ts: names, aliases,
+// summaries), one page per type required under docs/checks/, and docs/cli.md's option list
+// from the CLI's help text. Run with tsx (it imports the TypeScript sources).
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadCheckTypes } from '../src/checks/registry.ts';
+import { HELP } from '../src/cli/main.ts';
 
-const sections = [
-  {
-    name: 'check types',
-    files: ['tcp', 'tls', 'udp', 'http', 'postgres', 'mysql', 'redis', 'memcache', 'amqp', 'mongodb', 'smtp', 'dns', 'nats', 'mqtt'],
-  },
-  { name: 'faults', files: ['faults'] },
-  { name: 'benchmark', files: ['benchmark'] },
-];
+const check = process.argv.includes('--check');
+const problems = [];
 
-let readme = readFileSync('README.md', 'utf8');
-for (const { name, files } of sections) {
-  const start = `<!-- ${name}: assembled from docs/fragments/`;
+const types = await loadCheckTypes();
+const pages = new Set(readdirSync('docs/checks').filter((f) => f.endsWith('.md')).map((f) => f.slice(0, -3)));
+for (const { type } of types) if (!pages.has(type.type)) problems.push(`docs/checks/${type.type}.md is missing: every check type has a page`);
+for (const page of pages) if (!types.some(({ type }) => type.type === page)) problems.push(`docs/checks/${page}.md documents no registered check type`);
+
+const table = [
+  '| type | checks that | page |',
+  '| --- | --- | --- |',
+  ...types.map(({ type, definition }) => {
+    const names = [type.type, ...type.aliases].map((n) => `\`${n}\``).join(', ');
+    return `| ${names} | ${definition.summary} | [docs/checks/${type.type}.md](docs/checks/${type.type}.md) |`;
+  }),
+].join('\n');
+
+const options = HELP.slice(HELP.indexOf('Options:'), HELP.indexOf('\nExit status')).trimEnd();
+
+function fill(file, name, body) {
+  const text = readFileSync(file, 'utf8');
+  const start = `<!-- ${name}: generated from `;
   const end = `<!-- end of ${name} -->`;
-  const a = readme.indexOf(start);
-  const b = readme.indexOf(end);
-  if (a < 0 || b < a) throw new Error(`README.md lacks the ${name} markers`);
-  const head = readme.indexOf('-->', a) + 3;
-  const parts = files.filter((f) => existsSync(`docs/fragments/${f}.md`)).map((f) => readFileSync(`docs/fragments/${f}.md`, 'utf8').trim());
-  readme = `${readme.slice(0, head)}\n\n${parts.join('\n\n')}\n\n${readme.slice(b)}`;
-  console.log(`README.md: ${name}: ${parts.length} fragment${parts.length === 1 ? '' : 's'}`);
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) {
+    problems.push(`${file} lacks the ${name} markers`);
+    return;
+  }
+  const head = text.indexOf('-->', a) + 3;
+  const next = `${text.slice(0, head)}\n\n${body}\n\n${text.slice(b)}`;
+  if (next === text) return;
+  if (check) problems.push(`${file}: the ${name} are stale: run npm run readme`);
+  else {
+    writeFileSync(file, next);
+    console.log(`${file}: ${name} updated`);
+  }
 }
-writeFileSync('README.md', readme);
+
+fill('README.md', 'check types', table);
+fill('docs/cli.md', 'cli options', '```\n' + options + '\n```');
+if (!existsSync('docs/checks')) problems.push('docs/checks/ is missing');
+if (problems.length) {
+  console.error(problems.join('\n'));
+  process.exit(1);
+}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what conn-check's tests and demo need on a Debian machine: the servers the tests
+# Installs what conn-check's tests need on a Debian machine (the demo needs far less: scripts/demo.sh): the servers the tests
 # start their own throwaway instances of (PostgreSQL, Redis, memcached, RabbitMQ, MariaDB,
 # Mosquitto, NATS, dnsmasq), openssl for
 # test certificates, and the npm dependencies. Safe to run again: it installs only what is missing.

@@ -4,6 +4,8 @@ import { resultAssertions } from './helpers/results.js';
 import { blackHole } from './helpers/listen.js';
 import { runInChild, runOne } from './helpers/check.js';
 import { freePort } from './helpers/run.js';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tlsMaterial } from './helpers/tls.js';
 import { PG, startPostgres, type PgServers } from './helpers/postgres.js';
 
@@ -150,14 +152,14 @@ describe('postgres against real servers', () => {
     failed(r, 'tcp', 'connection refused');
   });
 
-  test('a server that accepts and never answers fails at auth within timeout + margin', async () => {
+  test('a server that accepts and never answers fails at protocol (not auth: no credential was asked for) within timeout + margin', async () => {
     const hole = await blackHole();
     try {
       for (const sslmode of ['prefer', 'disable']) {
         const t0 = performance.now();
         const r = await runOne(check({ sslmode, timeout: 1 }, hole.port));
         const ms = performance.now() - t0;
-        failed(r, 'auth', 'timed out after 1s');
+        failed(r, 'protocol', 'timed out after 1s');
         assert.ok(ms < 3000, `took ${ms} ms`);
       }
       // the check closed its connections (the server notices within moments)
@@ -165,6 +167,19 @@ describe('postgres against real servers', () => {
       assert.deepEqual([...hole.sockets].map((s) => [s.remotePort, s.destroyed, s.readyState]), []);
     } finally {
       hole.server.close();
+    }
+  });
+
+  test('an HTTP port: the server does not speak PostgreSQL, at protocol, with its first bytes (nothing about credentials)', async () => {
+    const web = createHttpServer((_req, res) => res.end('ok'));
+    await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
+    try {
+      for (const sslmode of ['prefer', 'disable', 'require']) {
+        const r = await runOne(check({ sslmode, timeout: 5 }, (web.address() as AddressInfo).port));
+        failed(r, 'protocol', /^the server does not speak PostgreSQL: its first bytes are "HTTP\/1\.1 400 Bad Request\\r\\n/);
+      }
+    } finally {
+      web.close();
     }
   });
 
@@ -183,7 +198,7 @@ describe('postgres against real servers', () => {
         ['failed', 'auth'],
         ['failed', 'tls'],
         ['passed', null],
-        ['failed', 'auth'],
+        ['failed', 'protocol'],
       ]);
       assert.ok(out.ms < 10_000, `took ${Math.round(out.ms)} ms`);
     } finally {

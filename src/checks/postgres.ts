@@ -15,6 +15,7 @@ import { CheckError, defineCheck, type CheckContext, type StepName } from './typ
 import { host, oneOf, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
 import { parse as parsePgUrl } from 'pg-connection-string';
 import { UrlError, defined, flag, oneHost } from './url.js';
+import { printable } from './udp.js';
 
 const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 type SslMode = (typeof SSL_MODES)[number];
@@ -187,20 +188,29 @@ export const postgres = defineCheck({
       });
       if (ctx.signal.aborted) throw ctx.signal.reason;
       const connecting = client.connect();
+      connecting.catch(noop); // awaited below, unless the protocol step fails first
+      // pg swaps in the TLS socket when the server answers the SSLRequest with 'S'; until that
+      // socket's handshake completes, a deadline is the TLS step's (a server that says 'S' and
+      // then goes quiet), not the login's. Errors are classified below, from `connecting`.
+      let secured: Promise<void> | undefined;
+      let handshaking = false;
+      const upgraded = new Promise<void>((resolve) =>
+        client.connection.once('sslconnect', () => {
+          const stream = client.connection.stream as TLSSocket;
+          handshaking = true;
+          secured = new Promise<void>((done) => stream.once('secureConnect', () => ((handshaking = false), done())));
+          resolve();
+        }),
+      );
+      // Until the server's first bytes arrive, and when they are not PostgreSQL's (an HTTP or SSH
+      // port), the failure is the protocol's, not the login's.
+      await ctx.step('protocol', async () => {
+        const first = await firstBytes(entry.raw);
+        if (first && !(ssl ? sslReply(first) : STARTUP_REPLIES.includes(first[0]!))) {
+          throw new CheckError('protocol', `the server does not speak PostgreSQL: its first bytes are "${printable(first, 32)}"`);
+        }
+      });
       if (ssl) {
-        // pg swaps in the TLS socket when the server answers the SSLRequest with 'S'; until that
-        // socket's handshake completes, a deadline is the TLS step's (a server that says 'S' and
-        // then goes quiet), not the login's. Errors are classified below, from `connecting`.
-        let secured: Promise<void> | undefined;
-        let handshaking = false;
-        const upgraded = new Promise<void>((resolve) =>
-          client.connection.once('sslconnect', () => {
-            const stream = client.connection.stream as TLSSocket;
-            handshaking = true;
-            secured = new Promise<void>((done) => stream.once('secureConnect', () => ((handshaking = false), done())));
-            resolve();
-          }),
-        );
         const settled = connecting.then(noop, noop);
         await Promise.race([upgraded, settled]);
         if (secured) await ctx.step('tls', () => Promise.race([secured!, settled]));
@@ -278,6 +288,30 @@ export const postgres = defineCheck({
 });
 
 function noop(): void {}
+
+/**
+ * What a PostgreSQL server answers first. To an SSLRequest: the single byte 'S' or 'N' (nothing
+ * follows until the client speaks again), or an ErrorResponse ('E'). To a startup message: an
+ * authentication request, an error, a notice or a protocol version negotiation.
+ */
+const sslReply = (b: Buffer) => (b.length === 1 && (b[0] === 0x53 || b[0] === 0x4e)) || b[0] === 0x45;
+const STARTUP_REPLIES = [0x52, 0x45, 0x4e, 0x76];
+
+/** The first chunk the server sends on this socket, or undefined if it closes (or fails) first. */
+function firstBytes(socket: Socket): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    const done = (data?: Buffer) => {
+      socket.off('data', done);
+      socket.off('close', none);
+      socket.off('error', none);
+      resolve(data);
+    };
+    const none = () => done(undefined);
+    socket.on('data', done);
+    socket.once('close', none);
+    socket.once('error', none);
+  });
+}
 
 /** Resolves after `ms` or when the socket closes, whichever is first (no timer left behind). */
 function closedWithin(socket: Socket, ms: number): Promise<void> {

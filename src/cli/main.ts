@@ -21,6 +21,9 @@ import { checkSelection, excludedByTags, splitList } from '../runner/select.js';
 import { resolve } from 'node:path';
 import { argsProblem } from './usage.js';
 import { assertWritable, OutputError, writeReport } from './output.js';
+import { wantsColour } from './colour.js';
+import { Progress } from './progress.js';
+import { paintVerdict } from '../report/colour.js';
 
 export interface Io {
   stdout: (s: string) => void;
@@ -30,6 +33,8 @@ export interface Io {
   env: NodeJS.ProcessEnv;
   cwd: string;
   signal?: AbortSignal;
+  /** Which of stdout and stderr are terminals (colour, the live progress line). */
+  isTTY?: { stdout?: boolean; stderr?: boolean };
 }
 
 const FORMATS = ['text', 'json', 'junit', 'markdown'] as const;
@@ -202,6 +207,9 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
     const textToStdout = text || o.output !== undefined;
     const unbuffered = textToStdout && !!o['unbuffered-output'];
     const lineOpts = { durations: !!o.duration, verbose: !!o.verbose };
+    // Colour only on stdout's text, never in a --output file or a machine format.
+    const shown = { ...lineOpts, colour: textToStdout && wantsColour(io.env, io.isTTY?.stdout) };
+    const progress = o['dry-run'] ? undefined : new Progress({ write: io.stderr, live: !!io.isTTY?.stderr, verbose: !!o.verbose && textToStdout, redact: (s) => gate.text(s), waitS, maxTimeoutS });
     const outcome = await runChecks(gathered.checks, {
       connectTimeoutS,
       maxTimeoutS,
@@ -212,9 +220,16 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
       selection,
       dryRun: !!o['dry-run'],
       signal: io.signal,
-      onStart: o.verbose && textToStdout ? (c) => io.stderr(`Starting ${gate.text(c.name)} (${gate.text(c.target)})...\n`) : undefined,
-      onResult: unbuffered ? (r) => io.stdout(textLine(gate.value(r), lineOpts) + '\n') : undefined,
-    });
+      onStart: (c) => {
+        progress?.onStart(c);
+        if (o.verbose && textToStdout) (progress ? progress.say.bind(progress) : io.stderr)(`Starting ${gate.text(c.name)} (${gate.text(c.target)})...\n`);
+      },
+      onResult: (r) => {
+        progress?.onResult(r);
+        if (unbuffered) io.stdout(textLine(gate.value(r), shown) + '\n');
+      },
+      onRetry: (c, retry) => progress?.onRetry(c, retry),
+    }).finally(() => progress?.stop());
     // Results are cleaned as data (redacted, neutralised, cut) before any format renders them.
     const results = gate.value(outcome.results);
     const report =
@@ -226,8 +241,10 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
             ? renderMarkdown(results, outcome.durationMs)
             : renderText(ordered(results), outcome.durationMs, lineOpts);
     if (o.output !== undefined) writeReport(o.output, io.cwd, report);
-    if (unbuffered) io.stdout(verdict(results, outcome.durationMs) + '\n');
-    else if (o.output !== undefined) io.stdout(renderText(ordered(results), outcome.durationMs, lineOpts));
+    if (unbuffered) {
+      const last = verdict(results, outcome.durationMs);
+      io.stdout((shown.colour ? paintVerdict(last) : last) + '\n');
+    } else if (o.output !== undefined || text) io.stdout(renderText(ordered(results), outcome.durationMs, shown));
     else io.stdout(report);
     const s = summarize(results, 0);
     // A cancelled run proved nothing about the checks it stopped: critical, whatever their severity.
@@ -256,6 +273,7 @@ export function processIo(signal?: AbortSignal): Io {
     env: process.env,
     cwd: process.cwd(),
     signal,
+    isTTY: { stdout: process.stdout.isTTY, stderr: process.stderr.isTTY },
   };
 }
 

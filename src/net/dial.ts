@@ -3,6 +3,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP, Socket } from 'node:net';
 import { CheckError } from '../checks/types.js';
 import { describeError } from './errors.js';
+import { explainLookupFailure } from './dns-reason.js';
 
 export interface Address {
   address: string;
@@ -49,7 +50,10 @@ export async function resolveHost(host: string, signal: AbortSignal): Promise<Ad
     if (signal.aborted) throw err;
     if (err instanceof CheckError) throw err;
     const msg = describeError(err);
-    throw new CheckError('resolve', msg.startsWith('dns resolution failed') ? msg : `dns resolution failed (${msg})`);
+    if (!msg.startsWith('dns resolution failed')) throw new CheckError('resolve', `dns resolution failed (${msg})`);
+    const why = await explainLookupFailure(h, (err as NodeJS.ErrnoException).code, signal);
+    if (signal.aborted) throw signal.reason;
+    throw new CheckError('resolve', why);
   }
 }
 

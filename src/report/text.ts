@@ -1,9 +1,12 @@
 /** conn-check's text output (Nagios-friendly): failures first, one line per check, a verdict. */
+import { paint, paintVerdict, type Colour } from './colour.js';
 import { cancelledCount, DRY_RUN, isWarning, ordered, summarize, type CheckResult } from '../runner/result.js';
 
 export interface TextOptions {
   durations?: boolean;
   verbose?: boolean;
+  /** Colour the status words and the verdict (a terminal that wants it). */
+  colour?: boolean;
 }
 
 export function seconds(ms: number): string {
@@ -15,19 +18,25 @@ export function textLine(r: CheckResult, o: TextOptions = {}): string {
   const time = o.durations && r.status !== 'skipped' ? ` (${seconds(r.duration_ms)})` : '';
   const notes = [...(r.tls_verification === 'disabled' ? ['TLS not verified'] : []), ...(r.details ?? [])];
   const details = o.verbose && notes.length ? ` [${notes.join('; ')}]` : '';
-  if (r.status === 'passed') return `${r.name} OK${r.attempts ? ` (passed on attempt ${r.attempts})` : ''}${time}${details}`;
+  const word = (w: string, c: Colour) => (o.colour ? paint(w, c) : w);
+  if (r.status === 'passed') return `${r.name} ${word('OK', 'green')}${r.attempts ? ` (passed on attempt ${r.attempts})` : ''}${time}${details}`;
   if (r.status === 'skipped') {
     // A dry run lists what would run: where, too, when the name does not say it.
     const target = r.error === DRY_RUN && !r.name.includes(r.target) ? ` (${r.target})` : '';
-    return `SKIPPED: ${r.name}${target}${o.verbose && r.error ? ` (${r.error})` : ''}`;
+    return `${word('SKIPPED', 'cyan')}: ${r.name}${target}${o.verbose && r.error ? ` (${r.error})` : ''}`;
   }
   const attempts = r.attempts ? ` (after ${r.attempts} attempts)` : '';
-  return `${r.name} ${statusWord(r)} - ${failure(r)}${attempts}${time}${details}`;
+  return `${r.name} ${colourWord(r, word)} - ${failure(r)}${attempts}${time}${details}`;
 }
 
 /** FAILED, WARNING, or CANCELLED for a check the run was stopped in the middle of (it did not fail on its own). */
 export function statusWord(r: CheckResult): string {
   return r.stopped === 'cancelled' ? 'CANCELLED' : isWarning(r) ? 'WARNING' : 'FAILED';
+}
+
+function colourWord(r: CheckResult, word: (w: string, c: Colour) => string): string {
+  const w = statusWord(r);
+  return word(w, w === 'FAILED' ? 'red' : 'yellow');
 }
 
 /** `step: message` of a failed check. */
@@ -59,5 +68,6 @@ export function ownFailures(results: readonly CheckResult[]): number {
 }
 
 export function renderText(results: readonly CheckResult[], durationMs: number, o: TextOptions = {}): string {
-  return [...ordered(shown(results)).map((r) => textLine(r, o)), verdict(results, durationMs)].join('\n') + '\n';
+  const last = verdict(results, durationMs);
+  return [...ordered(shown(results)).map((r) => textLine(r, o)), o.colour ? paintVerdict(last) : last].join('\n') + '\n';
 }

@@ -28,6 +28,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   onStart?(check: CheckSpec): void;
   onResult?(result: CheckResult, check: CheckSpec): void;
+  /** A failed attempt that will be tried again after `delayMs` (retries, wait). */
+  onRetry?(check: CheckSpec, retry: { attempt: number; step?: string; error?: string; delayMs: number }): void;
 }
 
 export interface RunOutcome {
@@ -244,6 +246,7 @@ export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions):
       const byRetries = attempts <= c.retries;
       const byWait = waitUntil !== undefined && performance.now() + delayMs < waitUntil;
       if (!byRetries && !byWait) break;
+      opts.onRetry?.(check, { attempt: attempts, step: verdict.step, error: verdict.error, delayMs });
       if (!(await pause(delayMs))) break;
     }
     const result: CheckResult = {
