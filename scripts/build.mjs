@@ -32,6 +32,16 @@ for (const [entry, out] of [
   const args = [ncc, 'build', entry, '-o', out, '--minify', '--no-cache', '--license', 'licenses.txt', '--quiet', '--target', 'es2022'];
   if (stats) args.push('--stats-out', join(out, 'stats.json'));
   execFileSync(process.execPath, args, { stdio: 'inherit' });
+  // ssh2's optional native parts (sshcrypto.node, cpu-features, Windows' pagent.exe), copied in
+  // when npm happened to build them: ssh2 requires them inside try/catch and runs in pure JS
+  // without them, so the bundles ship none (one platform's binaries, absent on another build).
+  for (const f of ['build', 'lib', 'pagent.exe']) rmSync(join(out, f), { recursive: true, force: true });
+  // The chunks are ES modules, where CommonJS's __dirname does not exist: code that ncc left
+  // using it (ssh2's poly1305 loader, at load time; mysql2's error stacks) gets the chunk's directory.
+  for (const f of readdirSync(out).filter((f) => /^\d+\.index\.js$/.test(f))) {
+    const code = readFileSync(join(out, f), 'utf8');
+    if (/\b__dirname\b/.test(code)) writeFileSync(join(out, f), `var __dirname = import.meta.dirname;\n${code}`);
+  }
   if (!esbuild) continue;
   for (const f of readdirSync(out)) {
     if (!/^\d+\.index\.js$/.test(f)) continue;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what conn-check's tests and demo need on a Debian machine: the servers the tests
 # start their own throwaway instances of (PostgreSQL, Redis, memcached, RabbitMQ, MariaDB,
-# Mosquitto, NATS, dnsmasq), openssl for
+# Mosquitto, NATS, dnsmasq, OpenSSH), openssl for
 # test certificates, and the npm dependencies. Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +20,7 @@ declare -A need=(
   [mosquitto]="/usr/sbin/mosquitto"
   [nats-server]="/usr/sbin/nats-server"
   [dnsmasq-base]="/usr/sbin/dnsmasq"
+  [openssh-server]="/usr/sbin/sshd"
 )
 missing=()
 for pkg in "${!need[@]}"; do

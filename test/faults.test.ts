@@ -36,6 +36,7 @@ import { startMongoServer } from './helpers/mongo-server.js';
 import { startRedis } from './helpers/redis.js';
 import { startNats } from './helpers/nats.js';
 import { saslAvailable, startMemcached } from './helpers/memcached.js';
+import { SSH_USER, sshdAvailable, startSshd } from './helpers/sshd.js';
 
 // ---- no unhandled rejection / uncaught exception anywhere in this process -------------------
 const crashes: string[] = [];
@@ -171,6 +172,8 @@ const natsServer = await startNats({ user: { name: 'faultuser', password: PASSWO
 if (natsServer) stoppers.push(() => natsServer.stop());
 const memcachedServer = saslAvailable() ? await startMemcached({ sasl: { faultuser: PASSWORD } }).catch(() => undefined) : undefined;
 if (memcachedServer) stoppers.push(() => memcachedServer.stop());
+const sshServer = sshdAvailable() ? await startSshd().catch(() => undefined) : undefined;
+if (sshServer) stoppers.push(() => sshServer.stop());
 
 after(async () => {
   await Promise.all([...peers.map((p) => p.close()), ...stoppers.map((s) => s().catch(() => {}))]);
@@ -380,6 +383,18 @@ add('mqtt', 'unresolvable', { host: BAD, port: 1883 }, fail('resolve', /^dns res
 add('mqtt', 'midway', at(await peer(startReplyOnce(MQTT_CONNACK_OK))), fail('query', TIMED_OUT, { how: 'CONNACK, then silence' }));
 add('mqtt', 'midwayTls', { host: 'localhost', port: tlsQuiet.port, ...mqttTls }, fail('auth', TIMED_OUT));
 
+// ssh (no TLS; the identification line is the server's greeting)
+const sshOpts = { username: 'faultuser', password: PASSWORD };
+add('ssh', 'refused', { host: H, port: refusedPort, ...sshOpts }, fail('tcp', /^connection refused$/));
+add('ssh', 'blackhole', { ...at(blackHole), ...sshOpts }, fail('protocol', TIMED_OUT));
+add('ssh', 'closer', { ...at(closer), ...sshOpts }, fail('protocol', /^the server closed the connection before its SSH identification$/));
+add('ssh', 'garbage', { ...at(garbage), ...sshOpts }, fail('protocol', /^the server did not answer with the SSH protocol \(it sent /));
+add('ssh', 'banner', { ...at(await peer(startGarbage(H, 'HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n', { end: true }))), ...sshOpts }, fail('protocol', /^the server closed the connection before its SSH identification$/, { how: 'an HTTP error, then close' }));
+add('ssh', 'drip', { ...at(await drip('SSH-2.0-', 'x')), ...sshOpts }, fail('protocol', TIMED_OUT, { how: 'an identification line that never ends' }));
+add('ssh', 'unresolvable', { host: BAD, port: 22, ...sshOpts }, fail('resolve', /^dns resolution failed$/));
+if (sshServer) add('ssh', 'creds', { host: H, port: sshServer.port, username: SSH_USER, password: WRONG }, fail('auth', /^the server refused the password for user "conncheck-ssh"/));
+add('ssh', 'midway', { ...at(banner), ...sshOpts }, fail('protocol', TIMED_OUT, { how: 'an SSH identification, then silence' }));
+
 /** Fault 9 for the types whose own test files cover wrong credentials against a real server. */
 const CREDS_ELSEWHERE: Record<string, string> = {
   postgres: 'test/postgres.test.ts (wrong password, unknown user)',
@@ -389,6 +404,7 @@ const CREDS_ELSEWHERE: Record<string, string> = {
   ...(redisServer ? {} : { redis: 'test/redis.test.ts' }),
   ...(natsServer ? {} : { nats: 'test/nats.test.ts (wrong password, unknown user, token)' }),
   ...(memcachedServer ? {} : { memcache: 'test/memcache.test.ts (wrong password and unknown user)' }),
+  ...(sshServer ? {} : { ssh: 'test/ssh.test.ts (wrong password, unknown user, unknown key)' }),
 };
 
 // ---- running them ----------------------------------------------------------------------------
@@ -402,7 +418,7 @@ test('every implemented check type has cells in the matrix', () => {
 // Load the drivers once before the clock starts: under tsx their first import takes a good part
 // of a 1 s budget when a dozen cells import them at once (the CLI runs below load them cold).
 before(async () => {
-  await Promise.all(['pg', 'ioredis', 'amqplib', 'mongodb', 'mysql2', '@nats-io/transport-node', 'mqtt', 'undici'].map((m) => import(m)));
+  await Promise.all(['pg', 'ioredis', 'amqplib', 'mongodb', 'mysql2', '@nats-io/transport-node', 'mqtt', 'undici', 'ssh2'].map((m) => import(m)));
 });
 
 describe('fault matrix (in-process, timeout 1 s)', { concurrency: 8 }, () => {

@@ -22,6 +22,8 @@ function addValue(out: Set<string>, value: unknown): void {
   if (typeof value === 'string' || typeof value === 'number') {
     const s = String(value);
     if (s.length >= MIN_SECRET_LENGTH) out.add(s);
+    // A multi-line secret (a PEM private key) is masked line by line too: output is split into lines.
+    if (s.includes('\n')) for (const line of s.split(/\r?\n/)) if (line.trim().length >= 8) out.add(line.trim());
     return;
   }
   if (Array.isArray(value)) {
