@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 const sections = [
   {
     name: 'check types',
-    files: ['tcp', 'tls', 'udp', 'http', 'postgres', 'mysql', 'redis', 'memcache', 'amqp', 'mongodb', 'smtp', 'dns', 'nats', 'mqtt', 'ssh'],
+    files: ['tcp', 'tls', 'udp', 'http', 'postgres', 'mysql', 'redis', 'memcache', 'amqp', 'mongodb', 'smtp', 'dns', 'nats', 'mqtt', 'ssh', 'ldap'],
   },
   { name: 'faults', files: ['faults'] },
   { name: 'benchmark', files: ['benchmark'] },

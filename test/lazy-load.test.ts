@@ -25,6 +25,7 @@ const DRIVERS: Record<string, string> = {
   mqtt: 'mqttjs',
   nats: '_INBOX',
   ssh2: 'All configured authentication methods failed',
+  ldapts: '1.3.6.1.4.1.1466.20037',
 };
 
 const CLI_DIR = join(ROOT, 'dist/cli');
@@ -147,6 +148,7 @@ describe('CLI bundle', { skip: !builtCli && 'dist/cli is not built' }, () => {
     ['mqtt', 'mqtt', ''],
     ['nats', 'nats', ''],
     ['ssh', 'ssh2', 'username: u, password: p'],
+    ['ldap', 'ldapts', 'bind_dn: "cn=u", password: p'],
   ];
   for (const [type, driver, extra] of byType) {
     test(`a ${type} check loads ${driver} and no other driver`, async () => {
@@ -157,7 +159,7 @@ describe('CLI bundle', { skip: !builtCli && 'dist/cli is not built' }, () => {
       assert.match(r.stdout, new RegExp(`^${type}:127\\.0\\.0\\.1:${closerPort} FAILED`, 'm'));
       const others = [...chunks].filter(([d, c]) => d !== driver && c !== chunks.get(driver) && r.loaded.has(c)).map(([d]) => d);
       assert.deepEqual(others, [], `a ${type} check loaded other drivers; loaded: ${[...r.loaded].join(', ')}`);
-      if (type === 'postgres' || type === 'mongodb' || type === 'ssh') {
+      if (type === 'postgres' || type === 'mongodb' || type === 'ssh' || type === 'ldap') {
         assert.ok(r.loaded.has(chunks.get(driver)!), `${driver} (${chunks.get(driver)}) was not loaded; loaded: ${[...r.loaded].join(', ')}`);
       }
     });

@@ -37,6 +37,7 @@ const types: readonly CheckType[] = [
   entry('nats', [], () => import('./nats.js').then((m) => def(m, 'nats'))),
   entry('mqtt', [], () => import('./mqtt.js').then((m) => def(m, 'mqtt'))),
   entry('ssh', [], () => import('./ssh.js').then((m) => def(m, 'ssh'))),
+  entry('ldap', [], () => import('./ldap.js').then((m) => def(m, 'ldap'))),
 ];
 
 function entry(type: string, aliases: readonly string[], load: () => Promise<AnyCheckDefinition>): CheckType {
