@@ -45,6 +45,7 @@ const options = z
   })
   .check(z.refine((o) => o.url !== undefined || o.host !== undefined, { message: 'expected url (ldap:// or ldaps://) or host, got nothing', path: ['url'] }))
   .check(z.refine((o) => o.url === undefined || o.host === undefined, { message: 'expected url or host, got both', path: ['host'] }))
+  .check(z.refine((o) => o.url === undefined || /^ldaps?:\/\/[^/?#]*\/?$/i.test(o.url), { message: 'expected ldap://HOST[:PORT] or ldaps://HOST[:PORT] without a path or query (put the DN in base_dn)', path: ['url'] }))
   .check(z.refine((o) => o.port === undefined || o.host !== undefined, { message: 'port goes with host (a url has its own port)', path: ['port'] }))
   .check(z.refine((o) => !(o.starttls && o.url?.startsWith('ldaps:')), { message: 'starttls is for ldap:// (ldaps:// is TLS from the start)', path: ['starttls'] }))
   .check(z.refine((o) => o.password === undefined || o.bind_dn !== undefined, { message: 'password needs a bind_dn', path: ['password'] }))
