@@ -52,12 +52,30 @@ const result = await esbuild.build({
   define: { __dirname: 'import.meta.dirname', __filename: 'import.meta.filename' },
   metafile: true,
   logLevel: 'warning',
-  plugins: [lazyCommonJs()],
+  // Optional native parts (ssh2's sshcrypto.node, cpu-features) are never bundled, whether or not
+  // this machine's npm compiled them: a build must not depend on that. ssh2 requires both inside
+  // try/catch and runs in pure JavaScript without them.
+  external: ['cpu-features'],
+  plugins: [lazyCommonJs(), noNativeAddons()],
 });
 
 writeFileSync(join(out, 'package.json'), '{\n  "type": "module"\n}\n');
 writeFileSync(join(out, 'licenses.txt'), licenses(Object.keys(result.metafile.inputs)));
 if (stats) writeFileSync(join(out, 'meta.json'), JSON.stringify(result.metafile, null, 1) + '\n');
+
+/** `require('./x.node')` becomes a module that throws, as a missing addon would: see `external` above. */
+function noNativeAddons() {
+  return {
+    name: 'no-native-addons',
+    setup(build) {
+      build.onResolve({ filter: /\.node$/ }, (args) => ({ path: args.path, namespace: 'no-native-addons' }));
+      build.onLoad({ filter: /.*/, namespace: 'no-native-addons' }, () => ({
+        contents: "throw new Error('native addon not bundled');\n",
+        loader: 'js',
+      }));
+    },
+  };
+}
 
 /**
  * `import('pkg')` of a CommonJS package, split into a chunk of its own, comes out of esbuild as

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what conn-check's tests need on a Debian machine (the demo needs far less: scripts/demo.sh): the servers the tests
 # start their own throwaway instances of (PostgreSQL, Redis, memcached, RabbitMQ, MariaDB,
-# Mosquitto, NATS, dnsmasq), openssl for
+# Mosquitto, NATS, dnsmasq, OpenSSH, OpenLDAP), openssl for
 # test certificates, and the npm dependencies. Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +20,9 @@ declare -A need=(
   [mosquitto]="/usr/sbin/mosquitto"
   [nats-server]="/usr/sbin/nats-server"
   [dnsmasq-base]="/usr/sbin/dnsmasq"
+  [openssh-server]="/usr/sbin/sshd"
+  [slapd]="/usr/sbin/slapd"
+  [ldap-utils]="/usr/bin/ldapsearch"
 )
 missing=()
 for pkg in "${!need[@]}"; do

@@ -1,6 +1,6 @@
 /**
  * The CLI's entry point: runs main() with the real process, exits with its code. Kept small on
- * purpose: it turns the compile cache on, then loads the rest (ncc puts it in a chunk of its own),
+ * purpose: it turns the compile cache on, then loads the rest (the build puts it in a chunk of its own),
  * so that repeated runs (Nagios, cron) skip compiling most of the bundle.
  */
 import { cancellation, enableCompileCache, tolerateBrokenPipes } from './process.js';

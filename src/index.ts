@@ -1,6 +1,6 @@
 /**
  * The action's entry point: everything happens in action/run.ts. Kept small on purpose: it turns
- * the compile cache on (Node 24 runs actions), then loads the rest, which ncc puts in a chunk of
+ * the compile cache on (Node 24 runs actions), then loads the rest, which the build puts in a chunk of
  * its own, so a second conn-check step in the same job skips compiling it.
  */
 import { enableCompileCache, tolerateBrokenPipes } from './process.js';

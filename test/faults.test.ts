@@ -36,6 +36,8 @@ import { startMongoServer } from './helpers/mongo-server.js';
 import { startRedis } from './helpers/redis.js';
 import { startNats } from './helpers/nats.js';
 import { saslAvailable, startMemcached } from './helpers/memcached.js';
+import { SSH_USER, sshdAvailable, startSshd } from './helpers/sshd.js';
+import { BIND_DN, slapdAvailable, startSlapd } from './helpers/slapd.js';
 
 // ---- no unhandled rejection / uncaught exception anywhere in this process -------------------
 const crashes: string[] = [];
@@ -171,6 +173,10 @@ const natsServer = await startNats({ user: { name: 'faultuser', password: PASSWO
 if (natsServer) stoppers.push(() => natsServer.stop());
 const memcachedServer = saslAvailable() ? await startMemcached({ sasl: { faultuser: PASSWORD } }).catch(() => undefined) : undefined;
 if (memcachedServer) stoppers.push(() => memcachedServer.stop());
+const sshServer = sshdAvailable() ? await startSshd().catch(() => undefined) : undefined;
+if (sshServer) stoppers.push(() => sshServer.stop());
+const slapdServer = slapdAvailable() ? await startSlapd().catch(() => undefined) : undefined;
+if (slapdServer) stoppers.push(() => slapdServer.stop());
 
 after(async () => {
   await Promise.all([...peers.map((p) => p.close()), ...stoppers.map((s) => s().catch(() => {}))]);
@@ -380,6 +386,37 @@ add('mqtt', 'unresolvable', { host: BAD, port: 1883 }, fail('resolve', /^dns res
 add('mqtt', 'midway', at(await peer(startReplyOnce(MQTT_CONNACK_OK))), fail('query', TIMED_OUT, { how: 'CONNACK, then silence' }));
 add('mqtt', 'midwayTls', { host: 'localhost', port: tlsQuiet.port, ...mqttTls }, fail('auth', TIMED_OUT));
 
+// ssh (no TLS; the identification line is the server's greeting)
+const sshOpts = { username: 'faultuser', password: PASSWORD };
+add('ssh', 'refused', { host: H, port: refusedPort, ...sshOpts }, fail('tcp', /^connection refused$/));
+add('ssh', 'blackhole', { ...at(blackHole), ...sshOpts }, fail('protocol', TIMED_OUT));
+add('ssh', 'closer', { ...at(closer), ...sshOpts }, fail('protocol', /^the server closed the connection before its SSH identification$/));
+add('ssh', 'garbage', { ...at(garbage), ...sshOpts }, fail('protocol', /^the server did not answer with the SSH protocol \(it sent /));
+add('ssh', 'banner', { ...at(await peer(startGarbage(H, 'HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n', { end: true }))), ...sshOpts }, fail('protocol', /^the server closed the connection before its SSH identification$/, { how: 'an HTTP error, then close' }));
+add('ssh', 'drip', { ...at(await drip('SSH-2.0-', 'x')), ...sshOpts }, fail('protocol', TIMED_OUT, { how: 'an identification line that never ends' }));
+add('ssh', 'unresolvable', { host: BAD, port: 22, ...sshOpts }, fail('resolve', /^dns resolution failed$/));
+if (sshServer) add('ssh', 'creds', { host: H, port: sshServer.port, username: SSH_USER, password: WRONG }, fail('auth', /^the server refused the password for user "conncheck-ssh"/));
+add('ssh', 'midway', { ...at(banner), ...sshOpts }, fail('protocol', TIMED_OUT, { how: 'an SSH identification, then silence' }));
+
+// ldap (plain cells bind with a password; TLS cells use ldaps://)
+const ldapBind = { bind_dn: 'cn=fault,dc=example,dc=test', password: PASSWORD };
+const ldapUrl = (scheme: string, p: { port: number } | number, host = H) => ({ url: `${scheme}://${host}:${typeof p === 'number' ? p : p.port}`, ...ldapBind });
+/** A BindResponse, success, to the request in `req` (its message id echoed). */
+const ldapBindOk = (req: Buffer) => Buffer.from([0x30, 0x0c, 0x02, 0x01, req[2] === 0x02 && req[3] === 0x01 ? req[4]! : 1, 0x61, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00]);
+add('ldap', 'refused', ldapUrl('ldap', refusedPort), fail('tcp', /^connection refused$/));
+add('ldap', 'blackhole', ldapUrl('ldap', blackHole), fail('auth', TIMED_OUT));
+add('ldap', 'closer', ldapUrl('ldap', closer), fail('auth', /^the server closed the connection \(is this an ldaps:\/\/ port\?\)$/));
+add('ldap', 'garbage', ldapUrl('ldap', garbage), fail('auth', /^the server did not answer with the LDAP protocol \(it sent \\x00/));
+add('ldap', 'banner', ldapUrl('ldap', banner), fail('auth', /^the server did not answer with the LDAP protocol \(it sent SSH-2\.0-/));
+add('ldap', 'drip', ldapUrl('ldap', await drip(Buffer.from([0x30, 0x84, 0x00, 0x10, 0x00, 0x00]), Buffer.from([0]))), fail('auth', TIMED_OUT, { how: 'a message header announcing 1 MiB, then zeros' }));
+add('ldap', 'tlsStall', { ...ldapUrl('ldaps', blackHole), ...caFile }, fail('tls', TIMED_OUT));
+add('ldap', 'expired', { ...ldapUrl('ldaps', tlsExpired, 'localhost'), ...caFile }, fail('tls', EXPIRED));
+add('ldap', 'wronghost', { ...ldapUrl('ldaps', tlsWrongHost, 'localhost'), ...caFile }, fail('tls', WRONG_HOST));
+add('ldap', 'unresolvable', ldapUrl('ldap', 389, BAD), fail('resolve', /^dns resolution failed$/));
+if (slapdServer) add('ldap', 'creds', { url: `ldap://${H}:${slapdServer.port}`, bind_dn: BIND_DN, password: WRONG }, fail('auth', /^invalid credentials for .* \(49\)$/));
+add('ldap', 'midway', { ...ldapUrl('ldap', await peer(startReplyOnce(ldapBindOk))), base_dn: 'dc=example,dc=test' }, fail('query', TIMED_OUT, { how: 'a successful bind, then silence' }));
+add('ldap', 'midwayTls', { ...ldapUrl('ldaps', tlsQuiet, 'localhost'), ...caFile }, fail('auth', TIMED_OUT));
+
 /** Fault 9 for the types whose own test files cover wrong credentials against a real server. */
 const CREDS_ELSEWHERE: Record<string, string> = {
   postgres: 'test/postgres.test.ts (wrong password, unknown user)',
@@ -389,6 +426,8 @@ const CREDS_ELSEWHERE: Record<string, string> = {
   ...(redisServer ? {} : { redis: 'test/redis.test.ts' }),
   ...(natsServer ? {} : { nats: 'test/nats.test.ts (wrong password, unknown user, token)' }),
   ...(memcachedServer ? {} : { memcache: 'test/memcache.test.ts (wrong password and unknown user)' }),
+  ...(sshServer ? {} : { ssh: 'test/ssh.test.ts (wrong password, unknown user, unknown key)' }),
+  ...(slapdServer ? {} : { ldap: 'test/ldap.test.ts (wrong password, unknown DN)' }),
 };
 
 // ---- running them ----------------------------------------------------------------------------
@@ -402,7 +441,7 @@ test('every implemented check type has cells in the matrix', () => {
 // Load the drivers once before the clock starts: under tsx their first import takes a good part
 // of a 1 s budget when a dozen cells import them at once (the CLI runs below load them cold).
 before(async () => {
-  await Promise.all(['pg', 'ioredis', 'amqplib', 'mongodb', 'mysql2', '@nats-io/transport-node', 'mqtt', 'undici'].map((m) => import(m)));
+  await Promise.all(['pg', 'ioredis', 'amqplib', 'mongodb', 'mysql2', '@nats-io/transport-node', 'mqtt', 'undici', 'ssh2', 'ldapts'].map((m) => import(m)));
 });
 
 describe('fault matrix (in-process, timeout 1 s)', { concurrency: 8 }, () => {

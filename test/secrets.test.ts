@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { checkTypes } from '../src/checks/registry.js';
 import { freePort, runAction, runCli, type Ran } from './helpers/run.js';
 import { startBlackHole, startSilentUdp, type Peer } from './helpers/peers.js';
+import { sshKeys } from './helpers/sshd.js';
 
 // ---------- secrets and the forms they can take in output ----------
 
@@ -213,6 +214,8 @@ const byType: Record<string, (t: Target, env: Record<string, string>) => Record<
   mysql: (t) => ({ host: t.host, port: t.port, username: 'root', password: pair('root', secret('mysql'))[1] }),
   nats: (t) => ({ host: t.host, port: t.port, token: secret('nats-token') }),
   mqtt: (t) => ({ host: t.host, port: t.port, username: 'mq', password: pair('mq', secret('mqtt'))[1] }),
+  ssh: (t) => ({ host: t.host, port: t.port, username: 'deploy', password: pair('deploy', secret('ssh'))[1] }),
+  ldap: (t) => ({ host: t.host, port: t.port, bind_dn: 'cn=reader,dc=example,dc=test', password: secret('ldap') }),
 };
 
 /** The unreachable config: every type against every kind of unreachable target. */
@@ -231,6 +234,11 @@ function unreachableConfig(env: Record<string, string>): { yaml: string; count: 
     for (const t of targets) entries.push({ type: d.type, name: `${d.type}-${t.mode}`, timeout: 1, ...byType[d.type]!(t, env) });
   }
   // A second nats check with user and password (nats takes a token or a user/password).
+  // ssh keys: a key that is no key (it fails before connecting) and an encrypted key with a wrong passphrase.
+  entries.push({ type: 'ssh', name: 'ssh-badkey', timeout: 1, host: '127.0.0.1', port: refused, username: 'deploy', private_key: secret('ssh-private-key'), passphrase: secret('ssh-passphrase') });
+  const key = sshKeys().rsaEncrypted;
+  secrets.push(key, ...key.split('\n').filter((l) => l.trim().length >= 8));
+  entries.push({ type: 'ssh', name: 'ssh-passphrase', timeout: 1, host: '127.0.0.1', port: refused, username: 'deploy', private_key: key, passphrase: secret('ssh-wrong-passphrase') });
   entries.push({ type: 'nats', name: 'nats-userpass', timeout: 1, host: '127.0.0.1', port: blackHole.port, username: 'nu', password: pair('nu', secret('nats-password'))[1] });
   return { yaml: JSON.stringify(entries, null, 1) + '\n', count: entries.length };
 }

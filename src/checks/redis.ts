@@ -149,7 +149,7 @@ export const redis = defineCheck({
         assertCertificate(tlsSocket, o, ctx, o.server_name ?? bareHost(o.host));
       }
 
-      // ioredis is CommonJS whose module.exports is the class itself: bundled by ncc, the named
+      // ioredis is CommonJS whose module.exports is the class itself: bundled, the named
       // export may be missing from the namespace, so fall back to the default export.
       const mod = await driver();
       const Redis = (typeof mod.Redis === 'function' ? mod.Redis : (mod as unknown as { default: typeof mod.Redis }).default) as typeof mod.Redis;

@@ -36,6 +36,8 @@ const types: readonly CheckType[] = [
   entry('dns', [], () => import('./dns.js').then((m) => def(m, 'dns'))),
   entry('nats', [], () => import('./nats.js').then((m) => def(m, 'nats'))),
   entry('mqtt', [], () => import('./mqtt.js').then((m) => def(m, 'mqtt'))),
+  entry('ssh', [], () => import('./ssh.js').then((m) => def(m, 'ssh'))),
+  entry('ldap', [], () => import('./ldap.js').then((m) => def(m, 'ldap'))),
 ];
 
 function entry(type: string, aliases: readonly string[], load: () => Promise<AnyCheckDefinition>): CheckType {

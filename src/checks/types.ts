@@ -16,6 +16,7 @@ export type StepName =
   | 'status'
   | 'protocol'
   | 'auth'
+  | 'host_key'
   | 'query'
   | 'send'
   | 'body'

@@ -67,6 +67,8 @@ class Collector {
       const s = String(value);
       if (s.length >= MIN_MASK_LENGTH) this.secrets.add(s);
       else this.tooShort.add(option);
+      // A multi-line secret (a PEM private key) is masked line by line too: output is split into lines.
+      if (s.includes('\n')) for (const line of s.split(/\r?\n/)) if (line.trim().length >= 8) this.secrets.add(line.trim());
       return;
     }
     if (Array.isArray(value)) {
