@@ -394,7 +394,7 @@ add('ssh', 'closer', { ...at(closer), ...sshOpts }, fail('protocol', /^the serve
 add('ssh', 'garbage', { ...at(garbage), ...sshOpts }, fail('protocol', /^the server did not answer with the SSH protocol \(it sent /));
 add('ssh', 'banner', { ...at(await peer(startGarbage(H, 'HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n', { end: true }))), ...sshOpts }, fail('protocol', /^the server closed the connection before its SSH identification$/, { how: 'an HTTP error, then close' }));
 add('ssh', 'drip', { ...at(await drip('SSH-2.0-', 'x')), ...sshOpts }, fail('protocol', TIMED_OUT, { how: 'an identification line that never ends' }));
-add('ssh', 'unresolvable', { host: BAD, port: 22, ...sshOpts }, fail('resolve', /^dns resolution failed$/));
+add('ssh', 'unresolvable', { host: BAD, port: 22, ...sshOpts }, fail('resolve', /^dns resolution failed: no such name \(NXDOMAIN\)$/));
 if (sshServer) add('ssh', 'creds', { host: H, port: sshServer.port, username: SSH_USER, password: WRONG }, fail('auth', /^the server refused the password for user "conncheck-ssh"/));
 add('ssh', 'midway', { ...at(banner), ...sshOpts }, fail('protocol', TIMED_OUT, { how: 'an SSH identification, then silence' }));
 
@@ -412,7 +412,7 @@ add('ldap', 'drip', ldapUrl('ldap', await drip(Buffer.from([0x30, 0x84, 0x00, 0x
 add('ldap', 'tlsStall', { ...ldapUrl('ldaps', blackHole), ...caFile }, fail('tls', TIMED_OUT));
 add('ldap', 'expired', { ...ldapUrl('ldaps', tlsExpired, 'localhost'), ...caFile }, fail('tls', EXPIRED));
 add('ldap', 'wronghost', { ...ldapUrl('ldaps', tlsWrongHost, 'localhost'), ...caFile }, fail('tls', WRONG_HOST));
-add('ldap', 'unresolvable', ldapUrl('ldap', 389, BAD), fail('resolve', /^dns resolution failed$/));
+add('ldap', 'unresolvable', ldapUrl('ldap', 389, BAD), fail('resolve', /^dns resolution failed: no such name \(NXDOMAIN\)$/));
 if (slapdServer) add('ldap', 'creds', { url: `ldap://${H}:${slapdServer.port}`, bind_dn: BIND_DN, password: WRONG }, fail('auth', /^invalid credentials for .* \(49\)$/));
 add('ldap', 'midway', { ...ldapUrl('ldap', await peer(startReplyOnce(ldapBindOk))), base_dn: 'dc=example,dc=test' }, fail('query', TIMED_OUT, { how: 'a successful bind, then silence' }));
 add('ldap', 'midwayTls', { ...ldapUrl('ldaps', tlsQuiet, 'localhost'), ...caFile }, fail('auth', TIMED_OUT));

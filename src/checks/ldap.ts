@@ -98,6 +98,9 @@ export const ldap = defineCheck({
   load: driver,
   type: 'ldap',
   summary: 'an LDAP server accepts a bind (or anonymous access) and, with base_dn, returns that entry',
+  // `url:` is this type's own option (ldap:// or ldaps://, validated with the rest); declaring the
+  // schemes lets a check with only `url: ldaps://...` and no `type` be an ldap check.
+  url: { schemes: ['ldap', 'ldaps'], options: (raw) => ({ url: raw }) },
   options,
   name: (o) => {
     const ep = endpoint(o);

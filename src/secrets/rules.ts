@@ -70,7 +70,7 @@ export function isSessionCookieName(name: string): boolean {
  */
 const CREDENTIAL_OPTION = /^(password|passwd|pass|pwd|secret|token|api_?key|passphrase|credentials?|private_key|.*_(password|passwd|secret|token|passphrase|key))$/i;
 export function isCredentialOptionName(name: string): boolean {
-  return CREDENTIAL_OPTION.test(name) && !/^(client_key|.*_file)$/i.test(name);
+  return CREDENTIAL_OPTION.test(name) && !/^(client_key|host_key|.*_file)$/i.test(name); // host_key: a public fingerprint
 }
 
 /**
