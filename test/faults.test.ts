@@ -31,6 +31,7 @@ import {
   startUpgrade,
 } from './helpers/faults.js';
 import { BASIC_USER, startHttpServer } from './helpers/http-servers.js';
+import * as hostile from './helpers/hostile.js';
 import { startSmtp } from './helpers/smtp.js';
 import { startMongoServer } from './helpers/mongo-server.js';
 import { startRedis } from './helpers/redis.js';
@@ -82,6 +83,13 @@ const FAULTS = {
   creds: '9 wrong credentials',
   midway: '10a stops after greeting',
   midwayTls: '10b stops after TLS',
+  flood: '11 endless data',
+  zero: '12a zero-length frame',
+  huge: '12b huge length frame',
+  bomb: '13a gzip bomb',
+  bombBr: '13b brotli bomb',
+  regex: '14 catastrophic regex',
+  inject: '15 injection text',
 } as const;
 type Fault = keyof typeof FAULTS;
 
@@ -379,6 +387,39 @@ add('mqtt', 'wronghost', { host: 'localhost', port: tlsWrongHost.port, ...mqttTl
 add('mqtt', 'unresolvable', { host: BAD, port: 1883 }, fail('resolve', /^dns resolution failed$/));
 add('mqtt', 'midway', at(await peer(startReplyOnce(MQTT_CONNACK_OK))), fail('query', TIMED_OUT, { how: 'CONNACK, then silence' }));
 add('mqtt', 'midwayTls', { host: 'localhost', port: tlsQuiet.port, ...mqttTls }, fail('auth', TIMED_OUT));
+
+// ---- hostile peers (issue 9): endless data, lying length headers, bombs, injection ----------
+// Every one must end at once (not at the deadline) with a bounded read, never crash the process,
+// and never grow it: the CLI and action runs below measure the child's peak RSS.
+const CAPPED = /^the server sent more than 1 MiB \(the read limit for this check\)$/;
+const NOT_IN_BODY = /^the body does not contain "needle" \(first 1 MiB read\)$/;
+const hp = <T extends Peer>(p: Promise<T>) => peer(p);
+add('http', 'flood', { ...url('http', await hp(hostile.startHttpEndless())), expected_body: 'needle' }, fail('body', NOT_IN_BODY, { how: 'a chunked body that never ends' }));
+add('http', 'bomb', { ...url('http', await hp(hostile.startHttpBomb('gzip', hostile.gzipBomb(64)))), expected_body: 'needle' }, fail('body', NOT_IN_BODY, { how: '1 MiB of gzip that decodes to 1 GiB' }));
+add('http', 'bombBr', { ...url('http', await hp(hostile.startHttpBomb('br', hostile.brotliBomb()))), expected_body: 'needle' }, fail('body', NOT_IN_BODY, { how: '6 KB of brotli that decodes to 8 GiB' }));
+add('http', 'regex', { ...url('http', await hp(hostile.startHttpAnswer('HTTP/1.1 200 OK\r\nContent-Length: 41\r\n\r\n', `${'a'.repeat(40)}!`))), expected_body: '/^(a+)+$/' }, fail('body', TIMED_OUT, { how: 'expected_body /^(a+)+$/ on 41 bytes (backtracks for minutes)' }));
+add('http', 'inject', { ...url('http', await hp(hostile.startHttpInject())), expected_code: 500, expected_headers: { 'X-Inject': 'zzz' } }, fail('headers', /^header X-Inject: .* does not contain "zzz"$/s, { how: 'reason phrase, header and body carry CR/LF and ::commands' }));
+add('tls', 'inject', { host: 'localhost', port: (await hp(hostile.startTlsInjectCert(hostile.injectCert()))).port }, fail('tls', /^self-signed certificate \(not trusted\): CN=a/, { how: 'a certificate whose CN, O and SAN carry CR/LF and ::commands' }));
+add('redis', 'flood', at(await hp(hostile.startRedisEndlessLine())), fail('protocol', /^the server sent a Redis reply line longer than 64 KiB$/, { how: 'a status line that never ends' }));
+add('redis', 'huge', at(await hp(hostile.startRedisHugeArray())), fail('protocol', /^the server announced a Redis reply of 1000000000 elements \(more than 1024\)$/, { how: '*1000000000, then integers forever' }));
+add('redis', 'inject', at(await hp(hostile.startRedisInject())), fail('protocol', /^ERR/, { how: 'an error reply carrying CR and ::commands' }));
+add('mongodb', 'zero', at(await hp(hostile.startMongoZero())), fail('protocol', /^the server sent a malformed MongoDB message \(length 0\)$/, { how: '4 zero bytes (the driver loops forever on them)' }));
+add('mongodb', 'huge', at(await hp(hostile.startMongoHuge())), fail('protocol', /^the server announced a MongoDB message of 2147483647 bytes/, { how: 'a 2 GiB message header, then zeros forever' }));
+add('mongodb', 'inject', at(await hp(hostile.startMongoInject())), fail('protocol', /^server error BadValue \(2\): /, { how: 'hello answered with an errmsg carrying CR/LF and ::commands' }));
+add('postgres', 'zero', { ...at(await hp(hostile.startPgZero())), ...pg }, fail('auth', /^the server sent a message the client could not read/, { how: 'a message whose length (0) is shorter than its header' }));
+add('postgres', 'huge', { ...at(await hp(hostile.startPgHuge())), ...pg }, fail('auth', CAPPED, { how: 'a 2 GiB message header, then zeros forever' }));
+add('postgres', 'inject', { ...at(await hp(hostile.startPgInject())), ...pg }, fail('auth', /./, { how: 'an ErrorResponse whose message and detail carry CR/LF and ::commands' }));
+add('mysql', 'huge', { ...at(await hp(hostile.startMysqlHuge())), ...my }, fail('protocol', CAPPED, { how: '16 MiB packets ("more follows"), forever' }));
+add('mysql', 'inject', { ...at(await hp(hostile.startMysqlInject())), ...my }, fail('auth', /./, { how: 'an ERR packet as greeting, its message carrying CR/LF and ::commands' }));
+add('amqp', 'huge', { ...at(await hp(hostile.startAmqpHuge())), ...amqp }, fail('auth', /^not an AMQP 0-9-1 server/, { how: 'a frame header announcing 4 GiB, then zeros forever' }));
+add('amqp', 'inject', { ...at(await hp(hostile.startAmqpInject())), ...amqp }, fail('auth', /./, { how: 'Connection.Close whose reply text carries CR/LF and ::commands' }));
+add('nats', 'flood', at(await hp(hostile.startNatsEndless())), fail('protocol', /^the server did not answer with the NATS protocol$/, { how: 'an INFO line that never ends, at full speed' }));
+add('nats', 'inject', { ...at(await hp(hostile.startNatsInject())), username: 'faultuser', password: PASSWORD }, fail('auth', TIMED_OUT, { how: "-ERR carrying CR and ::commands (the client waits on for its PONG)" }));
+add('mqtt', 'huge', at(await hp(hostile.startMqttHuge())), fail('auth', CAPPED, { how: 'a CONNACK announcing 256 MiB, then zeros forever' }));
+add('smtp', 'flood', { ...at(await hp(hostile.startSmtpEndless())), ...smtp }, fail('protocol', /^the server sent an overlong reply$/, { how: 'a multi-line greeting that never ends, at full speed' }));
+add('smtp', 'inject', { ...at(await hp(hostile.startSmtpInject())), ...smtp }, fail('protocol', /^not an SMTP server \(unexpected reply /, { how: 'a 554 greeting carrying CR and ::commands' }));
+add('memcache', 'flood', at(await hp(hostile.startMemcacheEndless())), fail('protocol', /^not a memcached server \(unexpected reply "VERSION 1+/, { how: 'a VERSION line that never ends, at full speed' }));
+add('memcache', 'inject', at(await hp(hostile.startMemcacheInject())), fail('protocol', /^not a memcached server \(unexpected reply "SERVER_ERROR /, { how: 'SERVER_ERROR carrying CR and ::commands' }));
 
 /** Fault 9 for the types whose own test files cover wrong credentials against a real server. */
 const CREDS_ELSEWHERE: Record<string, string> = {

@@ -8,8 +8,10 @@ import * as z from 'zod/mini';
 import type { Dispatcher } from 'undici';
 import { safeUrl } from '../config/secrets.js';
 import type { LookupAddress, LookupOptions } from 'node:dns';
-import { nodeCrypto, nodeDns, nodeZlib } from '../net/builtins.js';
+import { nodeCrypto, nodeDns } from '../net/builtins.js';
 import { readCapped, request1 } from '../net/http1.js';
+import { capReads, decompressCapped } from '../net/bounded.js';
+import { regexTest } from './regex.js';
 import { createConnection, isIP, type LookupFunction, type Socket } from 'node:net';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { bareHost, connectAddress, connectTcp, hostPort, resolveHost, showAddress, type Address } from '../net/dial.js';
@@ -112,7 +114,8 @@ function credentials() {
 
 export interface BodyMatcher {
   label: string;
-  test(body: string): boolean;
+  /** A regex runs in a worker that the signal stops (checks/regex.ts). */
+  test(body: string, signal: AbortSignal): Promise<boolean>;
   regex: boolean;
 }
 
@@ -125,13 +128,13 @@ function expectedBody() {
     if (m) {
       try {
         const re = new RegExp(m[1]!, m[2]!.replace(/[gy]/g, ''));
-        return { label: s.length > 40 ? `${s.slice(0, 37)}...` : s, test: (b) => re.test(b), regex: true };
+        return { label: s.length > 40 ? `${s.slice(0, 37)}...` : s, test: (b, signal) => regexTest(re, b, signal), regex: true };
       } catch {
         ctx.issues.push({ code: 'custom', message: `expected a valid regular expression, got ${show(s)}`, input: s });
         return z.NEVER;
       }
     }
-    return { label: show(s), test: (b) => b.includes(s), regex: false };
+    return { label: show(s), test: (b) => Promise.resolve(b.includes(s)), regex: false };
     }),
   );
 }
@@ -423,21 +426,15 @@ function discard(body: Dispatcher.ResponseData['body'], signal: AbortSignal): Pr
   return body.dump({ limit: BODY_LIMIT, signal } as { limit: number });
 }
 
-function decodeBody(data: Buffer, headers: Record<string, string | string[] | undefined>): string {
-  let bytes = data;
+/** The body as text: decompressed (at most BODY_LIMIT decoded bytes: net/bounded.ts) and decoded by its charset. */
+async function decodeBody(data: Buffer, headers: Record<string, string | string[] | undefined>, signal: AbortSignal): Promise<{ text: string; truncated: boolean }> {
   const encoding = (firstHeader(headers, 'content-encoding') ?? '').trim().toLowerCase();
-  try {
-    const zlib = nodeZlib();
-    if (encoding === 'gzip' || encoding === 'x-gzip' || encoding === 'deflate') bytes = zlib.unzipSync(data, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
-    else if (encoding === 'br') bytes = zlib.brotliDecompressSync(data, { finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH });
-  } catch {
-    bytes = data;
-  }
+  const { data: bytes, truncated } = await decompressCapped(data, encoding, BODY_LIMIT, signal);
   const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(firstHeader(headers, 'content-type') ?? '')?.[1];
   try {
-    return new TextDecoder(charset ?? 'utf-8').decode(bytes);
+    return { text: new TextDecoder(charset ?? 'utf-8').decode(bytes), truncated };
   } catch {
-    return new TextDecoder('utf-8').decode(bytes);
+    return { text: new TextDecoder('utf-8').decode(bytes), truncated };
   }
 }
 
@@ -521,6 +518,8 @@ export const http = defineCheck({
   load: preload,
   type: 'http',
   summary: 'an HTTP(S) request gets the expected status',
+  // a body (1 MiB) per hop, redirects included, and their headers
+  maxReadBytes: 16 * 1024 * 1024,
   options,
   // (URL userinfo, credential-looking query values, sensitive headers and proxy_url's userinfo
   // are covered by the generic rules in config/secrets.ts)
@@ -712,7 +711,7 @@ async function direct(o: Options, original: URL, route: Route, tlsOpts: Connecti
       socket = secure;
     } else {
       if (ctx.signal.aborted) throw ctx.signal.reason;
-      socket = createConnection({ host, port, lookup });
+      socket = capReads(createConnection({ host, port, lookup }), ctx.signal);
       live.add(socket);
     }
     const answer = await request1({ url: target, method, headers, body, socket, onRequest: (req) => live.add(req) }).catch((err: unknown) => {
@@ -851,7 +850,7 @@ async function exchange(
     const values = allHeaders(res.headers, name.toLowerCase());
     if (!values.length) throw new CheckError('headers', `the response has no ${name} header`);
     const value = values.join(', ');
-    if (!expected.test(value)) {
+    if (!(await ctx.step('headers', () => expected.test(value, ctx.signal)))) {
       throw new CheckError('headers', `header ${name}: ${show(value)} ${expected.regex ? 'does not match' : 'does not contain'} ${expected.label}`);
     }
   }
@@ -863,8 +862,9 @@ async function exchange(
   await ctx.step('body' as StepName, async () => {
     if (readBody) {
       const read = await res.read(BODY_LIMIT);
-      truncated = read.truncated;
-      text = decodeBody(read.data, res.headers);
+      const decoded = await decodeBody(read.data, res.headers, ctx.signal);
+      truncated = read.truncated || decoded.truncated;
+      text = decoded.text;
     } else {
       await res.discard();
     }
@@ -873,7 +873,7 @@ async function exchange(
   ctx.note(`status ${status} in ${elapsed} ms`);
   if (o.expected_body && text !== undefined) {
     const expected = o.expected_body;
-    if (!expected.test(text)) {
+    if (!(await ctx.step('body' as StepName, () => expected.test(text!, ctx.signal)))) {
       const what = expected.regex ? `does not match ${expected.label}` : `does not contain ${expected.label}`;
       throw new CheckError('body', `the body ${what}${truncated ? ` (first ${BODY_LIMIT / 1024 / 1024} MiB read)` : ''}`);
     }

@@ -11,6 +11,7 @@ import type { Client as PgClient, QueryConfig } from 'pg';
 import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
 import { assertCertificate, minVersionFailure, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
+import { capReads } from '../net/bounded.js';
 import { CheckError, defineCheck, type CheckContext, type StepName } from './types.js';
 import { host, oneOf, port, scalarString, text, tlsOptionsShape } from './options.js';
 
@@ -165,7 +166,9 @@ export const postgres = defineCheck({
         query_timeout: remaining(),
         keepAlive: false,
       });
-      const entry = { client, raw: client.connection.stream as Socket, ok: false };
+      // pg opens its own connection (and its TLS socket): both read within the check's budget.
+      const entry = { client, raw: capReads(client.connection.stream as Socket, ctx.signal), ok: false };
+      client.connection.once('sslconnect', () => capReads(client.connection.stream as TLSSocket, ctx.signal));
       clients.push(entry);
       client.on('error', () => {}); // a late socket error must not crash the process
       client.connection.on('parameterStatus', (msg: { parameterName?: string; parameterValue?: string }) => {

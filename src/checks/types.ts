@@ -68,6 +68,11 @@ export interface CheckDefinition<S extends z.ZodMiniObject = z.ZodMiniObject> {
    * config/secrets.ts (URL userinfo, sensitive headers, keys named like `password`).
    */
   readonly secretOptions?: readonly string[];
+  /**
+   * The most bytes a check of this type may read from its peers, over all its connections
+   * (net/bounded.ts); DEFAULT_READ_CAP (1 MiB) when unset.
+   */
+  readonly maxReadBytes?: number;
   /** The conn-check-compatible name, e.g. `redis:HOST:PORT`. */
   name(options: z.output<S>): string;
   /** What the check talks to, for reports: `HOST:PORT`, a URL without credentials. */

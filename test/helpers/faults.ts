@@ -9,7 +9,7 @@ import { TLSSocket, createSecureContext, type SecureContextOptions } from 'node:
 import type { TcpPeer } from './peers.js';
 
 /** Listens on `host`, tracks sockets and timers so close() leaves nothing alive. */
-function listen(host: string, onConnection: (s: Socket, track: (t: NodeJS.Timeout) => void) => void): Promise<TcpPeer> {
+export function listen(host: string, onConnection: (s: Socket, track: (t: NodeJS.Timeout) => void) => void): Promise<TcpPeer> {
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   let accepted = 0;
