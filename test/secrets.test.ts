@@ -5,7 +5,7 @@
  * failing against a local HTTP server that echoes what it was sent, literal or from ${VAR}, and
  * in a config that is also invalid. Every byte the CLI (each format and flag) and the action
  * write (stdout, stderr, job summary, outputs, report files) is searched for every form of every
- * secret. Plus unit tests of Redactor, collectSecrets, secretForms and safeUrl.
+ * secret. (Unit tests of src/secrets/ are in secrets-units.test.ts.)
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,8 +14,6 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkTypes } from '../src/checks/registry.js';
-import { collectSecrets, safeUrl, secretForms, urlSecrets } from '../src/config/secrets.js';
-import { Redactor } from '../src/report/redact.js';
 import { freePort, runAction, runCli, type Ran } from './helpers/run.js';
 import { startBlackHole, startSilentUdp, type Peer } from './helpers/peers.js';
 
@@ -471,94 +469,4 @@ test('the leak detector itself finds every form, and the ::add-mask:: filter rem
   } finally {
     secrets.splice(secrets.indexOf(s), 1);
   }
-});
-
-describe('Redactor', () => {
-  test('every form of every secret becomes ***, longest first, and URL userinfo always', () => {
-    const s = 'p@ss/w:rd"\\%';
-    const r = new Redactor([s, 'short-one-secret']);
-    assert.equal(r.redact(`a ${s} b`), 'a *** b');
-    assert.equal(r.redact(encodeURIComponent(s)), '***');
-    assert.equal(r.redact(b64(s)), '***');
-    assert.equal(r.redact(JSON.stringify({ pw: s })), '{"pw":"***"}');
-    assert.equal(r.redact('postgres://u:anything@h/db and https://tok@h/'), 'postgres://***@h/db and https://***@h/');
-    assert.equal(r.redact('nothing secret here'), 'nothing secret here');
-    assert.deepEqual(r.redactDeep({ a: [s, { b: `x${s}y` }], n: 1, t: true, z: null }), { a: ['***', { b: 'x***y' }], n: 1, t: true, z: null });
-    // regex metacharacters in secrets are literal
-    const meta = new Redactor(['a.b*c+(d)?[e]{f}|^$']);
-    assert.equal(meta.redact('xa.b*c+(d)?[e]{f}|^$y axbbc'), 'x***y axbbc');
-  });
-
-  test('a secret that contains another is removed whole', () => {
-    const r = new Redactor(['secret-value', 'secret-value-longer']);
-    assert.equal(r.redact('secret-value-longer'), '***');
-  });
-
-  test('secrets shorter than 3 characters are not scrubbed (they would wreck every report)', () => {
-    const r = new Redactor(['ab']);
-    assert.equal(r.redact('abc ab'), 'abc ab');
-  });
-});
-
-describe('collectSecrets', () => {
-  test('credential keys, sensitive headers, auth pairs, URL userinfo and query tokens', () => {
-    const got = collectSecrets(
-      {
-        password: 'pw-one',
-        api_token: 'tok-two',
-        url: 'https://user:pw%2Fthree@h/p?token=tok-four&page=2',
-        headers: { Authorization: 'Basic ' + b64('hu:pw-five'), 'X-Api-Key': 'key-six', Accept: 'text/plain' },
-        auth: ['au', 'pw-seven'],
-        cookies: { sid: 'cookie-eight' },
-        params: { access_token: 'tok-nine', q: 'not-secret' },
-        host: 'db.internal',
-        username: 'not-a-secret',
-      },
-      ['auth', 'cookies'],
-    );
-    for (const s of ['pw-one', 'tok-two', 'pw/three', 'tok-four', 'key-six', 'pw-five', 'pw-seven', 'cookie-eight', 'tok-nine', b64('au:pw-seven'), b64('user:pw/three')]) {
-      assert.ok(got.has(s), `collects ${s}: ${[...got].join(', ')}`);
-    }
-    for (const s of ['db.internal', 'not-a-secret', 'text/plain', 'not-secret', '2']) assert.ok(!got.has(s), `does not collect ${s}`);
-  });
-
-  test('numbers are secrets too, short values are not', () => {
-    const got = collectSecrets({ password: 123456, token: 'ab' });
-    assert.ok(got.has('123456'));
-    assert.ok(!got.has('ab'));
-  });
-
-  test('urlSecrets: token-only userinfo, bad percent-encoding, URLs that do not parse', () => {
-    assert.ok(urlSecrets('https://ghp_tokenvalue@github.com/x').has('ghp_tokenvalue'));
-    assert.equal(urlSecrets('not a url').size, 0);
-    // decodeURIComponent('%zz') throws: this used to escape parseConfig as a URIError
-    assert.ok(urlSecrets('http://user:pw%zz-secret@h/').has('pw%zz-secret'));
-    assert.doesNotThrow(() => collectSecrets({ url: 'http://u:%zz@h/' }));
-    // a URL that does not parse (port 99999): its userinfo is a secret all the same
-    const bad = urlSecrets('http://user:bad-port-secret@h:99999/');
-    assert.ok(bad.has('bad-port-secret'));
-    assert.ok(bad.has(b64('user:bad-port-secret')));
-  });
-
-  test('Cookie headers: each session-like value on its own, harmless short ones not', () => {
-    const got = collectSecrets({ headers: { Cookie: 'sid=abc123; theme=dark; tracking=0123456789abcdef' } });
-    assert.ok(got.has('abc123'), 'a short value of a session-like name');
-    assert.ok(got.has('0123456789abcdef'), 'a long value');
-    assert.ok(!got.has('dark'));
-  });
-
-  test('secretForms: raw, URL-encoded, base64, JSON-escaped', () => {
-    const s = 'a b"c/d';
-    const f = secretForms(s);
-    for (const want of [s, encodeURIComponent(s), 'a+b%22c%2Fd', b64(s), JSON.stringify(s).slice(1, -1)]) assert.ok(f.includes(want), `${want} in ${f.join(' | ')}`);
-  });
-});
-
-describe('safeUrl', () => {
-  test('no userinfo, query values hidden, the rest kept', () => {
-    assert.equal(safeUrl('https://user:pw@example.com:8443/a/b?token=x&page=2#frag'), 'https://***@example.com:8443/a/b?token=***&page=***#frag');
-    assert.equal(safeUrl('http://tok@h/'), 'http://***@h/');
-    assert.equal(safeUrl('http://h/p'), 'http://h/p');
-    assert.equal(safeUrl('not a url://u:p@h?x=1'), 'not a url://***@h?***');
-  });
 });

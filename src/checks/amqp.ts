@@ -14,13 +14,13 @@ import { bareHost, connectTcp, hostPort, showAddress, untilAborted } from '../ne
 import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck } from './types.js';
-import { bool, host, port, scalarString, text, tlsOptionsShape } from './options.js';
+import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
 
 const options = z.object({
   host: host(),
   port: port(),
   username: text('a non-empty user name'),
-  password: scalarString('a password'),
+  password: secret(scalarString('a password')),
   use_tls: z._default(bool(), true),
   vhost: z._default(scalarString('a vhost name'), '/'),
   ...tlsOptionsShape,

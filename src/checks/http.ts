@@ -6,7 +6,7 @@
  */
 import * as z from 'zod/mini';
 import type { Dispatcher } from 'undici';
-import { safeUrl } from '../config/secrets.js';
+import { safeUrl } from '../secrets/url.js';
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { nodeCrypto, nodeDns } from '../net/builtins.js';
 import { readCapped, request1 } from '../net/http1.js';
@@ -21,7 +21,7 @@ import { assertCertificate, handshake, minVersionFailure, secureOptions } from '
 import { eachAddress } from './tls.js';
 import { VERSION } from '../constants.js';
 import { CheckError, defineCheck, type CheckContext, type StepName } from './types.js';
-import { bool, host, integer, port, scalarString, show, text, tlsOptionsShape, url } from './options.js';
+import { bool, host, integer, port, scalarString, secret, show, text, tlsOptionsShape, url } from './options.js';
 
 /** How much of a body is read: enough for expected_body, bounded for huge downloads. */
 const BODY_LIMIT = 1024 * 1024;
@@ -194,7 +194,7 @@ const proxyUrlOption = url(['http:', 'https:']);
 
 const options = z
   .object({
-    url: url(),
+    url: secret(url(), 'url'),
     method: z._default(
       z.pipe(
         text('an HTTP method').check(z.regex(/^[A-Za-z!#$%&'*+.^_`|~0-9-]+$/, { error: (i) => `expected an HTTP method, got ${show(i.input)}` })),
@@ -203,14 +203,14 @@ const options = z
       'GET',
     ),
     expected_code: expectedCode(),
-    headers: z.optional(multiMap('a mapping of header names to values')),
-    body: z.optional(scalarString('a request body (a string)')),
-    params: z.optional(multiMap('a mapping of query parameters to values')),
-    cookies: z.optional(z.record(z.string(), scalarString('a cookie value'), { error: (i) => `expected a mapping of cookie names to values, got ${show(i.input)}` })),
-    auth: z.optional(credentials()),
-    digest_auth: z.optional(credentials()),
-    bearer_token: z.optional(scalarString('a token')),
-    proxy_url: z.optional(proxyUrlOption),
+    headers: z.optional(secret(multiMap('a mapping of header names to values'), 'headers')),
+    body: z.optional(secret(scalarString('a request body (a string)'), 'request')),
+    params: z.optional(secret(multiMap('a mapping of query parameters to values'), 'params')),
+    cookies: z.optional(secret(z.record(z.string(), scalarString('a cookie value'), { error: (i) => `expected a mapping of cookie names to values, got ${show(i.input)}` }), 'cookies')),
+    auth: z.optional(secret(credentials())),
+    digest_auth: z.optional(secret(credentials())),
+    bearer_token: z.optional(secret(scalarString('a token'))),
+    proxy_url: z.optional(secret(proxyUrlOption, 'url')),
     proxy_host: z.optional(host()),
     proxy_port: z._default(port(), 8000),
     allow_redirects: z._default(bool(), false),
@@ -523,7 +523,6 @@ export const http = defineCheck({
   options,
   // (URL userinfo, credential-looking query values, sensitive headers and proxy_url's userinfo
   // are covered by the generic rules in config/secrets.ts)
-  secretOptions: ['cookies', 'bearer_token', 'auth', 'digest_auth'],
   name: (o) => `http:${safeUrl(o.url)}`,
   target: (o) => safeUrl(o.url),
   // The first connection: to the proxy when one is set in the options (a proxy from the

@@ -13,14 +13,14 @@ import * as z from 'zod/mini';
 import type { Socket } from 'node:net';
 import { connectTcp, hostPort, showAddress } from '../net/dial.js';
 import { CheckError, defineCheck } from './types.js';
-import { host, port, scalarString, text } from './options.js';
+import { host, port, scalarString, secret, text } from './options.js';
 
 const options = z
   .object({
     host: host(),
     port: port(),
     username: z.optional(text('a non-empty user name')),
-    password: z.optional(scalarString('a password')),
+    password: z.optional(secret(scalarString('a password'))),
   })
   .check(z.refine((o) => o.username === undefined || o.password !== undefined, {
     message: 'expected a password with username (SASL needs both), got nothing',

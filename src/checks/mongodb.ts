@@ -13,14 +13,14 @@ import { describeError } from '../net/errors.js';
 import { lengthPrefixedFrames } from '../net/bounded.js';
 import { startRelay, type Relay } from '../net/relay.js';
 import { CheckError, defineCheck, type StepName } from './types.js';
-import { bool, host, port, scalarString, text, tlsOptionsShape } from './options.js';
+import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
 
 const options = z
   .object({
     host: host(),
     port: z._default(port(), 27017),
     username: z.optional(text('a user name')),
-    password: z.optional(scalarString('a password')),
+    password: z.optional(secret(scalarString('a password'))),
     /** Left unset means `test` for the query, and `admin` as the default auth source. */
     database: z.optional(text('a database name')),
     auth_source: z.optional(text('a database name')),

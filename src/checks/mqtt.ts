@@ -13,7 +13,7 @@ import { bareHost, connectTcp, hostPort, showAddress, untilAborted } from '../ne
 import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck, type StepName } from './types.js';
-import { bool, host, port, scalarString, text, tlsOptionsShape } from './options.js';
+import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
 
 /** A topic a check may publish to: no wildcards, no NUL. */
 const topicName = () =>
@@ -24,7 +24,7 @@ const options = z
     host: host(),
     port: z._default(port(), 1883),
     username: z.optional(text('a non-empty user name')),
-    password: z.optional(scalarString('a password')),
+    password: z.optional(secret(scalarString('a password'))),
     client_id: z.optional(text('a client id')),
     topic: z.optional(topicName()),
     tls: z._default(bool(), false),

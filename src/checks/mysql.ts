@@ -12,13 +12,13 @@ import { assertCertificate, minVersionFailure, secureOptions } from '../net/tls.
 import { describeError } from '../net/errors.js';
 import { capReads } from '../net/bounded.js';
 import { CheckError, defineCheck, type StepName } from './types.js';
-import { bool, host, port, scalarString, text, tlsOptionsShape } from './options.js';
+import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
 
 const options = z.object({
   host: host(),
   port: z._default(port(), 3306),
   username: text(),
-  password: z.optional(scalarString()),
+  password: z.optional(secret(scalarString())),
   database: z.optional(text()),
   tls: z._default(bool(), false),
   ...tlsOptionsShape,

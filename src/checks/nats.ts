@@ -14,15 +14,15 @@ import { bareHost, connectTcp, hostPort, showAddress, untilAborted } from '../ne
 import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck, type StepName } from './types.js';
-import { bool, host, port, scalarString, text, tlsOptionsShape } from './options.js';
+import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
 
 const options = z
   .object({
     host: host(),
     port: z._default(port(), 4222),
     username: z.optional(text('a non-empty user name')),
-    password: z.optional(scalarString('a password')),
-    token: z.optional(scalarString('a token')),
+    password: z.optional(secret(scalarString('a password'))),
+    token: z.optional(secret(scalarString('a token'))),
     tls: z._default(bool(), false),
     ...tlsOptionsShape,
   })

@@ -4,6 +4,7 @@
  */
 import * as z from 'zod/mini';
 import { MAX_TIMEOUT_S } from '../constants.js';
+import { declareSecret, type SecretKind } from '../secrets/rules.js';
 
 /** A value as it appears in an error message: strings quoted, long values cut. */
 export function show(value: unknown): string {
@@ -41,6 +42,15 @@ function expected(what: string) {
 /** What classic zod's `z.preprocess` is: `fn` on the raw value, then `schema`. */
 export function preprocess<S extends z.core.SomeType>(fn: (value: unknown) => unknown, schema: S): z.ZodMiniPipe<z.ZodMiniTransform<unknown, unknown>, S> {
   return z.pipe(z.transform(fn), schema as never) as unknown as z.ZodMiniPipe<z.ZodMiniTransform<unknown, unknown>, S>;
+}
+
+/**
+ * Declares that an option carries credentials, and how (see secrets/rules.ts): the config layer
+ * collects, masks and scrubs its value because this builder says so, whatever the option's name.
+ * `password: secret(scalarString('a password'))`, `headers: secret(map, 'headers')`.
+ */
+export function secret<T extends object>(schema: T, kind: SecretKind = 'value'): T {
+  return declareSecret(schema, kind);
 }
 
 /** A non-empty string. */

@@ -13,7 +13,7 @@ import { assertCertificate, minVersionFailure, secureOptions } from '../net/tls.
 import { describeError } from '../net/errors.js';
 import { capReads } from '../net/bounded.js';
 import { CheckError, defineCheck, type CheckContext, type StepName } from './types.js';
-import { host, oneOf, port, scalarString, text, tlsOptionsShape } from './options.js';
+import { host, oneOf, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
 
 const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 type SslMode = (typeof SSL_MODES)[number];
@@ -22,7 +22,7 @@ const options = z.object({
   host: host(),
   port: port(),
   username: text(),
-  password: scalarString(),
+  password: secret(scalarString()),
   database: text(),
   sslmode: z._default(oneOf(SSL_MODES), 'prefer'),
   ca_file: z.optional(text('a path to a PEM file')),

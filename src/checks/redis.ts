@@ -13,12 +13,12 @@ import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { capReads, respFrames } from '../net/bounded.js';
 import { CheckError, defineCheck, type StepName } from './types.js';
-import { bool, host, integer, port, scalarString, text, tlsOptionsShape } from './options.js';
+import { bool, host, integer, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
 
 const options = z.object({
   host: host(),
   port: port(),
-  password: z.optional(scalarString()),
+  password: z.optional(secret(scalarString())),
   username: z.optional(text()),
   db: z.optional(integer(0, 1_000_000)),
   tls: z._default(bool(), false),

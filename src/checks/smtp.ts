@@ -15,7 +15,8 @@ import type { Socket } from 'node:net';
 import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
 import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { CheckError, defineCheck, type StepName } from './types.js';
-import { bool, host, port, scalarString, text, tlsOptionsShape } from './options.js';
+import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
+import { pairBlobs, Redactor } from '../secrets/index.js';
 
 const noLineBreaks = (what: string) => text(what).check(z.refine((v) => !/[\r\n]/.test(v), { message: `expected ${what} without line breaks` }));
 const address = () => noLineBreaks('an e-mail address').check(z.refine((v) => !/[<>\s]/.test(v), { message: 'expected a bare e-mail address (no <>, no spaces)' }));
@@ -25,7 +26,7 @@ const options = z
     host: host(),
     port: port(),
     username: text('a non-empty user name'),
-    password: scalarString('a password'),
+    password: secret(scalarString('a password')),
     from_address: z.optional(address()),
     to_address: z.optional(address()),
     subject: z._default(scalarString('a subject'), 'conn-check test'),
@@ -150,21 +151,11 @@ class ReplyReader {
   }
 }
 
-/** A reply as shown in messages, without anything that looks like the credentials. */
+/** A reply as shown in messages, without anything that looks like the credentials (masked before the cut). */
 function showReply(r: Reply, o: Options): string {
-  let t = `${r.code}${r.lines[0] ? ` ${r.lines[0]}` : ''}`;
-  for (const secret of secretForms(o)) t = t.split(secret).join('***');
-  return t.length > 120 ? `${t.slice(0, 117)}...` : t;
-}
-
-function secretForms(o: Options): string[] {
-  const p = o.password;
-  if (!p) return [];
-  return [
-    p,
-    Buffer.from(p).toString('base64'),
-    Buffer.from(`\0${o.username}\0${p}`).toString('base64'),
-  ].filter((s) => s.length >= 3);
+  const t = `${r.code}${r.lines[0] ? ` ${r.lines[0]}` : ''}`;
+  const masked = o.password ? new Redactor([o.password, ...pairBlobs(o.username, o.password)]).redact(t) : t;
+  return masked.length > 120 ? `${masked.slice(0, 117)}...` : masked;
 }
 
 /** Extensions from an EHLO reply: keyword → parameters. */

@@ -64,11 +64,6 @@ export interface CheckDefinition<S extends z.ZodMiniObject = z.ZodMiniObject> {
   /** The type's own options (common options are added by the registry). */
   readonly options: S;
   /**
-   * Option keys whose values are credentials, on top of the generic rules in
-   * config/secrets.ts (URL userinfo, sensitive headers, keys named like `password`).
-   */
-  readonly secretOptions?: readonly string[];
-  /**
    * The most bytes a check of this type may read from its peers, over all its connections
    * (net/bounded.ts); DEFAULT_READ_CAP (1 MiB) when unset.
    */

@@ -12,7 +12,7 @@ import { renderJson } from '../report/json.js';
 import { renderJunit } from '../report/junit.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderEgress } from '../report/egress.js';
-import { Redactor } from '../report/redact.js';
+import { Redactor } from '../secrets/index.js';
 import { renderText, textLine, verdict } from '../report/text.js';
 import { ordered, summarize } from '../runner/result.js';
 import { runChecks } from '../runner/run.js';

@@ -27,7 +27,14 @@ export function formatIssue(issue: ConfigIssue): string {
 
 /** The only error the config layer throws: it carries every problem found, not just the first. */
 export class ConfigError extends Error {
-  constructor(readonly issues: ConfigIssue[]) {
+  /**
+   * @param secrets the credentials found in the config before it failed: the entries mask them
+   * (and scrub every message) even though the config is invalid.
+   */
+  constructor(
+    readonly issues: ConfigIssue[],
+    readonly secrets: ReadonlySet<string> = new Set(),
+  ) {
     const errors = issues.filter((i) => i.severity === 'error');
     super(
       `${errors.length} problem${errors.length === 1 ? '' : 's'} in the configuration:\n` +

@@ -57,10 +57,12 @@ export interface Gathered {
 /** Reads and validates every source, gathering every problem of every file before failing. */
 export async function gatherConfig(o: GatherOptions): Promise<Gathered> {
   const issues: ConfigIssue[] = [];
+  const secrets = new Set<string>();
   const sources: Source[] = [];
   const collect = (err: unknown) => {
-    if (err instanceof ConfigError) issues.push(...err.issues);
-    else throw err;
+    if (!(err instanceof ConfigError)) throw err;
+    issues.push(...err.issues);
+    for (const s of err.secrets) secrets.add(s);
   };
   if (o.paths?.length) {
     const expanded = await expandPaths(o.paths, o.base ?? process.cwd());
@@ -91,7 +93,10 @@ export async function gatherConfig(o: GatherOptions): Promise<Gathered> {
       collect(err);
     }
   }
-  if (issues.some((i) => i.severity === 'error')) throw new ConfigError(issues);
+  if (issues.some((i) => i.severity === 'error')) {
+    for (const c of checks) for (const s of c.secrets) secrets.add(s);
+    throw new ConfigError(issues, secrets);
+  }
   return { checks, warnings: issues };
 }
 

@@ -11,8 +11,7 @@ import { commonOptions, commonOptionNames, findCheckType, knownTypeNames, ignore
 import type { AnyCheckDefinition, CommonOptions } from '../checks/types.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { interpolate, InterpolationError } from './interpolate.js';
-import { collectSecrets } from './secrets.js';
-import { Redactor } from '../report/redact.js';
+import { collectSecrets, kindsOf, Redactor, MIN_MASK_LENGTH, type SecretKind } from '../secrets/index.js';
 import { show } from '../checks/options.js';
 
 /** One validated check, ready to run. */
@@ -128,7 +127,7 @@ export async function parseConfig(source: Source, env: NodeJS.ProcessEnv = proce
     return loaded;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    throw new ConfigError(tidy(err.issues));
+    throw new ConfigError(tidy(err.issues), err.secrets);
   }
 }
 
@@ -173,6 +172,8 @@ async function load(source: Source, env: NodeJS.ProcessEnv): Promise<LoadedConfi
   const definitions = new Map<CheckType, AnyCheckDefinition>();
   await Promise.all([...used].map(async (t) => definitions.set(t, await t.load())));
 
+  /** Every credential of the file (masked by the entries even when the file is invalid). */
+  const fileSecrets = new Set<string>();
   /** The credentials of the check being validated (set once its values are interpolated). */
   let secrets: Iterable<string> = [];
   parsed.items.forEach((item, index) => {
@@ -194,6 +195,8 @@ async function load(source: Source, env: NodeJS.ProcessEnv): Promise<LoadedConfi
     const raw = item.value;
     const label = `checks[${index}]`;
     if (!item.isMap || !raw || typeof raw !== 'object' || Array.isArray(raw)) {
+      // `- "postgres://user:password@db/app"`: a connection string where a mapping belongs.
+      if (typeof raw === 'string') remember(collectSecrets({ entry: raw }).secrets);
       issues.push({ severity: 'error', file, ...at, check: label, message: `expected a mapping with a type (- type: tcp ...), got ${describeNode(raw)}` });
       return;
     }
@@ -208,6 +211,7 @@ async function load(source: Source, env: NodeJS.ProcessEnv): Promise<LoadedConfi
       return;
     }
     if (typeof typeValue !== 'string') {
+      remember(collectSecrets(opts).secrets);
       issues.push({ severity: 'error', file, ...where('type'), check: label, option: 'type', message: `expected a type name, got ${describeNode(typeValue)}` });
       return;
     }
@@ -215,23 +219,38 @@ async function load(source: Source, env: NodeJS.ProcessEnv): Promise<LoadedConfi
     const definition = found && definitions.get(found);
     const checkLabel = `${label} (${show(typeValue.trim()).replace(/^"|"$/g, '')})`;
     if (!definition) {
+      remember(collectSecrets(opts).secrets);
       issues.push({ severity: 'error', file, ...where('type'), check: checkLabel, option: 'type', message: `unknown check type ${show(typeValue)}; known types: ${knownTypeNames().join(', ')}` });
       return;
     }
 
     // ${VAR} interpolation, in every string value (nested too)
     let interpolationFailed = false;
+    const interpolated: Record<string, string[]> = {};
     for (const key of Object.keys(opts)) {
       if (key === 'type') continue;
       try {
-        opts[key] = interpolateDeep(opts[key], env);
+        const inserted: string[] = [];
+        opts[key] = interpolateDeep(opts[key], env, inserted);
+        if (inserted.length) interpolated[key] = inserted;
       } catch (err) {
         if (!(err instanceof InterpolationError)) throw err;
         interpolationFailed = true;
         issues.push({ severity: 'error', file, ...where(key), check: checkLabel, option: key, message: err.message });
       }
     }
-    secrets = collectSecrets(opts, definition.secretOptions);
+    const collected = collectSecrets(opts, { kinds: kindsOfType(definition), interpolated });
+    remember(collected.secrets);
+    for (const option of collected.tooShort) {
+      issues.push({
+        severity: 'warning',
+        file,
+        ...where(option),
+        check: checkLabel,
+        option,
+        message: `a credential shorter than ${MIN_MASK_LENGTH} characters is not masked in the output (masking it would hide every such sequence of characters); use a longer one`,
+      });
+    }
     if (interpolationFailed) return;
 
     // unknown options are warnings: conn-check ignored them silently
@@ -277,8 +296,24 @@ async function load(source: Source, env: NodeJS.ProcessEnv): Promise<LoadedConfi
     checks.push(spec);
   }
 
-  if (issues.some((i) => i.severity === 'error')) throw new ConfigError(issues);
+  if (issues.some((i) => i.severity === 'error')) throw new ConfigError(issues, fileSecrets);
   return { checks, warnings: issues };
+
+  function remember(found: Set<string>): void {
+    secrets = found;
+    for (const s of found) fileSecrets.add(s);
+  }
+}
+
+const kindCache = new WeakMap<AnyCheckDefinition, Record<string, SecretKind>>();
+/** Which options of a type (its own and the common ones) carry credentials, as their builders declare. */
+function kindsOfType(definition: AnyCheckDefinition): Record<string, SecretKind> {
+  let kinds = kindCache.get(definition);
+  if (!kinds) {
+    kinds = { ...kindsOf(commonOptions.shape), ...kindsOf(definition.options.shape) };
+    kindCache.set(definition, kinds);
+  }
+  return kinds;
 }
 
 const anyUserinfo = new Redactor();
@@ -323,12 +358,16 @@ function zodIssue(
   return { severity: 'error', file, ...where(key), check, option, message };
 }
 
-function interpolateDeep(value: unknown, env: NodeJS.ProcessEnv): unknown {
-  if (typeof value === 'string') return interpolate(value, env).value;
-  if (Array.isArray(value)) return value.map((v) => interpolateDeep(v, env));
+function interpolateDeep(value: unknown, env: NodeJS.ProcessEnv, inserted: string[]): unknown {
+  if (typeof value === 'string') {
+    const r = interpolate(value, env);
+    inserted.push(...r.inserted);
+    return r.value;
+  }
+  if (Array.isArray(value)) return value.map((v) => interpolateDeep(v, env, inserted));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = interpolateDeep(v, env);
+    for (const [k, v] of Object.entries(value)) out[k] = interpolateDeep(v, env, inserted);
     return out;
   }
   return value;
