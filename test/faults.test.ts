@@ -530,6 +530,21 @@ describe('the CLI bundle exits on its own right after its last line (one process
   }
 });
 
+// ---- postgres: a server that asks for the password in cleartext ----------------------------
+describe('postgres: a server that asks for the password in cleartext (issue 9)', () => {
+  test('sslmode prefer against a server without TLS: the login passes, and the result says the password went out in cleartext', async () => {
+    const pgPeer = await peer(hostile.startPgCleartext());
+    const [r] = await runYaml(JSON.stringify([{ type: 'postgres', ...at(pgPeer), ...pg, timeout: FAST_FAIL_TIMEOUT_S }]));
+    assert.equal(r!.status, 'passed', JSON.stringify(r));
+    // the peer did get the password: that is what the note warns about
+    assert.deepEqual(pgPeer.passwords, [PASSWORD]);
+    assert.ok(
+      r!.details?.includes('insecure: the server asked for the password in cleartext, and it was sent without TLS (set sslmode: verify-full to refuse this)'),
+      JSON.stringify(r!.details),
+    );
+  });
+});
+
 // ---- a thousand black holes ------------------------------------------------------------------
 describe('a thousand checks against a black hole', () => {
   test('1000 tls checks with a 1 s timeout (concurrency 1000) all fail in about a second', async (t) => {

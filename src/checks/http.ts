@@ -12,6 +12,7 @@ import { nodeCrypto, nodeDns } from '../net/builtins.js';
 import { readCapped, request1 } from '../net/http1.js';
 import { capReads, decompressCapped } from '../net/bounded.js';
 import { regexTest } from './regex.js';
+import { isCredentialHeaderName } from '../secrets/rules.js';
 import { createConnection, isIP, type LookupFunction, type Socket } from 'node:net';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { bareHost, connectAddress, connectTcp, hostPort, resolveHost, showAddress, type Address } from '../net/dial.js';
@@ -262,11 +263,9 @@ function allHeaders(headers: Record<string, string | string[] | undefined>, name
 }
 
 /** Same host and port, or the same host going from http:80 to https:443 (as python-requests allows). */
-function sameAuthority(a: URL, b: URL): boolean {
-  if (a.hostname !== b.hostname) return false;
-  if (a.origin === b.origin) return true;
-  const upgrade = (x: URL, y: URL) => x.protocol === 'http:' && (x.port || '80') === '80' && y.protocol === 'https:' && (y.port || '443') === '443';
-  return upgrade(a, b);
+/** Same scheme, host and port: credentials and bodies go to the configured origin only (an http→https upgrade is another origin too). */
+function sameOrigin(a: URL, b: URL): boolean {
+  return a.origin === b.origin;
 }
 
 // ---------- digest ----------
@@ -767,10 +766,12 @@ async function exchange(
       proxyAuthHeader = Array.isArray(value) ? value[0] : value;
       continue;
     }
-    addHeader(lower === 'authorization' || lower === 'cookie' ? credentialed : common, name, value);
+    // Credential headers by the one rule (secrets/rules.ts): Authorization, Cookie, X-Api-Key,
+    // Private-Token, X-Functions-Key, Proxy-Authorization...: never sent to another origin.
+    addHeader(isCredentialHeaderName(name) ? credentialed : common, name, value);
   }
   if (!common.has('user-agent')) addHeader(common, 'User-Agent', `conn-check/${VERSION}`);
-  if (proxyAuthHeader !== undefined && !route.proxy) addHeader(common, 'Proxy-Authorization', proxyAuthHeader);
+  if (proxyAuthHeader !== undefined && !route.proxy) addHeader(credentialed, 'Proxy-Authorization', proxyAuthHeader);
   if (o.cookies && Object.keys(o.cookies).length) {
     addHeader(credentialed, 'Cookie', Object.entries(o.cookies).map(([k, v]) => `${k}=${v}`).join('; '));
     const cookie = credentialed.get('cookie')!;
@@ -786,7 +787,7 @@ async function exchange(
 
   const send = async (target: URL, method: string, body: string | undefined, extra?: Record<string, string>) => {
     const headers: HeaderMap = new Map(common);
-    if (sameAuthority(original, target)) for (const [k, v] of credentialed) headers.set(k, v);
+    if (sameOrigin(original, target)) for (const [k, v] of credentialed) headers.set(k, v);
     for (const [k, v] of Object.entries(extra ?? {})) headers.set(k.toLowerCase(), { name: k, values: [v] });
     return sendRequest(target, method, headerObject(headers), body);
   };
@@ -796,11 +797,14 @@ async function exchange(
   let method = o.method;
   let body = o.body;
   let hops = 0;
+  /** Origins other than the configured one that a redirect led to. */
+  const crossed: string[] = [];
+  let bodyDropped = false;
   const res = await ctx.step('request', async () => {
     try {
       for (;;) {
         let r = await send(url, method, body);
-        if (o.digest_auth && r.statusCode === 401 && sameAuthority(original, url)) {
+        if (o.digest_auth && r.statusCode === 401 && sameOrigin(original, url)) {
           const challenges = parseChallenges(allHeaders(r.headers, 'www-authenticate'));
           const authorization = digestAuthorization(challenges, o.digest_auth, method, `${url.pathname}${url.search}`, body);
           if (authorization) {
@@ -829,6 +833,14 @@ async function exchange(
           body = undefined;
         }
         next.hash = '';
+        if (!sameOrigin(original, next) && !crossed.includes(next.origin)) {
+          crossed.push(next.origin);
+          // 307/308 repeat the request, body included: not to another origin.
+          if (body !== undefined) {
+            body = undefined;
+            bodyDropped = true;
+          }
+        }
         url = next;
       }
     } catch (err) {
@@ -837,6 +849,10 @@ async function exchange(
     }
   });
   if (hops) ctx.note(`followed ${hops} redirect${hops > 1 ? 's' : ''} to ${safeUrl(url.href)}`);
+  if (crossed.length) {
+    const held = credentialed.size ? `credential headers${bodyDropped ? ' and the body' : ''}` : bodyDropped ? 'the body' : '';
+    ctx.note(`a redirect changed origin (${original.origin} to ${crossed.join(', ')})${held ? `: ${held} not sent there` : ''}`);
+  }
 
   const status = res.statusCode;
   const matches = o.expected_code.ranges.some((r) => status >= r.lo && status <= r.hi);

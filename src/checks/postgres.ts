@@ -169,6 +169,19 @@ export const postgres = defineCheck({
       // pg opens its own connection (and its TLS socket): both read within the check's budget.
       const entry = { client, raw: capReads(client.connection.stream as Socket, ctx.signal), ok: false };
       client.connection.once('sslconnect', () => capReads(client.connection.stream as TLSSocket, ctx.signal));
+      // pg answers a request for the password in cleartext without a word: say so, and whether
+      // anything protected it on the way (libpq's sslmode prefer does the same).
+      client.connection.once('authenticationCleartextPassword', () => {
+        const stream = client.connection.stream as Socket | TLSSocket;
+        const encrypted = 'encrypted' in stream && stream.encrypted;
+        ctx.note(
+          !encrypted
+            ? 'insecure: the server asked for the password in cleartext, and it was sent without TLS (set sslmode: verify-full to refuse this)'
+            : verification(o) === 'full'
+              ? 'the server asked for the password in cleartext (sent over verified TLS)'
+              : 'insecure: the server asked for the password in cleartext, and it was sent over TLS whose certificate was not verified (set sslmode: verify-full)',
+        );
+      });
       clients.push(entry);
       client.on('error', () => {}); // a late socket error must not crash the process
       client.connection.on('parameterStatus', (msg: { parameterName?: string; parameterValue?: string }) => {

@@ -141,10 +141,12 @@ const pgSslRequest = (d: Buffer) => d.length === 8 && d.readUInt32BE(4) === 8087
 /** A server that answers 'N' to the SSLRequest, then sends `then` to the startup message. */
 function startPgAfterStartup(then: (s: Socket) => void): Promise<TcpPeer> {
   return listen('127.0.0.1', (s) => {
-    s.on('data', (d: Buffer) => {
-      if (pgSslRequest(d)) s.write('N');
-      else then(s);
-    });
+    const onData = (d: Buffer) => {
+      if (pgSslRequest(d)) return void s.write('N');
+      s.off('data', onData); // the startup message: the rest is `then`'s
+      then(s);
+    };
+    s.on('data', onData);
   });
 }
 /** An ErrorResponse (FATAL 28P01) whose message and detail carry injection text. */
