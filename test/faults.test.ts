@@ -15,7 +15,7 @@ import { existsSync } from 'node:fs';
 import { loadCheckTypes } from '../src/checks/registry.js';
 import type { CheckResult } from '../src/runner/result.js';
 import { liveHandles, runYaml, settledHandles } from './helpers/check.js';
-import { CLI, NODE, freePort, tempConfig } from './helpers/run.js';
+import { CLI, NODE, freePort, runAction, tempConfig, watchPeakRss } from './helpers/run.js';
 import { tlsMaterial } from './helpers/tls.js';
 import { GARBAGE, freeUdpPort, startBlackHole, startCloser, startGarbage, startSilentUdp, startTlsServer, startUdp, type Peer } from './helpers/peers.js';
 import {
@@ -32,6 +32,7 @@ import {
 } from './helpers/faults.js';
 import { BASIC_USER, startHttpServer } from './helpers/http-servers.js';
 import * as hostile from './helpers/hostile.js';
+import { foreignCommands } from './helpers/hostile.js';
 import { startSmtp } from './helpers/smtp.js';
 import { startMongoServer } from './helpers/mongo-server.js';
 import { startRedis } from './helpers/redis.js';
@@ -68,6 +69,14 @@ const MARGIN_MS = 1500;
 const DRIP_MS = 200;
 const PASSWORD = 'fault-Secret-9z7';
 const BAD = 'nonexistent.invalid';
+/**
+ * A child running one type's cells (or the action running them all) stays under this peak RSS.
+ * Node with every driver loaded is about 100-150 MiB here; a bomb or an unbounded reply takes
+ * gigabytes (the 8 GiB brotli body, the MongoDB zero-length loop).
+ */
+const PEAK_RSS_MIB = 400;
+/** Seconds added to every cell's timeout in the one-process action run (see there). */
+const ACTION_EXTRA_S = 4;
 
 const FAULTS = {
   refused: '1 refused',
@@ -313,8 +322,8 @@ const mongoTls = { tls: true, ...caFile };
 add('mongodb', 'refused', { host: H, port: refusedPort }, fail('tcp', /^connection refused$/));
 add('mongodb', 'blackhole', at(blackHole), fail('protocol', TIMED_OUT));
 add('mongodb', 'closer', at(closer), fail('protocol', /^connection closed by the server during the MongoDB handshake/));
-add('mongodb', 'garbage', at(garbage), fail('protocol', TIMED_OUT, { how: 'the first 4 bytes announce a 900 MB message' }));
-add('mongodb', 'banner', at(banner), fail('protocol', TIMED_OUT, { how: '"SSH-" announces a 760 MB message' }));
+add('mongodb', 'garbage', at(garbage), fail('protocol', /^the server announced a MongoDB message of \d+ bytes \(more than 45\.8 MiB\)$/, { how: 'the first 4 bytes announce a 900 MB message' }));
+add('mongodb', 'banner', at(banner), fail('protocol', /^the server announced a MongoDB message of \d+ bytes \(more than 45\.8 MiB\)$/, { how: '"SSH-" announces a 760 MB message' }));
 add('mongodb', 'drip', at(await drip(Buffer.from([0, 0x10, 0, 0]), Buffer.from([0]))), fail('protocol', TIMED_OUT, { how: 'a message header announcing 4 KiB, then zeros' }));
 add('mongodb', 'tlsStall', { ...at(blackHole), ...mongoTls }, fail('tls', TIMED_OUT));
 add('mongodb', 'expired', { host: 'localhost', port: tlsExpired.port, ...mongoTls }, fail('tls', EXPIRED));
@@ -466,13 +475,31 @@ describe('fault matrix (in-process, timeout 1 s)', { concurrency: 8 }, () => {
   }
 });
 
+// ---- secrets in what a child printed ---------------------------------------------------------
+/** Every form of the cells' credentials that a check can put on the wire. */
+const SECRET_FORMS = [PASSWORD, WRONG].flatMap((p) => [
+  p,
+  encodeURIComponent(p),
+  Buffer.from(`faultuser:${p}`).toString('base64'),
+  Buffer.from(`${BASIC_USER}:${p}`).toString('base64'),
+  Buffer.from(`\0faultuser\0${p}`).toString('base64'),
+  Buffer.from(p).toString('base64'),
+]);
+/** No secret, and no 8-character prefix of any of its forms, anywhere in `out`. */
+function assertNoSecret(out: string): void {
+  for (const f of SECRET_FORMS) assert.ok(!out.includes(f.slice(0, 8)), `a secret form (${f.slice(0, 3)}...) leaked`);
+}
+
 // ---- one CLI process per type: every cell of the type in one config --------------------------
 interface Timed {
   code: number | null;
   signal: NodeJS.Signals | null;
   lines: { at: number; text: string }[];
   stderr: string;
+  stdout: string;
   closedAt: number;
+  /** The child's peak RSS in MiB (VmHWM). */
+  peakMiB: number;
 }
 
 /** Runs the CLI bundle, timestamping every stdout line (ms since spawn) and the exit. */
@@ -480,10 +507,13 @@ function runCliTimed(args: string[], killAfterMs = 30_000): Promise<Timed> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(NODE, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const rss = watchPeakRss(child.pid!);
     const lines: Timed['lines'] = [];
     let partial = '';
     let stderr = '';
+    let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
       const parts = (partial + d).split('\n');
       partial = parts.pop()!;
       for (const text of parts) lines.push({ at: performance.now() - t0, text });
@@ -494,7 +524,7 @@ function runCliTimed(args: string[], killAfterMs = 30_000): Promise<Timed> {
     child.on('close', (code, signal) => {
       clearTimeout(killer);
       if (partial) lines.push({ at: performance.now() - t0, text: partial });
-      resolve({ code, signal, lines, stderr, closedAt: performance.now() - t0 });
+      resolve({ code, signal, lines, stderr, stdout, closedAt: performance.now() - t0, peakMiB: rss.stop() });
     });
   });
 }
@@ -526,8 +556,49 @@ describe('the CLI bundle exits on its own right after its last line (one process
       // Nothing of a check keeps the process alive: it exits as soon as it has printed the verdict.
       // (1.5 s: this machine may be busy; a forgotten socket or driver timer holds it for longer.)
       assert.ok(ran.closedAt - last.at < 1500, `exited ${Math.round(ran.closedAt - last.at)} ms after its last line`);
+      // Hostile peers (issue 9): bounded memory, no workflow command, no secret.
+      t.diagnostic(`peak RSS ${Math.round(ran.peakMiB)} MiB`);
+      assert.ok(ran.peakMiB < PEAK_RSS_MIB, `peak RSS ${Math.round(ran.peakMiB)} MiB`);
+      assert.deepEqual(foreignCommands(ran.stdout, { allowOwn: false }), []);
+      assertNoSecret(ran.stdout + ran.stderr);
     });
   }
+});
+
+// ---- the action, as GitHub's runner runs it: every cell at once, beside a healthy check ------
+describe('the action bundle against every cell at once (INPUT_* variables, summary and output files)', { skip: bundleBuilt ? false : 'dist/ not built (npm run build)' }, () => {
+  test('ends by the longest deadline plus slack, bounded memory, every result right, no foreign workflow command, no secret', async (t) => {
+    const healthy = await peer(startGarbage(H, 'hello\n'));
+    const checks = [
+      // All 170-odd checks start at once in one process on a loaded 2-core machine: TLS handshakes
+      // alone then take seconds, so every cell gets 4 s more than in-process (what is asserted
+      // here is the bound, the memory, the step and the output, not the step's timing).
+      ...cells.map((c) => ({ ...c.options, name: cellName(c), timeout: timeoutFor(c) + ACTION_EXTRA_S })),
+      { type: 'tcp', name: 'healthy neighbour', host: H, port: healthy.port, timeout: 5 },
+    ];
+    const longest = (Math.max(...cells.map(timeoutFor)) + ACTION_EXTRA_S) * 1000;
+    let rss: { stop(): number } | undefined;
+    const ran = await runAction({ checks: JSON.stringify(checks), concurrency: '1000', 'connect-timeout': '5' }, { timeoutMs: 60_000, onSpawn: (pid) => (rss = watchPeakRss(pid)) });
+    const peak = rss!.stop();
+    t.diagnostic(`${Math.round(ran.ms)} ms, peak RSS ${Math.round(peak)} MiB, ${checks.length} checks`);
+    assert.equal(ran.signal, null, `killed: ${ran.stdout.slice(-2000)}\n${ran.stderr}`);
+    assert.equal(ran.code, 1, ran.stderr);
+    // The process starts, loads every driver and runs all checks in parallel: its longest
+    // deadline plus a slack for start-up and teardown on a loaded 2-core machine.
+    assert.ok(ran.ms < longest + 8000, `took ${Math.round(ran.ms)} ms`);
+    assert.ok(peak < PEAK_RSS_MIB, `peak RSS ${Math.round(peak)} MiB`);
+    const results = JSON.parse(ran.outputs.results ?? '[]') as CheckResult[];
+    const byName = new Map(results.map((r) => [r.name, r]));
+    assert.equal(byName.get('healthy neighbour')?.status, 'passed', JSON.stringify(byName.get('healthy neighbour')));
+    for (const c of cells) {
+      const r = byName.get(cellName(c));
+      assert.ok(r, `no result for ${cellName(c)}`);
+      assert.equal(r.status, c.expect, `${cellName(c)}: ${JSON.stringify(r)}`);
+      if (c.expect === 'failed') assert.equal(r.step, c.step, `${cellName(c)}: ${JSON.stringify(r)}`);
+    }
+    assert.deepEqual(foreignCommands(ran.stdout, { allowOwn: true }), []);
+    assertNoSecret(`${ran.stdout}${ran.stderr}${ran.summary}${JSON.stringify(ran.outputs)}`);
+  });
 });
 
 // ---- postgres: a server that asks for the password in cleartext ----------------------------

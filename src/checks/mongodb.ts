@@ -225,7 +225,11 @@ export const mongodb = defineCheck({
     // The URI carries only the relay's address; credentials travel in the options object.
     const client: MongoClient = new MongoClient(`mongodb://127.0.0.1:${relay.port}/`, clientOptions);
     let closing: Promise<void> | undefined;
-    const close = () => (closing ??= Promise.all([client.close().catch(() => {}), relay.close()]).then(() => {}));
+    const close = () => {
+      // the pre-check's connection, if the driver never came for it
+      (first as Socket | undefined)?.destroy();
+      return (closing ??= Promise.all([client.close().catch(() => {}), relay.close()]).then(() => {}));
+    };
     const onAbort = () => void close();
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     try {

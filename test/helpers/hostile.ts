@@ -26,12 +26,31 @@ import type { TcpPeer } from './peers.js';
  * Unicode line separators, `::error` pointing at a workflow file, `::stop-commands::`,
  * `::add-mask::` and `::set-output`.
  */
-export const INJECT = '\r::error file=.github/workflows/release.yml,line=1::INJECTED\r\n::stop-commands::PWNTOKEN\n::add-mask::x\u2028::set-output name=a::b\u2029::warning::INJECTED';
+export const INJECT = '\r::error file=.github/workflows/release.yml,line=1::INJECTED\r\n::stop-commands::PWNTOKEN\n::add-mask::INJECTED-MASK\u2028::set-output name=INJECTED::b\u2029::warning::INJECTED';
 /** The same in a form that fits a single header line or a protocol line (no LF, which would end it). */
 export const INJECT_LINE = INJECT.replace(/\n/g, '\r');
 
-/** A marker that shows an injection made it through. */
-export const INJECT_MARK = /^::(error|warning|notice|debug|stop-commands|add-mask|set-output|group|endgroup|save-state|echo)\b/;
+/** Every command in INJECT and in injectCert() carries one of these words. */
+export const INJECT_WORDS = /INJECTED|PWNTOKEN|CERT-|CERTTOKEN/;
+
+/**
+ * The lines of `out` that could act as a workflow command and are not the project's own: every
+ * line (split as the runner splits: LF, CRLF and lone CR) that starts with `::`, except the
+ * project's annotations (`::error title=conn-check...`), its verdict (`::error::N of M checks
+ * failed`, `::warning::N checks failed`) and masks for values that are not injected text.
+ */
+export function foreignCommands(out: string, opts: { allowOwn: boolean }): string[] {
+  const own = [/^::(error|warning|notice) title=conn-check%3A [^:]*::/, /^::error::\d+ of \d+ checks? failed/, /^::warning::\d+ checks? failed \(fail-on-error is false\)/];
+  return out
+    .split(/\r\n|\r|\n/)
+    .map((l) => l.trimStart())
+    .filter((l) => l.startsWith('::'))
+    .filter((l) => {
+      if (!opts.allowOwn) return true;
+      if (/^::add-mask::/.test(l)) return INJECT_WORDS.test(l);
+      return !own.some((re) => re.test(l));
+    });
+}
 
 /** Writes `prefix`, then `fill` over and over, as fast as the client reads, until the connection ends. */
 export function flood(s: Socket, prefix: string | Buffer, fill: string | Buffer): void {
@@ -286,6 +305,6 @@ export function injectCert(): { cert: string; key: string } {
   const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   run(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'k.pem']);
   const cn = 'a\r::error::CERT-CN\n::stop-commands::CERTTOKEN'; // CN: 64 characters at most
-  run(['req', '-x509', '-new', '-key', 'k.pem', '-subj', `/CN=${cn}/O=\r::add-mask::ORG`, '-days', '30', '-addext', 'subjectAltName=DNS:localhost,DNS:a\r::warning::CERT-SAN', '-out', 'c.pem']);
+  run(['req', '-x509', '-new', '-key', 'k.pem', '-subj', `/CN=${cn}/O=\r::add-mask::CERT-ORG`, '-days', '30', '-addext', 'subjectAltName=DNS:localhost,DNS:a\r::warning::CERT-SAN', '-out', 'c.pem']);
   return { cert: readFileSync(join(dir, 'c.pem'), 'utf8'), key: readFileSync(join(dir, 'k.pem'), 'utf8') };
 }
