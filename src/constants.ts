@@ -53,6 +53,14 @@ export const DEFAULT_CONCURRENCY = 256;
 export const MAX_CONFIG_BYTES = 2 * 1024 * 1024;
 /** YAML alias expansion guard (billion laughs). */
 export const MAX_ALIAS_COUNT = 1000;
+/** The `results` output: GitHub allows 1 MB per output (the rest goes to report-file). */
+export const MAX_RESULTS_OUTPUT_BYTES = 1_000_000;
+/** Expanded YAML (aliases resolved) may hold at most this many characters of scalars... */
+export const MAX_EXPANDED_CHARS = 8 * 1024 * 1024;
+/** ...and this many nodes (some 20,000 checks of ordinary size fit easily). */
+export const MAX_YAML_NODES = 1_000_000;
+/** A check's name: longer is no name, and it is shown in every report line. */
+export const MAX_NAME_CHARS = 512;
 /** The job summary must stay well under the runner's 1 MiB limit. */
 export const MAX_SUMMARY_BYTES = 512 * 1024;
 /** Where conn-check looked for CA certificates by default. */

@@ -7,4 +7,10 @@ import { enableCompileCache, tolerateBrokenPipes } from './process.js';
 
 enableCompileCache();
 tolerateBrokenPipes();
-void import('./action/run.js').then(({ run }) => run());
+void import('./action/run.js')
+  .then(({ run }) => run())
+  .then(() => {
+    // Everything is reported: leave once stdout is flushed, even if a driver (or a cancelled
+    // check) left a handle open, so a cancelled workflow's step ends within a second.
+    process.stdout.write('', () => setTimeout(() => process.exit(), 100).unref());
+  });

@@ -94,11 +94,29 @@ describe('cancelling the CLI', { skip: built }, () => {
       assert.ok(r.afterSignalMs < PROMPT_MS, `exited ${Math.round(r.afterSignalMs)} ms after ${sig}`);
       const lines = r.stdout.trim().split('\n');
       assert.deepEqual(lines.slice(0, 2).sort(), ['fast fail FAILED - tcp: connection refused', 'fast pass OK']);
-      assert.deepEqual(lines.slice(2, 5).sort(), ['slow 1 FAILED - tls: cancelled', 'slow 2 FAILED - tls: cancelled', 'slow 3 FAILED - tls: cancelled']);
-      assert.match(lines[5]!, /^CRITICAL: cancelled, 3 of 5 checks did not finish; 1 failed in \d/);
+      // cancelled is not a failure of the check's own: the lines and the verdict count it apart
+      assert.deepEqual(lines.slice(2, 5).sort(), ['slow 1 CANCELLED - tls: cancelled', 'slow 2 CANCELLED - tls: cancelled', 'slow 3 CANCELLED - tls: cancelled']);
+      assert.match(lines[5]!, /^CRITICAL: cancelled, 3 of 5 checks did not finish; 1 failed, 1 passed in \d/);
       assert.equal(lines.length, 6, r.stdout);
     });
   }
+
+  test('SIGINT with one check running: its line and the verdict agree (no "FAILED" above "0 failed"), exit 2', async () => {
+    const one = JSON.stringify([
+      { type: 'tcp', name: 'fast pass', host: '127.0.0.1', port: open.port },
+      { type: 'tcp', name: 'fast fail', host: '127.0.0.1', port: refused, severity: 'warning' },
+      { type: 'tls', name: 'slow 1', host: '127.0.0.1', port: hole.port, timeout: 60, severity: 'warning' },
+      { type: 'tls', name: 'slow 2', host: '127.0.0.1', port: hole.port, timeout: 60 },
+      { type: 'tls', name: 'slow 3', host: '127.0.0.1', port: hole.port, timeout: 60 },
+    ]);
+    const r = await cancelCli('SIGINT', ['-U', tempConfig(one)]);
+    assert.equal(r.signal, null);
+    assert.equal(r.code, 2, 'a cancelled run is critical, even when what it stopped had severity warning');
+    assert.ok(r.afterSignalMs < PROMPT_MS, `exited ${Math.round(r.afterSignalMs)} ms after SIGINT`);
+    const lines = r.stdout.trim().split('\n');
+    assert.ok(!lines.some((l) => / FAILED - .*cancelled/.test(l)), r.stdout);
+    assert.match(lines.at(-1)!, /^CRITICAL: cancelled, 3 of 5 checks did not finish; 1 failed, 1 passed in \d/);
+  });
 
   test('SIGTERM with --format json --output: the report file is written with the cancelled checks', async () => {
     const out = join(tempConfig('', 'unused.yaml'), '..', 'report.json');
@@ -107,14 +125,14 @@ describe('cancelling the CLI', { skip: built }, () => {
     assert.ok(r.afterSignalMs < PROMPT_MS, `exited ${Math.round(r.afterSignalMs)} ms after SIGTERM`);
     const { readFileSync } = await import('node:fs');
     const report = JSON.parse(readFileSync(out, 'utf8')) as unknown;
-    const results = (Array.isArray(report) ? report : (report as { results: unknown[] }).results) as { name: string; status: string; error?: string }[];
-    const byName = Object.fromEntries(results.map((x) => [x.name, `${x.status}${x.error ? ` ${x.error}` : ''}`]));
+    const results = (Array.isArray(report) ? report : (report as { results: unknown[] }).results) as { name: string; status: string; error?: string; stopped?: string }[];
+    const byName = Object.fromEntries(results.map((x) => [x.name, `${x.status}${x.error ? ` ${x.error}` : ''}${x.stopped ? ` (stopped: ${x.stopped})` : ''}`]));
     assert.deepEqual(byName, {
       'fast pass': 'passed',
       'fast fail': 'failed connection refused',
-      'slow 1': 'failed cancelled',
-      'slow 2': 'failed cancelled',
-      'slow 3': 'failed cancelled',
+      'slow 1': 'failed cancelled (stopped: cancelled)',
+      'slow 2': 'failed cancelled (stopped: cancelled)',
+      'slow 3': 'failed cancelled (stopped: cancelled)',
     });
   });
 });
@@ -146,15 +164,15 @@ describe('cancelling the action', { skip: built }, () => {
     assert.equal(r.code, 1, r.stdout);
     assert.ok(afterSignal < PROMPT_MS, `exited ${Math.round(afterSignal)} ms after SIGTERM`);
     assert.match(r.stdout, /fast pass OK/);
-    assert.match(r.stdout, /slow 1 FAILED - tls: cancelled/);
+    assert.match(r.stdout, /slow 1 CANCELLED - tls: cancelled/);
     assert.equal(r.outputs.total, '5');
     assert.equal(r.outputs.passed, '1');
     assert.equal(r.outputs.failed, '4');
     assert.equal(r.outputs['failed-checks'], 'fast fail\nslow 1\nslow 2\nslow 3');
-    const results = JSON.parse(r.outputs.results!) as { name: string; status: string; step?: string; error?: string }[];
+    const results = JSON.parse(r.outputs.results!) as { name: string; status: string; step?: string; error?: string; stopped?: string }[];
     assert.deepEqual(
-      results.map((x) => `${x.name}: ${x.status} ${x.step ?? ''} ${x.error ?? ''}`.trim()),
-      ['fast pass: passed', 'fast fail: failed tcp connection refused', 'slow 1: failed tls cancelled', 'slow 2: failed tls cancelled', 'slow 3: failed tls cancelled'],
+      results.map((x) => `${x.name}: ${x.status} ${x.step ?? ''} ${x.error ?? ''} ${x.stopped ?? ''}`.trim()),
+      ['fast pass: passed', 'fast fail: failed tcp connection refused', 'slow 1: failed tls cancelled cancelled', 'slow 2: failed tls cancelled cancelled', 'slow 3: failed tls cancelled cancelled'],
     );
     for (const name of ['fast pass', 'fast fail', 'slow 1', 'slow 2', 'slow 3']) assert.ok(r.summary.includes(name), `${name} missing from the summary:\n${r.summary}`);
     assert.match(r.summary, /cancelled/);
@@ -169,6 +187,11 @@ describe('cancelling the action', { skip: built }, () => {
     assert.deepEqual(
       results.map((x) => `${x.name}: ${x.status} ${x.step ?? ''} ${x.error ?? ''}`.trim()),
       ['fast pass: passed', 'fast fail: failed tcp connection refused', 'slow 1: failed tls max-timeout reached', 'slow 2: failed tls max-timeout reached', 'slow 3: failed tls max-timeout reached'],
+    );
+    assert.deepEqual(
+      results.map((x) => (x as { stopped?: string }).stopped ?? '-'),
+      ['-', '-', 'max-timeout', 'max-timeout', 'max-timeout'],
+      'a structured stop reason, not a word in the message',
     );
     for (const x of results.slice(2)) assert.ok(x.duration_ms >= MAX_S * 1000 - 200 && x.duration_ms < MAX_S * 1000 + 1000, `${x.name} took ${x.duration_ms} ms`);
     assert.equal(r.outputs.failed, '4');

@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { knownTypeNames } from '../src/checks/registry.js';
-import { MAX_ALIAS_COUNT, MAX_CONFIG_BYTES } from '../src/constants.js';
+import { MAX_ALIAS_COUNT, MAX_CONFIG_BYTES, MAX_EXPANDED_CHARS, MAX_NAME_CHARS } from '../src/constants.js';
 import { runAction, runCli, type Ran } from './helpers/run.js';
 
 /** Every run must finish long before the helpers' 60 s kill timer. */
@@ -162,6 +162,24 @@ const cases: Case[] = [
     inline: true,
   },
   {
+    name: 'a 1 MB name aliased 999 times (1 GB once expanded)',
+    content: `- {type: tcp, host: a, port: 1, name: &n "${'n'.repeat(1024 * 1024)}"}\n` + '- {type: tcp, host: a, port: 1, name: *n}\n'.repeat(999),
+    problems: [`:2:39: the YAML aliases expand to more than ${MAX_EXPANDED_CHARS} characters; is this an alias bomb?`],
+  },
+  {
+    name: 'a name longer than the limit',
+    content: `- {type: tcp, host: a, port: 1, name: "${'x'.repeat(MAX_NAME_CHARS + 1)}"}\n`,
+    problems: [`:1:33: checks[0] (tcp): name: expected a name of at most ${MAX_NAME_CHARS} characters, got ${MAX_NAME_CHARS + 1}`],
+  },
+  {
+    name: 'a NUL and an escape in host, written as YAML escapes',
+    content: '- {type: tcp, host: "db\\0.evil", port: 1}\n- {type: tcp, host: "db\\e[2J", port: 1}\n',
+    problems: [
+      ':1:15: checks[0] (tcp): host: expected a host name or address, got one with the control character U+0000',
+      ':2:15: checks[1] (tcp): host: expected a host name or address, got one with the control character U+001B',
+    ],
+  },
+  {
     name: 'an alias with no anchor',
     content: '- {type: tcp, host: a, port: *p}\n',
     problems: [':1:30: alias *p has no anchor &p before it'],
@@ -304,7 +322,25 @@ describe('what must be accepted', { concurrency: 4 }, () => {
     const big = await runCli(['--validate', '-'], { stdin: twentyMb.toString() });
     assertClean(big, 'cli');
     assert.equal(big.code, 3);
-    assert.match(big.stderr, new RegExp(`^<stdin>: too large \\(${twentyMb.length} bytes; the limit is ${MAX_CONFIG_BYTES}\\)$`, 'm'));
+    assert.match(big.stderr, new RegExp(`^<stdin>: too large \\(more than ${MAX_CONFIG_BYTES} bytes, the limit\\)$`, 'm'));
+  });
+
+  test('stdin that never ends: read up to the cap, then refused (not read to the end first)', async () => {
+    // A child that writes forever to the CLI's stdin: the CLI must stop at its cap and exit 3.
+    const { spawn } = await import('node:child_process');
+    const { CLI, NODE } = await import('./helpers/run.js');
+    const producer = spawn(NODE, ['-e', 'const b = Buffer.alloc(65536, "#"); const w = () => { while (process.stdout.write(b)); process.stdout.once("drain", w); }; w(); process.stdout.on("error", () => process.exit(0));'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const cli = spawn(NODE, [CLI, '--validate', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    producer.stdout.pipe(cli.stdin);
+    cli.stdin.on('error', () => {});
+    let stderr = '';
+    cli.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const killer = setTimeout(() => cli.kill('SIGKILL'), FAST_MS);
+    const code = await new Promise<number | null>((res) => cli.on('close', (c) => res(c)));
+    clearTimeout(killer);
+    producer.kill('SIGKILL');
+    assert.equal(code, 3, `exit code (killed after ${FAST_MS} ms if it kept reading): ${stderr}`);
+    assert.match(stderr, new RegExp(`^<stdin>: too large \\(more than ${MAX_CONFIG_BYTES} bytes, the limit\\)$`, 'm'));
   });
 
 });

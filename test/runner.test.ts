@@ -74,6 +74,7 @@ test('a check that ignores its signal is still reported at its deadline, with it
   assert.equal(r.status, 'failed');
   assert.equal(r.step, 'auth');
   assert.equal(r.error, 'timed out after 0.3s');
+  assert.equal(r.stopped, 'timeout');
   assert.ok(performance.now() - t0 < 2000);
 });
 
@@ -124,6 +125,10 @@ test('max-timeout fails what is still running, and what never started, then retu
       ['failed', 'max-timeout reached (not started)'],
     ],
   );
+  assert.deepEqual(
+    out.results.map((r) => r.stopped),
+    ['max-timeout', 'max-timeout', 'max-timeout'],
+  );
 });
 
 test('cancelling reports the rest as cancelled', async () => {
@@ -132,8 +137,12 @@ test('cancelling reports the rest as cancelled', async () => {
   const out = await runChecks([stubbornSpec(0), stubbornSpec(1)], { connectTimeoutS: 60, signal: ac.signal });
   assert.equal(out.cancelled, true);
   assert.deepEqual(
-    out.results.map((r) => r.error),
-    ['cancelled', 'cancelled'],
+    out.results.map((r) => [r.error, r.stopped]),
+    [
+      ['cancelled', 'cancelled'],
+      ['cancelled', 'cancelled'],
+    ],
+    'a structured stop reason beside the message',
   );
 });
 

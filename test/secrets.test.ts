@@ -278,6 +278,8 @@ function httpConfig(env: Record<string, string>): { yaml: string; passing: strin
 /** An invalid config that holds secrets: the problems must be reported without them. */
 function invalidConfig(env: Record<string, string>): string {
   env.CC_BAD_PASSWORD = secret('invalid-env');
+  env.CC_BAD_URL_PASSWORD = secret('invalid#url/pass?word', true);
+  env.CC_BAD_PARAMS = `access_token=${secret('invalid-params-string', true)}`;
   return [
     `- type: postgres`,
     `  host: 127.0.0.1`,
@@ -307,6 +309,19 @@ function invalidConfig(env: Record<string, string>): string {
     `- type: http`,
     `  url: ${JSON.stringify(`http://127.0.0.1:1/?token=${encodeURIComponent(secret('invalid-query'))}`)}`,
     `  expected_code: teapot`,
+    // a URL password with #, / and ? from the environment: the URL does not parse, the error quotes it
+    `- type: http`,
+    `  url: "http://deploy:\${CC_BAD_URL_PASSWORD}@127.0.0.1:1/"`,
+    // headers and params mistyped as strings, holding secrets
+    `- type: http`,
+    `  url: http://127.0.0.1:1/`,
+    `  headers: ${JSON.stringify(`X-Functions-Key: ${secret('invalid-headers-string', true)}`)}`,
+    `- type: http`,
+    `  url: http://127.0.0.1:1/`,
+    `  params: \${CC_BAD_PARAMS}`,
+    // an unknown type: its password is still a secret
+    `- type: postgress`,
+    `  password: ${JSON.stringify(secret('invalid-unknown-type', true))}`,
     '',
   ].join('\n');
 }
@@ -450,6 +465,53 @@ describe('no secret in any output', { concurrency: 2 }, () => {
     for (const r of action.runs) assert.equal(r.code, 1);
     assert.match(action.blobs['action config stdout']!, /^::error title=conn-check%3A invalid config,file=deps\.yaml,line=3,col=3::/m);
     assertNoLeaks({ ...cli, ...action.blobs });
+    // masks are registered even though the config is invalid
+    const expected = [env.CC_BAD_PASSWORD!, env.CC_BAD_URL_PASSWORD!, secrets.find((x) => x.includes('invalid-headers-string'))!, secrets.find((x) => x.includes('invalid-unknown-type'))!];
+    for (const m of action.masked) assertMasked(m, expected);
+  });
+});
+
+describe('credentials found where they were missed, and no over-redaction', { concurrency: 2 }, () => {
+  test('X-Functions-Key, Ocp-Apim-Subscription-Key, ${VAR} in body, a query secret with !\'()~: masked everywhere', async () => {
+    const base = `http://127.0.0.1:${echoPort}`;
+    const start = secrets.length;
+    const query = "Sx9-pa55-UNIQUE-query-env!'()~";
+    secrets.push(query);
+    const env: Record<string, string> = { CC_BODY_SECRET: secret('body-env', true), CC_QUERY_SECRET: query };
+    const yaml = JSON.stringify([
+      { type: 'http', name: 'fn-key', url: `${base}/status/500`, headers: { 'X-Functions-Key': secret('functions-key') } },
+      { type: 'http', name: 'apim-key', url: `${base}/status/500`, headers: { 'Ocp-Apim-Subscription-Key': secret('apim-key') } },
+      { type: 'http', name: 'body-var', url: `${base}/status/500`, method: 'POST', body: '{"token": "${CC_BODY_SECRET}"}' },
+      { type: 'http', name: 'query-var', url: `${base}/status/500`, params: { q: '${CC_QUERY_SECRET}' } },
+    ]);
+    const mine = secrets.slice(start);
+    const file = join(dir(), 'places.yaml');
+    writeFileSync(file, yaml);
+    const cli = await cliBlobs(file, env, 2);
+    const action = await actionBlobs(yaml, env);
+    assertNoLeaks({ ...cli, ...action.blobs });
+    for (const m of action.masked) assertMasked(m, mine);
+  });
+
+  test('a password "null", a query parameter code=200 and a basic-auth user name do not corrupt or over-mask the output', async () => {
+    const base = `http://127.0.0.1:${echoPort}`;
+    const yaml = JSON.stringify([
+      { type: 'postgres', name: 'pg-null', host: '127.0.0.1', port: refused, username: 'app', password: 'null', database: 'app', timeout: 2 },
+      { type: 'http', name: 'code-200', url: `${base}/echo?code=200` },
+      { type: 'http', name: 'basic', url: `${base}/echo`, auth: ['admin', secret('basic-admin')] },
+      { type: 'tcp', name: 'admin-host', host: '127.0.0.1', port: refused },
+    ]);
+    const file = join(dir(), 'over.yaml');
+    writeFileSync(file, yaml);
+    const json = await runCli(['--format', 'json', file]);
+    const parsed = JSON.parse(json.stdout) as { name: string; status: string; step: unknown; duration_ms: number }[];
+    assert.deepEqual(parsed.map((r) => r.status), ['failed', 'passed', 'passed', 'failed']);
+    const action = await runAction({ checks: yaml, 'fail-on-error': 'false' });
+    const results = JSON.parse(action.outputs.results!) as { name: string; step: unknown }[];
+    assert.equal(results[1]!.step, null, 'JSON null stays null');
+    const { masked } = withoutMasks(action.stdout);
+    for (const s of ['200', 'admin']) assert.ok(!masked.has(s), `${s} is not masked for the whole job`);
+    assert.ok(masked.has(b64(`admin:${secrets.find((x) => x.includes('basic-admin'))!}`)));
   });
 });
 

@@ -6,16 +6,16 @@
 import * as core from '@actions/core';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { DEFAULT_CONNECT_TIMEOUT_S, Input, MAX_TIMEOUT_S, Output } from '../constants.js';
+import { DEFAULT_CONNECT_TIMEOUT_S, Input, MAX_RESULTS_OUTPUT_BYTES, MAX_SUMMARY_BYTES, MAX_TIMEOUT_S, Output } from '../constants.js';
 import { allSecrets, ConfigError, formatIssue, gatherConfig, type ConfigIssue } from '../config/index.js';
-import { secretForms } from '../secrets/index.js';
+import { MIN_MASK_LENGTH, secretForms } from '../secrets/index.js';
 import { loadCaPath } from '../net/tls.js';
 import { configAnnotations, failureAnnotations, type Annotation } from '../report/annotations.js';
 import { renderJson, toJsonResults } from '../report/json.js';
-import { Redactor } from '../secrets/index.js';
+import { OutputGate } from '../report/gate.js';
 import { escapeHtml, renderSummary } from '../report/summary.js';
 import { textLine, verdict } from '../report/text.js';
-import { isWarning, summarize } from '../runner/result.js';
+import { isWarning, summarize, type CheckResult } from '../runner/result.js';
 import { runChecks } from '../runner/run.js';
 import { cancellation } from '../process.js';
 import { splitList } from '../runner/select.js';
@@ -42,14 +42,14 @@ function boolInput(name: string): boolean {
   }
 }
 
-function annotate(a: Annotation, redactor: Redactor): void {
-  const props: core.AnnotationProperties = { title: redactor.redact(a.title) };
+function annotate(a: Annotation, gate: OutputGate): void {
+  const props: core.AnnotationProperties = { title: gate.text(a.title, 500) };
   if (a.file) {
-    props.file = a.file;
+    props.file = gate.text(a.file, 500);
     if (a.startLine !== undefined) props.startLine = a.startLine;
     if (a.startColumn !== undefined) props.startColumn = a.startColumn;
   }
-  const message = redactor.redact(a.message);
+  const message = gate.text(a.message);
   if (a.level === 'error') core.error(message, props);
   else core.warning(message, props);
 }
@@ -62,8 +62,25 @@ async function writeSummary(html: string): Promise<void> {
   }
 }
 
+/** Asks the runner to mask every form of every secret (before anything else is logged). */
+function setSecrets(secrets: Iterable<string>): void {
+  const done = new Set<string>();
+  for (const s of secrets) {
+    for (const f of secretForms(s)) {
+      if (f.length < MIN_MASK_LENGTH || done.has(f)) continue;
+      done.add(f);
+      core.setSecret(f);
+    }
+  }
+}
+
+/** A line for the log: untrusted parts cleaned by the caller, the whole guarded against commands. */
+function info(gate: OutputGate, line: string): void {
+  core.info(gate.stream(line));
+}
+
 export async function run(): Promise<void> {
-  let redactor = new Redactor();
+  const gate = new OutputGate();
   const cancel = cancellation();
   try {
     const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
@@ -102,18 +119,23 @@ export async function run(): Promise<void> {
       gathered = await gatherConfig({ paths, base: workspace, inline });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
-      // Mask what can be masked even in a broken config: nothing was parsed, so only annotate.
-      for (const a of configAnnotations(err.issues)) annotate(a, redactor);
-      const errors = err.issues.filter((i) => i.severity === 'error');
-      if (writeJobSummary) await writeSummary(configErrorSummary(errors, redactor));
-      core.setFailed(redactor.redact(`invalid conn-check config (${errors.length} problem${errors.length === 1 ? '' : 's'}):\n${errors.map(formatIssue).join('\n')}`));
+      // Mask what the broken config holds before a word of it is written.
+      setSecrets(err.secrets);
+      gate.mask(err.secrets);
+      const issues = err.issues.map((i) => gate.value(i, 500));
+      for (const a of configAnnotations(issues)) annotate(a, gate);
+      const errors = issues.filter((i) => i.severity === 'error');
+      if (writeJobSummary) await writeSummary(configErrorSummary(errors));
+      const shown = errors.slice(0, 50).map(formatIssue);
+      if (errors.length > shown.length) shown.push(`... and ${errors.length - shown.length} more (see the annotations)`);
+      core.setFailed(`invalid conn-check config (${errors.length} problem${errors.length === 1 ? '' : 's'}):\n${shown.join('\n')}`);
       return;
     }
 
     const secrets = allSecrets(gathered.checks);
-    for (const s of secrets) for (const f of secretForms(s)) core.setSecret(f);
-    redactor = new Redactor(secrets);
-    for (const a of configAnnotations(gathered.warnings)) annotate(a, redactor);
+    setSecrets(secrets);
+    gate.mask(secrets);
+    for (const a of configAnnotations(gathered.warnings.map((i) => gate.value(i, 500)))) annotate(a, gate);
 
     if (validateOnly) {
       core.info(`The config is valid: ${gathered.checks.length} check${gathered.checks.length === 1 ? '' : 's'}.`);
@@ -129,11 +151,12 @@ export async function run(): Promise<void> {
       selection: { includeTags, excludeTags, patterns },
       dryRun,
       signal: cancel.signal,
-      onResult: (r) => core.info(redactor.redact(textLine(r, { durations: true }))),
+      onResult: (r) => info(gate, textLine(gate.value(r), { durations: true })),
     });
-    const results = redactor.redactDeep(outcome.results);
+    // Results are cleaned as data (redacted, neutralised, cut) before anything renders them.
+    const results = gate.value(outcome.results);
     const s = summarize(results, outcome.durationMs);
-    core.info(redactor.redact(verdict(results, outcome.durationMs)));
+    info(gate, verdict(results, outcome.durationMs));
 
     core.setOutput(Output.Total, s.total);
     core.setOutput(Output.Passed, s.passed);
@@ -141,16 +164,19 @@ export async function run(): Promise<void> {
     core.setOutput(Output.Warnings, s.warnings);
     core.setOutput(Output.Skipped, s.skipped);
     const failedNames = results.filter((r) => r.status === 'failed' && !isWarning(r)).map((r) => r.name);
-    core.setOutput(Output.FailedChecks, failedNames.join('\n'));
-    core.setOutput(Output.Results, redactor.redact(JSON.stringify(toJsonResults(results))));
-    for (const a of failureAnnotations(results)) annotate(a, redactor);
-    if (writeJobSummary) await writeSummary(redactor.redact(renderSummary(results, outcome.durationMs)));
+    // (data, but a workflow may echo it: guarded like the log)
+    core.setOutput(Output.FailedChecks, gate.stream(capLines(failedNames, MAX_RESULTS_OUTPUT_BYTES)));
+    const output = resultsOutput(results, reportFile);
+    core.setOutput(Output.Results, output.json);
+    if (output.dropped) core.warning(output.warning);
+    for (const a of failureAnnotations(results)) annotate(a, gate);
+    if (writeJobSummary) await writeSummary(renderSummary(results, outcome.durationMs));
     if (reportFile) {
       const path = resolve(workspace, reportFile);
       try {
         await mkdir(dirname(path), { recursive: true });
-        await writeFile(path, redactor.redact(renderJson(results)));
-        core.info(`Results written to ${reportFile}.`);
+        await writeFile(path, renderJson(results));
+        info(gate, `Results written to ${gate.text(reportFile)}.`);
       } catch (err) {
         core.warning(`could not write ${Input.ReportFile} ${reportFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
@@ -158,23 +184,73 @@ export async function run(): Promise<void> {
 
     if (s.failed && failOnError) {
       const shown = failedNames.slice(0, 20).join(', ') + (failedNames.length > 20 ? `, and ${failedNames.length - 20} more` : '');
-      core.setFailed(redactor.redact(`${s.failed} of ${s.total - s.skipped} checks failed: ${shown}`));
+      core.setFailed(`${s.failed} of ${s.total - s.skipped} checks failed: ${shown}`);
     } else if (s.failed) {
-      core.warning(redactor.redact(`${s.failed} checks failed (fail-on-error is false): ${failedNames.join(', ')}`));
+      const shown = failedNames.slice(0, 20).join(', ') + (failedNames.length > 20 ? `, and ${failedNames.length - 20} more` : '');
+      core.warning(`${s.failed} checks failed (fail-on-error is false): ${shown}`);
     }
     if (s.warnings) core.info(`${s.warnings} check${s.warnings === 1 ? '' : 's'} with severity warning failed; they do not fail the step.`);
   } catch (err) {
-    if (err instanceof InputError) core.setFailed(redactor.redact(err.message));
-    else core.setFailed(redactor.redact(`conn-check failed unexpectedly: ${(err as Error)?.stack ?? String(err)}`));
+    if (err instanceof InputError) core.setFailed(gate.text(err.message));
+    else core.setFailed(`conn-check failed unexpectedly: ${gate.lines((err as Error)?.stack ?? String(err))}`);
   } finally {
     cancel.dispose();
   }
 }
 
-function configErrorSummary(errors: readonly ConfigIssue[], redactor: Redactor): string {
-  const items = errors
-    .slice(0, 200)
-    .map((i) => `<li><code>${escapeHtml(redactor.redact(formatIssue(i)))}</code></li>`)
-    .join('\n');
-  return `<h2>conn-check</h2>\n<p><b>The config is invalid: ${errors.length} problem${errors.length === 1 ? '' : 's'}</b></p>\n<ul>\n${items}\n</ul>\n`;
+/** Lines joined with newlines, as many as fit in `budget` bytes. */
+function capLines(lines: readonly string[], budget: number): string {
+  let used = 0;
+  const out: string[] = [];
+  for (const l of lines) {
+    used += Buffer.byteLength(l) + 1;
+    if (used > budget) break;
+    out.push(l);
+  }
+  return out.join('\n');
+}
+
+/** The config's problems for the job summary, escaped, under the summary's size budget. */
+export function configErrorSummary(errors: readonly ConfigIssue[], budget = MAX_SUMMARY_BYTES): string {
+  const head = `<h2>conn-check</h2>\n<p><b>The config is invalid: ${errors.length} problem${errors.length === 1 ? '' : 's'}</b></p>\n<ul>\n`;
+  const tail = '</ul>\n';
+  let used = Buffer.byteLength(head) + Buffer.byteLength(tail) + 300;
+  const items: string[] = [];
+  for (const i of errors) {
+    const item = `<li><code>${escapeHtml(formatIssue(i))}</code></li>\n`;
+    const size = Buffer.byteLength(item);
+    if (used + size > budget) break;
+    items.push(item);
+    used += size;
+  }
+  const cut = errors.length - items.length;
+  const more = cut ? `<p>… and ${cut} more problem${cut === 1 ? '' : 's'} not shown (the summary has a size limit); see the annotations.</p>\n` : '';
+  return head + items.join('') + tail + more;
+}
+
+/**
+ * The `results` output: every result when it fits in GitHub's 1 MB per output; otherwise the
+ * failures first, then the others in file order, as many as fit, in file order, and a warning that
+ * points to `report-file` (which always holds them all).
+ */
+export function resultsOutput(results: readonly CheckResult[], reportFile: string, budget = MAX_RESULTS_OUTPUT_BYTES): { json: string; dropped: number; warning: string } {
+  const all = toJsonResults(results);
+  const json = JSON.stringify(all);
+  if (Buffer.byteLength(json) <= budget) return { json, dropped: 0, warning: '' };
+  const sizes = all.map((r) => Buffer.byteLength(JSON.stringify(r)) + 1);
+  const order = results.map((_, i) => i).sort((a, b) => Number(results[b]!.status === 'failed') - Number(results[a]!.status === 'failed') || a - b);
+  const keep = new Set<number>();
+  let used = 2;
+  for (const i of order) {
+    if (used + sizes[i]! > budget) continue;
+    keep.add(i);
+    used += sizes[i]!;
+  }
+  const dropped = all.length - keep.size;
+  const where = reportFile ? `the ${Input.ReportFile} file ${reportFile} holds them all` : `set the ${Input.ReportFile} input to get them all in a file`;
+  return {
+    json: JSON.stringify(all.filter((_, i) => keep.has(i))),
+    dropped,
+    warning: `the ${Output.Results} output holds ${keep.size} of ${all.length} results (failures first): GitHub limits an output to 1 MB; ${where}`,
+  };
 }

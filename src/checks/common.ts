@@ -1,11 +1,12 @@
 /** Options every check accepts, whatever its type: naming, selection, time, retries, verdicts. */
 import * as z from 'zod/mini';
+import { MAX_NAME_CHARS } from '../constants.js';
 import { bool, integer, oneOf, seconds, stringList, text } from './options.js';
 
 export const commonOptions = z.object({
   type: z.string(),
   /** Shown instead of the generated `type:host:port` name. */
-  name: z.optional(text('a non-empty name')),
+  name: z.optional(text('a non-empty name').check(z.maxLength(MAX_NAME_CHARS, { error: (i) => `expected a name of at most ${MAX_NAME_CHARS} characters, got ${String((i.input as string).length)}` }))),
   tags: z._default(stringList('a list of tags'), []),
   /** Seconds for one attempt; the connect timeout when unset. */
   timeout: z.optional(seconds()),

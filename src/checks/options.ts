@@ -59,7 +59,20 @@ export function text(what = 'a non-empty string') {
   return z.string(e).check(z.minLength(1, e));
 }
 
-export const host = () => text('a host name or address');
+/** Control characters (C0, DEL, C1, line and paragraph separators, bidi controls): never part of a host. */
+// eslint-disable-next-line no-control-regex
+const HOST_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]/;
+
+/** A host name or address: no control characters (a NUL would cut the name the resolver sees). */
+export const host = () =>
+  text('a host name or address').check(
+    z.refine((v) => !HOST_CONTROL.test(v), {
+      error: (i) => {
+        const c = HOST_CONTROL.exec(String(i.input))![0].charCodeAt(0);
+        return `expected a host name or address, got one with the control character U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
+      },
+    }),
+  );
 
 /** A TCP/UDP port; strings of digits are accepted, as conn-check 1.3.1 did. */
 export function port() {

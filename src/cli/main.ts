@@ -2,9 +2,9 @@
  * The command line, as conn-check's: `conn-check [options] CONFIG [PATTERN ...]`, its flags,
  * its output lines and Nagios exit codes. Returns the exit code; never calls process.exit.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT_S, ExitCode, MAX_TIMEOUT_S, VERSION } from '../constants.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT_S, ExitCode, MAX_CONFIG_BYTES, MAX_TIMEOUT_S, VERSION } from '../constants.js';
 import { allSecrets, ConfigError, formatIssue, gatherConfig } from '../config/index.js';
 import { checkTypes } from '../checks/registry.js';
 import { loadCaPath } from '../net/tls.js';
@@ -12,16 +12,17 @@ import { renderJson } from '../report/json.js';
 import { renderJunit } from '../report/junit.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { renderEgress } from '../report/egress.js';
-import { Redactor } from '../secrets/index.js';
+import { OutputGate } from '../report/gate.js';
 import { renderText, textLine, verdict } from '../report/text.js';
-import { ordered, summarize } from '../runner/result.js';
+import { cancelledCount, ordered, summarize } from '../runner/result.js';
 import { runChecks } from '../runner/run.js';
 import { splitList } from '../runner/select.js';
 
 export interface Io {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
-  readStdin: () => Uint8Array;
+  /** Reads standard input, stopping once it has more than `limit` bytes (the caller refuses those). */
+  readStdin: (limit: number) => Uint8Array;
   env: NodeJS.ProcessEnv;
   cwd: string;
   signal?: AbortSignal;
@@ -71,7 +72,10 @@ function seconds(name: string, raw: string | undefined): number | undefined {
   return n;
 }
 
-export async function main(argv: string[], io: Io): Promise<number> {
+export async function main(argv: string[], rawIo: Io): Promise<number> {
+  // Every byte out goes through the gate: no line of it can start a workflow command.
+  const gate = new OutputGate();
+  const io: Io = { ...rawIo, stdout: (s) => rawIo.stdout(gate.stream(s)), stderr: (s) => rawIo.stderr(gate.stream(s)) };
   let args;
   try {
     args = parseArgs({
@@ -100,7 +104,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       },
     });
   } catch (err) {
-    io.stderr(`conn-check: ${(err as Error).message}\nTry 'conn-check --help'.\n`);
+    io.stderr(`conn-check: ${gate.text((err as Error).message)}\nTry 'conn-check --help'.\n`);
     return ExitCode.Unknown;
   }
   const o = args.values;
@@ -113,7 +117,6 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return ExitCode.Ok;
   }
 
-  let redactor = new Redactor();
   try {
     const [config, ...patterns] = args.positionals;
     if (!config) throw new UsageError('no CONFIG file given');
@@ -142,19 +145,20 @@ export async function main(argv: string[], io: Io): Promise<number> {
     let gathered;
     try {
       gathered = await gatherConfig(
-        config === '-' ? { stdin: io.readStdin(), env: io.env } : { paths: [config], base: io.cwd, env: io.env },
+        config === '-' ? { stdin: io.readStdin(MAX_CONFIG_BYTES), env: io.env } : { paths: [config], base: io.cwd, env: io.env },
       );
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
-      io.stderr(err.issues.map((i) => `${formatIssue(i)}\n`).join(''));
+      gate.mask(err.secrets);
+      io.stderr(err.issues.map((i) => `${formatIssue(gate.value(i, 500))}\n`).join(''));
       const n = err.issues.filter((i) => i.severity === 'error').length;
       io.stderr(`UNKNOWN: invalid config (${n} problem${n === 1 ? '' : 's'})\n`);
       return ExitCode.Unknown;
     }
-    redactor = new Redactor(allSecrets(gathered.checks));
-    for (const w of gathered.warnings) io.stderr(redactor.redact(formatIssue(w)) + '\n');
+    gate.mask(allSecrets(gathered.checks));
+    for (const w of gathered.warnings) io.stderr(formatIssue(gate.value(w, 500)) + '\n');
     if (o.egress) {
-      io.stdout(redactor.redact(await renderEgress(gathered.checks)));
+      io.stdout(await renderEgress(gathered.checks, (s) => gate.text(s)));
       return ExitCode.Ok;
     }
     if (o.validate) {
@@ -177,10 +181,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
       selection: { includeTags, excludeTags, patterns },
       dryRun: !!o['dry-run'],
       signal: io.signal,
-      onStart: o.verbose && textToStdout ? (c) => io.stderr(redactor.redact(`Starting ${c.name} (${c.target})...\n`)) : undefined,
-      onResult: unbuffered ? (r) => io.stdout(redactor.redact(textLine(r, lineOpts)) + '\n') : undefined,
+      onStart: o.verbose && textToStdout ? (c) => io.stderr(`Starting ${gate.text(c.name)} (${gate.text(c.target)})...\n`) : undefined,
+      onResult: unbuffered ? (r) => io.stdout(textLine(gate.value(r), lineOpts) + '\n') : undefined,
     });
-    const results = redactor.redactDeep(outcome.results);
+    // Results are cleaned as data (redacted, neutralised, cut) before any format renders them.
+    const results = gate.value(outcome.results);
     const report =
       format === 'json'
         ? renderJson(results)
@@ -191,23 +196,24 @@ export async function main(argv: string[], io: Io): Promise<number> {
             : renderText(ordered(results), outcome.durationMs, lineOpts);
     if (o.output !== undefined) {
       try {
-        writeFileSync(o.output, redactor.redact(report));
+        writeFileSync(o.output, report);
       } catch (err) {
         throw new UsageError(`--output ${o.output}: cannot write (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
       }
     }
-    if (unbuffered) io.stdout(redactor.redact(verdict(results, outcome.durationMs)) + '\n');
-    else if (o.output !== undefined) io.stdout(redactor.redact(renderText(ordered(results), outcome.durationMs, lineOpts)));
-    else io.stdout(redactor.redact(report));
+    if (unbuffered) io.stdout(verdict(results, outcome.durationMs) + '\n');
+    else if (o.output !== undefined) io.stdout(renderText(ordered(results), outcome.durationMs, lineOpts));
+    else io.stdout(report);
     const s = summarize(results, 0);
-    return s.failed ? ExitCode.Critical : s.warnings ? ExitCode.Warning : ExitCode.Ok;
+    // A cancelled run proved nothing about the checks it stopped: critical, whatever their severity.
+    return s.failed || cancelledCount(results) ? ExitCode.Critical : s.warnings ? ExitCode.Warning : ExitCode.Ok;
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr(`conn-check: ${redactor.redact(err.message)}\nTry 'conn-check --help'.\n`);
+      io.stderr(`conn-check: ${gate.text(err.message)}\nTry 'conn-check --help'.\n`);
       return ExitCode.Unknown;
     }
     const detail = o.tracebacks ? ((err as Error)?.stack ?? String(err)) : ((err as Error)?.message ?? String(err));
-    io.stderr(`UNKNOWN: conn-check failed unexpectedly: ${redactor.redact(detail)}\n`);
+    io.stderr(`UNKNOWN: conn-check failed unexpectedly: ${gate.lines(detail)}\n`);
     return ExitCode.Unknown;
   }
 }
@@ -217,9 +223,37 @@ export function processIo(signal?: AbortSignal): Io {
   return {
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),
-    readStdin: () => readFileSync(0),
+    readStdin: (limit) => readStdinCapped(limit),
     env: process.env,
     cwd: process.cwd(),
     signal,
   };
+}
+
+/**
+ * Standard input, read until EOF or until it holds more than `limit` bytes, whichever is first:
+ * `conn-check -` fed an endless stream stops at its cap instead of reading everything first.
+ */
+function readStdinCapped(limit: number): Uint8Array {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const buf = Buffer.alloc(64 * 1024);
+  while (total <= limit) {
+    let n: number;
+    try {
+      n = readSync(0, buf, 0, buf.length, null);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10); // a non-blocking pipe: wait for data
+        continue;
+      }
+      if (code === 'EOF') break;
+      throw err;
+    }
+    if (n === 0) break;
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+    total += n;
+  }
+  return Buffer.concat(chunks);
 }

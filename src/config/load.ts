@@ -72,7 +72,8 @@ export async function readSource(path: string, shownAs = path): Promise<Source> 
 /** Decodes UTF-8 strictly (a BOM is allowed), or says where the first bad byte is. */
 export function decode(bytes: Uint8Array, file: string): string {
   if (bytes.length > MAX_CONFIG_BYTES) {
-    throw new ConfigError([{ severity: 'error', file, message: `too large (${bytes.length} bytes; the limit is ${MAX_CONFIG_BYTES})` }]);
+    // (stdin is read only up to just past the limit: its full size is not known)
+    throw new ConfigError([{ severity: 'error', file, message: `too large (more than ${MAX_CONFIG_BYTES} bytes, the limit)` }]);
   }
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);

@@ -3,8 +3,8 @@
  * (fast-yaml.ts) does not take, and every syntax error, warning and structural problem a
  * file can have. Loaded (with `yaml`) only when a file needs it.
  */
-import { Composer, isAlias, isMap, isScalar, isSeq, LineCounter, Parser, visit, type CST, type Document, type Node as YamlNode } from 'yaml';
-import { MAX_ALIAS_COUNT } from '../constants.js';
+import { Composer, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, Parser, visit, type CST, type Document, type Node as YamlNode } from 'yaml';
+import { MAX_ALIAS_COUNT, MAX_EXPANDED_CHARS, MAX_YAML_NODES } from '../constants.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import type { ParsedItem, Pos } from './load.js';
 
@@ -49,6 +49,15 @@ export function parseWithYaml(text: string, file: string): { items: ParsedItem[]
     const problem = toJsProblem(err, doc);
     throw new ConfigError([{ severity: 'error', file, ...posOf(problem.offset ?? root.range?.[0]), message: problem.message }]);
   }
+  // A few aliases of a big value expand to gigabytes of text once anything reads every value
+  // (1 MB aliased 999 times is 1 GB): measured on the tree, where the aliases are still shared.
+  const size = expandedSize(root, doc);
+  if (size.chars > MAX_EXPANDED_CHARS || size.nodes > MAX_YAML_NODES) {
+    let at: number | undefined;
+    visit(doc, { Alias: (_k, node) => ((at = node.range?.[0]), visit.BREAK) });
+    const what = size.nodes > MAX_YAML_NODES ? `more than ${MAX_YAML_NODES} values` : `more than ${MAX_EXPANDED_CHARS} characters`;
+    throw new ConfigError([{ severity: 'error', file, ...posOf(at ?? root.range?.[0]), message: `the YAML aliases expand to ${what}; is this an alias bomb?` }]);
+  }
   const values = data as unknown[];
   const items = root.items.map((item, index): ParsedItem => {
     const node = (isAlias(item) ? item.resolve(doc as Document) : item) as YamlNode | undefined;
@@ -62,6 +71,45 @@ export function parseWithYaml(text: string, file: string): { items: ParsedItem[]
     return { value: values[index], isMap: isMap(node), ...posOf((item as YamlNode | null)?.range?.[0]), keys };
   });
   return { items, warnings };
+}
+
+/** Characters of scalars and number of nodes the tree holds once every alias is expanded. */
+function expandedSize(root: unknown, doc: Document): { chars: number; nodes: number } {
+  // Each alias's target, from one walk in document order (Alias.resolve walks the whole document
+  // on every call: 999 aliases of a 1,000-entry file took 30 s).
+  const anchors = new Map<string, unknown>();
+  const targets = new Map<unknown, unknown>();
+  visit(doc, (_key, node) => {
+    if (isAlias(node)) targets.set(node, anchors.get(node.source));
+    else if ((isScalar(node) || isMap(node) || isSeq(node)) && node.anchor) anchors.set(node.anchor, node);
+  });
+  const memo = new Map<unknown, { chars: number; nodes: number }>();
+  const zero = { chars: 0, nodes: 1 };
+  const measure = (node: unknown): { chars: number; nodes: number } => {
+    if (node === null || node === undefined) return zero;
+    const known = memo.get(node);
+    if (known) return known;
+    memo.set(node, zero); // a cycle (an alias of its own ancestor) counts once
+    let out: { chars: number; nodes: number };
+    if (isAlias(node)) out = measure(targets.get(node));
+    else if (isScalar(node)) out = { chars: typeof node.value === 'string' ? node.value.length : 8, nodes: 1 };
+    else if (isMap(node) || isSeq(node)) {
+      let chars = 0;
+      let nodes = 1;
+      for (const item of node.items as unknown[]) {
+        const parts = isPair(item) ? [item.key, item.value] : [item];
+        for (const p of parts) {
+          const m = measure(p);
+          chars += m.chars;
+          nodes += m.nodes;
+        }
+      }
+      out = { chars, nodes };
+    } else out = zero;
+    memo.set(node, out);
+    return out;
+  };
+  return measure(root);
 }
 
 function yamlMessage(code: string, message: string, text: string, offset: number): string {

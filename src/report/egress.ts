@@ -14,14 +14,15 @@ export function egressOf(check: CheckSpec): Egress[] {
 }
 
 /** The egress rules as YAML (`yaml` is loaded here, only when --egress asks for them). */
-export async function renderEgress(checks: readonly CheckSpec[]): Promise<string> {
+export async function renderEgress(checks: readonly CheckSpec[], clean: (s: string) => string = (s) => s): Promise<string> {
   const { stringify } = await import('yaml');
   const rules = new Map<string, Egress & { checks: string[] }>();
   for (const c of checks) {
     for (const e of egressOf(c)) {
       const key = `${e.protocol} ${e.host} ${e.port}`;
-      const rule = rules.get(key) ?? { ...e, checks: [] };
-      if (!rule.checks.includes(c.name)) rule.checks.push(c.name);
+      const rule = rules.get(key) ?? { ...e, host: clean(e.host), checks: [] };
+      const name = clean(c.name);
+      if (!rule.checks.includes(name)) rule.checks.push(name);
       rules.set(key, rule);
     }
   }

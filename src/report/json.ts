@@ -9,6 +9,7 @@ export function toJsonResults(results: readonly CheckResult[]): object[] {
     status: r.status,
     step: r.step ?? null,
     error: r.error ?? null,
+    ...(r.stopped ? { stopped: r.stopped } : {}),
     ...(r.details ? { details: r.details } : {}),
     duration_ms: r.duration_ms,
     attempts: r.attempts ?? 1,

@@ -1,6 +1,6 @@
 /** The job summary's table as Markdown, for `--format markdown` (PR comments, wikis). */
-import { isWarning, ordered, type CheckResult } from '../runner/result.js';
-import { summaryVerdict } from './summary.js';
+import { ordered, type CheckResult } from '../runner/result.js';
+import { icon, summaryVerdict } from './summary.js';
 import { failure, seconds } from './text.js';
 
 function cell(s: string): string {
@@ -8,7 +8,6 @@ function cell(s: string): string {
 }
 
 export function renderMarkdown(results: readonly CheckResult[], durationMs: number): string {
-  const icon = (r: CheckResult) => (r.status === 'passed' ? '✅' : r.status === 'skipped' ? '⏭️' : isWarning(r) ? '⚠️' : '❌');
   const rows = ordered(results).map((r) => {
     let details = r.status === 'failed' ? failure(r) : r.status === 'skipped' ? (r.error ?? '') : (r.details ?? []).join('; ');
     if (r.tls_verification === 'disabled') details = `🔓 TLS not verified${details ? `; ${details}` : ''}`;

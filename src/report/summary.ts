@@ -1,21 +1,21 @@
 /** The job summary: a verdict and one table row per check, HTML-escaped, under a size budget. */
 import { MAX_SUMMARY_BYTES } from '../constants.js';
-import { isWarning, ordered, summarize, type CheckResult } from '../runner/result.js';
-import { failure, seconds } from './text.js';
+import { cancelledCount, isWarning, ordered, summarize, type CheckResult } from '../runner/result.js';
+import { failure, ownFailures, seconds } from './text.js';
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-const icon = (r: CheckResult): string => (r.status === 'passed' ? '✅' : r.status === 'skipped' ? '⏭️' : isWarning(r) ? '⚠️' : '❌');
+export const icon = (r: CheckResult): string => (r.status === 'passed' ? '✅' : r.status === 'skipped' ? '⏭️' : r.stopped === 'cancelled' ? '⏹️' : isWarning(r) ? '⚠️' : '❌');
 
 export function summaryVerdict(results: readonly CheckResult[], durationMs: number): string {
   const s = summarize(results, durationMs);
   const ran = s.total - s.skipped;
   const skipped = s.skipped ? ` (${s.skipped} skipped)` : '';
   const warned = s.warnings ? `, ${s.warnings} with warnings` : '';
-  const cancelled = results.filter((r) => r.status === 'failed' && r.error?.startsWith('cancelled')).length;
-  if (cancelled) return `Cancelled: ${cancelled} of ${ran} check${ran === 1 ? '' : 's'} did not finish; ${s.failed - cancelled} failed${warned}${skipped}`;
+  const cancelled = cancelledCount(results);
+  if (cancelled) return `Cancelled: ${cancelled} of ${ran} check${ran === 1 ? '' : 's'} did not finish; ${ownFailures(results)} failed, ${s.passed} passed${skipped}`;
   if (s.failed) return `${s.failed} of ${ran} check${ran === 1 ? '' : 's'} failed${warned}${skipped}`;
   if (s.warnings) return `${s.warnings} of ${ran} check${ran === 1 ? '' : 's'} failed with severity warning${skipped}`;
   if (ran === 0) return `No checks ran${skipped}`;

@@ -1,5 +1,5 @@
 /** conn-check's text output (Nagios-friendly): failures first, one line per check, a verdict. */
-import { isWarning, ordered, summarize, type CheckResult } from '../runner/result.js';
+import { cancelledCount, isWarning, ordered, summarize, type CheckResult } from '../runner/result.js';
 
 export interface TextOptions {
   durations?: boolean;
@@ -18,7 +18,12 @@ export function textLine(r: CheckResult, o: TextOptions = {}): string {
   if (r.status === 'passed') return `${r.name} OK${r.attempts ? ` (passed on attempt ${r.attempts})` : ''}${time}${details}`;
   if (r.status === 'skipped') return `SKIPPED: ${r.name}${o.verbose && r.error ? ` (${r.error})` : ''}`;
   const attempts = r.attempts ? ` (after ${r.attempts} attempts)` : '';
-  return `${r.name} ${isWarning(r) ? 'WARNING' : 'FAILED'} - ${failure(r)}${attempts}${time}${details}`;
+  return `${r.name} ${statusWord(r)} - ${failure(r)}${attempts}${time}${details}`;
+}
+
+/** FAILED, WARNING, or CANCELLED for a check the run was stopped in the middle of (it did not fail on its own). */
+export function statusWord(r: CheckResult): string {
+  return r.stopped === 'cancelled' ? 'CANCELLED' : isWarning(r) ? 'WARNING' : 'FAILED';
 }
 
 /** `step: message` of a failed check. */
@@ -32,12 +37,17 @@ export function verdict(results: readonly CheckResult[], durationMs: number): st
   const skipped = s.skipped ? `, ${s.skipped} skipped` : '';
   const ran = s.total - s.skipped;
   const warned = s.warnings ? `, ${s.warnings} with warnings` : '';
-  const cancelled = results.filter((r) => r.status === 'failed' && r.error?.startsWith('cancelled')).length;
-  if (cancelled) return `CRITICAL: cancelled, ${cancelled} of ${ran} check${ran === 1 ? '' : 's'} did not finish; ${s.failed - cancelled} failed${warned}${skipped} in ${time}`;
+  const cancelled = cancelledCount(results);
+  if (cancelled) return `CRITICAL: cancelled, ${cancelled} of ${ran} check${ran === 1 ? '' : 's'} did not finish; ${ownFailures(results)} failed, ${s.passed} passed${skipped} in ${time}`;
   if (s.failed) return `CRITICAL: ${s.failed} of ${ran} check${ran === 1 ? '' : 's'} failed${warned}${skipped} in ${time}`;
   if (s.warnings) return `WARNING: ${s.warnings} of ${ran} check${ran === 1 ? '' : 's'} failed with severity warning${skipped} in ${time}`;
   if (s.passed === 0) return `OK: no checks ran${skipped} in ${time}`;
   return `OK: ${s.passed} check${s.passed === 1 ? '' : 's'} passed${skipped} in ${time}`;
+}
+
+/** Checks that failed on their own (not stopped by a cancelled run), warnings included. */
+export function ownFailures(results: readonly CheckResult[]): number {
+  return results.filter((r) => r.status === 'failed' && r.stopped !== 'cancelled').length;
 }
 
 export function renderText(results: readonly CheckResult[], durationMs: number, o: TextOptions = {}): string {

@@ -1,5 +1,7 @@
 /** The plain record every reporter renders: one per configured check. */
 export type Status = 'passed' | 'failed' | 'skipped';
+/** Why a check was stopped before it finished: its own deadline, max-timeout, or the run being cancelled. */
+export type StopKind = 'timeout' | 'max-timeout' | 'cancelled';
 
 export interface CheckResult {
   name: string;
@@ -10,6 +12,8 @@ export interface CheckResult {
   step?: string;
   /** Why it failed (failed checks), or why it was skipped. */
   error?: string;
+  /** Set when the check was stopped before it finished (failed checks only). */
+  stopped?: StopKind;
   /** Details such as the address that answered. */
   details?: string[];
   duration_ms: number;
@@ -33,6 +37,11 @@ export interface RunSummary {
   warnings: number;
   skipped: number;
   duration_ms: number;
+}
+
+/** Failed checks that did not finish because the run was cancelled (SIGINT/SIGTERM). */
+export function cancelledCount(results: readonly CheckResult[]): number {
+  return results.filter((r) => r.status === 'failed' && r.stopped === 'cancelled').length;
 }
 
 export function summarize(results: readonly CheckResult[], durationMs: number): RunSummary {

@@ -9,7 +9,7 @@ import type { CheckSpec } from '../config/load.js';
 import { CheckError, type CheckContext, type StepName } from '../checks/types.js';
 import { describeError } from '../net/errors.js';
 import { DEFAULT_READ_CAP, ReadLimitError, setReadBudget } from '../net/bounded.js';
-import type { CheckResult } from './result.js';
+import type { CheckResult, StopKind } from './result.js';
 import { exclusionReason, type Selection } from './select.js';
 
 export interface RunOptions {
@@ -38,8 +38,15 @@ export interface RunOutcome {
   cancelled: boolean;
 }
 
-/** Why a check was stopped from outside: its message is the failure's message. */
-class StopReason extends Error {}
+/** Why a check was stopped: its message is the failure's message, its kind the result's `stopped`. */
+class StopReason extends Error {
+  constructor(
+    readonly kind: StopKind | 'finished',
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 /** Backoff never waits longer than this between two attempts. */
 const MAX_RETRY_DELAY_MS = 30_000;
@@ -51,6 +58,8 @@ interface Attempt {
   details: string[];
   /** The attempt ended by a deadline or by the run being stopped. */
   timedOut?: boolean;
+  /** What stopped it (structured: reporters never compare messages). */
+  stopped?: StopKind;
   /** Stopped by max-timeout or cancellation: no further attempt. */
   final?: boolean;
 }
@@ -104,7 +113,7 @@ export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions):
 
   const onCancel = () => {
     cancelled = true;
-    stopAll.abort(new StopReason('cancelled'));
+    stopAll.abort(new StopReason('cancelled', 'cancelled'));
   };
   if (opts.signal?.aborted) onCancel();
   opts.signal?.addEventListener('abort', onCancel, { once: true });
@@ -112,7 +121,7 @@ export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions):
     opts.maxTimeoutS !== undefined
       ? setTimeout(() => {
           maxTimeoutReached = true;
-          stopAll.abort(new StopReason('max-timeout reached'));
+          stopAll.abort(new StopReason('max-timeout', 'max-timeout reached'));
         }, opts.maxTimeoutS * 1000)
       : undefined;
   const deadlineAll = opts.maxTimeoutS !== undefined ? started + opts.maxTimeoutS * 1000 : Infinity;
@@ -131,7 +140,7 @@ export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions):
     const timeoutMs = Math.min(ownMs, leftMs);
     const own = new AbortController();
     // When max-timeout comes first, its own timer reports the check (as "max-timeout reached").
-    const timer = ownMs < leftMs ? setTimeout(() => own.abort(new StopReason(`timed out after ${formatSeconds(timeoutS)}`)), ownMs) : undefined;
+    const timer = ownMs < leftMs ? setTimeout(() => own.abort(new StopReason('timeout', `timed out after ${formatSeconds(timeoutS)}`)), ownMs) : undefined;
     const onStop = () => own.abort(stopAll.signal.reason);
     stopAll.signal.addEventListener('abort', onStop, { once: true });
     // What a peer may make this attempt read, over all its connections (net/bounded.ts).
@@ -179,14 +188,15 @@ export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions):
         const reason = own.signal.reason;
         if (reason instanceof ReadLimitError) return { ok: false, step: current, error: reason.message, details };
         const stoppedFromOutside = stopAll.signal.aborted && reason === stopAll.signal.reason;
-        return { ok: false, step: current, error: reason instanceof StopReason ? reason.message : describeError(reason), details, timedOut: true, final: stoppedFromOutside };
+        const stopped = reason instanceof StopReason && reason.kind !== 'finished' ? reason.kind : undefined;
+        return { ok: false, step: current, error: reason instanceof StopReason ? reason.message : describeError(reason), details, timedOut: true, final: stoppedFromOutside, ...(stopped ? { stopped } : {}) };
       }
       if (err instanceof CheckError) return { ok: false, step: err.step, error: err.message, details };
       return { ok: false, step: current, error: describeError(err), details };
     } finally {
       if (timer) clearTimeout(timer);
       stopAll.signal.removeEventListener('abort', onStop);
-      if (!own.signal.aborted) own.abort(new StopReason('finished'));
+      if (!own.signal.aborted) own.abort(new StopReason('finished', 'finished'));
     }
   };
 
@@ -213,8 +223,8 @@ export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions):
     const skip = opts.dryRun ? 'dry run' : exclusionReason(check, opts.selection ?? {});
     if (skip !== undefined) return finish(i, { ...base, status: 'skipped', error: skip, duration_ms: 0 });
     if (stopAll.signal.aborted) {
-      const why = (stopAll.signal.reason as Error).message;
-      return finish(i, { ...base, status: 'failed', step: 'run', error: `${why} (not started)`, duration_ms: 0 });
+      const why = stopAll.signal.reason as StopReason;
+      return finish(i, { ...base, status: 'failed', step: 'run', error: `${why.message} (not started)`, duration_ms: 0, stopped: why.kind as StopKind });
     }
     if (check.definition.notSupported) {
       return finish(i, { ...base, status: 'failed', step: 'run', error: check.definition.notSupported, duration_ms: 0 });
@@ -243,6 +253,7 @@ export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions):
     if (!verdict.ok) {
       result.step = verdict.step;
       result.error = verdict.error;
+      if (verdict.stopped) result.stopped = verdict.stopped;
     }
     if (verdict.details.length) result.details = verdict.details;
     if (attempts > 1) result.attempts = attempts;

@@ -34,6 +34,8 @@ export function spawnNode(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?:
       resolvePromise({ code, signal, stdout, stderr, ms: performance.now() - t0 });
     });
     if (child.pid && opts.onSpawn) opts.onSpawn(child.pid);
+    // (a child may stop reading stdin early by design: `conn-check -` stops at its size cap)
+    child.stdin.on('error', () => {});
     child.stdin.end(opts.stdin ?? '');
   });
 }
