@@ -106,9 +106,9 @@ export function startHttpBomb(encoding: 'gzip' | 'br', bomb: Buffer): Promise<Tc
   return startHttpAnswer(`HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Encoding: ${encoding}\r\nContent-Length: ${bomb.length}\r\nConnection: close\r\n\r\n`, bomb);
 }
 
-/** An HTTP answer with a chunked body that never ends. */
+/** An HTTP answer with a chunked body (4 KiB chunks) that never ends. */
 export function startHttpEndless(): Promise<TcpPeer> {
-  return startFlood('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n', '4\r\naaaa\r\n', { afterRequest: true });
+  return startFlood('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n', `1000\r\n${'a'.repeat(0x1000)}\r\n`, { afterRequest: true });
 }
 
 /** An HTTP answer whose reason phrase, headers and body carry injection text (LF in a header would end it: CR only). */
