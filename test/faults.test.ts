@@ -606,6 +606,39 @@ describe('the action bundle against every cell at once (INPUT_* variables, summa
   });
 });
 
+// ---- a catastrophic regex cannot hold the CLI past max-timeout or a SIGTERM ----------------
+describe('a backtracking expected_body regex and the CLI bundle (issue 9)', { skip: bundleBuilt ? false : 'dist/ not built (npm run build)' }, () => {
+  const regexCheck = async (timeout: number) => {
+    const p = await peer(hostile.startHttpAnswer('HTTP/1.1 200 OK\r\nContent-Length: 41\r\n\r\n', `${'a'.repeat(40)}!`));
+    return tempConfig(JSON.stringify([{ type: 'http', name: 'regex', url: `http://${H}:${p.port}/`, expected_body: '/^(a+)+$/', timeout }]));
+  };
+  test('timeout 30 under --max-timeout 2: the run ends at max-timeout (the regex backtracks for minutes)', async () => {
+    const ran = await runCliTimed(['-U', '--max-timeout', '2', await regexCheck(30)]);
+    const text = ran.lines.map((l) => l.text).join('\n');
+    assert.equal(ran.signal, null, `killed: ${text}`);
+    assert.match(text, /^regex FAILED - /m);
+    // 2 s of max-timeout, plus start-up and teardown on a loaded machine; the bug ran 116 s.
+    assert.ok(ran.closedAt < 2000 + 6000, `took ${Math.round(ran.closedAt)} ms: ${text}`);
+  });
+  test('SIGTERM while the regex runs: the process ends within a few seconds', async () => {
+    const config = await regexCheck(30);
+    const t0 = performance.now();
+    const child = spawn(NODE, [CLI, '-U', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    // the request is answered at once; then only the regex runs
+    await new Promise((r) => setTimeout(r, 2500));
+    const sentAt = performance.now();
+    child.kill('SIGTERM');
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((r) => child.on('close', (c, s) => r([c, s])));
+    clearTimeout(killer);
+    const after = performance.now() - sentAt;
+    assert.notEqual(signal, 'SIGKILL', `not ended by SIGTERM: ${out}`);
+    assert.ok(after < 3000, `ended ${Math.round(after)} ms after SIGTERM (code ${code}, ${Math.round(performance.now() - t0)} ms in all): ${out}`);
+  });
+});
+
 // ---- postgres: a server that asks for the password in cleartext ----------------------------
 describe('postgres: a server that asks for the password in cleartext (issue 9)', () => {
   test('sslmode prefer against a server without TLS: the login passes, and the result says the password went out in cleartext', async () => {
