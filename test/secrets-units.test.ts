@@ -138,6 +138,15 @@ describe('collectSecrets', () => {
     }
   });
 
+  test('header names the config lists in credential_headers are credentials too', async () => {
+    const { parseConfig } = await import('../src/config/load.js');
+    const yaml = '- {type: http, url: "http://h/", headers: {X-Tenant: tenant-secret-1, X-Other: plain-value}, credential_headers: [x-tenant]}\n';
+    const { checks } = await parseConfig({ file: 'c.yaml', text: yaml }, {});
+    assert.ok(checks[0]!.secrets.has('tenant-secret-1'));
+    assert.ok(!checks[0]!.secrets.has('plain-value'));
+    assert.deepEqual(checks[0]!.options.credential_headers, ['x-tenant']);
+  });
+
   test('secrets of 1-3 characters are not collected but named, once per option', () => {
     const got = collectSecrets({ password: 'abc', token: 'xy', api_key: 'long-enough' });
     assert.deepEqual([...got.tooShort].sort(), ['password', 'token']);

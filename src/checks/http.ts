@@ -22,7 +22,7 @@ import { assertCertificate, handshake, minVersionFailure, secureOptions } from '
 import { eachAddress } from './tls.js';
 import { VERSION } from '../constants.js';
 import { CheckError, defineCheck, type CheckContext, type StepName } from './types.js';
-import { bool, host, integer, port, scalarString, secret, show, text, tlsOptionsShape, url } from './options.js';
+import { bool, host, integer, port, scalarString, secret, show, stringList, text, tlsOptionsShape, url } from './options.js';
 
 /** How much of a body is read: enough for expected_body, bounded for huge downloads. */
 const BODY_LIMIT = 1024 * 1024;
@@ -205,6 +205,8 @@ const options = z
     ),
     expected_code: expectedCode(),
     headers: z.optional(secret(multiMap('a mapping of header names to values'), 'headers')),
+    /** More header names whose values are credentials (masked; not sent across origins), beyond the rule. */
+    credential_headers: z._default(stringList('a list of header names'), []),
     body: z.optional(secret(scalarString('a request body (a string)'), 'request')),
     params: z.optional(secret(multiMap('a mapping of query parameters to values'), 'params')),
     cookies: z.optional(secret(z.record(z.string(), scalarString('a cookie value'), { error: (i) => `expected a mapping of cookie names to values, got ${show(i.input)}` }), 'cookies')),

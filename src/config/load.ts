@@ -240,7 +240,7 @@ async function load(source: Source, env: NodeJS.ProcessEnv): Promise<LoadedConfi
         issues.push({ severity: 'error', file, ...where(key), check: checkLabel, option: key, message: err.message });
       }
     }
-    const collected = collectSecrets(opts, { kinds: kindsOfType(definition), interpolated });
+    const collected = collectSecrets(opts, { kinds: kindsOfType(definition), interpolated, extraHeaders: headerNames(opts.credential_headers) });
     remember(collected.secrets);
     for (const option of collected.tooShort) {
       issues.push({
@@ -304,6 +304,12 @@ async function load(source: Source, env: NodeJS.ProcessEnv): Promise<LoadedConfi
     secrets = found;
     for (const s of found) fileSecrets.add(s);
   }
+}
+
+/** The header names a check lists as credentials (`credential_headers`: a list or a comma-separated string). */
+function headerNames(value: unknown): string[] {
+  const list = typeof value === 'string' ? value.split(',') : Array.isArray(value) ? value : [];
+  return list.filter((v): v is string => typeof v === 'string').map((v) => v.trim()).filter(Boolean);
 }
 
 const kindCache = new WeakMap<AnyCheckDefinition, Record<string, SecretKind>>();
