@@ -278,6 +278,19 @@ describe('http: a redirect to another origin carries no credential and no body (
     });
   }
 
+  test('a header named in credential_headers does not follow a redirect to another origin either', async () => {
+    const r = await check({
+      url: hop(302, `http://127.0.0.1:${other.port}/echo?marker=listed`),
+      allow_redirects: true,
+      headers: { 'X-Tenant': 'tenant-secret-2468', 'X-Kept': 'yes' },
+      credential_headers: ['x-tenant'],
+    });
+    assert.equal(r.status, 'passed', r.error);
+    const seen = seenWith(other, 'listed');
+    assert.equal(seen.headers['x-tenant'], undefined);
+    assert.deepEqual(seen.headers['x-kept'], ['yes']);
+  });
+
   test('307 within the same origin keeps the credential headers and the body, and notes nothing', async () => {
     const r = await check({
       url: hop(307, `http://127.0.0.1:${web.port}/echo?marker=same-307`),

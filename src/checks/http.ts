@@ -770,7 +770,7 @@ async function exchange(
     }
     // Credential headers by the one rule (secrets/rules.ts): Authorization, Cookie, X-Api-Key,
     // Private-Token, X-Functions-Key, Proxy-Authorization...: never sent to another origin.
-    addHeader(isCredentialHeaderName(name) ? credentialed : common, name, value);
+    addHeader(isCredentialHeaderName(name, o.credential_headers) ? credentialed : common, name, value);
   }
   if (!common.has('user-agent')) addHeader(common, 'User-Agent', `conn-check/${VERSION}`);
   if (proxyAuthHeader !== undefined && !route.proxy) addHeader(credentialed, 'Proxy-Authorization', proxyAuthHeader);
