@@ -230,6 +230,96 @@ describe('http: redirects', () => {
   });
 });
 
+describe('http: a redirect to another origin carries no credential and no body (issue 9)', () => {
+  let other: TestHttpServer;
+  before(async () => {
+    other = await startHttpServer(); // a second server on another loopback port: another origin
+  });
+  after(() => other.close());
+  const SECRET_BODY = 'body-with-a-secret-Zq81x';
+  const credentialHeaders = {
+    'X-Api-Key': 'api-key-secret-1234',
+    'Private-Token': 'private-token-secret-5678',
+    'X-Functions-Key': 'functions-key-secret-9012',
+    'Proxy-Authorization': 'Basic cHJveHk6c2VjcmV0',
+    'Ocp-Apim-Subscription-Key': 'apim-secret-3456',
+    'X-Kept': 'yes',
+  };
+  const hop = (code: number, to: string) => `${web.url('/redirect-abs')}?code=${code}&to=${encodeURIComponent(to)}`;
+
+  for (const code of [307, 308, 302]) {
+    test(`${code} to another port: no credential header, no cookie, no body; the result says the origin changed`, async () => {
+      const marker = `cross-${code}`;
+      const r = await check({
+        url: hop(code, `http://127.0.0.1:${other.port}/echo?marker=${marker}`),
+        method: 'PUT',
+        body: SECRET_BODY,
+        allow_redirects: true,
+        auth: [BASIC_USER, BASIC_PASSWORD],
+        cookies: { session: 'cookie-secret-7890' },
+        headers: credentialHeaders,
+      });
+      assert.equal(r.status, 'passed', r.error);
+      const seen = seenWith(other, marker);
+      for (const name of ['authorization', 'cookie', 'x-api-key', 'private-token', 'x-functions-key', 'proxy-authorization', 'ocp-apim-subscription-key']) {
+        assert.equal(seen.headers[name], undefined, `${name} followed a redirect to another origin`);
+      }
+      assert.deepEqual(seen.headers['x-kept'], ['yes']);
+      assert.equal(seen.body, '', 'the body was re-sent to another origin');
+      assert.ok(
+        r.details?.some((d) => d === `a redirect changed origin (http://127.0.0.1:${web.port} to http://127.0.0.1:${other.port}): credential headers and the body not sent there`),
+        JSON.stringify(r.details),
+      );
+      // The first hop, to the configured origin, had all of them.
+      const first = web.seen.filter((x) => x.path === '/redirect-abs' && x.query.to?.[0]?.includes(marker));
+      assert.equal(first.length, 1);
+      assert.deepEqual(first[0]!.headers['x-api-key'], ['api-key-secret-1234']);
+      assert.equal(first[0]!.body, SECRET_BODY);
+    });
+  }
+
+  test('a header named in credential_headers does not follow a redirect to another origin either', async () => {
+    const r = await check({
+      url: hop(302, `http://127.0.0.1:${other.port}/echo?marker=listed`),
+      allow_redirects: true,
+      headers: { 'X-Tenant': 'tenant-secret-2468', 'X-Kept': 'yes' },
+      credential_headers: ['x-tenant'],
+    });
+    assert.equal(r.status, 'passed', r.error);
+    const seen = seenWith(other, 'listed');
+    assert.equal(seen.headers['x-tenant'], undefined);
+    assert.deepEqual(seen.headers['x-kept'], ['yes']);
+  });
+
+  test('307 within the same origin keeps the credential headers and the body, and notes nothing', async () => {
+    const r = await check({
+      url: hop(307, `http://127.0.0.1:${web.port}/echo?marker=same-307`),
+      method: 'PUT',
+      body: SECRET_BODY,
+      allow_redirects: true,
+      headers: credentialHeaders,
+    });
+    assert.equal(r.status, 'passed', r.error);
+    const seen = seenWith(web, 'same-307');
+    assert.deepEqual(seen.headers['x-api-key'], ['api-key-secret-1234']);
+    assert.deepEqual(seen.headers['private-token'], ['private-token-secret-5678']);
+    assert.equal(seen.body, SECRET_BODY);
+    assert.ok(!r.details?.some((d) => d.includes('changed origin')), JSON.stringify(r.details));
+  });
+
+  test('http to https on the same host is another origin too', async () => {
+    const m = tlsMaterial();
+    const r = await check({
+      url: hop(302, `https://localhost:${tlsValid.port}/echo?marker=upgrade`),
+      allow_redirects: true,
+      headers: { 'X-Api-Key': 'api-key-secret-1234' },
+      ca_file: m.caFile,
+    });
+    assert.equal(r.status, 'passed', r.error);
+    assert.equal(seenWith(tlsValid, 'upgrade').headers['x-api-key'], undefined);
+  });
+});
+
 describe('http: authentication', () => {
   test('basic auth: right password passes (list and mapping forms)', async () => {
     const [a, b] = await Promise.all([

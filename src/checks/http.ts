@@ -8,8 +8,11 @@ import * as z from 'zod/mini';
 import type { Dispatcher } from 'undici';
 import { safeUrl } from '../secrets/url.js';
 import type { LookupAddress, LookupOptions } from 'node:dns';
-import { nodeCrypto, nodeDns, nodeZlib } from '../net/builtins.js';
+import { nodeCrypto, nodeDns } from '../net/builtins.js';
 import { readCapped, request1 } from '../net/http1.js';
+import { capReads, decompressCapped } from '../net/bounded.js';
+import { regexTest } from './regex.js';
+import { isCredentialHeaderName } from '../secrets/rules.js';
 import { createConnection, isIP, type LookupFunction, type Socket } from 'node:net';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { bareHost, connectAddress, connectTcp, hostPort, resolveHost, showAddress, type Address } from '../net/dial.js';
@@ -112,7 +115,8 @@ function credentials() {
 
 export interface BodyMatcher {
   label: string;
-  test(body: string): boolean;
+  /** A regex runs in a worker that the signal stops (checks/regex.ts). */
+  test(body: string, signal: AbortSignal): Promise<boolean>;
   regex: boolean;
 }
 
@@ -125,13 +129,13 @@ function expectedBody() {
     if (m) {
       try {
         const re = new RegExp(m[1]!, m[2]!.replace(/[gy]/g, ''));
-        return { label: s.length > 40 ? `${s.slice(0, 37)}...` : s, test: (b) => re.test(b), regex: true };
+        return { label: s.length > 40 ? `${s.slice(0, 37)}...` : s, test: (b, signal) => regexTest(re, b, signal), regex: true };
       } catch {
         ctx.issues.push({ code: 'custom', message: `expected a valid regular expression, got ${show(s)}`, input: s });
         return z.NEVER;
       }
     }
-    return { label: show(s), test: (b) => b.includes(s), regex: false };
+    return { label: show(s), test: (b) => Promise.resolve(b.includes(s)), regex: false };
     }),
   );
 }
@@ -261,11 +265,9 @@ function allHeaders(headers: Record<string, string | string[] | undefined>, name
 }
 
 /** Same host and port, or the same host going from http:80 to https:443 (as python-requests allows). */
-function sameAuthority(a: URL, b: URL): boolean {
-  if (a.hostname !== b.hostname) return false;
-  if (a.origin === b.origin) return true;
-  const upgrade = (x: URL, y: URL) => x.protocol === 'http:' && (x.port || '80') === '80' && y.protocol === 'https:' && (y.port || '443') === '443';
-  return upgrade(a, b);
+/** Same scheme, host and port: credentials and bodies go to the configured origin only (an http→https upgrade is another origin too). */
+function sameOrigin(a: URL, b: URL): boolean {
+  return a.origin === b.origin;
 }
 
 // ---------- digest ----------
@@ -425,21 +427,15 @@ function discard(body: Dispatcher.ResponseData['body'], signal: AbortSignal): Pr
   return body.dump({ limit: BODY_LIMIT, signal } as { limit: number });
 }
 
-function decodeBody(data: Buffer, headers: Record<string, string | string[] | undefined>): string {
-  let bytes = data;
+/** The body as text: decompressed (at most BODY_LIMIT decoded bytes: net/bounded.ts) and decoded by its charset. */
+async function decodeBody(data: Buffer, headers: Record<string, string | string[] | undefined>, signal: AbortSignal): Promise<{ text: string; truncated: boolean }> {
   const encoding = (firstHeader(headers, 'content-encoding') ?? '').trim().toLowerCase();
-  try {
-    const zlib = nodeZlib();
-    if (encoding === 'gzip' || encoding === 'x-gzip' || encoding === 'deflate') bytes = zlib.unzipSync(data, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
-    else if (encoding === 'br') bytes = zlib.brotliDecompressSync(data, { finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH });
-  } catch {
-    bytes = data;
-  }
+  const { data: bytes, truncated } = await decompressCapped(data, encoding, BODY_LIMIT, signal);
   const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(firstHeader(headers, 'content-type') ?? '')?.[1];
   try {
-    return new TextDecoder(charset ?? 'utf-8').decode(bytes);
+    return { text: new TextDecoder(charset ?? 'utf-8').decode(bytes), truncated };
   } catch {
-    return new TextDecoder('utf-8').decode(bytes);
+    return { text: new TextDecoder('utf-8').decode(bytes), truncated };
   }
 }
 
@@ -524,6 +520,8 @@ export const http = defineCheck({
   type: 'http',
   summary: 'an HTTP(S) request gets the expected status',
   url: { schemes: ['http', 'https'], options: (raw) => ({ url: raw }) },
+  // a body (1 MiB) per hop, redirects included, and their headers
+  maxReadBytes: 16 * 1024 * 1024,
   options,
   // (URL userinfo, credential-looking query values, sensitive headers and proxy_url's userinfo
   // are covered by the generic rules in config/secrets.ts)
@@ -722,7 +720,7 @@ async function direct(o: Options, original: URL, route: Route, tlsOpts: Connecti
       socket = secure;
     } else {
       if (ctx.signal.aborted) throw ctx.signal.reason;
-      socket = createConnection({ host, port, lookup });
+      socket = capReads(createConnection({ host, port, lookup }), ctx.signal);
       live.add(socket);
     }
     const answer = await request1({ url: target, method, headers, body, socket, onRequest: (req) => live.add(req) }).catch((err: unknown) => {
@@ -779,10 +777,12 @@ async function exchange(
       proxyAuthHeader = Array.isArray(value) ? value[0] : value;
       continue;
     }
-    addHeader(lower === 'authorization' || lower === 'cookie' ? credentialed : common, name, value);
+    // Credential headers by the one rule (secrets/rules.ts): Authorization, Cookie, X-Api-Key,
+    // Private-Token, X-Functions-Key, Proxy-Authorization...: never sent to another origin.
+    addHeader(isCredentialHeaderName(name, o.credential_headers) ? credentialed : common, name, value);
   }
   if (!common.has('user-agent')) addHeader(common, 'User-Agent', `conn-check/${VERSION}`);
-  if (proxyAuthHeader !== undefined && !route.proxy) addHeader(common, 'Proxy-Authorization', proxyAuthHeader);
+  if (proxyAuthHeader !== undefined && !route.proxy) addHeader(credentialed, 'Proxy-Authorization', proxyAuthHeader);
   if (o.cookies && Object.keys(o.cookies).length) {
     addHeader(credentialed, 'Cookie', Object.entries(o.cookies).map(([k, v]) => `${k}=${v}`).join('; '));
     const cookie = credentialed.get('cookie')!;
@@ -798,7 +798,7 @@ async function exchange(
 
   const send = async (target: URL, method: string, body: string | undefined, extra?: Record<string, string>) => {
     const headers: HeaderMap = new Map(common);
-    if (sameAuthority(original, target)) for (const [k, v] of credentialed) headers.set(k, v);
+    if (sameOrigin(original, target)) for (const [k, v] of credentialed) headers.set(k, v);
     for (const [k, v] of Object.entries(extra ?? {})) headers.set(k.toLowerCase(), { name: k, values: [v] });
     return sendRequest(target, method, headerObject(headers), body);
   };
@@ -808,11 +808,14 @@ async function exchange(
   let method = o.method;
   let body = o.body;
   let hops = 0;
+  /** Origins other than the configured one that a redirect led to. */
+  const crossed: string[] = [];
+  let bodyDropped = false;
   const res = await ctx.step('request', async () => {
     try {
       for (;;) {
         let r = await send(url, method, body);
-        if (o.digest_auth && r.statusCode === 401 && sameAuthority(original, url)) {
+        if (o.digest_auth && r.statusCode === 401 && sameOrigin(original, url)) {
           const challenges = parseChallenges(allHeaders(r.headers, 'www-authenticate'));
           const authorization = digestAuthorization(challenges, o.digest_auth, method, `${url.pathname}${url.search}`, body);
           if (authorization) {
@@ -841,6 +844,14 @@ async function exchange(
           body = undefined;
         }
         next.hash = '';
+        if (!sameOrigin(original, next) && !crossed.includes(next.origin)) {
+          crossed.push(next.origin);
+          // 307/308 repeat the request, body included: not to another origin.
+          if (body !== undefined) {
+            body = undefined;
+            bodyDropped = true;
+          }
+        }
         url = next;
       }
     } catch (err) {
@@ -849,6 +860,10 @@ async function exchange(
     }
   });
   if (hops) ctx.note(`followed ${hops} redirect${hops > 1 ? 's' : ''} to ${safeUrl(url.href)}`);
+  if (crossed.length) {
+    const held = credentialed.size ? `credential headers${bodyDropped ? ' and the body' : ''}` : bodyDropped ? 'the body' : '';
+    ctx.note(`a redirect changed origin (${original.origin} to ${crossed.join(', ')})${held ? `: ${held} not sent there` : ''}`);
+  }
 
   const status = res.statusCode;
   const matches = o.expected_code.ranges.some((r) => status >= r.lo && status <= r.hi);
@@ -861,7 +876,7 @@ async function exchange(
     const values = allHeaders(res.headers, name.toLowerCase());
     if (!values.length) throw new CheckError('headers', `the response has no ${name} header`);
     const value = values.join(', ');
-    if (!expected.test(value)) {
+    if (!(await ctx.step('headers', () => expected.test(value, ctx.signal)))) {
       throw new CheckError('headers', `header ${name}: ${show(value)} ${expected.regex ? 'does not match' : 'does not contain'} ${expected.label}`);
     }
   }
@@ -873,8 +888,9 @@ async function exchange(
   await ctx.step('body' as StepName, async () => {
     if (readBody) {
       const read = await res.read(BODY_LIMIT);
-      truncated = read.truncated;
-      text = decodeBody(read.data, res.headers);
+      const decoded = await decodeBody(read.data, res.headers, ctx.signal);
+      truncated = read.truncated || decoded.truncated;
+      text = decoded.text;
     } else {
       await res.discard();
     }
@@ -883,7 +899,7 @@ async function exchange(
   ctx.note(`status ${status} in ${elapsed} ms`);
   if (o.expected_body && text !== undefined) {
     const expected = o.expected_body;
-    if (!expected.test(text)) {
+    if (!(await ctx.step('body' as StepName, () => expected.test(text!, ctx.signal)))) {
       const what = expected.regex ? `does not match ${expected.label}` : `does not contain ${expected.label}`;
       throw new CheckError('body', `the body ${what}${truncated ? ` (first ${BODY_LIMIT / 1024 / 1024} MiB read)` : ''}`);
     }

@@ -4,11 +4,14 @@
  * on the database, as conn-check did.
  */
 import * as z from 'zod/mini';
-import type { ConnectionOptions } from 'node:tls';
+import type { ConnectionOptions, TLSSocket } from 'node:tls';
+import type { Socket } from 'node:net';
 import type { MongoClient, MongoClientOptions } from 'mongodb';
 import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
 import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
+import { lengthPrefixedFrames } from '../net/bounded.js';
+import { startRelay, type Relay } from '../net/relay.js';
 import { CheckError, defineCheck, type StepName } from './types.js';
 import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
 import { ConnectionString } from 'mongodb-connection-string-url';
@@ -32,6 +35,8 @@ const options = z
 type Options = z.output<typeof options>;
 
 const DEFAULT_DATABASE = 'test';
+/** A MongoDB message is at least its 16-byte header, and at most 48 MB (maxMessageSizeBytes). */
+const MONGO_FRAMES = { protocol: 'MongoDB', min: 16, max: 48_000_000 };
 const CLOSED = 'connection closed by the server';
 const CLOSED_IN_HANDSHAKE = new Set(['connection closed during the TLS handshake', 'connection reset by peer', 'connection closed by peer']);
 
@@ -111,21 +116,12 @@ function explain(err: unknown, o: Options, depth = 0): { step?: StepName; messag
   return { message: scrub(describeError(err), o) };
 }
 
-function failure(step: StepName, err: unknown, o: Options): CheckError {
+function failure(step: StepName, err: unknown, o: Options, relay?: Relay): CheckError {
+  // A connection the relay could not open (refused, a bad certificate) says more than the
+  // close the driver saw.
+  if (relay?.failure instanceof CheckError) return relay.failure;
   const why = explain(err, o);
   return new CheckError(why.step ?? step, why.message);
-}
-
-/** Driver options from our TLS settings (the same ones the tls pre-check used). */
-function driverTls(tls: ConnectionOptions): MongoClientOptions {
-  return {
-    tls: true,
-    tlsAllowInvalidCertificates: tls.rejectUnauthorized === false,
-    tlsAllowInvalidHostnames: tls.rejectUnauthorized === false,
-    ...(tls.servername ? { servername: tls.servername } : {}),
-    ...(tls.ca ? { ca: tls.ca } : {}),
-    ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}),
-  } as MongoClientOptions;
 }
 
 /** The driver, loaded only when a check of this type runs (the runner loads it before the deadlines start). */
@@ -134,6 +130,8 @@ const driver = () => import('mongodb');
 export const mongodb = defineCheck({
   load: driver,
   type: 'mongodb',
+  // listCollections of a database with thousands of collections, with room to spare
+  maxReadBytes: 16 * 1024 * 1024,
   summary: 'MongoDB handshake, optional login, and the list of collections of a database',
   url: { schemes: ['mongodb', 'mongodb+srv'], options: fromUrl },
   container: {
@@ -161,7 +159,9 @@ export const mongodb = defineCheck({
     ctx.note(`connected to ${showAddress(address)}`);
 
     let tlsSettings: ConnectionOptions | undefined;
+    let first: Socket | TLSSocket | undefined = socket;
     if (o.tls) {
+      first = undefined;
       await ctx.step('tls', async () => {
         let settings: ConnectionOptions;
         try {
@@ -186,15 +186,35 @@ export const mongodb = defineCheck({
           // The certificate facts (and min_tls_version, which the driver has no option for)
           // come from this handshake; the driver's connections use the same TLS settings.
           assertCertificate(secured, o, ctx, o.server_name ?? bareHost(o.host));
-        } finally {
+        } catch (err) {
           secured.destroy();
+          throw err;
         }
         tlsSettings = settings;
+        first = secured;
       });
-    } else {
-      socket.destroy();
     }
 
+    // The driver opens its own connections and trusts the length of every message (a message of
+    // length 0 sends it into an endless loop that grows to gigabytes): it connects to a loopback
+    // relay instead, each of whose connections is one this check opened (the first is the
+    // pre-check's), with the check's read budget and MongoDB's framing rules (net/bounded.ts).
+    const open = async (): Promise<Socket | TLSSocket> => {
+      if (first) {
+        const s = first;
+        first = undefined;
+        return s;
+      }
+      const { socket: next } = await connectTcp(o.host, o.port, ctx.signal, [address]);
+      return tlsSettings ? handshake(next, tlsSettings, ctx.signal) : next;
+    };
+    let relay: Relay;
+    try {
+      relay = await startRelay(open, { signal: ctx.signal, frames: () => lengthPrefixedFrames(MONGO_FRAMES), maxConnections: 4 });
+    } catch (err) {
+      (first as Socket | undefined)?.destroy();
+      throw err;
+    }
     const { MongoClient } = await driver();
     // The driver's timeouts end where the check's deadline does: a monitor connection that is
     // still in its handshake is not cancelled by client.close(), only by connectTimeoutMS.
@@ -216,12 +236,15 @@ export const mongodb = defineCheck({
       maxConnecting: 1,
       monitorCommands: false,
       ...(o.username ? { auth: { username: o.username, password: o.password }, authSource: authSourceOf(o) } : {}),
-      ...(tlsSettings ? driverTls(tlsSettings) : {}),
     };
-    // The URI carries only the address; credentials travel in the options object.
-    const client: MongoClient = new MongoClient(`mongodb://${hostPort(o.host, o.port)}/`, clientOptions);
+    // The URI carries only the relay's address; credentials travel in the options object.
+    const client: MongoClient = new MongoClient(`mongodb://127.0.0.1:${relay.port}/`, clientOptions);
     let closing: Promise<void> | undefined;
-    const close = () => (closing ??= client.close().catch(() => {}));
+    const close = () => {
+      // the pre-check's connection, if the driver never came for it
+      (first as Socket | undefined)?.destroy();
+      return (closing ??= Promise.all([client.close().catch(() => {}), relay.close()]).then(() => {}));
+    };
     const onAbort = () => void close();
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     try {
@@ -238,7 +261,7 @@ export const mongodb = defineCheck({
         try {
           await Promise.race([firstHello, connecting]);
         } catch (err) {
-          const e = failure('protocol', err, o);
+          const e = failure('protocol', err, o, relay);
           if (!o.tls && e.step === 'protocol' && (e.message === CLOSED || CLOSED_IN_HANDSHAKE.has(e.message))) {
             // a TLS-only mongod closes plain connections without a word (the driver sees a clean
             // close, or, when its hello was already on the way, a reset or a broken pipe)
@@ -252,7 +275,7 @@ export const mongodb = defineCheck({
         try {
           await connecting;
         } catch (err) {
-          throw failure(loginStep, err, o);
+          throw failure(loginStep, err, o, relay);
         }
       });
       if (o.username) ctx.note(`authenticated as ${o.username} (auth_source ${authSourceOf(o)})`);
@@ -263,7 +286,7 @@ export const mongodb = defineCheck({
         try {
           names = await db.listCollections({}, { nameOnly: true, authorizedCollections: true }).toArray();
         } catch (err) {
-          throw failure('query', err, o);
+          throw failure('query', err, o, relay);
         }
         try {
           const info = await client.db('admin').command({ buildInfo: 1 });

@@ -10,6 +10,7 @@ import type { Connection as MysqlConnection } from 'mysql2';
 import { bareHost, connectTcp, hostPort, showAddress, untilAborted } from '../net/dial.js';
 import { assertCertificate, minVersionFailure, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
+import { capReads } from '../net/bounded.js';
 import { CheckError, defineCheck, type StepName } from './types.js';
 import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
 import { UrlError, defined, flag, hostAndLogin, parseGeneric } from './url.js';
@@ -190,7 +191,7 @@ export const mysql = defineCheck({
           tlsDone?.(err);
           onSecure(err);
         });
-        secure = internal.stream as TLSSocket;
+        secure = capReads(internal.stream as TLSSocket, ctx.signal);
       };
 
       const connected = new Promise<void>((resolve, reject) => {

@@ -6,13 +6,15 @@
  */
 import * as z from 'zod/mini';
 import type { Socket } from 'node:net';
-import type { ConnectionOptions, TLSSocket } from 'node:tls';
+import type { ConnectionOptions, PeerCertificate, TLSSocket } from 'node:tls';
 import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
 
 type NodeTlsOptions = NonNullable<NodeConnectionOptions['tls']>;
 import { bareHost, connectTcp, hostPort, showAddress, untilAborted } from '../net/dial.js';
 import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
+import { nodeTls } from '../net/builtins.js';
+import { startRelay, type Relay } from '../net/relay.js';
 import { CheckError, defineCheck, type StepName } from './types.js';
 import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
 import { defined, parseGeneric, requireHost } from './url.js';
@@ -131,6 +133,9 @@ export const nats = defineCheck({
     const { socket, address } = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal));
     let secure: TLSSocket | undefined;
     let nc: NatsConnection | undefined;
+    let relay: Relay | undefined;
+    const expectedName = o.server_name ?? bareHost(o.host);
+    const identity = tlsOptions?.rejectUnauthorized === false ? {} : { checkServerIdentity: (_h: string, cert: PeerCertificate) => nodeTls().checkServerIdentity(expectedName, cert) };
     const closeProbe = () => {
       secure?.destroy();
       socket.destroy();
@@ -162,10 +167,15 @@ export const nats = defineCheck({
       // address that answered (TLS still checks the name that was asked for).
       closeProbe();
 
+      // The client opens its own connection and may leave it open when the deadline comes in
+      // the middle of its handshake: it connects to a loopback relay whose far side is a
+      // connection of this check's (closed at the end, bounded by the read budget).
+      relay = await startRelay(async () => (await connectTcp(o.host, o.port, ctx.signal, [address])).socket, { signal: ctx.signal, maxConnections: 2 });
+      const relayPort = relay.port;
       const conn = await ctx.step('auth', async () => {
         if (ctx.signal.aborted) throw ctx.signal.reason;
         const pending = connect({
-          servers: hostPort(address.address, o.port),
+          servers: `127.0.0.1:${relayPort}`,
           ...(o.username !== undefined ? { user: o.username } : {}),
           ...(o.password !== undefined ? { pass: o.password } : {}),
           ...(o.token !== undefined ? { token: o.token } : {}),
@@ -177,7 +187,8 @@ export const nats = defineCheck({
           ignoreClusterUpdates: true,
           noRandomize: true,
           // null: never upgrade to TLS on its own (the client would when the server offers it)
-          tls: tlsOptions ? ({ ...tlsOptions } as NodeTlsOptions) : null,
+          // (the certificate is checked against the configured name, not the relay's address)
+          tls: tlsOptions ? ({ ...tlsOptions, ...identity } as NodeTlsOptions) : null,
         });
         // A login that completes after the deadline is closed at once.
         pending.then(
@@ -208,6 +219,7 @@ export const nats = defineCheck({
     } finally {
       ctx.signal.removeEventListener('abort', closeProbe);
       closeProbe();
+      void relay?.close();
       if (nc) {
         const closing = nc.close().catch(() => {});
         if (!ctx.signal.aborted) await closing;

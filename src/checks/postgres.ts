@@ -11,6 +11,7 @@ import type { Client as PgClient, QueryConfig } from 'pg';
 import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
 import { assertCertificate, minVersionFailure, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
+import { capReads } from '../net/bounded.js';
 import { CheckError, defineCheck, type CheckContext, type StepName } from './types.js';
 import { host, oneOf, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
 import { parse as parsePgUrl } from 'pg-connection-string';
@@ -180,7 +181,22 @@ export const postgres = defineCheck({
         query_timeout: remaining(),
         keepAlive: false,
       });
-      const entry = { client, raw: client.connection.stream as Socket, ok: false };
+      // pg opens its own connection (and its TLS socket): both read within the check's budget.
+      const entry = { client, raw: capReads(client.connection.stream as Socket, ctx.signal), ok: false };
+      client.connection.once('sslconnect', () => capReads(client.connection.stream as TLSSocket, ctx.signal));
+      // pg answers a request for the password in cleartext without a word: say so, and whether
+      // anything protected it on the way (libpq's sslmode prefer does the same).
+      client.connection.once('authenticationCleartextPassword', () => {
+        const stream = client.connection.stream as Socket | TLSSocket;
+        const encrypted = 'encrypted' in stream && stream.encrypted;
+        ctx.note(
+          !encrypted
+            ? 'insecure: the server asked for the password in cleartext, and it was sent without TLS (set sslmode: verify-full to refuse this)'
+            : verification(o) === 'full'
+              ? 'the server asked for the password in cleartext (sent over verified TLS)'
+              : 'insecure: the server asked for the password in cleartext, and it was sent over TLS whose certificate was not verified (set sslmode: verify-full)',
+        );
+      });
       clients.push(entry);
       client.on('error', () => {}); // a late socket error must not crash the process
       client.connection.on('parameterStatus', (msg: { parameterName?: string; parameterValue?: string }) => {

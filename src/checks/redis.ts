@@ -11,6 +11,7 @@ import type { Redis as RedisClient } from 'ioredis';
 import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
 import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
+import { capReads, respFrames } from '../net/bounded.js';
 import { CheckError, defineCheck, type StepName } from './types.js';
 import { bool, host, integer, nullMeans, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
 import { UrlError, defined, flag, hostAndLogin, parseGeneric, tlsParams } from './url.js';
@@ -101,6 +102,9 @@ async function aclAuth(c: RedisClient, username: string, password: string, ctx: 
   ctx.note(`authenticated with the password alone (AUTH password), as conn-check did; the username was not used: ${why}`);
 }
 
+/** What a reply to AUTH, PING, SELECT or INFO may announce: far beyond any real answer to them. */
+const RESP_LIMITS = { maxElements: 1024, maxBulk: 256 * 1024, maxLine: 64 * 1024 };
+
 /** The driver, loaded only when a check of this type runs (the runner loads it before the deadlines start). */
 const driver = () => import('ioredis');
 
@@ -153,7 +157,9 @@ export const redis = defineCheck({
       // export may be missing from the namespace, so fall back to the default export.
       const mod = await driver();
       const Redis = (typeof mod.Redis === 'function' ? mod.Redis : (mod as unknown as { default: typeof mod.Redis }).default) as typeof mod.Redis;
-      const given = stream;
+      // ioredis buffers a reply whole, however large it says it is: its headers are checked
+      // before ioredis sees them (a billion-element array, a gigabyte string, an endless line).
+      const given = capReads(stream, ctx.signal, respFrames(RESP_LIMITS));
       /** Hands ioredis the connection this check opened (and closes it on disconnect). */
       class GivenConnection {
         connecting = false;

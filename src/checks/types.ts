@@ -68,6 +68,11 @@ export interface CheckDefinition<S extends z.ZodMiniObject = z.ZodMiniObject> {
   readonly url?: UrlSupport;
   /** The container images this type checks (compose files, a job's services). */
   readonly container?: ContainerSupport;
+  /**
+   * The most bytes a check of this type may read from its peers, over all its connections
+   * (net/bounded.ts); DEFAULT_READ_CAP (1 MiB) when unset.
+   */
+  readonly maxReadBytes?: number;
   /** The conn-check-compatible name, e.g. `redis:HOST:PORT`. */
   name(options: z.output<S>): string;
   /**

@@ -4,6 +4,7 @@ import { isIP, Socket } from 'node:net';
 import { CheckError } from '../checks/types.js';
 import { describeError } from './errors.js';
 import { explainLookupFailure } from './dns-reason.js';
+import { capReads } from './bounded.js';
 
 export interface Address {
   address: string;
@@ -104,6 +105,8 @@ export async function connectTcp(host: string, port: number, signal: AbortSignal
     // close any other attempt that also connected
     for (const p of attempts) p.then((c) => c.socket !== winner.socket && c.socket.destroy(), () => {});
     local.abort(new Error('another address answered'));
+    // Whatever reads from this socket (a check, a driver) reads within the check's budget.
+    capReads(winner.socket, signal);
     return winner;
   } catch (err) {
     if (signal.aborted) throw signal.reason;

@@ -9,6 +9,7 @@ import type { TlsOptions } from '../checks/options.js';
 import { bareHost } from './dial.js';
 import { describeError } from './errors.js';
 import { nodeDefaultCertificates, trustedCertificates } from './trust.js';
+import { capReads } from './bounded.js';
 
 const PEM = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
@@ -125,7 +126,7 @@ export function handshake(socket: Socket | undefined, options: ConnectionOptions
       socket?.destroy();
       return reject(signal.reason);
     }
-    const tlsSocket = nodeTls().connect({ ...options, ...(socket ? { socket } : {}) });
+    const tlsSocket = capReads(nodeTls().connect({ ...options, ...(socket ? { socket } : {}) }), signal);
     const onAbort = () => {
       tlsSocket.destroy();
       socket?.destroy();

@@ -8,6 +8,7 @@ import { DEFAULT_CONCURRENCY } from '../constants.js';
 import type { CheckSpec } from '../config/load.js';
 import { CheckError, type CheckContext, type StepName } from '../checks/types.js';
 import { describeError } from '../net/errors.js';
+import { DEFAULT_READ_CAP, ReadLimitError, setReadBudget } from '../net/bounded.js';
 import { DRY_RUN, type CheckResult, type StopKind } from './result.js';
 import { exclusionReason, type Selection } from './select.js';
 
@@ -144,6 +145,8 @@ export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions):
     const timer = ownMs < leftMs ? setTimeout(() => own.abort(new StopReason('timeout', `timed out after ${formatSeconds(timeoutS)}`)), ownMs) : undefined;
     const onStop = () => own.abort(stopAll.signal.reason);
     stopAll.signal.addEventListener('abort', onStop, { once: true });
+    // What a peer may make this attempt read, over all its connections (net/bounded.ts).
+    setReadBudget(own.signal, check.definition.maxReadBytes ?? DEFAULT_READ_CAP, (err) => own.abort(err));
     let current: StepName | string = 'run';
     let depth = 0;
     const details: string[] = [];
@@ -185,6 +188,7 @@ export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions):
     } catch (err) {
       if (own.signal.aborted) {
         const reason = own.signal.reason;
+        if (reason instanceof ReadLimitError) return { ok: false, step: current, error: reason.message, details };
         const stoppedFromOutside = stopAll.signal.aborted && reason === stopAll.signal.reason;
         const stopped = reason instanceof StopReason && reason.kind !== 'finished' ? reason.kind : undefined;
         return { ok: false, step: current, error: reason instanceof StopReason ? reason.message : describeError(reason), details, timedOut: true, final: stoppedFromOutside, ...(stopped ? { stopped } : {}) };

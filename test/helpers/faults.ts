@@ -10,7 +10,7 @@ import type { TcpPeer } from './peers.js';
 import { listenOn } from './listen.js';
 
 /** Listens on `host`, tracks sockets and timers so close() leaves nothing alive. */
-function listen(host: string, onConnection: (s: Socket, track: (t: NodeJS.Timeout) => void) => void): Promise<TcpPeer> {
+export function listen(host: string, onConnection: (s: Socket, track: (t: NodeJS.Timeout) => void) => void): Promise<TcpPeer> {
   const timers = new Set<NodeJS.Timeout>();
   const server = createServer();
   const listening = listenOn(server, host, () => {

@@ -129,7 +129,7 @@ function handler(seen: SeenRequest[], base: () => string) {
     if (path === '/ok') return send(200, 'ok\n');
     if ((m = /^\/status\/(\d{3})$/.exec(path))) return send(Number(m[1]), '');
     if (path === '/redirect') return send(302, '', { location: '/ok' });
-    if (path === '/redirect-abs') return send(302, '', { location: u.searchParams.get('to') ?? '/ok' });
+    if (path === '/redirect-abs') return send(Number(u.searchParams.get('code') ?? 302), '', { location: u.searchParams.get('to') ?? '/ok' });
     if (path === '/redirect-loop') return send(302, '', { location: '/redirect-loop' });
     if (path === '/see-other') return send(303, '', { location: '/echo' });
     if (path === '/echo') {

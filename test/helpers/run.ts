@@ -125,3 +125,29 @@ export function tempConfig(yaml: string, name = 'checks.yaml'): string {
   writeFileSync(file, yaml);
   return file;
 }
+
+/**
+ * Watches a child's peak resident memory: polls VmHWM ("high water mark", the peak RSS the
+ * kernel keeps for the process) in /proc/PID/status until stop(), which returns the highest
+ * value read, in MiB (NaN when /proc could not be read at all, e.g. not on Linux).
+ */
+export function watchPeakRss(pid: number, everyMs = 20): { stop(): number } {
+  let peakKiB = Number.NaN;
+  const read = () => {
+    try {
+      const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) peakKiB = Math.max(Number.isNaN(peakKiB) ? 0 : peakKiB, Number(m[1]));
+    } catch {
+      // gone (exited) or not Linux
+    }
+  };
+  read();
+  const timer = setInterval(read, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      read();
+      return peakKiB / 1024;
+    },
+  };
+}

@@ -1,0 +1,74 @@
+/** net/bounded.ts: the read budget on real sockets, and the frame rules across chunk boundaries. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
+import { capReads, decompressCapped, lengthPrefixedFrames, readLimitTripped, respFrames, setReadBudget, type ReadLimitError } from '../src/net/bounded.js';
+import { startFlood } from './helpers/hostile.js';
+
+test('a socket stops at the budget: the check is told once, the stream is destroyed, nothing past the cap is delivered', async () => {
+  const peer = await startFlood('', 'x');
+  try {
+    const ac = new AbortController();
+    const trips: ReadLimitError[] = [];
+    setReadBudget(ac.signal, 256 * 1024, (err) => trips.push(err));
+    const s = capReads(connect(peer.port, '127.0.0.1'), ac.signal);
+    let got = 0;
+    s.on('data', (d: Buffer) => (got += d.length));
+    await new Promise((r) => s.once('close', r));
+    assert.ok(got <= 256 * 1024, `delivered ${got} bytes`);
+    assert.equal(trips.length, 1);
+    assert.equal(trips[0]!.message, 'the server sent more than 256 KiB (the read limit for this check)');
+    assert.equal(readLimitTripped(ac.signal), trips[0]);
+  } finally {
+    await peer.close();
+  }
+});
+
+/** Feeds `bytes` to an inspector in every split into two chunks; returns the distinct verdicts. */
+function everySplit(inspect: () => (b: Buffer) => string | undefined, bytes: Buffer): Set<string | undefined> {
+  const seen = new Set<string | undefined>();
+  for (let i = 0; i <= bytes.length; i++) {
+    const f = inspect();
+    seen.add(f(bytes.subarray(0, i)) ?? f(bytes.subarray(i)));
+  }
+  return seen;
+}
+
+test('MongoDB framing: a zero or huge length is caught wherever the chunks split; well-formed messages pass', () => {
+  const rule = () => lengthPrefixedFrames({ protocol: 'MongoDB', min: 16, max: 1024 });
+  const msg = (len: number) => {
+    const b = Buffer.alloc(Math.max(len, 4));
+    b.writeUInt32LE(len);
+    return b;
+  };
+  assert.deepEqual(everySplit(rule, Buffer.concat([msg(20), msg(16), msg(0)])), new Set(['the server sent a malformed MongoDB message (length 0)']));
+  assert.deepEqual(everySplit(rule, Buffer.concat([msg(20), msg(2000)])), new Set(['the server announced a MongoDB message of 2000 bytes (more than 1 KiB)']));
+  assert.deepEqual(everySplit(rule, Buffer.concat([msg(20), msg(16), msg(1024)])), new Set([undefined]));
+});
+
+test('RESP: element counts, string lengths and line lengths are caught wherever the chunks split', () => {
+  const rule = () => respFrames({ maxElements: 10, maxBulk: 100, maxLine: 50 });
+  const ok = Buffer.from(`*2\r\n$5\r\nhello\r\n:1\r\n+PONG\r\n$-1\r\n*-1\r\n%1\r\n+a\r\n+b\r\n`);
+  assert.deepEqual(everySplit(rule, ok), new Set([undefined]));
+  assert.deepEqual(everySplit(rule, Buffer.from('+OK\r\n*1000000000\r\n:1\r\n')), new Set(['the server announced a Redis reply of 1000000000 elements (more than 10)']));
+  assert.deepEqual(everySplit(rule, Buffer.from('$101\r\n')), new Set(['the server announced a Redis string of 101 bytes (more than 100 bytes)']));
+  // a bulk payload may hold CRLF and '*' without being read as headers
+  assert.deepEqual(everySplit(rule, Buffer.from('$12\r\n*99999\r\n$999\r\n+OK\r\n')), new Set([undefined]));
+  assert.deepEqual(everySplit(rule, Buffer.from(`-ERR ${'x'.repeat(60)}`)), new Set(['the server sent a Redis reply line longer than 50 bytes']));
+});
+
+test('decompression stops at the limit of decoded bytes (1 MiB of gzip that decodes to 1 GiB)', async () => {
+  const member = gzipSync(Buffer.alloc(16 << 20), { level: 9 });
+  const bomb = Buffer.concat(Array.from({ length: 64 }, () => member));
+  const t0 = performance.now();
+  const { data, truncated } = await decompressCapped(bomb, 'gzip', 1024 * 1024, new AbortController().signal);
+  assert.equal(data.length, 1024 * 1024);
+  assert.equal(truncated, true);
+  // (a hang guard, not a benchmark: decoding all of it takes seconds and a gigabyte)
+  assert.ok(performance.now() - t0 < 5000);
+  const plain = await decompressCapped(gzipSync('hello'), 'gzip', 1024, new AbortController().signal);
+  assert.deepEqual([plain.data.toString(), plain.truncated], ['hello', false]);
+  const notGzip = await decompressCapped(Buffer.from('not gzip'), 'gzip', 1024, new AbortController().signal);
+  assert.equal(notGzip.data.toString(), 'not gzip');
+});
