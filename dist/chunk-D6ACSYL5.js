@@ -1,2 +1,0 @@
-import{createRequire as __connCheckRequire}from'node:module';const require=__connCheckRequire(import.meta.url);
-import{a as o}from"./chunk-VROXILAB.js";var e=o(()=>process.getBuiltinModule("node:tls"),"nodeTls"),t=o(()=>process.getBuiltinModule("node:crypto"),"nodeCrypto"),n=o(()=>process.getBuiltinModule("node:zlib"),"nodeZlib"),s=o(()=>process.getBuiltinModule("node:dgram"),"nodeDgram"),d=o(()=>process.getBuiltinModule("node:dns"),"nodeDns"),l=o(()=>process.getBuiltinModule("node:os"),"nodeOs");export{e as a,t as b,n as c,s as d,d as e,l as f};
