@@ -452,7 +452,7 @@ add('redis', 'inject', at(await hp(hostile.startRedisInject())), fail('protocol'
 add('mongodb', 'zero', at(await hp(hostile.startMongoZero())), fail('protocol', /^the server sent a malformed MongoDB message \(length 0\)$/, { how: '4 zero bytes (the driver loops forever on them)' }));
 add('mongodb', 'huge', at(await hp(hostile.startMongoHuge())), fail('protocol', /^the server announced a MongoDB message of 2147483647 bytes/, { how: 'a 2 GiB message header, then zeros forever' }));
 add('mongodb', 'inject', at(await hp(hostile.startMongoInject())), fail('protocol', /^server error BadValue \(2\): /, { how: 'hello answered with an errmsg carrying CR/LF and ::commands' }));
-add('postgres', 'zero', { ...at(await hp(hostile.startPgZero())), ...pg }, fail('auth', /^the server sent a message the client could not read/, { how: 'a message whose length (0) is shorter than its header' }));
+add('postgres', 'zero', { ...at(await hp(hostile.startPgZero())), ...pg }, fail('protocol', /^the server sent a message the client could not read/, { how: 'a message whose length (0) is shorter than its header' }));
 add('postgres', 'huge', { ...at(await hp(hostile.startPgHuge())), ...pg }, fail('auth', CAPPED, { how: 'a 2 GiB message header, then zeros forever' }));
 add('postgres', 'inject', { ...at(await hp(hostile.startPgInject())), ...pg }, fail('auth', /./, { how: 'an ErrorResponse whose message and detail carry CR/LF and ::commands' }));
 add('mysql', 'huge', { ...at(await hp(hostile.startMysqlHuge())), ...my }, fail('protocol', CAPPED, { how: '16 MiB packets ("more follows"), forever' }));

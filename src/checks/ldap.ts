@@ -17,7 +17,6 @@ import { bool, host, port, scalarString, text, tlsOptionsShape, url, secret } fr
 import { printable } from './udp.js';
 
 /** What a server may send in all (one base-scope entry, no attribute values, is a few hundred bytes). */
-const MAX_BYTES = 1024 * 1024;
 
 /** Parentheses in a filter are structure only (values escape them as \\28 \\29): they must balance. */
 function balanced(filter: string): boolean {
@@ -122,9 +121,8 @@ export const ldap = defineCheck({
       socket.destroy();
     };
     ctx.signal.addEventListener('abort', close, { once: true });
-    // Every byte the server sends counts (ldapts buffers a message until it is complete,
-    // whatever length it announces): on the stream ldapts reads, the TLS one once there is one.
-    let received = 0;
+    // ldapts buffers a message until it is complete, whatever length it announces: the kit's read
+    // budget (net/bounded.ts, on every connection) cuts such a server off. Here: the first bytes.
     const counted = new WeakSet<object>();
     const count = function (this: Socket, d: Buffer) {
       // every LDAP message is a BER SEQUENCE (0x30): a stream that starts otherwise is not LDAP
@@ -134,11 +132,6 @@ export const ldap = defineCheck({
           failure = `the server did not answer with the LDAP protocol (it sent ${printable(d.subarray(0, 24), 24)})`;
           return close();
         }
-      }
-      received += d.length;
-      if (received > MAX_BYTES && !failure) {
-        failure = `the server sent more than ${MAX_BYTES / 1024} KiB`;
-        close();
       }
     };
     const guard = async <T>(step: StepName, fn: () => Promise<T>, onError: (err: unknown) => CheckError): Promise<T> =>
