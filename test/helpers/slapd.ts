@@ -12,10 +12,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './run.js';
+import { alive, canConnect, sleep } from './server-process.js';
 
 export const SLAPD = '/usr/sbin/slapd';
 export const BASE = 'dc=example,dc=test';
@@ -38,32 +38,8 @@ export function slapdAvailable(): boolean {
   return existsSync(SLAPD) && existsSync('/usr/sbin/slapadd') && process.getuid?.() === 0;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => {
-      s.destroy();
-      resolve(false);
-    });
-  });
-}
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const TREE = `dn: ${BASE}
 objectClass: dcObject

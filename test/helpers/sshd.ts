@@ -10,6 +10,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './run.js';
+import { alive, sleep } from './server-process.js';
 
 export const SSHD = '/usr/sbin/sshd';
 /** The test account (created once, its password set on every start). */
@@ -45,9 +46,6 @@ export function sshdAvailable(): boolean {
   return existsSync(SSHD) && process.getuid?.() === 0;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 /** Reads the first bytes a server sends (the SSH identification line). */
 function ident(port: number): Promise<string | undefined> {
@@ -63,14 +61,6 @@ function ident(port: number): Promise<string | undefined> {
   });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 let account = false;
 /** The Unix account, with the password set (idempotent). */
