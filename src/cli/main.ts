@@ -4,7 +4,17 @@
  */
 import { existsSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT_S, ExitCode, MAX_CONFIG_BYTES, MAX_TIMEOUT_S, VERSION } from '../constants.js';
+import {
+  CONCURRENCY_FD_HEADROOM,
+  CONCURRENCY_FDS_PER_CHECK,
+  CONCURRENCY_MAX,
+  CONCURRENCY_MIN,
+  DEFAULT_CONNECT_TIMEOUT_S,
+  ExitCode,
+  MAX_CONFIG_BYTES,
+  MAX_TIMEOUT_S,
+  VERSION,
+} from '../constants.js';
 import { allSecrets, ConfigError, formatIssue, gatherConfig } from '../config/index.js';
 import { checkTypes } from '../checks/registry.js';
 import { environmentAndSources } from '../config/sources.js';
@@ -59,7 +69,8 @@ Options:
       --wait S             re-run failed checks until all pass or S seconds have passed
       --include-tags A,B   run only checks with any of these tags
       --exclude-tags A,B   skip checks with any of these tags
-      --concurrency N      most checks in flight at once (default ${DEFAULT_CONCURRENCY})
+      --concurrency N      most checks in flight at once (default: from ulimit -n,
+                           (limit - ${CONCURRENCY_FD_HEADROOM}) / ${CONCURRENCY_FDS_PER_CHECK}, between ${CONCURRENCY_MIN} and ${CONCURRENCY_MAX})
       --tls-certs-path P   extra CA certificates: a PEM file or a directory of them
       --format F           output: text (default), json, junit or markdown
       --output FILE        write the report to FILE (text still goes to stdout)

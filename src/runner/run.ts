@@ -4,7 +4,7 @@
  * A check gets an AbortSignal; the runner reports at the deadline even if a check ignores it.
  */
 import { setMaxListeners } from 'node:events';
-import { DEFAULT_CONCURRENCY } from '../constants.js';
+import { defaultConcurrency } from './concurrency.js';
 import type { CheckSpec } from '../config/load.js';
 import { CheckError, type CheckContext, type StepName } from '../checks/types.js';
 import { describeError } from '../net/errors.js';
@@ -282,7 +282,7 @@ export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions):
     await Promise.all([...loaders].map((load) => load().catch(() => {})));
   }
 
-  const limit = Math.max(1, Math.min(opts.concurrency ?? DEFAULT_CONCURRENCY, checks.length || 1));
+  const limit = Math.max(1, Math.min(opts.concurrency ?? defaultConcurrency(), checks.length || 1));
   let next = 0;
   const worker = async () => {
     while (next < checks.length) {
