@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createServer } from 'node:net';
+import { parse as parseYaml } from 'yaml';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'bin/conn-check.js');
@@ -51,26 +52,10 @@ export interface ActionRun extends Ran {
   workspace: string;
 }
 
-const DEFAULT_INPUTS: Record<string, string> = {
-  config: '',
-  checks: '',
-  'connect-timeout': '10',
-  'max-timeout': '',
-  'include-tags': '',
-  'exclude-tags': '',
-  patterns: '',
-  concurrency: '',
-  'tls-certs-path': '',
-  'fail-on-error': 'true',
-  summary: 'true',
-  'validate-only': 'false',
-  'dry-run': 'false',
-  wait: '',
-  'report-file': '',
-  'env-file': '',
-  'from-env': 'false',
-  services: '',
-};
+/** Every input at its action.yml default, as the runner sets them (the action refuses a missing boolean). */
+const DEFAULT_INPUTS: Record<string, string> = Object.fromEntries(
+  Object.entries((parseYaml(readFileSync(new URL('../../action.yml', import.meta.url), 'utf8')) as { inputs: Record<string, { default?: unknown }> }).inputs).map(([k, v]) => [k, String(v.default ?? '')]),
+);
 
 /** Parses a GITHUB_OUTPUT file (name<<DELIM ... DELIM blocks). */
 export function parseOutputs(text: string): Record<string, string> {
