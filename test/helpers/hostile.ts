@@ -270,8 +270,12 @@ export function amqpConnectionStart(): Buffer {
   header.writeUInt32BE(payload.length, 3);
   return Buffer.concat([header, payload, Buffer.from([0xce])]);
 }
-/** Connection.Start, then heartbeat frames (valid, and skipped by the client) forever, at full speed. */
-export const startAmqpHeartbeats = () => startFlood(amqpConnectionStart(), Buffer.from([8, 0, 0, 0, 0, 0, 0, 0xce]), { afterRequest: true });
+/**
+ * Connection.Start, then a frame header announcing 64 MiB - 256 bytes (within amqplib's default
+ * maximum frame size of 64 MiB: it buffers the frame, copying what it has at every chunk), then
+ * zeros forever, at full speed.
+ */
+export const startAmqpBigFrame = () => startFlood(Buffer.concat([amqpConnectionStart(), Buffer.from([1, 0, 0, 0x03, 0xff, 0xff, 0x00])]), Buffer.alloc(1), { afterRequest: true });
 /** A frame header announcing 4 GiB, then zeros forever. */
 export const startAmqpHuge = () => startFlood(Buffer.from([1, 0, 0, 0xff, 0xff, 0xff, 0xff]), Buffer.alloc(1), { afterRequest: true });
 
