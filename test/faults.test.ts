@@ -157,21 +157,6 @@ const pgTls = { readBytes: 8, reply: 'S' };
 const mysqlTls = { greeting: mysqlGreeting(true), readBytes: MYSQL_SSL_REQUEST_BYTES };
 const natsTls = { greeting: natsInfo(true) };
 
-/** AMQP 0-9-1 Connection.Start (what a broker answers the protocol header with). */
-function amqpConnectionStart(): Buffer {
-  const longstr = (s: string) => {
-    const b = Buffer.alloc(4 + s.length);
-    b.writeUInt32BE(s.length);
-    b.write(s, 4, 'latin1');
-    return b;
-  };
-  const payload = Buffer.concat([Buffer.from([0, 10, 0, 10, 0, 9]), Buffer.alloc(4), longstr('PLAIN AMQPLAIN'), longstr('en_US')]);
-  const header = Buffer.alloc(7);
-  header[0] = 1;
-  header.writeUInt32BE(payload.length, 3);
-  return Buffer.concat([header, payload, Buffer.from([0xce])]);
-}
-
 /** PostgreSQL: 'N' to an SSLRequest (so prefer falls back to plain), a password request to the startup. */
 const pgMidway = (d: Buffer) => (d.length === 8 && d.readUInt32BE(4) === 80877103 ? 'N' : PG_AUTH_CLEARTEXT);
 
@@ -320,7 +305,7 @@ add('amqp', 'tlsStall', { ...at(blackHole), ...amqps }, fail('tls', TIMED_OUT));
 add('amqp', 'expired', { host: 'localhost', port: tlsExpired.port, ...amqps }, fail('tls', EXPIRED));
 add('amqp', 'wronghost', { host: 'localhost', port: tlsWrongHost.port, ...amqps }, fail('tls', WRONG_HOST));
 add('amqp', 'unresolvable', { host: BAD, port: 5672, ...amqp }, fail('resolve', /^dns resolution failed: no such name \(NXDOMAIN\)$/));
-add('amqp', 'midway', { ...at(await peer(startReplyOnce(amqpConnectionStart()))), ...amqp }, fail('auth', TIMED_OUT, { how: 'Connection.Start, then silence' }));
+add('amqp', 'midway', { ...at(await peer(startReplyOnce(hostile.amqpConnectionStart()))), ...amqp }, fail('auth', TIMED_OUT, { how: 'Connection.Start, then silence' }));
 add('amqp', 'midwayTls', { host: 'localhost', port: tlsQuiet.port, ...amqps }, fail('auth', TIMED_OUT));
 
 // mongodb
@@ -457,6 +442,7 @@ add('postgres', 'huge', { ...at(await hp(hostile.startPgHuge())), ...pg }, fail(
 add('postgres', 'inject', { ...at(await hp(hostile.startPgInject())), ...pg }, fail('auth', /./, { how: 'an ErrorResponse whose message and detail carry CR/LF and ::commands' }));
 add('mysql', 'huge', { ...at(await hp(hostile.startMysqlHuge())), ...my }, fail('protocol', CAPPED, { how: '16 MiB packets ("more follows"), forever' }));
 add('mysql', 'inject', { ...at(await hp(hostile.startMysqlInject())), ...my }, fail('auth', /./, { how: 'an ERR packet as greeting, its message carrying CR/LF and ::commands' }));
+add('amqp', 'flood', { ...at(await hp(hostile.startAmqpBigFrame())), ...amqp }, fail('auth', CAPPED, { how: 'Connection.Start, then a frame header announcing 64 MiB (amqplib waits for all of it), then zeros forever' }));
 add('amqp', 'huge', { ...at(await hp(hostile.startAmqpHuge())), ...amqp }, fail('auth', /^not an AMQP 0-9-1 server/, { how: 'a frame header announcing 4 GiB, then zeros forever' }));
 add('amqp', 'inject', { ...at(await hp(hostile.startAmqpInject())), ...amqp }, fail('auth', /./, { how: 'Connection.Close whose reply text carries CR/LF and ::commands' }));
 add('nats', 'flood', at(await hp(hostile.startNatsEndless())), fail('protocol', /^the server did not answer with the NATS protocol$/, { how: 'an INFO line that never ends, at full speed' }));

@@ -9,6 +9,7 @@ import { runOne, runYaml } from './helpers/check.js';
 import { freePort, ROOT } from './helpers/run.js';
 import { tlsMaterial } from './helpers/tls.js';
 import { loadRecorder } from './helpers/load-recorder.js';
+import * as hostile from './helpers/hostile.js';
 import {
   BASIC_PASSWORD,
   BASIC_USER,
@@ -631,6 +632,26 @@ describe('http: proxies', () => {
     assert.equal(a.status, 'passed', a.error);
     assert.ok(tlsProxy.seen.some((s) => s.method === 'CONNECT' && s.target === `127.0.0.1:${web.port}`), JSON.stringify(tlsProxy.seen));
     assertFailed(b, 'tls', /^certificate not trusted/);
+  });
+
+  test('a proxy that floods is under the read budget: an endless 103 answer, plain and inside a CONNECT tunnel, ends the check at once', async () => {
+    // 103 Early Hints is skipped while the client waits for the final answer, so neither the
+    // header nor the body cap applies: only the check's read budget (16 MiB for http) stops it.
+    const m = tlsMaterial();
+    const [plain, tunnel] = await Promise.all([hostile.startProxyEarlyHints(), hostile.startTunnelEarlyHints(m.valid)]);
+    try {
+      const timeout = 20;
+      const [a, b] = await Promise.all([
+        check({ url: web.url('/ok'), proxy_url: `http://127.0.0.1:${plain.port}`, timeout }),
+        check({ url: web.url('/ok'), proxy_url: `https://localhost:${tunnel.port}`, ca_file: m.caFile, timeout }),
+      ]);
+      for (const r of [a, b]) {
+        assertFailed(r, 'request', /^the server sent more than 16 MiB \(the read limit for this check\)$/);
+        assert.ok(r.duration_ms < (timeout * 1000) / 2, `ran ${r.duration_ms} ms of its ${timeout} s`);
+      }
+    } finally {
+      await Promise.all([plain.close(), tunnel.close()]);
+    }
   });
 
   test('a proxy that refuses the CONNECT tunnel: step proxy', async () => {

@@ -9,15 +9,21 @@
  *
  * Unlike conn-check, which checked TLS separately and then logged in over plain TCP, the login
  * runs over TLS when use_tls is on (amqps), with the same verification settings as the tls step.
- * amqplib connects to the address that passed the tcp step (no second resolution), obeys the
+ * amqplib opens its own socket and cannot be handed one: it connects to a loopback relay
+ * (net/relay.ts) whose far side is a connection of this check's to the address that passed the
+ * tcp step (no second resolution), read within the check's read budget (net/bounded.ts: a
+ * broker that floods is cut off at the cap) and closed when the check ends. amqplib obeys the
  * check's signal (passed to the socket) and has no retries unless asked (we never ask).
  * amqplib's messages are never passed through: they are recognised and rewritten.
  */
 import * as z from 'zod/mini';
+import type { PeerCertificate } from 'node:tls';
 import type { ChannelModel, SocketOptions } from 'amqplib';
 import { bareHost, connectTcp, hostPort, showAddress, untilAborted } from '../net/dial.js';
 import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
+import { nodeTls } from '../net/builtins.js';
+import { startRelay, type Relay } from '../net/relay.js';
 import { CheckError, defineCheck } from './types.js';
 import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
 import { UrlError, decodePart, defined, parseGeneric, requireHost } from './url.js';
@@ -138,11 +144,18 @@ export const amqp = defineCheck({
     const connect = amqplib.connect ?? (amqplib as unknown as { default: typeof amqplib }).default.connect;
     let model: ChannelModel | undefined;
     let finished = false;
+    const relay: Relay = await startRelay(async () => (await connectTcp(o.host, o.port, ctx.signal, [address])).socket, { signal: ctx.signal, maxConnections: 1 });
+    // TLS runs through the relay: the certificate is checked against the configured name (or
+    // the address asked for), not the relay's
+    const expectedName = o.server_name ?? bareHost(o.host);
+    const identity =
+      tlsOptions && tlsOptions.rejectUnauthorized !== false ? { checkServerIdentity: (_h: string, cert: PeerCertificate) => nodeTls().checkServerIdentity(expectedName, cert) } : {};
     // net/tls.connect options as amqplib passes them on; `signal` destroys its socket on abort
     const socketOptions: SocketOptions & { signal: AbortSignal } = {
       // CA, client certificate, verification and SNI (the configured name, which Node also
       // checks the certificate against; for an IP literal, the address)
       ...(tlsOptions ?? {}),
+      ...identity,
       timeout: Math.max(1, ctx.timeoutMs),
       signal: ctx.signal,
       clientProperties: { connection_name: 'conn-check' },
@@ -150,8 +163,8 @@ export const amqp = defineCheck({
     const connecting: Promise<ChannelModel> = connect(
       {
         protocol: o.use_tls ? 'amqps' : 'amqp',
-        hostname: address.address,
-        port: o.port,
+        hostname: '127.0.0.1',
+        port: relay.port,
         username: o.username,
         password: o.password,
         vhost: o.vhost,
@@ -194,6 +207,7 @@ export const amqp = defineCheck({
     } finally {
       finished = true;
       if (model) destroyConnection(model);
+      void relay.close();
     }
   },
 });

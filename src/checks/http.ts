@@ -648,10 +648,22 @@ export const http = defineCheck({
       ...(await ctx.step('tls', () => secureOptions({ disable_tls_verification: o.disable_tls_verification, ca_file: o.ca_file }, route.proxy!.hostname, ctx))),
       timeout,
     };
+    /**
+     * A connector whose sockets are under the check's read budget (net/bounded.ts) from their
+     * first byte: the connections to the proxy, both the one a CONNECT tunnel runs in and the one
+     * plain requests go through. `tunnelTls: false` leaves out TLS sockets, which in the factory
+     * below are only ever TLS to the server inside a tunnel whose socket is counted already.
+     */
+    const counted = (connect: Connector, tunnelTls: boolean): Connector =>
+      ((opts, callback) =>
+        connect(opts, ((err: Error | null, socket: Parameters<Parameters<Connector>[1]>[1]) => {
+          if (socket && (tunnelTls || (socket as { encrypted?: boolean }).encrypted !== true)) capReads(socket, ctx.signal);
+          (callback as (...a: unknown[]) => void)(err, socket);
+        }) as never)) as Connector;
     const base = undici.buildConnector(requestTls);
     const factory = (origin: string | URL, opts: object) => {
       const given = (opts as { connect?: unknown }).connect;
-      return new undici.Pool(origin, { ...opts, ...timeouts, connect: asserting(typeof given === 'function' ? (given as Connector) : base) });
+      return new undici.Pool(origin, { ...opts, ...timeouts, connect: asserting(typeof given === 'function' ? counted(given as Connector, false) : base) });
     };
     const dispatcher = new undici.ProxyAgent({
       uri: route.proxy.href,
@@ -660,6 +672,8 @@ export const http = defineCheck({
       requestTls,
       proxyTls,
       factory,
+      // the proxy connection CONNECT tunnels run in
+      clientFactory: (origin: string | URL, opts: { connect: Connector }) => new undici.Pool(origin, { ...opts, connect: counted(opts.connect, true) }),
       ...timeouts,
     } as ConstructorParameters<typeof undici.ProxyAgent>[0]);
     // At the deadline, tear everything down: pending requests and body reads fail at once.

@@ -111,6 +111,25 @@ export function startHttpEndless(): Promise<TcpPeer> {
   return startFlood('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n', `1000\r\n${'a'.repeat(0x1000)}\r\n`, { afterRequest: true });
 }
 
+/** An interim answer a client skips while it waits for the final one (so neither the header nor the body cap applies). */
+const EARLY_HINTS = 'HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n';
+
+/** An HTTP proxy that answers a proxied request with 103 Early Hints, forever, at full speed. */
+export const startProxyEarlyHints = () => startFlood('', EARLY_HINTS, { afterRequest: true });
+
+/**
+ * An HTTPS proxy that answers CONNECT with 200, then answers the request sent through the tunnel
+ * with 103 Early Hints, forever, at full speed.
+ */
+export function startTunnelEarlyHints(pair: { cert: string; key: string }): Promise<TcpPeer> {
+  return tlsPeer(pair, (s) =>
+    s.once('data', () => {
+      s.write('HTTP/1.1 200 Connection established\r\n\r\n');
+      s.once('data', () => flood(s, '', EARLY_HINTS));
+    }),
+  );
+}
+
 /** An HTTP answer whose reason phrase, headers and body carry injection text (LF in a header would end it: CR only). */
 export function startHttpInject(): Promise<TcpPeer> {
   const body = `${INJECT}\n`;
@@ -237,6 +256,26 @@ export const startAmqpInject = () =>
     header.writeUInt32BE(payload.length, 3);
     s.write(Buffer.concat([header, payload, Buffer.from([0xce])]));
   });
+/** AMQP 0-9-1 Connection.Start (what a broker answers the protocol header with). */
+export function amqpConnectionStart(): Buffer {
+  const longstr = (s: string) => {
+    const b = Buffer.alloc(4 + s.length);
+    b.writeUInt32BE(s.length);
+    b.write(s, 4, 'latin1');
+    return b;
+  };
+  const payload = Buffer.concat([Buffer.from([0, 10, 0, 10, 0, 9]), Buffer.alloc(4), longstr('PLAIN AMQPLAIN'), longstr('en_US')]);
+  const header = Buffer.alloc(7);
+  header[0] = 1;
+  header.writeUInt32BE(payload.length, 3);
+  return Buffer.concat([header, payload, Buffer.from([0xce])]);
+}
+/**
+ * Connection.Start, then a frame header announcing 64 MiB - 256 bytes (within amqplib's default
+ * maximum frame size of 64 MiB: it buffers the frame, copying what it has at every chunk), then
+ * zeros forever, at full speed.
+ */
+export const startAmqpBigFrame = () => startFlood(Buffer.concat([amqpConnectionStart(), Buffer.from([1, 0, 0, 0x03, 0xff, 0xff, 0x00])]), Buffer.alloc(1), { afterRequest: true });
 /** A frame header announcing 4 GiB, then zeros forever. */
 export const startAmqpHuge = () => startFlood(Buffer.from([1, 0, 0, 0xff, 0xff, 0xff, 0xff]), Buffer.alloc(1), { afterRequest: true });
 
@@ -271,7 +310,15 @@ export const startMemcacheEndless = () => startFlood('VERSION ', '1', { afterReq
 
 /** A TLS server whose certificate's CN and SAN carry injection text (any TLS port can send one). */
 export function startTlsInjectCert(pair: { cert: string; key: string }): Promise<TcpPeer> {
-  const server = createTlsServer({ cert: pair.cert, key: pair.key }, (s) => s.on('error', () => {}));
+  return tlsPeer(pair, () => {});
+}
+
+/** A TLS server on a free loopback port that hands each connection, once secure, to `onSecure`. */
+function tlsPeer(pair: { cert: string; key: string }, onSecure: (s: Socket) => void): Promise<TcpPeer> {
+  const server = createTlsServer({ cert: pair.cert, key: pair.key }, (s) => {
+    s.on('error', () => {});
+    onSecure(s);
+  });
   server.on('tlsClientError', () => {});
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
