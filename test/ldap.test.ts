@@ -8,6 +8,7 @@ import type { CheckResult } from '../src/runner/result.js';
 import { CLI, freePort, runCli, tempConfig } from './helpers/run.js';
 import { tlsMaterial, type TlsMaterial } from './helpers/tls.js';
 import { BASE, BIND_DN, LDAP_PASSWORD, slapdAvailable, startSlapd, type SlapdInstance } from './helpers/slapd.js';
+import { resultAssertions } from './helpers/results.js';
 
 const WRONG = 'Wr0ng-ldap-pw-44j';
 
@@ -25,23 +26,7 @@ after(async () => {
   await Promise.all([server?.stop(), plainOnly?.stop()]);
 });
 
-function noSecrets(r: CheckResult): void {
-  const text = JSON.stringify(r);
-  for (const s of [LDAP_PASSWORD, WRONG]) assert.ok(!text.includes(s), `secret leaked in ${text}`);
-}
-
-function failed(r: CheckResult, step: string, error: string | RegExp): void {
-  assert.equal(r.status, 'failed', `expected a failure, got ${JSON.stringify(r)}`);
-  assert.equal(r.step, step, JSON.stringify(r));
-  if (typeof error === 'string') assert.equal(r.error, error);
-  else assert.match(r.error ?? '', error);
-  noSecrets(r);
-}
-
-function passed(r: CheckResult): void {
-  assert.equal(r.status, 'passed', JSON.stringify(r));
-  noSecrets(r);
-}
+const { failed, passed, noSecrets } = resultAssertions([LDAP_PASSWORD, WRONG]);
 
 const plain = () => ({ type: 'ldap', url: `ldap://127.0.0.1:${server.port}` });
 const bound = () => ({ ...plain(), bind_dn: BIND_DN, password: LDAP_PASSWORD });
