@@ -222,7 +222,14 @@ export const postgres = defineCheck({
       // port), the failure is the protocol's, not the login's.
       await ctx.step('protocol', async () => {
         const first = await firstBytes(entry.raw);
-        if (first && !(ssl ? sslReply(first) : STARTUP_REPLIES.includes(first[0]!))) {
+        if (first === undefined) {
+          // pg's own timer, set to the same deadline, can end a silent server before the runner
+          // does: still no first byte, so still the protocol's failure (a close is the login's).
+          const err = await connecting.then(noop, (e: unknown) => e);
+          if (err instanceof Error && err.message === 'timeout expired') throw new CheckError('protocol', 'timed out');
+          return;
+        }
+        if (!(ssl ? sslReply(first) : STARTUP_REPLIES.includes(first[0]!))) {
           throw new CheckError('protocol', `the server does not speak PostgreSQL: its first bytes are "${printable(first, 32)}"`);
         }
       });
