@@ -123,7 +123,7 @@ export async function run(): Promise<void> {
     try {
       const more = await environmentAndSources(process.env, { envFiles, fromEnv, base: workspace, needed: !paths.length && inline.trim() === '' && servicesInput.trim() === '' });
       const services = await servicesFromInput(servicesInput);
-      for (const note of [...more.notes, ...services.notes]) core.info(note);
+      for (const note of [...more.notes, ...services.notes]) info(gate, gate.text(note));
       gathered = await gatherConfig({ paths, base: workspace, inline, env: { ...more.env, ...services.env }, sources: [...more.sources, ...(services.source ? [services.source] : [])], leftOutByTags: (tags) => excludedByTags(tags, { includeTags, excludeTags }) });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;

@@ -176,7 +176,7 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
     let gathered;
     try {
       const more = await environmentAndSources(io.env, { envFiles: o['env-file'] ?? [], fromEnv: !!o['from-env'], base: io.cwd, needed: !config });
-      for (const note of more.notes) io.stderr(`conn-check: ${note}\n`);
+      for (const note of more.notes) io.stderr(`conn-check: ${gate.text(note)}\n`);
       gathered = await gatherConfig({
         ...(config === undefined ? {} : config === '-' ? { stdin: io.readStdin(MAX_CONFIG_BYTES) } : { paths: [config], base: io.cwd }),
         env: more.env,

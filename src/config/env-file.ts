@@ -8,11 +8,9 @@
  * by the workflow is not replaced by a default in a file); a later file wins over an earlier.
  * A value that lands in a credential option is a secret like any other (config/secrets.ts).
  */
-import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
-import { MAX_CONFIG_BYTES } from '../constants.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
-import { decode } from './load.js';
+import { readSource } from './load.js';
 
 /** Variables of dotenv files, in order (later files win). Throws ConfigError naming each bad file. */
 export async function readEnvFiles(paths: readonly string[], base: string): Promise<Record<string, string>> {
@@ -33,21 +31,15 @@ export async function readEnvFiles(paths: readonly string[], base: string): Prom
   return out;
 }
 
-/** One dotenv file, refused when it cannot be one (missing, a directory, too large, not UTF-8). */
+/** One dotenv file, refused as a config file is when it cannot be one (missing, a directory, too large, not UTF-8). */
 export async function readEnvFile(path: string, shown = path): Promise<Record<string, string>> {
-  const fail = (message: string): never => {
-    throw new ConfigError([{ severity: 'error', file: shown, message: `env file: ${message}` }]);
-  };
-  let info;
+  let text: string;
   try {
-    info = await stat(path);
+    ({ text } = await readSource(path, shown));
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return fail(code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : `cannot read the file (${code ?? 'error'})`);
+    if (!(err instanceof ConfigError)) throw err;
+    throw new ConfigError(err.issues.map((i) => ({ ...i, unreadable: undefined, message: `env file: ${i.message.replace(', not a config file', '')}` })));
   }
-  if (!info.isFile()) return fail('is not a regular file');
-  if (info.size > MAX_CONFIG_BYTES) return fail(`file is too large (${info.size} bytes; the limit is ${MAX_CONFIG_BYTES})`);
-  const text = decode(await readFile(path), shown);
   const { parse } = await import('dotenv');
   return parse(text);
 }
