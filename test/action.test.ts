@@ -47,7 +47,7 @@ test('a failing check: outputs, summary table, annotation at its line, failed st
   // one log line per check
   assert.match(r.stdout, new RegExp(`^tcp:127\\.0\\.0\\.1:${open} OK \\(`, 'm'));
   // summary: verdict, failures first, HTML escaped
-  assert.match(r.summary, /<p><b>1 of 2 checks failed<\/b><\/p>/);
+  assert.match(r.summary, /<p><b>1 of 2 checks failed in \d+\.\d\ds<\/b><\/p>/);
   assert.ok(r.summary.indexOf('db &lt;primary&gt; &amp; co') < r.summary.indexOf(`tcp:127.0.0.1:${open}`));
   assert.doesNotMatch(r.summary, /<primary>/);
 });
@@ -96,7 +96,7 @@ test('validate-only, dry-run, tags, patterns and multiple configs through inputs
   assert.deepEqual([patterned.outputs.passed, patterned.outputs.skipped], ['2', '1']);
   const conflicting = await runAction({ config: 'a.yaml', 'include-tags': 'a', 'exclude-tags': 'b' }, { files });
   assert.equal(conflicting.code, 1);
-  assert.match(conflicting.stdout, /::error::inputs include-tags and exclude-tags cannot both be set/);
+  assert.match(conflicting.stdout, /::error::input include-tags and input exclude-tags cannot both be set/);
 });
 
 test('bad inputs fail the step with the input named', async () => {

@@ -48,7 +48,7 @@ test('exit 0 when all pass; patterns and tags select; unselected checks print no
   assert.equal(excluded.code, 0);
   const both = await runCli(['--include-tags', 'a', '--exclude-tags', 'b', cfg]);
   assert.equal(both.code, 3);
-  assert.match(both.stderr, /cannot be used together/);
+  assert.match(both.stderr, /--include-tags and --exclude-tags cannot both be set/);
 });
 
 test('--format json prints the results array', async () => {
@@ -173,7 +173,7 @@ test('--format junit and markdown, --output FILE; severity warning exits 1', asy
   assert.match(junit.stdout, /<testcase name="a&lt;b&gt;" classname="conn-check.tcp" file="&lt;stdin&gt;" line="1" time="[\d.]+">/);
   assert.match(junit.stdout, /<failure message="tcp: connection refused" type="warning">/);
   const md = await runCli(['--format', 'markdown', '-'], { stdin: yaml });
-  assert.match(md.stdout, /^## conn-check\n\n\*\*1 of 2 checks failed with severity warning\*\*\n\n\| \| Check \| Target \| Time \| Details \|/);
+  assert.match(md.stdout, /^## conn-check\n\n\*\*1 of 2 checks failed with severity warning in \d+\.\d\ds\*\*\n\n\| \| Check \| Target \| Time \| Details \|/);
   assert.match(md.stdout, /\| ⚠️ \| tcp:127\.0\.0\.1:\d+ \| 127\.0\.0\.1:\d+ \| [\d.]+s \| tcp: connection refused \|/);
   assert.match(md.stdout, /\| ✅ \| a\\<b\\> \|/);
   const text = await runCli(['-'], { stdin: yaml });

@@ -44,7 +44,7 @@ export class Progress {
     this.timer.unref();
   }
 
-  onStart(_check: CheckSpec): void {
+  onStart(): void {
     this.running++;
   }
 
