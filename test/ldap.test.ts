@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { liveHandles, runOne } from './helpers/check.js';
+import { assertLeavesNothing, runOne } from './helpers/check.js';
 import type { CheckResult } from '../src/runner/result.js';
 import { CLI, freePort, runCli, tempConfig } from './helpers/run.js';
 import { tlsMaterial, type TlsMaterial } from './helpers/tls.js';
@@ -139,14 +139,12 @@ describe('ldap against a real OpenLDAP server', () => {
   });
 
   test('no timer or socket is left in this process after passing and failing checks', async () => {
-    const count = () => liveHandles().filter((h) => h === 'Timeout' || h === 'TCPSocketWrap' || h === 'TLSWrap').length;
-    const before = count();
-    await runOne({ ...bound(), base_dn: BASE });
-    await runOne({ ...bound(), password: WRONG });
-    await runOne({ type: 'ldap', url: `ldap://localhost:${server.port}`, starttls: true, ca_file: tls.caFile, base_dn: BASE });
-    await runOne({ type: 'ldap', url: `ldaps://localhost:${server.tlsPort}`, ca_file: tls.caFile, base_dn: `ou=hidden,${BASE}` });
-    await new Promise((r) => setTimeout(r, 100));
-    assert.ok(count() <= before, `left behind: ${liveHandles().join(', ')}`);
+    await assertLeavesNothing([
+      { ...bound(), base_dn: BASE },
+      { ...bound(), password: WRONG },
+      { type: 'ldap', url: `ldap://localhost:${server.port}`, starttls: true, ca_file: tls.caFile, base_dn: BASE },
+      { type: 'ldap', url: `ldaps://localhost:${server.tlsPort}`, ca_file: tls.caFile, base_dn: `ou=hidden,${BASE}` },
+    ]);
   });
 });
 

@@ -8,6 +8,7 @@ import { createServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIP } from 'node:net';
+import { after } from 'node:test';
 import { listenOn } from './listen.js';
 
 export interface Peer {
@@ -24,6 +25,21 @@ export interface TcpPeer extends Peer {
 export interface UdpPeer extends Peer {
   /** Datagrams received so far (copies). */
   readonly received: Buffer[];
+}
+
+/**
+ * The peers a test file starts in `before`: `keep(start...())` remembers each (in `keep.all`),
+ * and an `after` hook closes them all once the file's tests are done.
+ */
+export function keptPeers(): (<P extends Peer>(p: Promise<P>) => Promise<P>) & { all: readonly Peer[] } {
+  const all: Peer[] = [];
+  after(() => Promise.all(all.map((p) => p.close())));
+  const keep = async <P extends Peer>(p: Promise<P>): Promise<P> => {
+    const peer = await p;
+    all.push(peer);
+    return peer;
+  };
+  return Object.assign(keep, { all });
 }
 
 /**

@@ -1,4 +1,6 @@
 /** Runs the built bundles the way users and the Actions runner do, and reads what they wrote. */
+import { after, before } from 'node:test';
+import { listen, type Listener } from './listen.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -135,4 +137,20 @@ export function watchPeakRss(pid: number, everyMs = 20): { stop(): number } {
       return peakKiB / 1024;
     },
   };
+}
+
+/**
+ * For the tests of whole runs (CLI, action): `open`, a port that accepts connections (and ends
+ * them), and `closed`, one nobody listens on; set up before the file's tests, closed after.
+ */
+export function openAndClosedPorts(): { open: number; closed: number } {
+  const ports = { open: 0, closed: 0 };
+  let server: Listener | undefined;
+  before(async () => {
+    server = await listen((s) => s.end());
+    ports.open = server.port;
+    ports.closed = await freePort();
+  });
+  after(() => server?.close());
+  return ports;
 }

@@ -1,9 +1,13 @@
 /**
  * What every helper that starts a real server process needs, once: wait, see whether a pid is
- * still alive, kill it and wait until it is gone, and try a TCP connection to its port.
+ * still alive, kill it and wait until it is gone, try a TCP connection to its port, and start
+ * it (retries, temp directory, readiness, stop) with startServerProcess.
  */
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -47,4 +51,75 @@ export function canConnect(port: number): Promise<boolean> {
       resolve(false);
     });
   });
+}
+
+/** A server a helper started: its pid and temp directory; stop() kills it and removes the directory. */
+export interface ServerProcess {
+  pid: number;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+/** One try at starting a server, as `launch` set it up in its fresh temp directory. */
+export interface Launched {
+  /** The server's pid, 0 until it is known (a daemon writes it to its pid file a moment later). */
+  pid(): number;
+  /** True once the server serves. */
+  ready(): Promise<boolean>;
+  /** True when it is known not to come up (it could not be spawned, or it exited). */
+  failed?(): boolean;
+  /** Why it did not come up: the spawn error, or the tail of its log. */
+  why(): string;
+}
+
+/**
+ * Starts a server, up to `tries` times (its free port can be taken before it binds), each time in
+ * a fresh temp directory: `launch` starts it (throwing is a failed try), then ready() is polled
+ * every `pollMs`, `polls` times at most, while the process lives. A try that fails is stopped
+ * (killed, its directory removed); after the last one, the error says why.
+ */
+export async function startServerProcess(
+  name: string,
+  launch: (dir: string) => Promise<Launched>,
+  o: { tries?: number; polls?: number; pollMs?: number } = {},
+): Promise<ServerProcess> {
+  let lastErr = '';
+  for (let attempt = 0; attempt < (o.tries ?? 3); attempt++) {
+    const dir = mkdtempSync(join(tmpdir(), `conn-check-${name}-`));
+    let server: Launched;
+    try {
+      server = await launch(dir);
+    } catch (err) {
+      lastErr = String(err).slice(0, 2000);
+      rmSync(dir, { recursive: true, force: true });
+      continue;
+    }
+    const stop = async () => {
+      await killPid(server.pid());
+      rmSync(dir, { recursive: true, force: true });
+    };
+    for (let i = 0; i < (o.polls ?? 200); i++) {
+      const pid = server.pid();
+      if (server.failed?.() || (pid && !alive(pid))) break;
+      if (pid && (await server.ready())) return { pid, dir, stop };
+      await sleep(o.pollMs ?? 25);
+    }
+    lastErr = server.why();
+    await stop();
+  }
+  throw new Error(`could not start ${name}: ${lastErr}`);
+}
+
+/** Spawns a server in the foreground, as a child that does not keep the tests alive. */
+export function spawnServer(bin: string, args: readonly string[]): Pick<Launched, 'pid' | 'failed'> & { spawnError(): string } {
+  const child = spawn(bin, args, { stdio: 'ignore' });
+  let error = '';
+  child.on('error', (err) => (error = String(err)));
+  child.unref();
+  return { pid: () => child.pid ?? 0, failed: () => !!error || child.exitCode !== null || child.signalCode !== null, spawnError: () => error };
+}
+
+/** The end of a server's log, for the error when it does not start. */
+export function logTail(file: string): string {
+  return existsSync(file) ? readFileSync(file, 'utf8').slice(-2000) : 'no log';
 }
