@@ -40,6 +40,7 @@ import { startNats } from './helpers/nats.js';
 import { saslAvailable, startMemcached } from './helpers/memcached.js';
 import { SSH_USER, sshdAvailable, startSshd } from './helpers/sshd.js';
 import { BIND_DN, slapdAvailable, startSlapd } from './helpers/slapd.js';
+import { kafkaApiVersionsReply, startKafkaFlood, startKafkaHuge, startKafkaServer } from './helpers/kafka.js';
 
 // ---- no unhandled rejection / uncaught exception anywhere in this process -------------------
 const crashes: string[] = [];
@@ -179,6 +180,8 @@ const sshServer = sshdAvailable() ? await startSshd().catch(() => undefined) : u
 if (sshServer) stoppers.push(() => sshServer.stop());
 const slapdServer = slapdAvailable() ? await startSlapd().catch(() => undefined) : undefined;
 if (slapdServer) stoppers.push(() => slapdServer.stop());
+const kafkaServer = await startKafkaServer({ users: { faultuser: PASSWORD } });
+stoppers.push(() => kafkaServer.close());
 
 after(async () => {
   await Promise.all([...peers.map((p) => p.close()), ...stoppers.map((s) => s().catch(() => {}))]);
@@ -419,6 +422,23 @@ if (slapdServer) add('ldap', 'creds', { url: `ldap://${H}:${slapdServer.port}`, 
 add('ldap', 'midway', { ...ldapUrl('ldap', await peer(startReplyOnce(ldapBindOk))), base_dn: 'dc=example,dc=test' }, fail('query', TIMED_OUT, { how: 'a successful bind, then silence' }));
 add('ldap', 'midwayTls', { ...ldapUrl('ldaps', tlsQuiet, 'localhost'), ...caFile }, fail('auth', TIMED_OUT));
 
+// kafka (SASL PLAIN in every cell: a black hole is met at ApiVersions, before any credential)
+const kafkaSasl = { sasl: { mechanism: 'plain', username: 'faultuser', password: PASSWORD } };
+const kafkaTls = { tls: true, ...caFile, ...kafkaSasl };
+add('kafka', 'refused', { host: H, port: refusedPort, ...kafkaSasl }, fail('tcp', /^connection refused$/));
+add('kafka', 'blackhole', { ...at(blackHole), ...kafkaSasl }, fail('protocol', TIMED_OUT));
+add('kafka', 'closer', { ...at(closer), ...kafkaSasl }, fail('protocol', /^the server closed the connection \(is this a TLS listener\? set tls: true\)$|^connection reset by peer$/));
+add('kafka', 'garbage', { ...at(garbage), ...kafkaSasl }, fail('protocol', /^the server announced a Kafka response of 16716599 bytes \(more than 1 MiB; is this a Kafka port\?\)$/, { how: 'the first 4 bytes announce a 16 MB response' }));
+add('kafka', 'banner', { ...at(banner), ...kafkaSasl }, fail('protocol', /^the server announced a Kafka response of 1397966893 bytes/, { how: '"SSH-" announces a 1.3 GB response' }));
+add('kafka', 'drip', { ...at(await drip(Buffer.from([0, 0, 0x10, 0]), Buffer.from([0]))), ...kafkaSasl }, fail('protocol', TIMED_OUT, { how: 'a response size of 4 KiB, then zeros' }));
+add('kafka', 'tlsStall', { ...at(blackHole), ...kafkaTls }, fail('tls', TIMED_OUT));
+add('kafka', 'expired', { host: 'localhost', port: tlsExpired.port, ...kafkaTls }, fail('tls', EXPIRED));
+add('kafka', 'wronghost', { host: 'localhost', port: tlsWrongHost.port, ...kafkaTls }, fail('tls', WRONG_HOST));
+add('kafka', 'unresolvable', { host: BAD, port: 9092, ...kafkaSasl }, fail('resolve', /^dns resolution failed: no such name \(NXDOMAIN\)$/));
+add('kafka', 'creds', { ...at(kafkaServer), sasl: { mechanism: 'scram-sha-256', username: 'faultuser', password: WRONG } }, fail('auth', /^authentication failed for user "faultuser" \(SASL_AUTHENTICATION_FAILED, 58/, { how: 'SCRAM-SHA-256 with a wrong password' }));
+add('kafka', 'midway', { ...at(await peer(startReplyOnce(kafkaApiVersionsReply()))), ...kafkaSasl }, fail('auth', TIMED_OUT, { how: 'ApiVersions answered, then silence' }));
+add('kafka', 'midwayTls', { host: 'localhost', port: tlsQuiet.port, ...kafkaTls }, fail('protocol', TIMED_OUT));
+
 // ---- hostile peers (issue 9): endless data, lying length headers, bombs, injection ----------
 // Every one must end at once (not at the deadline) with a bounded read, never crash the process,
 // and never grow it: the CLI and action runs below measure the child's peak RSS.
@@ -452,6 +472,9 @@ add('smtp', 'flood', { ...at(await hp(hostile.startSmtpEndless())), ...smtp }, f
 add('smtp', 'inject', { ...at(await hp(hostile.startSmtpInject())), ...smtp }, fail('protocol', /^not an SMTP server \(unexpected reply /, { how: 'a 554 greeting carrying CR and ::commands' }));
 add('memcache', 'flood', at(await hp(hostile.startMemcacheEndless())), fail('protocol', /^not a memcached server \(unexpected reply "VERSION 1+/, { how: 'a VERSION line that never ends, at full speed' }));
 add('memcache', 'inject', at(await hp(hostile.startMemcacheInject())), fail('protocol', /^not a memcached server \(unexpected reply "SERVER_ERROR /, { how: 'SERVER_ERROR carrying CR and ::commands' }));
+add('kafka', 'flood', { ...at(await hp(startKafkaFlood())), ...kafkaSasl }, fail('protocol', /^the server answered with correlation id 0 \(expected 1\): not a Kafka response$/, { how: 'a 1 MiB response that answers nothing, then zeros forever' }));
+add('kafka', 'huge', { ...at(await hp(startKafkaHuge())), ...kafkaSasl }, fail('protocol', /^the server announced a Kafka response of 2147483647 bytes/, { how: 'a 2 GiB response size, then zeros forever' }));
+add('kafka', 'inject', { ...at(await hp(startKafkaServer({ users: { faultuser: 'not-this-one' }, failMessage: hostile.INJECT }))), ...kafkaSasl }, fail('auth', /^authentication failed for user "faultuser" \(SASL_AUTHENTICATION_FAILED, 58: \\r::error/, { how: 'a SaslAuthenticate error message carrying CR/LF and ::commands' }));
 
 /** Fault 9 for the types whose own test files cover wrong credentials against a real server. */
 const CREDS_ELSEWHERE: Record<string, string> = {

@@ -216,6 +216,7 @@ const byType: Record<string, (t: Target, env: Record<string, string>) => Record<
   mqtt: (t) => ({ host: t.host, port: t.port, username: 'mq', password: pair('mq', secret('mqtt'))[1] }),
   ssh: (t) => ({ host: t.host, port: t.port, username: 'deploy', password: pair('deploy', secret('ssh'))[1] }),
   ldap: (t) => ({ host: t.host, port: t.port, bind_dn: 'cn=reader,dc=example,dc=test', password: secret('ldap') }),
+  kafka: (t) => ({ host: t.host, port: t.port, sasl: { mechanism: 'plain', username: 'producer', password: pair('producer', secret('kafka'))[1] } }),
 };
 
 /** The unreachable config: every type against every kind of unreachable target. */

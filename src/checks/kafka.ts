@@ -204,6 +204,7 @@ export const kafka = defineCheck({
       const md = await ctx.step('query', async () => {
         const version = common(apis, API.Metadata, METADATA_VERSIONS);
         if (version === undefined) throw new CheckError('query', `the server speaks no Metadata version from v${METADATA_VERSIONS.min} to v${METADATA_VERSIONS.max}`);
+        if (version < 4 && o.topic !== undefined) ctx.note(`Metadata v${version} (a broker before Kafka 0.11) may create a missing topic when its auto.create.topics.enable is on`);
         try {
           return await metadata(c, version, o.topic === undefined ? [] : [o.topic]);
         } catch (err) {

@@ -262,3 +262,9 @@ export async function startKafkaServer(opts: KafkaServerOptions = {}): Promise<K
   port = listener.port;
   return Object.assign(listener, { authenticated, metadataVersions });
 }
+
+/** The answer to the check's first request (ApiVersions, correlation id 1): a broker offering SASL. */
+export function kafkaApiVersionsReply(): Buffer {
+  const apis: [number, number, number][] = [[3, 0, 12], [17, 0, 1], [18, 0, 3], [36, 0, 2]];
+  return frame(1, new Writer().int16(0).array(apis, (w, [k, min, max]) => w.int16(k).int16(min).int16(max)).build());
+}
