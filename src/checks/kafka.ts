@@ -33,7 +33,7 @@ import {
   type VersionRange,
 } from '../net/kafka-wire.js';
 import { CheckError, defineCheck, type StepName } from './types.js';
-import { bool, host, oneOf, port, preprocess, scalarString, secret, stringList, text, tlsOptionsShape } from './options.js';
+import { alsoAccepts, bool, host, oneOf, port, preprocess, scalarString, secret, stringList, text, tlsOptionsShape } from './options.js';
 import { UrlError } from './url.js';
 import { printable } from './udp.js';
 
@@ -59,9 +59,13 @@ export function parseBroker(raw: string): Broker | undefined {
 const MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
 type Mechanism = (typeof MECHANISMS)[number];
 
+/** A mechanism in any case (Kafka's own configs write `SCRAM-SHA-512`); the JSON Schema says so. */
+const mechanism = preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), oneOf(MECHANISMS));
+alsoAccepts.set(mechanism, [{ enum: MECHANISMS.map((m) => m.toUpperCase()) }]);
+
 const sasl = z.strictObject(
   {
-    mechanism: preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), oneOf(MECHANISMS)),
+    mechanism,
     username: text('a non-empty user name'),
     password: secret(scalarString('a password')),
   },
