@@ -32,8 +32,8 @@ import {
   type Metadata,
   type VersionRange,
 } from '../net/kafka-wire.js';
-import { CheckError, defineCheck, type StepName } from './types.js';
-import { alsoAccepts, bool, host, oneOf, port, preprocess, scalarString, secret, stringList, text, tlsOptionsShape } from './options.js';
+import { CheckError, defineCheck, type StepName } from '../core/contract.js';
+import { alsoAccepts, bool, host, oneOf, port, preprocess, scalarString, secret, stringList, text, tlsOptionsShape } from '../core/options.js';
 import { UrlError } from './url.js';
 import { printable } from './udp.js';
 
