@@ -184,6 +184,10 @@ describe('kafka against misbehaving peers', () => {
     failed(await runOne({ ...at(await peer(startKafkaHuge())), timeout: 10 }), 'protocol', 'the server announced a Kafka response of 2147483647 bytes (more than 1 MiB; is this a Kafka port?)');
     assert.ok(performance.now() - t0 < 3000, 'the huge size is refused at once, not at the deadline');
     failed(await runOne({ ...at(await peer(startKafkaFlood())), timeout: 10 }), 'protocol', 'the server answered with correlation id 0 (expected 1): not a Kafka response');
+    // with several bootstrap brokers too (each connection under the check's own signal and budget)
+    const down = `127.0.0.1:${await freePort()}`;
+    const flood = await peer(startKafkaFlood());
+    failed(await runOne({ type: 'kafka', brokers: [down, `127.0.0.1:${flood.port}`], timeout: 10 }), 'protocol', 'the server answered with correlation id 0 (expected 1): not a Kafka response');
   });
 
   test('a black hole times out at protocol (and at tls with tls: true), within the timeout, its connection closed', async () => {

@@ -105,11 +105,10 @@ const fromServer = (s: string, max = 120) => printable(Buffer.from(s, 'utf8'), m
  * accepts: each one's reason, at step resolve when no name resolved, else tcp.
  */
 async function connectFirst(brokers: Broker[], signal: AbortSignal): Promise<Connected & { broker: Broker }> {
-  if (brokers.length === 1) return { ...(await connectTcp(brokers[0]!.host, brokers[0]!.port, signal)), broker: brokers[0]! };
-  const local = new AbortController();
-  const onAbort = () => local.abort(signal.reason);
-  signal.addEventListener('abort', onAbort, { once: true });
-  const attempts = brokers.map((b) => connectTcp(b.host, b.port, local.signal).then((c) => ({ ...c, broker: b })));
+  // Each attempt runs under the check's own signal (so its socket reads count against the check's
+  // budget); the runner aborts that signal when the check ends, which stops the attempts still
+  // connecting, and an attempt that connects after the first is closed at once.
+  const attempts = brokers.map((b) => connectTcp(b.host, b.port, signal).then((c) => ({ ...c, broker: b })));
   try {
     const winner = await Promise.any(attempts);
     for (const p of attempts) p.then((c) => c.socket !== winner.socket && c.socket.destroy(), () => {});
@@ -117,12 +116,10 @@ async function connectFirst(brokers: Broker[], signal: AbortSignal): Promise<Con
   } catch (err) {
     if (signal.aborted) throw signal.reason;
     const errors = (err as AggregateError).errors ?? [err];
+    if (errors.length === 1) throw errors[0];
     const steps = errors.map((e: unknown) => (e instanceof CheckError ? e.step : 'tcp'));
     const text = errors.map((e: unknown, i: number) => `${shown(brokers[i]!)}: ${e instanceof CheckError ? e.message : describeError(e)}`).join('; ');
     throw new CheckError(steps.every((s: string) => s === 'resolve') ? 'resolve' : 'tcp', text);
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-    local.abort(new Error('done'));
   }
 }
 
