@@ -17,12 +17,12 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { liveHandles, runOne, silentServerCases } from './helpers/check.js';
-import { CLI, freePort, runCli, spawnNode, tempConfig, watchPeakRss } from './helpers/run.js';
+import { ACTION, CLI, freePort, runAction, runCli, spawnNode, tempConfig, watchPeakRss } from './helpers/run.js';
 import { tlsMaterial, type TlsMaterial } from './helpers/tls.js';
 import { resultAssertions } from './helpers/results.js';
 import { startCloser, startGarbage, type TcpPeer } from './helpers/peers.js';
 import { KCAT, kcatAvailable, startKafkaFlood, startKafkaHuge, startKafkaServer, startMockCluster, type KafkaServer, type MockCluster } from './helpers/kafka.js';
-import { ScramClient, scramAttributes } from '../src/net/kafka-wire.js';
+import { KafkaWireError, Reader, ScramClient, scramAttributes } from '../src/net/kafka-wire.js';
 
 const PASSWORD = 'kafka-Secret-7q2w';
 const WRONG = 'kafka-Wrong-3e4r';
@@ -279,6 +279,34 @@ describe('kafka through the CLI bundle', { skip: !existsSync(join(CLI, '../../di
         assert.match(ran.stdout, /^kafka-missing FAILED - query: topic "missing" does not exist \(UNKNOWN_TOPIC_OR_PARTITION, 3\)/m);
       }
     }
+  });
+});
+
+describe('kafka through the action bundle', { skip: !existsSync(ACTION) && 'dist/ not built (npm run build)' }, () => {
+  test('outputs, summary and masking: a pass against the mock cluster, a wrong SCRAM password, a missing topic', async () => {
+    const checks = JSON.stringify([
+      { type: 'kafka', name: 'mock', brokers: mock.brokers },
+      { ...at(sasl), name: 'wrong', ...login('scram-sha-256', WRONG) },
+      { ...at(open), name: 'missing', topic: 'missing' },
+    ]);
+    const r = await runAction({ checks });
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.deepEqual([r.outputs.passed, r.outputs.failed, r.outputs['failed-checks']], ['1', '2', 'wrong\nmissing']);
+    const results = JSON.parse(r.outputs.results!) as { name: string; step: string | null }[];
+    assert.deepEqual(results.map((x) => [x.name, x.step]).sort(), [['missing', 'query'], ['mock', null], ['wrong', 'auth']]);
+    assert.ok(r.stdout.split('\n').includes(`::add-mask::${WRONG}`), 'the password is masked for the runner');
+    const shown = r.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n');
+    for (const text of [shown, r.stderr, r.summary, JSON.stringify(r.outputs)]) assert.ok(!text.includes(WRONG) && !text.includes(PASSWORD));
+    assert.match(r.summary, /authentication failed for user &quot;alice&quot;|authentication failed for user "alice"/);
+  });
+});
+
+describe('kafka: the wire reader refuses what does not add up', () => {
+  test('a count larger than the bytes left, a string past the end', () => {
+    const lying = Buffer.from([0x7f, 0xff, 0xff, 0xff, 0, 0]);
+    assert.throws(() => new Reader(lying).array((r) => r.int32()), (e: unknown) => e instanceof KafkaWireError && /2147483647 elements in 2 bytes/.test(e.message));
+    assert.throws(() => new Reader(Buffer.from([0, 9, 0x41])).string('host'), (e: unknown) => e instanceof KafkaWireError && e.message === 'the server sent a truncated Kafka response (host)');
+    assert.deepEqual(new Reader(Buffer.from([0xff, 0xff, 0xff, 0xff])).array((r) => r.int32()), []);
   });
 });
 
