@@ -174,7 +174,9 @@ export const kafka = defineCheck({
         if (err instanceof CheckError) return err;
         if (err instanceof KafkaWireError) return new CheckError(step, err.message);
         if (err instanceof KafkaClosedError) return new CheckError(step, `${err.message}${closedHint}`);
-        return new CheckError(step, describeError(err));
+        // a broker that closes with our request unread resets the connection instead
+        const code = (err as { code?: unknown })?.code;
+        return new CheckError(step, `${describeError(err)}${code === 'ECONNRESET' || code === 'EPIPE' ? closedHint : ''}`);
       };
 
       const apis = await ctx.step('protocol', async () => {
