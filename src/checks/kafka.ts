@@ -139,7 +139,8 @@ export const kafka = defineCheck({
   url: { schemes: ['kafka'], options: fromUrl },
   container: { images: ['apache/kafka', 'apache/kafka-native', 'bitnami/kafka', 'confluentinc/cp-kafka', 'confluentinc/confluent-local'], port: DEFAULT_PORT, options: () => ({}) },
   options,
-  maxReadBytes: MAX_RESPONSE * 2,
+  // the largest response, counted twice over TLS (the socket's bytes and the decrypted ones), and the handshakes
+  maxReadBytes: MAX_RESPONSE * 3,
   name: (o) => `kafka:${brokersOf(o).map(shown).join(',')}`,
   target: (o) => brokersOf(o).map(shown).join(','),
   egress: (o) => brokersOf(o).map((b) => ({ protocol: 'tcp' as const, host: b.host, port: b.port })),
