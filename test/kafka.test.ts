@@ -38,7 +38,7 @@ let impostor: KafkaServer; // SCRAM that accepts any proof
 let tls: TlsMaterial;
 const peers: TcpPeer[] = [];
 
-const TOPICS = { orders: { partitions: 3 }, broken: { partitions: 4, leaderless: [1, 3] } };
+const TOPICS = { orders: { partitions: 3 }, broken: { partitions: 4, leaderless: [1, 3] }, wide: { partitions: 26_000 } };
 
 before(async () => {
   if (!kcatAvailable()) throw new Error(`the kafka tests need ${KCAT} (scripts/setup.sh installs kcat, whose librdkafka has the mock cluster)`);
@@ -161,6 +161,12 @@ describe('kafka against a broker of our own: SASL, TLS, topics', () => {
     assert.equal(insecure.tls_verification, 'disabled');
     failed(await runOne({ ...base, ca_file: tls.caFile, ...login('plain', WRONG) }), 'auth', /^authentication failed for user "alice"/);
     failed(await runOne({ ...base, ca_file: tls.caFile, min_cert_days: 60 }), 'cert', /^certificate expires in \d+ days \(minimum 60\)$/);
+  });
+
+  test('a metadata response of almost 1 MiB (26000 partitions) over TLS: read whole, within the budget', async () => {
+    const r = await runOne({ ...at(secure, 'localhost'), tls: true, ca_file: tls.caFile, ...login('plain'), topic: 'wide', timeout: 20 });
+    passed(r);
+    assert.equal(r.details?.at(-1), 'topic "wide": 26000 partitions, each with a leader');
   });
 
   test('plain text against a TLS listener: the server closes, and the message asks about tls', async () => {
