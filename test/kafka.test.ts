@@ -23,6 +23,7 @@ import { resultAssertions } from './helpers/results.js';
 import { startCloser, startGarbage, type TcpPeer } from './helpers/peers.js';
 import { KCAT, kcatAvailable, startKafkaFlood, startKafkaHuge, startKafkaServer, startMockCluster, type KafkaServer, type MockCluster } from './helpers/kafka.js';
 import { KafkaWireError, Reader, ScramClient, scramAttributes } from '../src/net/kafka-wire.js';
+import { typeForImage, typeForScheme } from '../src/checks/registry.js';
 
 const PASSWORD = 'kafka-Secret-7q2w';
 const WRONG = 'kafka-Wrong-3e4r';
@@ -235,6 +236,11 @@ describe('kafka: SCRAM against RFC 7677\'s test vector', () => {
 });
 
 describe('kafka: config', () => {
+  test('compose images and the kafka:// scheme pick the type', async () => {
+    for (const image of ['apache/kafka', 'apache/kafka-native', 'bitnami/kafka', 'confluentinc/cp-kafka']) assert.equal((await typeForImage(image))?.type, 'kafka', image);
+    assert.equal((await typeForScheme('kafka'))?.type, 'kafka');
+  });
+
   test('config errors say what is expected', async () => {
     const bad = async (o: Record<string, unknown>, re: RegExp) => assert.rejects(runOne({ type: 'kafka', ...o }), re);
     await bad({}, /brokers: missing \(expected brokers \(a list of host:port\) or host\)/);
