@@ -328,7 +328,7 @@ export const grpc = defineCheck({
         }),
       );
       if (ctx.signal.aborted) throw ctx.signal.reason;
-      const label = o.service !== undefined ? `service "${o.service}"` : 'the server ("")';
+      const label = o.service !== undefined ? `service "${o.service}"` : 'the whole server (service "")';
       if (outcome.status !== undefined) {
         const s = statusName(outcome.status);
         ctx.note(`health of ${label}: ${s}`);
