@@ -239,6 +239,7 @@ export const grpc = defineCheck({
 
     // What the server did on the relay's connections, for the failure message.
     let received = 0;
+    let streamError: unknown;
     const open = async (): Promise<Socket | TLSSocket> => {
       let s: Socket | TLSSocket;
       if (first) {
@@ -248,6 +249,8 @@ export const grpc = defineCheck({
         const { socket: next } = await connectTcp(o.host, p, ctx.signal, [address]);
         s = tlsSettings ? await handshake(next, tlsSettings, ctx.signal) : next;
       }
+      // (a TLS 1.3 server refuses a client certificate after the client's handshake is done)
+      s.once('error', (err) => (streamError ??= err));
       return s;
     };
     let relay: Relay;
@@ -294,6 +297,10 @@ export const grpc = defineCheck({
     const connectionFailure = (): CheckError => {
       if (relay.failure instanceof CheckError) return relay.failure;
       if (relay.failure !== undefined) return new CheckError('protocol', describeError(relay.failure));
+      if (streamError !== undefined) {
+        const code = (streamError as { code?: unknown }).code;
+        return new CheckError(typeof code === 'string' && code.startsWith('ERR_SSL') ? 'tls' : 'protocol', describeError(streamError));
+      }
       if (received === 0) return new CheckError('protocol', `the server closed the connection before the HTTP/2 handshake${o.tls ? '' : ' (is this a TLS port? set tls: true)'}`);
       return new CheckError('protocol', 'the HTTP/2 connection failed (the server sent something the client could not read, or closed it)');
     };
@@ -322,7 +329,8 @@ export const grpc = defineCheck({
             decodeResponse,
             encodeRequest(service),
             new g.Metadata(),
-            { deadline },
+            // (the check's own deadline ends the call: grpc-js' is a backstop, a little later)
+            { deadline: deadline + 500 },
             (err, status) => resolve(err ? { error: err } : { status: status! }),
           );
         }),
@@ -350,7 +358,8 @@ export const grpc = defineCheck({
 /** What a failed Health/Check call means; without `service`, a gRPC answer is only noted. */
 function callFailure(err: Grpc.ServiceError, o: Options, label: string, ctx: { note(d: string): void }, connectionFailure: () => CheckError): CheckError | undefined {
   const code = typeof err.code === 'number' ? err.code : 2;
-  const raw = typeof err.details === 'string' ? err.details : '';
+  // (grpc-js adds ",remote_addr=..." to its own messages: the relay's loopback address)
+  const raw = typeof err.details === 'string' ? err.details.replace(/,remote_addr=\S*$/, '') : '';
   const details = printable(Buffer.from(raw, 'utf8'), 120);
   const http = /^Received HTTP status code (\d+)$/.exec(raw);
   if (http) return new CheckError('protocol', `the server answered with HTTP status ${http[1]}, not gRPC (is this a gRPC port?)`);
@@ -367,6 +376,7 @@ function callFailure(err: Grpc.ServiceError, o: Options, label: string, ctx: { n
     if (o.service === undefined) return noted(ctx, message);
     return new CheckError('query', message);
   }
+  if (code === 4 && /^Deadline exceeded/.test(raw)) return new CheckError('query', 'timed out');
   if (code === 4 || code === 1 || code === 14 || code === 13) return new CheckError('query', `health check failed: ${codeName(code)} (${code})${details ? `: ${details}` : ''}`);
   const message = `the health check of ${label} failed: ${codeName(code)} (${code})${details ? `: ${details}` : ''}`;
   if (o.service === undefined) return noted(ctx, message);

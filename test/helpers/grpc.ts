@@ -17,15 +17,27 @@ export interface GrpcServer {
 /** Statuses of the health protocol, including SERVICE_UNKNOWN (the package's type omits it). */
 export type Status = 'UNKNOWN' | 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
 
-export async function startGrpcServer(opts: { tls?: Pair; statuses?: Record<string, Status>; noHealth?: boolean } = {}): Promise<GrpcServer> {
+/**
+ * `statuses`: the health service's map ('' is the whole server); `noHealth`: no service at all;
+ * `answer`: a Health/Check of its own that answers these raw bytes (a hostile or broken server);
+ * `clientCa`: with `tls`, a client certificate from this CA is required (mutual TLS).
+ */
+export async function startGrpcServer(opts: { tls?: Pair; statuses?: Record<string, Status>; noHealth?: boolean; answer?: Buffer; clientCa?: string } = {}): Promise<GrpcServer> {
   const server = new grpc.Server();
   let health: HealthImplementation | undefined;
-  if (!opts.noHealth) {
+  if (opts.answer) {
+    const raw = (b: Buffer) => b;
+    const answer = opts.answer;
+    server.addService(
+      { Check: { path: '/grpc.health.v1.Health/Check', requestStream: false, responseStream: false, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw } },
+      { Check: (_call: unknown, done: (err: null, value: Buffer) => void) => done(null, answer) },
+    );
+  } else if (!opts.noHealth) {
     health = new HealthImplementation((opts.statuses ?? { '': 'SERVING' }) as ServingStatusMap);
     health.addToServer(server);
   }
   const creds = opts.tls
-    ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(opts.tls.cert), private_key: Buffer.from(opts.tls.key) }], false)
+    ? grpc.ServerCredentials.createSsl(opts.clientCa ? Buffer.from(opts.clientCa) : null, [{ cert_chain: Buffer.from(opts.tls.cert), private_key: Buffer.from(opts.tls.key) }], opts.clientCa !== undefined)
     : grpc.ServerCredentials.createInsecure();
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', creds, (err, p) => (err ? reject(err) : resolve(p))));
   return {
