@@ -40,6 +40,7 @@ import { startNats } from './helpers/nats.js';
 import { saslAvailable, startMemcached } from './helpers/memcached.js';
 import { SSH_USER, sshdAvailable, startSshd } from './helpers/sshd.js';
 import { BIND_DN, slapdAvailable, startSlapd } from './helpers/slapd.js';
+import { startGrpcServer } from './helpers/grpc.js';
 
 // ---- no unhandled rejection / uncaught exception anywhere in this process -------------------
 const crashes: string[] = [];
@@ -419,6 +420,21 @@ if (slapdServer) add('ldap', 'creds', { url: `ldap://${H}:${slapdServer.port}`, 
 add('ldap', 'midway', { ...ldapUrl('ldap', await peer(startReplyOnce(ldapBindOk))), base_dn: 'dc=example,dc=test' }, fail('query', TIMED_OUT, { how: 'a successful bind, then silence' }));
 add('ldap', 'midwayTls', { ...ldapUrl('ldaps', tlsQuiet, 'localhost'), ...caFile }, fail('auth', TIMED_OUT));
 
+// grpc (plain cells; TLS cells with tls: true, ALPN h2 offered to generic TLS servers)
+const grpcTls = { tls: true, ...caFile };
+add('grpc', 'refused', { host: H, port: refusedPort }, fail('tcp', /^connection refused$/));
+add('grpc', 'blackhole', at(blackHole), fail('protocol', TIMED_OUT));
+add('grpc', 'closer', at(closer), fail('protocol', /^the server closed the connection before the HTTP\/2 handshake \(is this a TLS port\? set tls: true\)$/));
+add('grpc', 'garbage', at(garbage), fail('protocol', /^the server did not answer with HTTP\/2 \(it sent \\x00\\xff/));
+add('grpc', 'banner', at(banner), fail('protocol', /^the server did not answer with HTTP\/2 \(it sent SSH-2\.0-/));
+add('grpc', 'drip', at(await drip(Buffer.from([0, 0x3f, 0xfc, 4, 0, 0, 0, 0, 0]), Buffer.from([0]))), fail('protocol', TIMED_OUT, { how: 'a SETTINGS frame header announcing 16 KiB, then zeros' }));
+add('grpc', 'tlsStall', { ...at(blackHole), ...grpcTls }, fail('tls', TIMED_OUT));
+add('grpc', 'expired', { host: 'localhost', port: tlsExpired.port, ...grpcTls }, fail('tls', EXPIRED));
+add('grpc', 'wronghost', { host: 'localhost', port: tlsWrongHost.port, ...grpcTls }, fail('tls', WRONG_HOST));
+add('grpc', 'unresolvable', { host: BAD, port: 50051 }, fail('resolve', /^dns resolution failed: no such name \(NXDOMAIN\)$/));
+add('grpc', 'midway', at(await peer(hostile.startHttp2Peer(() => {}))), fail('query', TIMED_OUT, { how: 'SETTINGS, then silence once the request came' }));
+add('grpc', 'midwayTls', { host: 'localhost', port: tlsQuiet.port, ...grpcTls }, fail('protocol', TIMED_OUT));
+
 // ---- hostile peers (issue 9): endless data, lying length headers, bombs, injection ----------
 // Every one must end at once (not at the deadline) with a bounded read, never crash the process,
 // and never grow it: the CLI and action runs below measure the child's peak RSS.
@@ -453,6 +469,9 @@ add('smtp', 'inject', { ...at(await hp(hostile.startSmtpInject())), ...smtp }, f
 add('memcache', 'flood', at(await hp(hostile.startMemcacheEndless())), fail('protocol', /^not a memcached server \(unexpected reply "VERSION 1+/, { how: 'a VERSION line that never ends, at full speed' }));
 add('memcache', 'inject', at(await hp(hostile.startMemcacheInject())), fail('protocol', /^not a memcached server \(unexpected reply "SERVER_ERROR /, { how: 'SERVER_ERROR carrying CR and ::commands' }));
 
+add('grpc', 'flood', at(await hp(hostile.startGrpcEndless())), fail('query', CAPPED, { how: 'SETTINGS, then frames of an unknown type forever once the request came' }));
+add('grpc', 'huge', at(await hp(hostile.startGrpcHugeFrame())), fail('query', /^the server sent an HTTP\/2 frame of 16777215 bytes \(more than the 16384 the client allows\)$/, { how: 'a frame header announcing 16 MiB, then zeros forever' }));
+add('grpc', 'inject', { ...at(await hp(startGrpcServer({ error: { code: 7, details: hostile.INJECT_LINE } }).then((g) => ({ host: H, port: g.port, close: () => g.stop() })))), service: 'x' }, fail('query', /^the health check of service "x" failed: PERMISSION_DENIED \(7\): /, { how: 'a gRPC error whose message carries CR and ::commands' }));
 /** Fault 9 for the types whose own test files cover wrong credentials against a real server. */
 const CREDS_ELSEWHERE: Record<string, string> = {
   postgres: 'test/postgres.test.ts (wrong password, unknown user)',
@@ -477,7 +496,7 @@ test('every implemented check type has cells in the matrix', () => {
 // Load the drivers once before the clock starts: under tsx their first import takes a good part
 // of a 1 s budget when a dozen cells import them at once (the CLI runs below load them cold).
 before(async () => {
-  await Promise.all(['pg', 'ioredis', 'amqplib', 'mongodb', 'mysql2', '@nats-io/transport-node', 'mqtt', 'undici', 'ssh2', 'ldapts'].map((m) => import(m)));
+  await Promise.all(['pg', 'ioredis', 'amqplib', 'mongodb', 'mysql2', '@nats-io/transport-node', 'mqtt', 'undici', 'ssh2', 'ldapts', '@grpc/grpc-js'].map((m) => import(m)));
 });
 
 describe('fault matrix (in-process, timeout 1 s)', { concurrency: 8 }, () => {

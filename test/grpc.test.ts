@@ -2,7 +2,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { createServer as createHttp2Server, type Http2Server } from 'node:http2';
-import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { liveHandles, runOne, silentServerCases } from './helpers/check.js';
 import { CLI, freePort, runCli, tempConfig } from './helpers/run.js';
@@ -10,6 +9,7 @@ import { tlsMaterial, type TlsMaterial } from './helpers/tls.js';
 import { GARBAGE, startCloser, startGarbage, startPlainHttp, type TcpPeer } from './helpers/peers.js';
 import { startGrpcServer, type GrpcServer } from './helpers/grpc.js';
 import { resultAssertions } from './helpers/results.js';
+import { INJECT_LINE, startGrpcEndless, startGrpcHugeFrame, startHttp2Peer } from './helpers/hostile.js';
 import { decodeResponse, encodeRequest } from '../src/checks/grpc.js';
 
 let server: GrpcServer; // plain, with the health service
@@ -162,26 +162,6 @@ describe('grpc against a real gRPC server (@grpc/grpc-js with grpc-health-check)
 
 describe('grpc against peers that are not gRPC servers', () => {
   const peers: (TcpPeer | { close(): Promise<void> })[] = [];
-  const listenRaw = async (onConnection: (s: import('node:net').Socket) => void): Promise<{ port: number }> => {
-    const s: Server = createServer(onConnection);
-    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-    const sockets = new Set<import('node:net').Socket>();
-    s.on('connection', (c) => {
-      sockets.add(c);
-      c.once('close', () => sockets.delete(c));
-    });
-    peers.push({ close: () => new Promise<void>((done) => (sockets.forEach((c) => c.destroy()), s.close(() => done()))) });
-    return { port: (s.address() as { port: number }).port };
-  };
-  /** An HTTP/2 SETTINGS frame (empty): what an HTTP/2 server sends first. */
-  const SETTINGS = Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]);
-  const pump = (s: import('node:net').Socket, chunk: Buffer) => {
-    const go = () => {
-      while (!s.destroyed && s.write(chunk));
-      if (!s.destroyed) s.once('drain', go);
-    };
-    go();
-  };
   after(async () => {
     await Promise.all(peers.map((p) => p.close()));
   });
@@ -220,37 +200,33 @@ describe('grpc against peers that are not gRPC servers', () => {
     ]);
   });
 
-  test('an HTTP/2 server that goes quiet after its SETTINGS: the health call times out at query', async () => {
-    const quiet = await listenRaw((s) => {
-      s.on('error', () => {});
-      s.resume();
-      s.write(SETTINGS);
-    });
+  test('an HTTP/2 server that goes quiet once the request came: the health call times out at query', async () => {
+    const quiet = await startHttp2Peer(() => {});
+    peers.push(quiet);
     const t0 = performance.now();
-    failed(await runOne(at(quiet, { timeout: 1 })), 'query', 'timed out after 1s');
+    failed(await runOne(at(quiet, { timeout: 1 })), 'query', /^timed out( after 1s)?$/);
     assert.ok(performance.now() - t0 < 3000);
   });
 
   test('endless frames are cut off at the read limit; a frame above 16 KiB at once', async () => {
-    // SETTINGS, then frames of an unknown type (HTTP/2 says to ignore them) as fast as the socket takes them
-    const unknown = Buffer.concat([Buffer.from([0, 0x40, 0, 0xfa, 0, 0, 0, 0, 0]), Buffer.alloc(0x4000)]);
-    const flood = await listenRaw((s) => {
-      s.on('error', () => {});
-      s.resume();
-      s.write(SETTINGS);
-      pump(s, unknown);
-    });
-    const huge = await listenRaw((s) => {
-      s.on('error', () => {});
-      s.resume();
-      s.write(SETTINGS);
-      s.write(Buffer.from([0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 1]));
-      pump(s, Buffer.alloc(64 * 1024));
-    });
+    const flood = await startGrpcEndless();
+    const huge = await startGrpcHugeFrame();
+    peers.push(flood, huge);
     const t0 = performance.now();
     failed(await runOne(at(flood, { timeout: 10 })), 'query', 'the server sent more than 1 MiB (the read limit for this check)');
-    failed(await runOne(at(huge, { timeout: 10 })), 'protocol', 'the server sent an HTTP/2 frame of 16777215 bytes (more than the 16384 the client allows)');
+    failed(await runOne(at(huge, { timeout: 10 })), 'query', 'the server sent an HTTP/2 frame of 16777215 bytes (more than the 16384 the client allows)');
     assert.ok(performance.now() - t0 < 5000, `took ${Math.round(performance.now() - t0)} ms`);
+  });
+
+  test('a gRPC error whose message carries CR/LF and ::commands: shown escaped; without service only noted', async () => {
+    const inject = await startGrpcServer({ error: { code: 7, details: INJECT_LINE } });
+    peers.push({ close: () => inject.stop() });
+    const r = await runOne(at(inject, { service: 'x' }));
+    failed(r, 'query', /^the health check of service "x" failed: PERMISSION_DENIED \(7\): \\r::error /);
+    assert.ok(!/[\r\n]/.test(r.error ?? ''), r.error);
+    const noted = await runOne(at(inject));
+    passed(noted);
+    assert.match(noted.details?.at(-1) ?? '', /^the health check of the whole server \(service ""\) failed: PERMISSION_DENIED \(7\): /);
   });
 });
 

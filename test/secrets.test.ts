@@ -216,6 +216,8 @@ const byType: Record<string, (t: Target, env: Record<string, string>) => Record<
   mqtt: (t) => ({ host: t.host, port: t.port, username: 'mq', password: pair('mq', secret('mqtt'))[1] }),
   ssh: (t) => ({ host: t.host, port: t.port, username: 'deploy', password: pair('deploy', secret('ssh'))[1] }),
   ldap: (t) => ({ host: t.host, port: t.port, bind_dn: 'cn=reader,dc=example,dc=test', password: secret('ldap') }),
+  // (no credential option: the check is here because every type must be)
+  grpc: (t) => ({ host: t.host, port: t.port, service: 'conncheck.Health' }),
 };
 
 /** The unreachable config: every type against every kind of unreachable target. */

@@ -20,17 +20,18 @@ export type Status = 'UNKNOWN' | 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
 /**
  * `statuses`: the health service's map ('' is the whole server); `noHealth`: no service at all;
  * `answer`: a Health/Check of its own that answers these raw bytes (a hostile or broken server);
- * `clientCa`: with `tls`, a client certificate from this CA is required (mutual TLS).
+ * `clientCa`: with `tls`, a client certificate from this CA is required (mutual TLS); `error`: a
+ * Health/Check that fails with this gRPC status and message.
  */
-export async function startGrpcServer(opts: { tls?: Pair; statuses?: Record<string, Status>; noHealth?: boolean; answer?: Buffer; clientCa?: string } = {}): Promise<GrpcServer> {
+export async function startGrpcServer(opts: { tls?: Pair; statuses?: Record<string, Status>; noHealth?: boolean; answer?: Buffer; clientCa?: string; error?: { code: number; details: string } } = {}): Promise<GrpcServer> {
   const server = new grpc.Server();
   let health: HealthImplementation | undefined;
-  if (opts.answer) {
+  if (opts.answer || opts.error) {
     const raw = (b: Buffer) => b;
-    const answer = opts.answer;
+    const { answer, error } = opts;
     server.addService(
       { Check: { path: '/grpc.health.v1.Health/Check', requestStream: false, responseStream: false, requestSerialize: raw, requestDeserialize: raw, responseSerialize: raw, responseDeserialize: raw } },
-      { Check: (_call: unknown, done: (err: null, value: Buffer) => void) => done(null, answer) },
+      { Check: (_call: unknown, done: (err: Partial<grpc.StatusObject> | null, value?: Buffer) => void) => (error ? done(error) : done(null, answer)) },
     );
   } else if (!opts.noHealth) {
     health = new HealthImplementation((opts.statuses ?? { '': 'SERVING' }) as ServingStatusMap);
