@@ -18,7 +18,7 @@ import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
 import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { startRelay, type Relay } from '../net/relay.js';
-import type { FrameInspector } from '../net/bounded.js';
+import { headerFrames, type FrameInspector } from '../net/bounded.js';
 import { CheckError, defineCheck } from '../core/contract.js';
 import { bool, host, port, text, tlsOptionsShape } from '../core/options.js';
 import { defined, parseGeneric, requireHost, UrlError } from './url.js';
@@ -121,32 +121,17 @@ const MAX_FRAME = 16384;
 function http2Frames(o: Options): FrameInspector {
   let head = Buffer.alloc(0); // the first bytes (24 shown, and whether more came)
   let first = true;
-  let header = Buffer.alloc(0);
-  let skip = 0; // payload bytes of the current frame still to come
+  const frames = headerFrames(9, (header) => {
+    const len = header.readUIntBE(0, 3);
+    return len > MAX_FRAME ? `the server sent an HTTP/2 frame of ${len} bytes (more than the ${MAX_FRAME} the client allows)` : len;
+  });
   return (chunk) => {
     if (first) {
       head = Buffer.concat([head, chunk.subarray(0, 25 - head.length)]);
-      const settings = couldBeSettings(head.subarray(0, 9));
-      if (!settings) return notHttp2(head, o);
+      if (!couldBeSettings(head.subarray(0, 9))) return notHttp2(head, o);
       if (head.length >= 9) first = false;
     }
-    for (let i = 0; i < chunk.length; ) {
-      if (skip > 0) {
-        const n = Math.min(skip, chunk.length - i);
-        skip -= n;
-        i += n;
-        continue;
-      }
-      const need = 9 - header.length;
-      header = Buffer.concat([header, chunk.subarray(i, i + need)]);
-      i += Math.min(need, chunk.length - i);
-      if (header.length < 9) break;
-      const len = header.readUIntBE(0, 3);
-      header = Buffer.alloc(0);
-      if (len > MAX_FRAME) return `the server sent an HTTP/2 frame of ${len} bytes (more than the ${MAX_FRAME} the client allows)`;
-      skip = len;
-    }
-    return undefined;
+    return frames(chunk);
   };
 }
 
