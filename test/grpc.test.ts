@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { createServer as createHttp2Server, type Http2Server } from 'node:http2';
 import { join } from 'node:path';
 import { liveHandles, runOne, silentServerCases } from './helpers/check.js';
-import { CLI, freePort, runCli, tempConfig } from './helpers/run.js';
+import { ACTION, CLI, freePort, runAction, runCli, tempConfig } from './helpers/run.js';
 import { tlsMaterial, type TlsMaterial } from './helpers/tls.js';
 import { GARBAGE, startCloser, startGarbage, startPlainHttp, type TcpPeer } from './helpers/peers.js';
 import { startGrpcServer, type GrpcServer } from './helpers/grpc.js';
@@ -281,5 +281,31 @@ describe('grpc through the CLI bundle', { skip: !existsSync(join(CLI, '../../dis
         ]);
       }
     }
+  });
+
+  test('--from-env: a grpc:// address in a *_ADDR variable is a grpc check', async () => {
+    const ran = await runCli(['--from-env', '-v'], { env: { ORDERS_ADDR: `grpc://127.0.0.1:${server.port}?service=conncheck.Up` } });
+    assert.equal(ran.code, 0, ran.stdout + ran.stderr);
+    assert.match(ran.stdout, /^ORDERS_ADDR OK .*health of service "conncheck\.Up": SERVING/m);
+  });
+});
+
+describe('grpc through the action bundle', { skip: !existsSync(ACTION) && 'dist/ not built (npm run build)' }, () => {
+  test('checks input: the results output and the job summary', async () => {
+    const checks = [
+      { ...at(server), name: 'grpc-up', service: 'conncheck.Up' },
+      { name: 'grpcs', url: `grpcs://localhost:${secure.port}`, ca_file: tls.caFile },
+      { ...at(server), name: 'grpc-down', service: 'conncheck.Down' },
+    ];
+    const ran = await runAction({ checks: JSON.stringify(checks) });
+    assert.equal(ran.code, 1, ran.stdout + ran.stderr);
+    const results = JSON.parse(ran.outputs.results ?? '[]') as { name: string; status: string; step?: string; error?: string }[];
+    assert.deepEqual(results.map((r) => [r.name, r.status, r.step ?? null]), [
+      ['grpc-up', 'passed', null],
+      ['grpcs', 'passed', null],
+      ['grpc-down', 'failed', 'query'],
+    ]);
+    assert.equal(results[2]!.error, 'service "conncheck.Down" is NOT_SERVING');
+    assert.match(ran.summary, /grpc-down/);
   });
 });
