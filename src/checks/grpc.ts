@@ -279,15 +279,16 @@ export const grpc = defineCheck({
       (first as Socket | undefined)?.destroy();
     };
     ctx.signal.addEventListener('abort', close, { once: true });
-    const connectionFailure = (): CheckError => {
+    /** Why the connection failed (grpc-js only says that it did), for the step that was running. */
+    const connectionFailure = (step: 'protocol' | 'query'): CheckError => {
       if (relay.failure instanceof CheckError) return relay.failure;
-      if (relay.failure !== undefined) return new CheckError('protocol', describeError(relay.failure));
+      if (relay.failure !== undefined) return new CheckError(step, describeError(relay.failure));
       if (streamError !== undefined) {
         const code = (streamError as { code?: unknown }).code;
-        return new CheckError(typeof code === 'string' && code.startsWith('ERR_SSL') ? 'tls' : 'protocol', describeError(streamError));
+        return new CheckError(typeof code === 'string' && code.startsWith('ERR_SSL') ? 'tls' : step, describeError(streamError));
       }
-      if (received === 0) return new CheckError('protocol', `the server closed the connection before the HTTP/2 handshake${o.tls ? '' : ' (is this a TLS port? set tls: true)'}`);
-      return new CheckError('protocol', 'the HTTP/2 connection failed (the server sent something the client could not read, or closed it)');
+      if (received === 0) return new CheckError(step, `the server closed the connection before the HTTP/2 handshake${o.tls ? '' : ' (is this a TLS port? set tls: true)'}`);
+      return new CheckError(step, 'the HTTP/2 connection failed (the server sent something the client could not read, or closed it)');
     };
     try {
       await ctx.step('protocol', async () => {
@@ -297,8 +298,9 @@ export const grpc = defineCheck({
             if (ctx.signal.aborted) return reject(ctx.signal.reason);
             const state = channel.getConnectivityState(true);
             if (state === g.connectivityState.READY) return resolve();
-            if (state === g.connectivityState.TRANSIENT_FAILURE || state === g.connectivityState.SHUTDOWN) return reject(connectionFailure());
-            channel.watchConnectivityState(state, deadline + 1000, watch);
+            if (state === g.connectivityState.TRANSIENT_FAILURE || state === g.connectivityState.SHUTDOWN) return reject(connectionFailure('protocol'));
+            // (the check's signal ends the wait at its deadline; grpc-js' own is a backstop)
+            channel.watchConnectivityState(state, deadline + 1000, (err) => (err ? reject(new CheckError('protocol', 'timed out')) : watch()));
           };
           watch();
         });
@@ -341,14 +343,14 @@ export const grpc = defineCheck({
 });
 
 /** What a failed Health/Check call means; without `service`, a gRPC answer is only noted. */
-function callFailure(err: Grpc.ServiceError, o: Options, label: string, ctx: { note(d: string): void }, connectionFailure: () => CheckError): CheckError | undefined {
+function callFailure(err: Grpc.ServiceError, o: Options, label: string, ctx: { note(d: string): void }, connectionFailure: (step: 'query') => CheckError): CheckError | undefined {
   const code = typeof err.code === 'number' ? err.code : 2;
   // (grpc-js adds ",remote_addr=..." to its own messages: the relay's loopback address)
   const raw = typeof err.details === 'string' ? err.details.replace(/,remote_addr=\S*$/, '') : '';
   const details = printable(Buffer.from(raw, 'utf8'), 120);
   const http = /^Received HTTP status code (\d+)$/.exec(raw);
   if (http) return new CheckError('protocol', `the server answered with HTTP status ${http[1]}, not gRPC (is this a gRPC port?)`);
-  if (code === 14 && /^(Connection dropped|No connection established)/.test(raw)) return connectionFailure();
+  if (code === 14 && /^(Connection dropped|No connection established)/.test(raw)) return connectionFailure('query');
   if (code === 8 && /^Received message larger than max/.test(raw)) return new CheckError('query', `the server sent a health answer larger than ${MAX_MESSAGE} bytes`);
   if (code === 13 && /^Response message parsing error/.test(raw)) return new CheckError('query', 'the server sent a health answer that is not a HealthCheckResponse');
   if (code === 12) {
