@@ -39,6 +39,7 @@ const types: readonly CheckType[] = [
   entry('ssh', [], () => import('./ssh.js').then((m) => def(m, 'ssh'))),
   entry('ldap', [], () => import('./ldap.js').then((m) => def(m, 'ldap'))),
   entry('kafka', [], () => import('./kafka.js').then((m) => def(m, 'kafka'))),
+  entry('grpc', [], () => import('./grpc.js').then((m) => def(m, 'grpc'))),
 ];
 
 function entry(type: string, aliases: readonly string[], load: () => Promise<AnyCheckDefinition>): CheckType {
