@@ -11,7 +11,7 @@ import { createConnection, isIP, type LookupFunction, type Socket } from 'node:n
 import type { ConnectionOptions } from 'node:tls';
 import { capReads } from '../../net/bounded.js';
 import { nodeDns } from '../../net/builtins.js';
-import { bareHost, type Address } from '../../net/dial.js';
+import { bareHost, connectTcp, showAddress, type Address } from '../../net/dial.js';
 import { request1 } from '../../net/http1.js';
 import { assertCertificate, handshake } from '../../net/tls.js';
 import type { CheckContext } from '../../core/contract.js';
@@ -35,6 +35,17 @@ export interface DirectOptions {
    * that request runs on it (over TLS for an https URL) instead of opening another.
    */
   first?: Socket;
+}
+
+/**
+ * The tcp step to `url`'s host and port (every resolved address at once, the first that accepts;
+ * noted as `connected to ADDRESS`), and a direct client whose first request runs on that
+ * connection: one connection for a check that sends one request.
+ */
+export async function connectDirect(url: URL, opts: Omit<DirectOptions, 'first'>, ctx: Pick<CheckContext, 'signal' | 'step' | 'note'>): Promise<HttpClient> {
+  const { socket, address } = await ctx.step('tcp', () => connectTcp(url.hostname, defaultPort(url), ctx.signal));
+  ctx.note(`connected to ${showAddress(address)}`);
+  return directClient({ ...opts, first: socket }, ctx);
 }
 
 export function directClient(opts: DirectOptions, ctx: Pick<CheckContext, 'signal' | 'step' | 'note'>): HttpClient {

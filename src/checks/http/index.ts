@@ -7,13 +7,13 @@
 import type { Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { safeUrl } from '../../secrets/url.js';
-import { bareHost, connectAddress, connectTcp, hostPort, resolveHost, showAddress } from '../../net/dial.js';
+import { bareHost, connectAddress, connectTcp, hostPort, resolveHost } from '../../net/dial.js';
 import { describeError } from '../../net/errors.js';
 import { parseProxyUrl } from '../../net/proxy.js';
 import { secureOptions } from '../../net/tls.js';
 import { CheckError, defineCheck, type CheckContext } from '../../core/contract.js';
 import { eachAddress } from '../tls.js';
-import { directClient, pinnedLookup } from './direct.js';
+import { connectDirect, directClient, pinnedLookup } from './direct.js';
 import { exchange } from './exchange.js';
 import { expectAnswer } from './expect.js';
 import { options, type Options } from './options.js';
@@ -92,22 +92,16 @@ export const http = defineCheck({
 
     // The tcp step (conn-check's pre-check, to the proxy when there is one) opens the connection
     // the request then runs on.
-    const to = route.proxy ?? original;
-    const { socket, address } = await ctx.step('tcp', () => connectTcp(to.hostname, defaultPort(to), ctx.signal)).catch((err: unknown) => {
-      if (route.proxy && err instanceof CheckError) throw new CheckError(err.step, `proxy ${hostPort(to.hostname, defaultPort(to))}: ${err.message}`);
-      throw err;
-    });
     let client: HttpClient | undefined;
     try {
-      if (route.proxy) ctx.note(`via proxy ${hostPort(to.hostname, defaultPort(to))} (${route.source})`);
-      else ctx.note(`connected to ${showAddress(address)}`);
-      if (early) material = ctx.step('tls', () => early);
-      await material;
-      client = route.proxy ? await proxied(o, route as Route & { proxy: URL }, await tls(), socket, ctx) : directClient({ tls, assert: o, first: socket }, ctx);
+      if (route.proxy) client = await proxied(o, route as Route & { proxy: URL }, early!, ctx);
+      else {
+        client = await connectDirect(original, { tls, assert: o }, ctx);
+        if (early) await (material = ctx.step('tls', () => early));
+      }
       await request(client, o, original, route.proxy !== undefined, ctx);
     } finally {
-      if (client) await client.close();
-      else socket.destroy();
+      await client?.close();
     }
   },
 });
@@ -119,15 +113,30 @@ async function request(client: HttpClient, o: Options, original: URL, viaProxy: 
   await expectAnswer(answer, o, started, ctx);
 }
 
-/** Through a proxy: undici's ProxyAgent, the proxy's own TLS options read as well. */
-async function proxied(o: Options, route: Route & { proxy: URL }, tls: ConnectionOptions, first: Socket, ctx: CheckContext): Promise<HttpClient> {
-  // A Proxy-Authorization header given in `headers` goes to the proxy (undici refuses it on requests).
-  if (!route.proxyAuth) {
-    const given = Object.entries(o.headers ?? {}).find(([k]) => k.toLowerCase() === 'proxy-authorization')?.[1];
-    if (given !== undefined) route.proxyAuth = Array.isArray(given) ? given[0] : given;
+/**
+ * Through a proxy: the tcp step to the proxy, then undici's ProxyAgent, its first connection to
+ * the proxy being that one.
+ */
+async function proxied(o: Options, route: Route & { proxy: URL }, material: Promise<ConnectionOptions>, ctx: CheckContext): Promise<HttpClient> {
+  const host = route.proxy.hostname;
+  const port = defaultPort(route.proxy);
+  const { socket } = await ctx.step('tcp', () => connectTcp(host, port, ctx.signal)).catch((err: unknown) => {
+    throw err instanceof CheckError ? new CheckError(err.step, `proxy ${hostPort(host, port)}: ${err.message}`) : err;
+  });
+  try {
+    ctx.note(`via proxy ${hostPort(host, port)} (${route.source})`);
+    const tls = await ctx.step('tls', () => material);
+    // A Proxy-Authorization header given in `headers` goes to the proxy (undici refuses it on requests).
+    if (!route.proxyAuth) {
+      const given = Object.entries(o.headers ?? {}).find(([k]) => k.toLowerCase() === 'proxy-authorization')?.[1];
+      if (given !== undefined) route.proxyAuth = Array.isArray(given) ? given[0] : given;
+    }
+    const proxyTls = await ctx.step('tls', () => secureOptions({ disable_tls_verification: o.disable_tls_verification, ca_file: o.ca_file }, host, ctx));
+    return await proxiedClient({ route, tls, proxyTls, assert: o, first: socket }, ctx);
+  } catch (err) {
+    socket.destroy();
+    throw err;
   }
-  const proxyTls = await ctx.step('tls', () => secureOptions({ disable_tls_verification: o.disable_tls_verification, ca_file: o.ca_file }, route.proxy.hostname, ctx));
-  return proxiedClient({ route, tls, proxyTls, assert: o, first }, ctx);
 }
 
 /**

@@ -4,9 +4,18 @@
  * caller's tcp step or by the client) and proxied.ts (undici through a proxy). Each client turns
  * its own errors into the same steps and messages (errors.ts); nothing here knows which one ran.
  *
- * Another check that needs one HTTP request (an object store, say) can use it as is:
- *   const client = directClient({ tls, assert, first }, ctx);
- *   try { const a = await client.send({ url, method: 'GET', headers: {} }); ... } finally { client.close(); }
+ * Another check that needs HTTP requests (an object store, say) uses the direct client as is
+ * (direct.ts), with its own TLS options and assertions:
+ *   const client = await connectDirect(url, { tls: () => secureOptions(o, url.hostname, ctx), assert: o }, ctx);
+ *   try {
+ *     const answer = await client.send({ url, method: 'GET', headers: {} });
+ *     const { data } = await answer.read(limit);
+ *   } finally {
+ *     await client.close();
+ *   }
+ * connectDirect is the tcp step (and notes the address); the first request runs on that
+ * connection, TLS on it first for https (steps tls and cert); failures come as CheckErrors at
+ * steps tcp, resolve, tls, cert, request (send) and body (read, discard).
  */
 
 /** How much of a body is read: enough for expected_body, bounded for huge downloads. */
