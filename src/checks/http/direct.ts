@@ -31,7 +31,7 @@ export interface DirectOptions {
   /** How host names are resolved for the connections the client opens (all_addresses pins one). */
   lookup?: LookupFunction;
   /**
-   * A connection already open (connected, reads capped) to the first request's host and port:
+   * A connection already open (connected) to the first request's host and port:
    * that request runs on it (over TLS for an https URL) instead of opening another.
    */
   first?: Socket;
@@ -48,9 +48,11 @@ export async function connectDirect(url: URL, opts: Omit<DirectOptions, 'first'>
   return directClient({ ...opts, first: socket }, ctx);
 }
 
+/** The direct client: `first` (when given) for the first request, a new connection for each other. */
 export function directClient(opts: DirectOptions, ctx: Pick<CheckContext, 'signal' | 'step' | 'note'>): HttpClient {
   const live = new Set<{ destroy(): void }>();
-  let first = opts.first;
+  // (its reads within the check's budget too: net/bounded.ts, once per socket)
+  let first = opts.first && capReads(opts.first, ctx.signal);
   if (first) live.add(first);
   const onAbort = () => {
     for (const x of live) x.destroy();
