@@ -1205,3 +1205,43 @@ describe('http: the trust store only for TLS (issue 15)', () => {
     ], ran.stderr);
   });
 });
+
+describe('http: each client maps its own errors to the same steps and words (errors.ts)', () => {
+  test('node:http and undici failures of the same kind are said alike', async () => {
+    const { classify, DIRECT_BODY, DIRECT_REQUEST, PROXIED_BODY, PROXIED_REQUEST } = await import('../src/checks/http/errors.js');
+    const err = (message: string, extra: Record<string, unknown>) => Object.assign(new Error(message), extra);
+    const said = (e: unknown, table: Parameters<typeof classify>[1], step: 'request' | 'body' = 'request') => {
+      const f = classify(e, table, { step });
+      return `${f.step}: ${f.message}`;
+    };
+    // [node:http's error, undici's error for the same event, what both say]
+    const pairs: [unknown, unknown, string][] = [
+      [err('socket hang up', { code: 'ECONNRESET' }), err('other side closed', { code: 'UND_ERR_SOCKET' }), 'request: connection closed by peer'],
+      [
+        err('Parse Error: Expected HTTP/', { code: 'HPE_INVALID_CONSTANT', reason: 'Expected HTTP/' }),
+        err('Response does not match the HTTP/1.1 protocol (Expected HTTP/)', { code: 'HPE_INVALID_CONSTANT' }),
+        'request: the server did not answer with HTTP',
+      ],
+      [
+        err('Parse Error: Invalid character in chunk size', { code: 'HPE_INVALID_CHUNK_SIZE', reason: 'Invalid character in chunk size' }),
+        err('Response does not match the HTTP/1.1 protocol (Invalid character in chunk size)', { code: 'HPE_INVALID_CHUNK_SIZE' }),
+        'request: Response does not match the HTTP/1.1 protocol (Invalid character in chunk size) (HPE_INVALID_CHUNK_SIZE)',
+      ],
+      [err('connect ECONNREFUSED 127.0.0.1:1', { code: 'ECONNREFUSED' }), err('connect ECONNREFUSED 127.0.0.1:1', { code: 'ECONNREFUSED' }), 'request: connection refused'],
+    ];
+    for (const [direct, proxied, expected] of pairs) {
+      assert.equal(said(direct, DIRECT_REQUEST), expected);
+      assert.equal(said(proxied, PROXIED_REQUEST), expected);
+    }
+    assert.equal(said(err('aborted', { code: 'ECONNRESET' }), DIRECT_BODY, 'body'), 'body: connection closed by peer');
+    assert.equal(said(err('other side closed', { code: 'UND_ERR_SOCKET' }), PROXIED_BODY, 'body'), 'body: connection closed by peer');
+    // node:http on an https connection whose handshake passed: an alert now (TLS 1.3 refusing the client certificate)
+    assert.equal(said(err('alert certificate required', { code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' }), DIRECT_REQUEST), 'request: connection closed by peer');
+    // undici's proxy refusals and TLS failures
+    assert.equal(said(err('Proxy response (407) !== 200 when HTTP Tunneling', {}), PROXIED_REQUEST), 'proxy: proxy authentication required (407)');
+    assert.equal(said(err('Proxy response (403) !== 200 when HTTP Tunneling', {}), PROXIED_REQUEST), 'proxy: the proxy refused the connection (403)');
+    assert.equal(said(err('Proxy Authentication Required (407)', { code: 'UND_ERR_INVALID_ARG' }), PROXIED_REQUEST), 'proxy: proxy authentication required (407)');
+    assert.equal(said(err('proxy tls', { code: 'UND_ERR_PRX_TLS', cause: err('expired', { code: 'CERT_HAS_EXPIRED' }) }), PROXIED_REQUEST), 'tls: proxy: certificate has expired');
+    assert.equal(said(err('expired', { code: 'CERT_HAS_EXPIRED' }), PROXIED_REQUEST), 'tls: certificate has expired');
+  });
+});
