@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { createServer as createHttp2Server, type Http2Server } from 'node:http2';
 import { join } from 'node:path';
-import { liveHandles, runOne, silentServerCases } from './helpers/check.js';
+import { assertLeavesNothing, runOne, silentServerCases } from './helpers/check.js';
 import { ACTION, CLI, freePort, runAction, runCli, tempConfig } from './helpers/run.js';
 import { tlsMaterial, type TlsMaterial } from './helpers/tls.js';
 import { GARBAGE, startCloser, startGarbage, startPlainHttp, type TcpPeer } from './helpers/peers.js';
@@ -232,16 +232,17 @@ describe('grpc against peers that are not gRPC servers', () => {
 
 describe('grpc leaves nothing behind', () => {
   test('no timer or socket is left in this process after passing and failing checks', async () => {
-    const count = () => liveHandles().filter((h) => h === 'Timeout' || h === 'TCPSocketWrap' || h === 'TLSWrap' || h === 'TCPServerWrap').length;
-    const before = count();
-    await runOne(at(server, { service: 'conncheck.Up' }));
-    await runOne(at(server, { service: 'conncheck.Down' }));
-    await runOne(at(bare, { service: 'x' }));
-    await runOne({ type: 'grpc', host: 'localhost', port: secure.port, tls: true, ca_file: tls.caFile });
-    await runOne({ type: 'grpc', host: 'localhost', port: expired.port, tls: true, ca_file: tls.caFile });
-    await runOne(at(secure));
-    await new Promise((r) => setTimeout(r, 200));
-    assert.ok(count() <= before, `left behind: ${liveHandles().join(', ')}`);
+    await assertLeavesNothing(
+      [
+        at(server, { service: 'conncheck.Up' }),
+        at(server, { service: 'conncheck.Down' }),
+        at(bare, { service: 'x' }),
+        { type: 'grpc', host: 'localhost', port: secure.port, tls: true, ca_file: tls.caFile },
+        { type: 'grpc', host: 'localhost', port: expired.port, tls: true, ca_file: tls.caFile },
+        at(secure),
+      ],
+      { kinds: ['Timeout', 'TCPSocketWrap', 'TLSWrap', 'TCPServerWrap'], settleMs: 200 },
+    );
   });
 });
 

@@ -16,7 +16,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { liveHandles, runOne, silentServerCases } from './helpers/check.js';
+import { assertLeavesNothing, runOne, silentServerCases } from './helpers/check.js';
 import { ACTION, CLI, freePort, runAction, runCli, spawnNode, tempConfig, watchPeakRss } from './helpers/run.js';
 import { tlsMaterial, type TlsMaterial } from './helpers/tls.js';
 import { resultAssertions } from './helpers/results.js';
@@ -257,14 +257,12 @@ describe('kafka: config', () => {
 });
 
 test('kafka: no timer or socket is left in this process after passing and failing checks', async () => {
-  const count = () => liveHandles().filter((h) => h === 'Timeout' || h === 'TCPSocketWrap' || h === 'TLSWrap').length;
-  const before = count();
-  await runOne({ type: 'kafka', brokers: mock.brokers, topic: 'conncheck-mock' });
-  await runOne({ ...at(sasl), ...login('scram-sha-256', WRONG) });
-  await runOne({ ...at(secure, 'localhost'), tls: true, ca_file: tls.caFile, ...login('plain'), topic: 'missing' });
-  await runOne({ type: 'kafka', brokers: [`127.0.0.1:${await freePort()}`, mock.brokers[0]] });
-  await new Promise((r) => setTimeout(r, 100));
-  assert.ok(count() <= before, `left behind: ${liveHandles().join(', ')}`);
+  await assertLeavesNothing([
+    { type: 'kafka', brokers: mock.brokers, topic: 'conncheck-mock' },
+    { ...at(sasl), ...login('scram-sha-256', WRONG) },
+    { ...at(secure, 'localhost'), tls: true, ca_file: tls.caFile, ...login('plain'), topic: 'missing' },
+    { type: 'kafka', brokers: [`127.0.0.1:${await freePort()}`, mock.brokers[0]] },
+  ]);
 });
 
 describe('kafka through the CLI bundle', { skip: !existsSync(join(CLI, '../../dist/cli/index.js')) && 'dist/ not built (npm run build)' }, () => {

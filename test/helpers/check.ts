@@ -147,14 +147,18 @@ export const SSH_BANNER = 'SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n';
 export const SMTP_BANNER = '220 mail.example ESMTP\r\n';
 
 /**
- * Runs each check (one after the other, passing and failing ones); a moment later no more
- * handles of `kinds` are alive in this process than before.
+ * Runs each check (one after the other, passing and failing ones); a moment (`settleMs`) later
+ * no more handles of `kinds` (timers, sockets) are alive in this process than before.
  */
-export async function assertLeavesNothing(checks: readonly Record<string, unknown>[], kinds: readonly string[] = ['Timeout', 'TCPSocketWrap', 'TLSWrap']): Promise<void> {
+export async function assertLeavesNothing(
+  checks: readonly Record<string, unknown>[],
+  o: { kinds?: readonly string[]; settleMs?: number } = {},
+): Promise<void> {
+  const kinds = o.kinds ?? ['Timeout', 'TCPSocketWrap', 'TLSWrap'];
   const count = () => liveHandles().filter((h) => kinds.includes(h)).length;
   const before = count();
   for (const c of checks) await runOne(c);
-  await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, o.settleMs ?? 100));
   assert.ok(count() <= before, `left behind: ${liveHandles().join(', ')}`);
 }
 
