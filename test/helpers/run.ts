@@ -1,4 +1,5 @@
 /** Runs the built bundles the way users and the Actions runner do, and reads what they wrote. */
+import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import { listen, type Listener } from './listen.js';
 import { spawn } from 'node:child_process';
@@ -153,4 +154,22 @@ export function openAndClosedPorts(): { open: number; closed: number } {
   });
   after(() => server?.close());
   return ports;
+}
+
+/**
+ * The CLI bundle over `checks` (written to a temp config) with -v, in text and in json: some of
+ * them fail, so it exits 2, and none of `secrets` is in any output. Gives back both runs (the
+ * text run's lines for the caller to match).
+ */
+export async function cliTextAndJson(checks: readonly object[], secrets: readonly string[] = []): Promise<{ text: Ran; json: Ran }> {
+  const config = tempConfig(JSON.stringify(checks));
+  const runs: Partial<Record<'text' | 'json', Ran>> = {};
+  for (const format of ['text', 'json'] as const) {
+    const ran = await runCli(['-v', '--format', format, config]);
+    const all = ran.stdout + ran.stderr;
+    assert.equal(ran.code, 2, all);
+    for (const s of secrets) assert.ok(!all.includes(s), `secret in the ${format} output`);
+    runs[format] = ran;
+  }
+  return { text: runs.text!, json: runs.json! };
 }
