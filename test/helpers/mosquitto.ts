@@ -13,8 +13,7 @@ import { canConnect, logTail, spawnServer, startServerProcess, type ServerProces
 const run = promisify(execFile);
 
 export interface MosquittoInstance extends ServerProcess {
-  /** The plain MQTT listener. */
-  port: number;
+  /** (port: the plain MQTT listener) */
   /** The TLS listener. */
   tlsPort: number;
 }
@@ -27,16 +26,14 @@ export interface MosquittoStartOptions {
 }
 
 export async function startMosquitto(opts: MosquittoStartOptions): Promise<MosquittoInstance> {
-  let port = 0;
   let tlsPort = 0;
-  const server = await startServerProcess('mosquitto', async (dir) => {
+  const server = await startServerProcess('mosquitto', async (dir, port) => {
     const passwd = join(dir, 'passwd');
     const acl = join(dir, 'acl');
     const logFile = join(dir, 'mosquitto.log');
     writeFileSync(passwd, '', { mode: 0o600 });
     for (const u of opts.users) await run('/usr/bin/mosquitto_passwd', ['-b', passwd, u.name, u.password], { timeout: 10_000 });
     writeFileSync(acl, opts.acl, { mode: 0o600 });
-    port = await freePort();
     tlsPort = await freePort();
     while (tlsPort === port) tlsPort = await freePort();
     const conf = join(dir, 'mosquitto.conf');
@@ -61,5 +58,5 @@ export async function startMosquitto(opts: MosquittoStartOptions): Promise<Mosqu
     const spawned = spawnServer('/usr/sbin/mosquitto', ['-c', conf]);
     return { ...spawned, ready: async () => (await canConnect(port)) && (await canConnect(tlsPort)), why: () => spawned.spawnError() || logTail(logFile) };
   });
-  return { ...server, port, tlsPort };
+  return { ...server, tlsPort };
 }

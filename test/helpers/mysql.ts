@@ -7,13 +7,11 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './run.js';
 import { logTail, spawnServer, startServerProcess, type ServerProcess } from './server-process.js';
 
 const run = promisify(execFile);
 
 export interface MariadbInstance extends ServerProcess {
-  port: number;
   socket: string;
   /** Runs SQL as root over the Unix socket. */
   sql(statements: string): Promise<string>;
@@ -33,7 +31,6 @@ const AS_ROOT = process.getuid?.() === 0 ? ['--user=root'] : [];
 const SMALL = ['--innodb-buffer-pool-size=16M', '--innodb-log-file-size=4M', '--innodb-flush-log-at-trx-commit=0', '--innodb-doublewrite=0', '--skip-name-resolve'];
 
 export async function startMariadb(opts: MariadbStartOptions = {}): Promise<MariadbInstance> {
-  let port = 0;
   let socket = '';
   const sql = async (statements: string): Promise<string> => {
     const { stdout } = await run('mariadb', ['--no-defaults', '-S', socket, '-uroot', '--batch', '-e', statements], { timeout: 20_000 });
@@ -41,7 +38,7 @@ export async function startMariadb(opts: MariadbStartOptions = {}): Promise<Mari
   };
   const server = await startServerProcess(
     'mariadbd',
-    async (dir) => {
+    async (dir, port) => {
       const datadir = join(dir, 'data');
       socket = join(dir, 'mysqld.sock');
       const logFile = join(dir, 'error.log');
@@ -50,7 +47,6 @@ export async function startMariadb(opts: MariadbStartOptions = {}): Promise<Mari
       } catch (err) {
         throw new Error(`mariadb-install-db: ${String(err).slice(0, 1000)}`);
       }
-      port = await freePort();
       const args = [
         '--no-defaults',
         ...AS_ROOT,
@@ -83,5 +79,5 @@ export async function startMariadb(opts: MariadbStartOptions = {}): Promise<Mari
     await server.stop();
     throw err;
   }
-  return { ...server, port, socket, sql };
+  return { ...server, socket, sql };
 }

@@ -5,12 +5,9 @@
  */
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { freePort } from './run.js';
 import { logTail, spawnServer, startServerProcess, type ServerProcess } from './server-process.js';
 
-export interface NatsInstance extends ServerProcess {
-  port: number;
-}
+export type NatsInstance = ServerProcess;
 
 export interface NatsStartOptions {
   user?: { name: string; password: string };
@@ -35,9 +32,7 @@ function sendsInfo(port: number): Promise<boolean> {
 }
 
 export async function startNats(opts: NatsStartOptions = {}): Promise<NatsInstance> {
-  let port = 0;
-  const server = await startServerProcess('nats', async (dir) => {
-    port = await freePort();
+  return startServerProcess('nats', async (dir, port) => {
     const logFile = join(dir, 'nats.log');
     const args = ['-a', '127.0.0.1', '-p', String(port), '-l', logFile, '-P', join(dir, 'nats.pid')];
     if (opts.user) args.push('--user', opts.user.name, '--pass', opts.user.password);
@@ -46,5 +41,4 @@ export async function startNats(opts: NatsStartOptions = {}): Promise<NatsInstan
     const spawned = spawnServer('/usr/sbin/nats-server', args);
     return { ...spawned, ready: () => sendsInfo(port), why: () => spawned.spawnError() || logTail(logFile) };
   });
-  return { ...server, port };
 }

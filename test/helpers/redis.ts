@@ -3,17 +3,13 @@
  * ports, no persistence, with a pid file in a temp directory; stop() kills them by pid.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './run.js';
-import { canConnect, logTail, startServerProcess, type ServerProcess } from './server-process.js';
+import { canConnect, logTail, pidFromFile, startServerProcess, type ServerProcess } from './server-process.js';
 
 const run = promisify(execFile);
 
-export interface RedisInstance extends ServerProcess {
-  port: number;
-}
+export type RedisInstance = ServerProcess;
 
 export interface RedisStartOptions {
   /** requirepass for the default user. */
@@ -26,11 +22,9 @@ export interface RedisStartOptions {
 
 /** Starts one redis-server; retries on a port clash. */
 export async function startRedis(opts: RedisStartOptions = {}): Promise<RedisInstance> {
-  let port = 0;
-  const server = await startServerProcess(
+  return startServerProcess(
     'redis-server',
-    async (dir) => {
-      port = await freePort();
+    async (dir, port) => {
       const pidfile = join(dir, 'redis.pid');
       const logfile = join(dir, 'redis.log');
       const args = ['--daemonize', 'yes', '--pidfile', pidfile, '--logfile', logfile, '--dir', dir, '--bind', '127.0.0.1', '-::1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'];
@@ -43,14 +37,12 @@ export async function startRedis(opts: RedisStartOptions = {}): Promise<RedisIns
       for (const u of opts.users ?? []) args.push('--user', u.name, u.enabled === false ? 'off' : 'on', `>${u.password}`, '~*', '&*', '+@all');
       await run('redis-server', args, { timeout: 10_000 });
       // daemonized: the pid is in its pid file once it has forked
-      let pid = 0;
       return {
-        pid: () => (pid ||= existsSync(pidfile) ? Number(readFileSync(pidfile, 'utf8').trim()) || 0 : 0),
+        pid: pidFromFile(pidfile),
         ready: () => canConnect(port),
         why: () => logTail(logfile),
       };
     },
     { polls: 250, pollMs: 20 },
   );
-  return { ...server, port };
 }

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './run.js';
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -53,10 +54,12 @@ export function canConnect(port: number): Promise<boolean> {
   });
 }
 
-/** A server a helper started: its pid and temp directory; stop() kills it and removes the directory. */
+/** A server a helper started: its pid, temp directory and port; stop() kills it and removes the directory. */
 export interface ServerProcess {
   pid: number;
   dir: string;
+  /** The free loopback port it was given (its main listener). */
+  port: number;
   stop(): Promise<void>;
 }
 
@@ -74,34 +77,36 @@ export interface Launched {
 
 /**
  * Starts a server, up to `tries` times (its free port can be taken before it binds), each time in
- * a fresh temp directory: `launch` starts it (throwing is a failed try), then ready() is polled
+ * a fresh temp directory and on a fresh free port: `launch` starts it (throwing is a failed try), then ready() is polled
  * every `pollMs`, `polls` times at most, while the process lives. A try that fails is stopped
- * (killed, its directory removed); after the last one, the error says why.
+ * (killed, or terminated with `graceMs` to end its children too; its directory removed); after
+ * the last one, the error says why.
  */
 export async function startServerProcess(
   name: string,
-  launch: (dir: string) => Promise<Launched>,
-  o: { tries?: number; polls?: number; pollMs?: number } = {},
+  launch: (dir: string, port: number) => Promise<Launched>,
+  o: { tries?: number; polls?: number; pollMs?: number; /** stop() sends SIGTERM and waits this long before SIGKILL. */ graceMs?: number } = {},
 ): Promise<ServerProcess> {
   let lastErr = '';
   for (let attempt = 0; attempt < (o.tries ?? 3); attempt++) {
     const dir = mkdtempSync(join(tmpdir(), `conn-check-${name}-`));
+    const port = await freePort();
     let server: Launched;
     try {
-      server = await launch(dir);
+      server = await launch(dir, port);
     } catch (err) {
       lastErr = String(err).slice(0, 2000);
       rmSync(dir, { recursive: true, force: true });
       continue;
     }
     const stop = async () => {
-      await killPid(server.pid());
+      await (o.graceMs ? terminate(server.pid(), o.graceMs) : killPid(server.pid()));
       rmSync(dir, { recursive: true, force: true });
     };
     for (let i = 0; i < (o.polls ?? 200); i++) {
       const pid = server.pid();
       if (server.failed?.() || (pid && !alive(pid))) break;
-      if (pid && (await server.ready())) return { pid, dir, stop };
+      if (pid && (await server.ready())) return { pid, dir, port, stop };
       await sleep(o.pollMs ?? 25);
     }
     lastErr = server.why();
@@ -122,4 +127,22 @@ export function spawnServer(bin: string, args: readonly string[]): Pick<Launched
 /** The end of a server's log, for the error when it does not start. */
 export function logTail(file: string): string {
   return existsSync(file) ? readFileSync(file, 'utf8').slice(-2000) : 'no log';
+}
+
+/** SIGTERMs `pid` (if it is alive), waits up to `graceMs` for it to end, then SIGKILLs it. */
+export async function terminate(pid: number, graceMs: number): Promise<void> {
+  if (!pid || !alive(pid)) return;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  for (let waited = 0; waited < graceMs && alive(pid); waited += 20) await sleep(20);
+  await killPid(pid);
+}
+
+/** A daemon's pid, read from its pid file once the file is there (0 until then). */
+export function pidFromFile(file: string): () => number {
+  let pid = 0;
+  return () => (pid ||= existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) || 0 : 0);
 }
