@@ -31,6 +31,7 @@ const DRIVERS: Record<string, string> = {
   nats: '_INBOX',
   ssh2: 'All configured authentication methods failed',
   ldapts: '1.3.6.1.4.1.1466.20037',
+  aws4: 'aws4_request',
 };
 
 /** The bundle: both entries and the one set of chunks they share. */
@@ -155,6 +156,7 @@ describe('CLI bundle', { skip: !builtCli && 'dist/cli is not built' }, () => {
     ['nats', 'nats', ''],
     ['ssh', 'ssh2', 'username: u, password: p'],
     ['ldap', 'ldapts', 'bind_dn: "cn=u", password: p'],
+    ['s3', 'aws4', 'access_key_id: a, secret_access_key: b'],
   ];
   for (const [type, driver, extra] of byType) {
     test(`a ${type} check loads ${driver} and no other driver`, async () => {
@@ -165,7 +167,7 @@ describe('CLI bundle', { skip: !builtCli && 'dist/cli is not built' }, () => {
       assert.match(r.stdout, new RegExp(`^${type}:127\\.0\\.0\\.1:${closerPort} FAILED`, 'm'));
       const others = [...chunks].filter(([d, c]) => d !== driver && c !== chunks.get(driver) && r.loaded.has(c)).map(([d]) => d);
       assert.deepEqual(others, [], `a ${type} check loaded other drivers; loaded: ${[...r.loaded].join(', ')}`);
-      if (type === 'postgres' || type === 'mongodb' || type === 'ssh' || type === 'ldap') {
+      if (type === 'postgres' || type === 'mongodb' || type === 'ssh' || type === 'ldap' || type === 's3') {
         assert.ok(r.loaded.has(chunks.get(driver)!), `${driver} (${chunks.get(driver)}) was not loaded; loaded: ${[...r.loaded].join(', ')}`);
       }
     });
