@@ -40,6 +40,7 @@ import { startNats } from './helpers/nats.js';
 import { saslAvailable, startMemcached } from './helpers/memcached.js';
 import { SSH_USER, sshdAvailable, startSshd } from './helpers/sshd.js';
 import { BIND_DN, slapdAvailable, startSlapd } from './helpers/slapd.js';
+import { startS3 } from './helpers/s3.js';
 
 // ---- no unhandled rejection / uncaught exception anywhere in this process -------------------
 const crashes: string[] = [];
@@ -179,6 +180,8 @@ const sshServer = sshdAvailable() ? await startSshd().catch(() => undefined) : u
 if (sshServer) stoppers.push(() => sshServer.stop());
 const slapdServer = slapdAvailable() ? await startSlapd().catch(() => undefined) : undefined;
 if (slapdServer) stoppers.push(() => slapdServer.stop());
+const s3Server = await startS3({ users: [{ accessKeyId: 'AKIAFAULTUSER0000001', secretAccessKey: PASSWORD, buckets: '*' }], buckets: { fault: {} } });
+stoppers.push(() => s3Server.close());
 
 after(async () => {
   await Promise.all([...peers.map((p) => p.close()), ...stoppers.map((s) => s().catch(() => {}))]);
@@ -419,6 +422,23 @@ if (slapdServer) add('ldap', 'creds', { url: `ldap://${H}:${slapdServer.port}`, 
 add('ldap', 'midway', { ...ldapUrl('ldap', await peer(startReplyOnce(ldapBindOk))), base_dn: 'dc=example,dc=test' }, fail('query', TIMED_OUT, { how: 'a successful bind, then silence' }));
 add('ldap', 'midwayTls', { ...ldapUrl('ldaps', tlsQuiet, 'localhost'), ...caFile }, fail('auth', TIMED_OUT));
 
+// s3 (an http:// endpoint; TLS cells with https:// and the test CA)
+const s3Keys = { bucket: 'fault', access_key_id: 'AKIAFAULTUSER0000001', secret_access_key: PASSWORD };
+const s3At = (scheme: string, p: { port: number } | number, host = H) => ({ endpoint: `${scheme}://${host}:${typeof p === 'number' ? p : p.port}`, ...s3Keys });
+add('s3', 'refused', s3At('http', refusedPort), fail('tcp', /^connection refused$/));
+add('s3', 'blackhole', s3At('http', blackHole), fail('auth', TIMED_OUT));
+add('s3', 'closer', s3At('http', closer), fail('auth', /^the server closed the connection without answering \(is this an https:\/\/ endpoint\?\)$/));
+add('s3', 'garbage', s3At('http', garbage), fail('protocol', /^the server did not answer with HTTP$/));
+add('s3', 'banner', s3At('http', banner), fail('protocol', /^the server did not answer with HTTP$/));
+add('s3', 'drip', s3At('http', await drip('HTTP/1.1 200 OK\r\nX-Drip: ', 'a')), fail('auth', TIMED_OUT, { how: 'a header line that never ends' }));
+add('s3', 'tlsStall', { ...s3At('https', blackHole), ...caFile }, fail('tls', TIMED_OUT));
+add('s3', 'expired', { ...s3At('https', tlsExpired, 'localhost'), ...caFile }, fail('tls', EXPIRED));
+add('s3', 'wronghost', { ...s3At('https', tlsWrongHost, 'localhost'), ...caFile }, fail('tls', WRONG_HOST));
+add('s3', 'unresolvable', s3At('http', 80, BAD), fail('resolve', /^dns resolution failed: no such name \(NXDOMAIN\)$/));
+add('s3', 'creds', { ...s3At('http', s3Server), secret_access_key: WRONG }, fail('auth', /^the signature does not match: wrong secret_access_key for access key "AKIAFAULTUSER0000001" \(SignatureDoesNotMatch\)$/, { how: 's3rver behind a SigV4 verifier, a wrong secret key' }));
+add('s3', 'midway', s3At('http', await peer(startGarbage(H, 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n<ListBucketResult>'))), fail('auth', TIMED_OUT, { how: 'headers and 18 of 100 body bytes, then silence' }));
+add('s3', 'midwayTls', { ...s3At('https', tlsQuiet, 'localhost'), ...caFile }, fail('auth', TIMED_OUT));
+
 // ---- hostile peers (issue 9): endless data, lying length headers, bombs, injection ----------
 // Every one must end at once (not at the deadline) with a bounded read, never crash the process,
 // and never grow it: the CLI and action runs below measure the child's peak RSS.
@@ -452,6 +472,8 @@ add('smtp', 'flood', { ...at(await hp(hostile.startSmtpEndless())), ...smtp }, f
 add('smtp', 'inject', { ...at(await hp(hostile.startSmtpInject())), ...smtp }, fail('protocol', /^not an SMTP server \(unexpected reply /, { how: 'a 554 greeting carrying CR and ::commands' }));
 add('memcache', 'flood', at(await hp(hostile.startMemcacheEndless())), fail('protocol', /^not a memcached server \(unexpected reply "VERSION 1+/, { how: 'a VERSION line that never ends, at full speed' }));
 add('memcache', 'inject', at(await hp(hostile.startMemcacheInject())), fail('protocol', /^not a memcached server \(unexpected reply "SERVER_ERROR /, { how: 'SERVER_ERROR carrying CR and ::commands' }));
+add('s3', 'flood', s3At('http', await hp(hostile.startHttpEndless())), fail('protocol', /^the server answered 200 without a bucket listing \(is http:\/\/127\.0\.0\.1:\d+ an S3 endpoint\?\)$/, { how: 'a chunked body that never ends (64 KiB of it read)' }));
+add('s3', 'inject', s3At('http', await hp(hostile.startHttpAnswer('HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\n\r\n', `<Error><Code>SlowDown</Code><Message>${hostile.INJECT_LINE}</Message></Error>`))), fail('query', /^the server refused the listing \(503\): .*\(SlowDown\)$/s, { how: "an S3 error whose Message carries CR and ::commands" }));
 
 /** Fault 9 for the types whose own test files cover wrong credentials against a real server. */
 const CREDS_ELSEWHERE: Record<string, string> = {
@@ -477,7 +499,7 @@ test('every implemented check type has cells in the matrix', () => {
 // Load the drivers once before the clock starts: under tsx their first import takes a good part
 // of a 1 s budget when a dozen cells import them at once (the CLI runs below load them cold).
 before(async () => {
-  await Promise.all(['pg', 'ioredis', 'amqplib', 'mongodb', 'mysql2', '@nats-io/transport-node', 'mqtt', 'undici', 'ssh2', 'ldapts'].map((m) => import(m)));
+  await Promise.all(['pg', 'ioredis', 'amqplib', 'mongodb', 'mysql2', '@nats-io/transport-node', 'mqtt', 'undici', 'ssh2', 'ldapts', 'aws4'].map((m) => import(m)));
 });
 
 describe('fault matrix (in-process, timeout 1 s)', { concurrency: 8 }, () => {

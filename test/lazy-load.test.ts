@@ -31,7 +31,7 @@ const DRIVERS: Record<string, string> = {
   nats: '_INBOX',
   ssh2: 'All configured authentication methods failed',
   ldapts: '1.3.6.1.4.1.1466.20037',
-  aws4: 'aws4_request',
+  aws4: 'extraHeadersToIgnore',
 };
 
 /** The bundle: both entries and the one set of chunks they share. */

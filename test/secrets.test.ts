@@ -216,6 +216,7 @@ const byType: Record<string, (t: Target, env: Record<string, string>) => Record<
   mqtt: (t) => ({ host: t.host, port: t.port, username: 'mq', password: pair('mq', secret('mqtt'))[1] }),
   ssh: (t) => ({ host: t.host, port: t.port, username: 'deploy', password: pair('deploy', secret('ssh'))[1] }),
   ldap: (t) => ({ host: t.host, port: t.port, bind_dn: 'cn=reader,dc=example,dc=test', password: secret('ldap') }),
+  s3: (t) => ({ host: t.host, port: t.port, bucket: 'b', access_key_id: 'AKIASECRETSTEST00001', secret_access_key: secret('s3-secret-key'), session_token: secret('s3-session-token') }),
 };
 
 /** The unreachable config: every type against every kind of unreachable target. */
