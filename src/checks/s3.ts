@@ -153,7 +153,8 @@ function refusal(o: Options, p: Plan, a: Http1Answer, xml: string, receivedAt: n
   const message = element(xml, 'Message');
   const key = `access key "${o.access_key_id}"`;
   const what = o.bucket !== undefined ? `bucket "${o.bucket}"` : 'the buckets';
-  const bucketRegion = header(a, 'x-amz-bucket-region') ?? element(xml, 'Region', 60);
+  // the bucket's (or server's) region: S3's header, its <Region>, or its message "...the region 'x' is wrong; expecting 'y'"
+  const bucketRegion = header(a, 'x-amz-bucket-region') ?? element(xml, 'Region', 60) ?? /expecting '([a-z0-9-]{2,40})'/.exec(message ?? '')?.[1];
   const wrongRegion = (c: string) =>
     new CheckError(
       'auth',
@@ -186,6 +187,7 @@ function refusal(o: Options, p: Plan, a: Http1Answer, xml: string, receivedAt: n
       return new CheckError('auth', `the server refused the Authorization header${message ? `: ${message}` : ''} (${code})`);
     case 'PermanentRedirect':
     case 'TemporaryRedirect':
+    case 'InvalidRegion':
     case 'IllegalLocationConstraintException':
       return wrongRegion(code);
     case 'NoSuchBucket':
