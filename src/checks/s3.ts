@@ -16,8 +16,8 @@ import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
 import { request1, type Http1Answer } from '../net/http1.js';
 import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
-import { CheckError, defineCheck } from './types.js';
-import { bool, host, port, scalarString, secret, text, tlsOptionsShape, url } from './options.js';
+import { CheckError, defineCheck } from '../core/contract.js';
+import { bool, host, port, secret, text, tlsOptionsShape, url } from '../core/options.js';
 import { UrlError, parseGeneric } from './url.js';
 
 /** What is read of an answer's body: a listing of one key, or an error, is well under 2 KiB. */
