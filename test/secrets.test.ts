@@ -181,11 +181,21 @@ after(async () => {
 // ---------- configs ----------
 
 /** The unreachable config: every type against every kind of unreachable target. */
-async function unreachableConfig(env: Record<string, string>): Promise<{ yaml: string; count: number }> {
+async function unreachableConfig(env: Record<string, string>): Promise<{ yaml: string; count: number; mine: string[] }> {
+  // This config's own secrets: the http test runs beside this one and makes its secrets while
+  // the descriptors load (a slice of `secrets` taken around the await would hold them too).
+  const mine: string[] = [];
   const kit: SecretKit = {
-    secret,
+    secret: (label, plain) => {
+      const s = secret(label, plain);
+      mine.push(s);
+      return s;
+    },
     pair,
-    register: (...values) => secrets.push(...values),
+    register: (...values) => {
+      secrets.push(...values);
+      mine.push(...values);
+    },
     env,
     silentUdpPort: silentUdp.port,
     refusedPort: refused,
@@ -201,7 +211,7 @@ async function unreachableConfig(env: Record<string, string>): Promise<{ yaml: s
     for (const t of targets) entries.push({ type, name: `${type}-${t.mode}`, timeout: 1, ...d.credentials(t, kit) });
     (d.moreCredentials?.(kit) ?? []).forEach((more, i) => entries.push({ type, name: `${type}-more-${i + 1}`, timeout: 1, ...more }));
   }
-  return { yaml: JSON.stringify(entries, null, 1) + '\n', count: entries.length };
+  return { yaml: JSON.stringify(entries, null, 1) + '\n', count: entries.length, mine };
 }
 
 /** HTTP checks against the echo server: credentials in every place, passing and failing. */
@@ -365,9 +375,7 @@ function assertMasked(masked: Set<string>, expected: string[]): void {
 describe('no secret in any output', { concurrency: 2 }, () => {
   test('every check type, failing without a server: refused, black hole, unknown host', async () => {
     const env: Record<string, string> = {};
-    const before = secrets.length;
-    const { yaml, count } = await unreachableConfig(env);
-    const mine = secrets.slice(before);
+    const { yaml, count, mine } = await unreachableConfig(env);
     const file = join(dir(), 'unreachable.yaml');
     writeFileSync(file, yaml);
     const cli = await cliBlobs(file, env, 2);
