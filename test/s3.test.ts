@@ -192,6 +192,35 @@ describe(`s3 against ${REAL ? `a real server (${REAL})` : 's3rver behind a SigV4
   });
 });
 
+describe('s3: region answers of AWS that the servers here do not give, staged by a peer', () => {
+  const answer = async (head: string, body = '') => {
+    const p = await hostile.startHttpAnswer(head, body);
+    peers.push(p);
+    return runOne(check({ endpoint: `http://127.0.0.1:${p.port}`, timeout: 3 }));
+  };
+  test('PermanentRedirect (a bucket in another region) says the bucket\'s region, from x-amz-bucket-region', async () => {
+    const r = await answer(
+      'HTTP/1.1 301 Moved Permanently\r\nx-amz-bucket-region: eu-west-1\r\nContent-Type: application/xml\r\n\r\n',
+      '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>PermanentRedirect</Code><Message>The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.</Message><Endpoint>conncheck-full.s3.eu-west-1.amazonaws.com</Endpoint><Bucket>conncheck-full</Bucket></Error>',
+    );
+    failed(r, 'auth', `wrong region: the bucket is in eu-west-1, not ${REGION} (set region: eu-west-1) (PermanentRedirect)`);
+  });
+  test('a bare 301 with x-amz-bucket-region (what S3 answers a HEAD with)', async () => {
+    failed(await answer('HTTP/1.1 301 Moved Permanently\r\nx-amz-bucket-region: ap-south-1\r\nContent-Length: 0\r\n\r\n'), 'auth', `wrong region: the bucket is in ap-south-1, not ${REGION} (set region: ap-south-1) (301)`);
+  });
+  test('AuthorizationHeaderMalformed without <Region>: the region is read from the message', async () => {
+    const r = await answer(
+      'HTTP/1.1 400 Bad Request\r\nContent-Type: application/xml\r\n\r\n',
+      `<Error><Code>AuthorizationHeaderMalformed</Code><Message>The authorization header is malformed; the region '${REGION}' is wrong; expecting 'us-west-2'</Message></Error>`,
+    );
+    failed(r, 'auth', `wrong region: the bucket is in us-west-2, not ${REGION} (set region: us-west-2) (AuthorizationHeaderMalformed)`);
+  });
+  test('ExpiredToken and an unknown code with its status', async () => {
+    failed(await answer('HTTP/1.1 400 Bad Request\r\n\r\n', '<Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message></Error>'), 'auth', 'the session_token has expired (ExpiredToken)');
+    failed(await answer('HTTP/1.1 500 Internal Server Error\r\n\r\n', '<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>'), 'query', 'the server refused the listing (500): We encountered an internal error. Please try again. (InternalError)');
+  });
+});
+
 describe('s3 against peers that are not S3', () => {
   test('a refused port fails at tcp; garbage and a plain HTTP server fail at protocol', async () => {
     failed(await runOne(check({ endpoint: `http://127.0.0.1:${await freePort()}` })), 'tcp', 'connection refused');
