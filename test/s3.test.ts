@@ -4,7 +4,8 @@
  * real MinIO: then the root keys come from CONN_CHECK_S3_ACCESS_KEY / CONN_CHECK_S3_SECRET_KEY,
  * its region from CONN_CHECK_S3_REGION, and a key that may list conncheck-full and
  * conncheck-empty only from CONN_CHECK_S3_READER_KEY / CONN_CHECK_S3_READER_SECRET (the workflow
- * makes that user and its policy with mc). The buckets are made here with the root keys.
+ * makes that user and its policy with mc, and conncheck-public, which anyone may list). The
+ * other buckets and the objects are made here with the root keys.
  * The cases a real server cannot stage here (its clock set off, temporary keys, TLS) run
  * against the verifier only, and say so.
  */
@@ -35,6 +36,7 @@ const WRONG = 'Wr0ng/s3-Secret+Key-0000000000000000000';
 const FULL = 'conncheck-full';
 const EMPTY = 'conncheck-empty';
 const DENIED = 'conncheck-denied';
+const PUBLIC = 'conncheck-public'; // anyone may list it
 
 const { failed, passed, noSecrets } = resultAssertions([ADMIN.secret, READER.secret, TEMP.secret, TEMP.token, WRONG]);
 
@@ -63,8 +65,9 @@ before(async () => {
   if (REAL) {
     assert.ok(ADMIN.id && ADMIN.secret && READER.id && READER.secret, 'CONN_CHECK_S3_ENDPOINT is set: CONN_CHECK_S3_ACCESS_KEY, _SECRET_KEY, _READER_KEY and _READER_SECRET must be too');
     endpoint = REAL;
-    for (const b of [FULL, EMPTY, DENIED]) assert.ok([200, 409].includes(await put(`/${b}`)), `cannot make bucket ${b}`);
+    for (const b of [FULL, EMPTY, DENIED, PUBLIC]) assert.ok([200, 409].includes(await put(`/${b}`)), `cannot make bucket ${b}`);
     assert.equal(await put(`/${FULL}/hello.txt`, 'hello'), 200);
+    assert.equal(await put(`/${PUBLIC}/docs/readme.txt`, 'read me'), 200);
     return;
   }
   const users = [
@@ -72,8 +75,9 @@ before(async () => {
     { accessKeyId: READER.id, secretAccessKey: READER.secret, buckets: [FULL, EMPTY] },
     { accessKeyId: TEMP.id, secretAccessKey: TEMP.secret, sessionToken: TEMP.token, buckets: '*' as const },
   ];
-  const buckets = { [FULL]: { 'hello.txt': 'hello', 'two.txt': 'two' }, [EMPTY]: {}, [DENIED]: { 'secret.txt': 'x' } };
-  [server, tlsServer] = await Promise.all([startS3({ users, buckets, region: REGION }), startS3({ users, buckets, region: REGION, tls: { cert: tls.valid.cert, key: tls.valid.key } })]);
+  const buckets = { [FULL]: { 'hello.txt': 'hello', 'two.txt': 'two' }, [EMPTY]: {}, [DENIED]: { 'secret.txt': 'x' }, [PUBLIC]: { 'docs/readme.txt': 'read me' } };
+  const publicBuckets = [PUBLIC];
+  [server, tlsServer] = await Promise.all([startS3({ users, buckets, publicBuckets, region: REGION }), startS3({ users, buckets, publicBuckets, region: REGION, tls: { cert: tls.valid.cert, key: tls.valid.key } })]);
   endpoint = server.endpoint;
 });
 
@@ -109,6 +113,28 @@ describe(`s3 against ${REAL ? `a real server (${REAL})` : 's3rver behind a SigV4
     passed(await runOne({ ...noEndpoint, host: at.hostname, port: Number(at.port) }));
   });
 
+  test('prefix: the listing under it; s3://BUCKET/PREFIX gives both', async () => {
+    const r = await runOne(check({ prefix: 'hello' }));
+    passed(r);
+    assert.equal(r.details?.[1], `listed bucket "${FULL}" under "hello" in ${REGION} as ${ADMIN.id} (not empty)`);
+    const none = await runOne(check({ prefix: 'nothing/' }));
+    passed(none);
+    assert.match(none.details?.[1] ?? '', /under "nothing\/" .* \(empty\)$/);
+    const { type: _t, bucket: _b, ...rest } = check();
+    const fromUrl = await runOne({ ...rest, url: `s3://${PUBLIC}/docs/` });
+    passed(fromUrl);
+    assert.equal(fromUrl.details?.[1], `listed bucket "${PUBLIC}" under "docs/" in ${REGION} as ${ADMIN.id} (not empty)`);
+  });
+
+  test('without keys the request is anonymous: a public bucket lists, a private one is AccessDenied', async () => {
+    const anonymous = { type: 's3', endpoint, region: REGION };
+    const r = await runOne({ ...anonymous, bucket: PUBLIC });
+    passed(r);
+    assert.equal(r.details?.[1], `listed bucket "${PUBLIC}" in ${REGION} anonymously (not empty)`);
+    passed(await runOne({ ...anonymous, url: `s3://${PUBLIC}` }));
+    failed(await runOne({ ...anonymous, bucket: FULL }), 'query', `access denied: an anonymous request may not list bucket "${FULL}" (set access_key_id and secret_access_key) (AccessDenied)`);
+  });
+
   test('a wrong secret fails at auth: SignatureDoesNotMatch', async () => {
     failed(await runOne(check({ secret_access_key: WRONG })), 'auth', `the signature does not match: wrong secret_access_key for access key "${ADMIN.id}" (SignatureDoesNotMatch)`);
   });
@@ -123,6 +149,7 @@ describe(`s3 against ${REAL ? `a real server (${REAL})` : 's3rver behind a SigV4
 
   test('a bucket the key may not list fails at query: AccessDenied', async () => {
     failed(await runOne(reader({ bucket: DENIED })), 'query', `access denied: access key "${READER.id}" may not list bucket "${DENIED}" (AccessDenied)`);
+    failed(await runOne(reader({ bucket: DENIED, prefix: 'x/' })), 'query', `access denied: access key "${READER.id}" may not list bucket "${DENIED}" (prefix "x/") (AccessDenied)`);
   });
 
   test('the wrong region fails at auth and says the right one', async () => {
@@ -175,8 +202,11 @@ describe(`s3 against ${REAL ? `a real server (${REAL})` : 's3rver behind a SigV4
     await bad({ endpoint: 'ftp://127.0.0.1' }, /endpoint: expected an absolute URL/);
     await bad({ bucket: 'Under_Score', path_style: false }, /cannot be a host name: set path_style: true/);
     await bad({ port: 9000 }, /port and tls go with host/);
-    await bad({ bucket: 'b', secret_access_key: undefined }, /secret_access_key: missing/);
-    await bad({ url: 's3://bucket/some/key' }, /has a path or query: an s3 check lists a bucket/);
+    await bad({ bucket: 'b', secret_access_key: undefined }, /secret_access_key: missing \(expected a secret_access_key with access_key_id \(without both, the request is anonymous\)\)/);
+    await bad({ bucket: 'b', access_key_id: undefined }, /access_key_id: missing \(expected an access_key_id with secret_access_key/);
+    await bad({ bucket: 'b', access_key_id: undefined, secret_access_key: undefined, session_token: 't' }, /session_token goes with access_key_id and secret_access_key/);
+    await bad({ prefix: 'logs/' }, /prefix needs a bucket/);
+    await bad({ url: 's3://bucket?region=eu-west-1' }, /has a query: write s3:\/\/BUCKET\[\/PREFIX\]/);
   });
 
   test('the default endpoint is AWS\'s, virtual-hosted, and the region follows an AWS endpoint\'s host name', async () => {

@@ -1,7 +1,8 @@
 /**
  * s3: TCP pre-check, TLS for an https endpoint, then one request signed with AWS Signature
- * Version 4 (the `aws4` package): ListObjectsV2 with max-keys=1 on `bucket` (or, without a
- * bucket, ListBuckets: the credentials alone). It passes when the server lists. S3's error
+ * Version 4 (the `aws4` package): ListObjectsV2 with max-keys=1 on `bucket` (and `prefix`), or,
+ * without a bucket, ListBuckets (the credentials alone); without keys the request is anonymous
+ * (a public bucket). It passes when the server lists. S3's error
  * answers are told apart by their <Code>: a wrong secret, an unknown key, a bad session token,
  * a clock too far off (the skew is said), a wrong region (the right one is said) fail at `auth`;
  * no such bucket, access denied and the other refusals at `query`; an answer that is not S3's
@@ -39,13 +40,18 @@ const options = z
     port: z.optional(port()),
     tls: z._default(bool(), false),
     bucket: z.optional(text('a bucket name').check(z.refine((b) => BUCKET.test(b), { message: 'expected a bucket name (letters, digits, ".", "-", "_")' }))),
-    access_key_id: text('an access key id'),
-    secret_access_key: secret(text('a secret access key')),
+    prefix: z.optional(text('a key prefix')),
+    access_key_id: z.optional(text('an access key id')),
+    secret_access_key: z.optional(secret(text('a secret access key'))),
     session_token: z.optional(secret(text('a session token'))),
     region: z.optional(text('a region such as us-east-1').check(z.refine((r) => /^[a-z0-9-]+$/.test(r), { message: 'expected a region such as us-east-1' }))),
     path_style: z.optional(bool()),
     ...tlsOptionsShape,
   })
+  .check(z.refine((o) => o.access_key_id === undefined || o.secret_access_key !== undefined, { message: 'expected a secret_access_key with access_key_id (without both, the request is anonymous), got nothing', path: ['secret_access_key'] }))
+  .check(z.refine((o) => o.secret_access_key === undefined || o.access_key_id !== undefined, { message: 'expected an access_key_id with secret_access_key (without both, the request is anonymous), got nothing', path: ['access_key_id'] }))
+  .check(z.refine((o) => o.session_token === undefined || o.access_key_id !== undefined, { message: 'session_token goes with access_key_id and secret_access_key', path: ['session_token'] }))
+  .check(z.refine((o) => o.prefix === undefined || o.bucket !== undefined, { message: 'prefix needs a bucket', path: ['prefix'] }))
   .check(z.refine((o) => o.endpoint === undefined || o.host === undefined, { message: 'expected endpoint or host, got both', path: ['host'] }))
   .check(z.refine((o) => (o.port === undefined && !o.tls) || o.host !== undefined, { message: 'port and tls go with host (an endpoint URL says both)', path: ['port'] }))
   .check(
@@ -96,7 +102,7 @@ function plan(o: Options): Plan {
   if (o.bucket === undefined) url.pathname = '/';
   else if (pathStyle) url.pathname = `/${encodeURIComponent(o.bucket)}`;
   else url.hostname = `${o.bucket}.${url.hostname}`;
-  if (o.bucket !== undefined) url.search = '?list-type=2&max-keys=1';
+  if (o.bucket !== undefined) url.search = `?list-type=2&max-keys=1${o.prefix !== undefined ? `&prefix=${encodeURIComponent(o.prefix)}` : ''}`;
   const https = url.protocol === 'https:';
   return { url, host: bareHost(url.hostname), port: Number(url.port) || (https ? 443 : 80), https, region, regionGiven: o.region !== undefined, pathStyle };
 }
@@ -106,6 +112,8 @@ const driver = () => import('aws4').then((m) => (m as unknown as { default?: typ
 
 /** The signed headers of the request; `signature` is kept to scrub it from anything a server echoes. */
 async function signedHeaders(o: Options, p: Plan): Promise<{ headers: Record<string, string>; signature: string }> {
+  // without keys: an anonymous request (a public bucket lists to anyone)
+  if (o.access_key_id === undefined || o.secret_access_key === undefined) return { headers: { Host: p.url.host, 'User-Agent': 'conn-check' }, signature: '' };
   const aws4 = await driver();
   const request = {
     host: p.url.hostname,
@@ -151,8 +159,8 @@ export function formatSkew(ms: number): string {
 function refusal(o: Options, p: Plan, a: Http1Answer, xml: string, receivedAt: number): CheckError {
   const code = element(xml, 'Code', 100);
   const message = element(xml, 'Message');
-  const key = `access key "${o.access_key_id}"`;
-  const what = o.bucket !== undefined ? `bucket "${o.bucket}"` : 'the buckets';
+  const key = o.access_key_id !== undefined ? `access key "${o.access_key_id}"` : 'an anonymous request';
+  const what = o.bucket !== undefined ? `bucket "${o.bucket}"${o.prefix !== undefined ? ` (prefix "${o.prefix}")` : ''}` : 'the buckets';
   // the bucket's (or server's) region: S3's header, its <Region>, or its message "...the region 'x' is wrong; expecting 'y'"
   const bucketRegion = header(a, 'x-amz-bucket-region') ?? element(xml, 'Region', 60) ?? /expecting '([a-z0-9-]{2,40})'/.exec(message ?? '')?.[1];
   const wrongRegion = (c: string) =>
@@ -193,7 +201,7 @@ function refusal(o: Options, p: Plan, a: Http1Answer, xml: string, receivedAt: n
     case 'NoSuchBucket':
       return new CheckError('query', `no such bucket "${o.bucket ?? ''}" (NoSuchBucket)`);
     case 'AccessDenied':
-      return new CheckError('query', `access denied: ${key} may not list ${what} (AccessDenied)`);
+      return new CheckError('query', `access denied: ${key} may not list ${what}${o.access_key_id === undefined ? ' (set access_key_id and secret_access_key)' : ''} (AccessDenied)`);
     case 'AllAccessDisabled':
       return new CheckError('query', `all access to ${what} is disabled (AllAccessDisabled)`);
     case 'InvalidBucketName':
@@ -231,11 +239,12 @@ function scrubbed(err: CheckError, signature: string): CheckError {
 /** `s3://bucket` (a path or query is refused: the check lists the whole bucket). */
 function fromUrl(raw: string): Record<string, unknown> {
   const u = parseGeneric(raw);
+  const prefix = u.path.length ? `${u.path.join('/')}${/\/$/.test(u.rawPath) ? '/' : ''}` : undefined;
   if (!u.host) throw new UrlError('has no bucket (s3://BUCKET)');
   if (u.username !== undefined || u.password !== undefined) throw new UrlError('has a user name: put the keys in access_key_id and secret_access_key');
   if (u.port !== undefined) throw new UrlError('has a port: s3://BUCKET names a bucket (the server goes in endpoint)');
-  if (u.path.length || [...u.params.keys()].length) throw new UrlError('has a path or query: an s3 check lists a bucket, write s3://BUCKET');
-  return { bucket: u.host };
+  if ([...u.params.keys()].length) throw new UrlError('has a query: write s3://BUCKET[/PREFIX] (the other options go beside url:)');
+  return prefix !== undefined ? { bucket: u.host, prefix } : { bucket: u.host };
 }
 
 export const s3 = defineCheck({
@@ -308,11 +317,13 @@ export const s3 = defineCheck({
         if (!listing) {
           throw new CheckError('protocol', `the server answered 200 without ${o.bucket !== undefined ? 'a bucket listing' : 'a list of buckets'} (is ${p.url.origin} an S3 endpoint?)`);
         }
+        const as = o.access_key_id !== undefined ? `as ${o.access_key_id}` : 'anonymously';
         if (o.bucket !== undefined) {
           const count = Number(element(body, 'KeyCount', 12) ?? (body.includes('<Contents>') ? 1 : 0));
-          ctx.note(`listed bucket "${o.bucket}" in ${p.region} as ${o.access_key_id} (${count > 0 ? 'not empty' : 'empty'})`);
+          const within = o.prefix !== undefined ? ` under "${o.prefix}"` : '';
+          ctx.note(`listed bucket "${o.bucket}"${within} in ${p.region} ${as} (${count > 0 ? 'not empty' : 'empty'})`);
         } else {
-          ctx.note(`listed the buckets in ${p.region} as ${o.access_key_id}`);
+          ctx.note(`listed the buckets in ${p.region} ${as}`);
         }
         return;
       }

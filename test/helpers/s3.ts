@@ -3,7 +3,7 @@
  * disk) behind a SigV4 VERIFIER of our own, on loopback. s3rver does not check signatures: the
  * verifier does, as S3 does, with the server-side secret, and answers S3's own XML errors:
  *
- * - no Authorization header: AccessDenied (403)
+ * - no Authorization header: AccessDenied (403), but for a listing of one of `publicBuckets`
  * - an Authorization header it cannot read: AuthorizationHeaderMalformed (400)
  * - an access key it does not know: InvalidAccessKeyId (403)
  * - a credential scope for another region: AuthorizationHeaderMalformed (400) with <Region>
@@ -47,6 +47,8 @@ export interface S3Options {
   buckets: Record<string, Record<string, string>>;
   /** The server's region (requests signed for another fail). */
   region?: string;
+  /** Buckets anyone may list (anonymous requests are AccessDenied elsewhere). */
+  publicBuckets?: string[];
   /** TLS for the verifier's listener. */
   tls?: { cert: string; key: string };
 }
@@ -175,7 +177,11 @@ export async function startS3(opts: S3Options): Promise<S3Instance> {
     const now = new Date(Date.now() + instance.clockOffsetMs);
     const url = new URL(req.url ?? '/', 'http://s3.test');
     const auth = req.headers.authorization;
-    if (!auth) return s3Error(res, 403, 'AccessDenied', 'Access Denied', {}, now);
+    if (!auth) {
+      const bucket = bucketOf(url.pathname);
+      if (req.method === 'GET' && bucket && opts.publicBuckets?.includes(bucket)) return serve(req, res, url, bucket, body);
+      return s3Error(res, 403, 'AccessDenied', 'Access Denied', {}, now);
+    }
     const m = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/]+)\/s3\/aws4_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-f]{64})$/.exec(auth);
     if (!m) return s3Error(res, 400, 'AuthorizationHeaderMalformed', 'The authorization header is malformed; the authorization header requires three components: Credential, SignedHeaders, and Signature.', {}, now);
     const [, keyId, day, scopeRegion, signed, signature] = m as unknown as [string, string, string, string, string, string];
@@ -207,6 +213,11 @@ export async function startS3(opts: S3Options): Promise<S3Instance> {
     }
     const bucket = bucketOf(url.pathname);
     if (bucket && user.buckets !== '*' && !user.buckets.includes(bucket)) return s3Error(res, 403, 'AccessDenied', 'Access Denied', {}, now);
+    return serve(req, res, url, bucket, body);
+  }
+
+  /** An authorised request: ListObjectsV2 answered here, the rest by s3rver. */
+  async function serve(req: IncomingMessage, res: ServerResponse, url: URL, bucket: string, body: Buffer): Promise<void> {
     if (bucket && req.method === 'GET' && url.searchParams.get('list-type') === '2' && url.pathname.split('/').filter(Boolean).length === 1 && (await store.getBucket(bucket))) {
       return listV2(res, bucket, url.searchParams);
     }
