@@ -19,7 +19,7 @@ import { CLI, freePort, runCli, tempConfig } from './helpers/run.js';
 import { tlsMaterial, type TlsMaterial } from './helpers/tls.js';
 import { resultAssertions } from './helpers/results.js';
 import { signRequest, startS3, type S3Instance } from './helpers/s3.js';
-import { GARBAGE, startGarbage, type Peer } from './helpers/peers.js';
+import { GARBAGE, startCloser, startGarbage, type Peer } from './helpers/peers.js';
 import * as hostile from './helpers/hostile.js';
 import { formatSkew } from '../src/checks/s3.js';
 
@@ -260,6 +260,15 @@ describe('s3 against peers that are not S3', () => {
     const web = await hostile.startHttpAnswer('HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: 9\r\n\r\n', '<h1>x</h1');
     peers.push(web);
     failed(await runOne(check({ endpoint: `http://127.0.0.1:${web.port}`, timeout: 3 })), 'protocol', `the server answered 404 without an S3 error code (is http://127.0.0.1:${web.port} an S3 endpoint?)`);
+  });
+
+  test('a server that accepts and hangs up at once fails at auth at once, however early its close comes (20 times)', async () => {
+    // (node:http waited forever on a socket closed before the request was handed to it: half of these timed out)
+    const hangUp = await startCloser();
+    peers.push(hangUp);
+    for (let i = 0; i < 20; i++) {
+      failed(await runOne(check({ endpoint: `http://127.0.0.1:${hangUp.port}`, timeout: 3 })), 'auth', 'the server closed the connection without answering (is this an https:// endpoint?)');
+    }
   });
 
   test('a server that never answers fails at auth at the deadline; a TLS one that never shakes hands, at tls', async () => {

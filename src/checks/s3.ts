@@ -303,7 +303,15 @@ export const s3 = defineCheck({
       // The signed request is the authentication: a server that never answers it times out here.
       const { answer, body, receivedAt } = await ctx.step('auth', async () => {
         try {
-          const answer = await request1({ url: p.url, method: 'GET', headers, socket: stream, onRequest: (r) => (req = r) });
+          // node:http waits forever on a socket that closed before the request was handed to it
+          // (a server that accepts and hangs up at once): such a close is the exchange's failure.
+          const hungUp = new Promise<never>((_, reject) => {
+            const fail = () => reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+            if (stream.destroyed || stream.closed) fail();
+            else stream.once('close', fail);
+          });
+          hungUp.catch(() => {});
+          const answer = await Promise.race([request1({ url: p.url, method: 'GET', headers, socket: stream, onRequest: (r) => (req = r) }), hungUp]);
           const receivedAt = Date.now();
           const { data } = await answer.read(ANSWER_LIMIT);
           return { answer, body: data.toString('utf8'), receivedAt };
