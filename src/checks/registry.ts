@@ -38,6 +38,8 @@ const types: readonly CheckType[] = [
   entry('mqtt', [], () => import('./mqtt.js').then((m) => def(m, 'mqtt'))),
   entry('ssh', [], () => import('./ssh.js').then((m) => def(m, 'ssh'))),
   entry('ldap', [], () => import('./ldap.js').then((m) => def(m, 'ldap'))),
+  entry('kafka', [], () => import('./kafka.js').then((m) => def(m, 'kafka'))),
+  entry('grpc', [], () => import('./grpc.js').then((m) => def(m, 'grpc'))),
   entry('s3', [], () => import('./s3.js').then((m) => def(m, 's3'))),
 ];
 

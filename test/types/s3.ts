@@ -7,6 +7,16 @@ import { startS3 } from '../helpers/s3.js';
 const KEY_ID = 'AKIAFAULTUSER0000001';
 
 export default defineTypeTest({
+  examples: `
+- type: s3
+  endpoint: http://minio.internal:9000
+  bucket: uploads
+  region: eu-west-1
+  access_key_id: ci-reader
+  secret_access_key: reader-s3-secret
+- url: s3://public-datasets/2024/
+  region: us-west-2
+`,
   // (a marker that mongodb's own AWS authentication, which also signs with SigV4, does not share)
   driver: { module: 'aws4', marker: 'extraHeadersToIgnore', options: 'access_key_id: a, secret_access_key: b', loadedOnFailure: true },
   credentials: (t, s) => ({ host: t.host, port: t.port, bucket: 'b', access_key_id: 'AKIASECRETSTEST00001', secret_access_key: s.secret('s3-secret-key'), session_token: s.secret('s3-session-token') }),
