@@ -25,7 +25,7 @@ const types: readonly CheckType[] = [
   entry('tcp', [], () => import('./tcp.js').then((m) => def(m, 'tcp'))),
   entry('tls', ['ssl'], () => import('./tls.js').then((m) => def(m, 'tls'))),
   entry('udp', [], () => import('./udp.js').then((m) => def(m, 'udp'))),
-  entry('http', ['https'], () => import('./http.js').then((m) => def(m, 'http'))),
+  entry('http', ['https'], () => import('./http/index.js').then((m) => def(m, 'http'))),
   entry('amqp', [], () => import('./amqp.js').then((m) => def(m, 'amqp'))),
   entry('postgres', ['postgresql'], () => import('./postgres.js').then((m) => def(m, 'postgres'))),
   entry('redis', [], () => import('./redis.js').then((m) => def(m, 'redis'))),
