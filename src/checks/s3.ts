@@ -6,16 +6,15 @@
  * answers are told apart by their <Code>: a wrong secret, an unknown key, a bad session token,
  * a clock too far off (the skew is said), a wrong region (the right one is said) fail at `auth`;
  * no such bucket, access denied and the other refusals at `query`; an answer that is not S3's
- * at `protocol`. The request goes over the connection the TCP step opened (node:http, no agent,
- * no proxy), and the answer is read within a bound (ANSWER_LIMIT, and the type's read budget).
+ * at `protocol`. The request goes over the connection the TCP step opened (the http check's
+ * direct client: node:http, no agent, no proxy), and the answer is read within a bound
+ * (ANSWER_LIMIT, and the type's read budget).
  */
 import * as z from 'zod/mini';
-import type { Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
-import type { ClientRequest } from 'node:http';
-import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
-import { request1, type Http1Answer } from '../net/http1.js';
-import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
+import { bareHost, hostPort } from '../net/dial.js';
+import { secureOptions } from '../net/tls.js';
+import { connectDirect } from './http/direct.js';
+import type { Answer } from './http/send.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck } from '../core/contract.js';
 import { bool, host, port, secret, text, tlsOptionsShape, url } from '../core/options.js';
@@ -140,7 +139,7 @@ function element(xml: string, name: string, max = 300): string | undefined {
   return m ? unescapeXml(m[1]!).trim() : undefined;
 }
 
-function header(a: Http1Answer, name: string): string | undefined {
+function header(a: Answer, name: string): string | undefined {
   const v = a.headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
@@ -156,7 +155,7 @@ export function formatSkew(ms: number): string {
 }
 
 /** Why the server refused, at the step it belongs to. */
-function refusal(o: Options, p: Plan, a: Http1Answer, xml: string, receivedAt: number): CheckError {
+function refusal(o: Options, p: Plan, a: Answer, xml: string, receivedAt: number): CheckError {
   const code = element(xml, 'Code', 100);
   const message = element(xml, 'Message');
   const key = o.access_key_id !== undefined ? `access key "${o.access_key_id}"` : 'an anonymous request';
@@ -216,18 +215,16 @@ function refusal(o: Options, p: Plan, a: Http1Answer, xml: string, receivedAt: n
   return new CheckError('protocol', `the server answered ${a.statusCode} without an S3 error code (is ${p.url.origin} an S3 endpoint?)`);
 }
 
-/** A failure of the exchange itself (nothing, or not HTTP, came back). */
+/**
+ * A failure of the exchange itself (nothing, or not HTTP, came back), from the direct client's
+ * words at its steps request and body: not HTTP is this check's protocol step, the rest its auth.
+ */
 function exchangeFailure(err: unknown, p: Plan): CheckError {
-  if (err instanceof CheckError) return err;
-  const e = err as { code?: unknown; message?: unknown };
-  const code = typeof e?.code === 'string' ? e.code : '';
-  const message = typeof e?.message === 'string' ? e.message : '';
-  if (code === 'HPE_HEADER_OVERFLOW') return new CheckError('protocol', 'the server sent more than 16 KiB of HTTP headers');
-  if (code.startsWith('HPE_')) return new CheckError('protocol', 'the server did not answer with HTTP');
-  if (code === 'ECONNRESET' || code === 'EPIPE' || /socket hang up|aborted/i.test(message)) {
-    return new CheckError('auth', `the server closed the connection without answering${p.https ? '' : ' (is this an https:// endpoint?)'}`);
-  }
-  return new CheckError('auth', describeError(err));
+  if (!(err instanceof CheckError)) return new CheckError('auth', describeError(err));
+  if (err.step !== 'request' && err.step !== 'body') return err;
+  if (/HTTP/.test(err.message)) return new CheckError('protocol', err.message);
+  if (/closed by peer|reset by peer/.test(err.message)) return new CheckError('auth', `the server closed the connection without answering${p.https ? '' : ' (is this an https:// endpoint?)'}`);
+  return new CheckError('auth', err.message);
 }
 
 /** Removes the request's signature from server text (a hostile server may echo the Authorization header). */
@@ -281,37 +278,15 @@ export const s3 = defineCheck({
   egress: (o) => [{ protocol: 'tcp', host: plan(o).host, port: plan(o).port }],
   async run(o, ctx) {
     const p = plan(o);
-    const { socket, address } = await ctx.step('tcp', () => connectTcp(p.host, p.port, ctx.signal));
-    let secure: TLSSocket | undefined;
-    let req: ClientRequest | undefined;
-    const close = () => {
-      req?.destroy();
-      secure?.destroy();
-      socket.destroy();
-    };
-    ctx.signal.addEventListener('abort', close, { once: true });
+    // The kit's direct HTTP client (checks/http/direct.ts): the tcp step, then the request on
+    // that connection, TLS on it first for https (steps tls and cert).
+    const client = await connectDirect(p.url, { tls: () => secureOptions(o, p.host, ctx), assert: o }, ctx);
     try {
-      ctx.note(`connected to ${showAddress(address)}`);
-      let stream: Socket = socket;
-      if (p.https) {
-        secure = await ctx.step('tls', async () => handshake(socket, await secureOptions(o, p.host, ctx), ctx.signal));
-        stream = secure;
-        assertCertificate(secure, o, ctx, o.server_name ?? p.host);
-      }
-      if (ctx.signal.aborted) throw ctx.signal.reason;
       const { headers, signature } = await signedHeaders(o, p);
       // The signed request is the authentication: a server that never answers it times out here.
       const { answer, body, receivedAt } = await ctx.step('auth', async () => {
         try {
-          // node:http waits forever on a socket that closed before the request was handed to it
-          // (a server that accepts and hangs up at once): such a close is the exchange's failure.
-          const hungUp = new Promise<never>((_, reject) => {
-            const fail = () => reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
-            if (stream.destroyed || stream.closed) fail();
-            else stream.once('close', fail);
-          });
-          hungUp.catch(() => {});
-          const answer = await Promise.race([request1({ url: p.url, method: 'GET', headers, socket: stream, onRequest: (r) => (req = r) }), hungUp]);
+          const answer = await client.send({ url: p.url, method: 'GET', headers });
           const receivedAt = Date.now();
           const { data } = await answer.read(ANSWER_LIMIT);
           return { answer, body: data.toString('utf8'), receivedAt };
@@ -337,8 +312,7 @@ export const s3 = defineCheck({
       }
       throw scrubbed(refusal(o, p, answer, body, receivedAt), signature);
     } finally {
-      ctx.signal.removeEventListener('abort', close);
-      close();
+      await client.close();
     }
   },
 });
