@@ -14,7 +14,8 @@ export default defineTypeTest({
   region: eu-west-1
   access_key_id: ci-reader
   secret_access_key: reader-s3-secret
-- url: s3://public-datasets/2024/
+- type: s3
+  url: s3://public-datasets/2024/
   region: us-west-2
 `,
   // (a marker that mongodb's own AWS authentication, which also signs with SigV4, does not share)
