@@ -14,7 +14,7 @@ import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck, type StepName } from '../core/contract.js';
 import { bool, host, port, scalarString, text, tlsOptionsShape, url, secret } from '../core/options.js';
-import { printable } from './udp.js';
+import { printable } from '../net/printable.js';
 
 /** What a server may send in all (one base-scope entry, no attribute values, is a few hundred bytes). */
 

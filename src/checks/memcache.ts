@@ -12,7 +12,7 @@
 import * as z from 'zod/mini';
 import type { Socket } from 'node:net';
 import { connectTcp, hostPort, showAddress } from '../net/dial.js';
-import { CheckError, defineCheck } from '../core/contract.js';
+import { CheckError, defineCheck, type StepName } from '../core/contract.js';
 import { host, port, scalarString, secret, text } from '../core/options.js';
 import { hostAndLogin, parseGeneric } from './url.js';
 
@@ -45,7 +45,7 @@ function showBytes(buf: Buffer): string {
   return `"${out}${buf.length > slice.length ? '...' : ''}"`;
 }
 
-function notMemcached(buf: Buffer, step = 'protocol'): CheckError {
+function notMemcached(buf: Buffer, step: StepName = 'protocol'): CheckError {
   return new CheckError(step, `not a memcached server (unexpected reply ${showBytes(buf)})`);
 }
 

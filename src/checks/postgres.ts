@@ -16,7 +16,7 @@ import { CheckError, defineCheck, type CheckContext, type StepName } from '../co
 import { host, oneOf, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
 import { parse as parsePgUrl } from 'pg-connection-string';
 import { UrlError, defined, flag, oneHost } from './url.js';
-import { printable } from './udp.js';
+import { printable } from '../net/printable.js';
 
 const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 type SslMode = (typeof SSL_MODES)[number];

@@ -13,7 +13,7 @@ import { connectTcp, hostPort, showAddress } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck } from '../core/contract.js';
 import { host, port, scalarString, stringList, text, secret } from '../core/options.js';
-import { printable } from './udp.js';
+import { printable } from '../net/printable.js';
 
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
 /** What a server may send before authentication completes (OpenSSH sends a few KiB). */

@@ -11,7 +11,7 @@ import type { TLSSocket } from 'node:tls';
 import { bareHost, connectAddress, connectTcp, hostPort, resolveHost, showAddress } from '../net/dial.js';
 import { assertCertificate, awaitServerVerdict, handshake, secureOptions, verificationFailure } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
-import { CheckError, defineCheck, type CheckContext } from '../core/contract.js';
+import { CheckError, defineCheck, type CheckContext, type StepName } from '../core/contract.js';
 import { bool, host, port, tlsOptionsShape } from '../core/options.js';
 import { parseGeneric, requireHost, requirePort } from './url.js';
 
@@ -106,7 +106,7 @@ export async function eachAddress<A extends { address: string; family: 4 | 6 }>(
   const notes: string[][] = addresses.map(() => []);
   const outcomes = await Promise.allSettled(addresses.map((a, i) => probe(a, (d) => notes[i]!.push(d))));
   if (ctx.signal.aborted) throw ctx.signal.reason;
-  const failed: { text: string; step: string }[] = [];
+  const failed: { text: string; step: StepName }[] = [];
   outcomes.forEach((r, i) => {
     const shown = showAddress(addresses[i]!);
     for (const d of notes[i]!) ctx.note(`${shown}: ${d}`);

@@ -1,0 +1,214 @@
+/**
+ * The service-check kit: the first steps every TCP-based check runs, once.
+ *
+ * `withService(ctx, spec, exchange)`:
+ *  1. reads the TLS material (ca_file, client certificate) at step `tls`, BEFORE connecting: no
+ *     file I/O may come between the connection and the handshake (a reset in that gap would hit
+ *     a socket nobody listens to);
+ *  2. resolves and connects at step `tcp` (every resolved address at once, the first that
+ *     accepts wins: net/dial.ts) and notes `connected to ADDRESS`;
+ *  3. with `tls: 'direct'`, does the TLS handshake at step `tls` with the shared trust store and
+ *     verification, then the certificate assertions (min_tls_version, min_cert_days) and the
+ *     one TLS note: `TLSv1.3, cert CN=... (issuer CN=...) expires in N days[; verification
+ *     disabled]` (net/tls.ts certLine). With `tls: 'upgrade'` the check speaks its STARTTLS
+ *     exchange first and calls `service.startTls()`; with `tls: 'driver'` a driver negotiates
+ *     TLS on the connection it was given and the check calls `service.assertTls(socket)`;
+ *  4. runs `exchange(service)`: the check's protocol, on `service.stream`;
+ *  5. tears everything down (the sockets, a relay, what the check registered with `onClose`)
+ *     when the exchange ends, fails, or the check's signal aborts.
+ *
+ * Every connection the kit opens reads within the check's read budget (net/bounded.ts).
+ *
+ * Handing the connection to a driver, the one way: a driver that can be given a socket gets
+ * `service.give(frames?)` (the stream, with the protocol's frame rules added to its bounded
+ * reads); a driver that dials itself gets `service.relay(...)`, a loopback port whose
+ * connections are carried over connections this kit opened to the address that answered (the
+ * first one the kit's own, with `reuse`), with TLS done by the kit (`terminate`) or, for a
+ * protocol that negotiates TLS in-band (NATS), by the driver with `service.driverTls()`.
+ */
+import type { Socket } from 'node:net';
+import type { ConnectionOptions, PeerCertificate, TLSSocket } from 'node:tls';
+import { CheckError, stopKind, type CheckContext } from '../../core/contract.js';
+import type { TlsOptions } from '../../core/options.js';
+import { capReads, type FrameInspector } from '../../net/bounded.js';
+import { nodeTls } from '../../net/builtins.js';
+import { bareHost, connectTcp, showAddress, type Address } from '../../net/dial.js';
+import { startRelay, type Relay } from '../../net/relay.js';
+import { assertCertificate, handshake, secureOptions } from '../../net/tls.js';
+
+export interface ServiceSpec {
+  host: string;
+  port: number;
+  /** The check's TLS options when it speaks TLS; absent (or false): no TLS. */
+  tls?: Partial<TlsOptions> | false;
+  /**
+   * When TLS starts: `direct` (from the first byte, done by the kit; the default), `upgrade`
+   * (after the check's own STARTTLS exchange: `service.startTls()`), `driver` (negotiated by a
+   * driver: the kit only reads the material, `service.tlsOptions`).
+   */
+  tlsMode?: 'direct' | 'upgrade' | 'driver';
+  /** Rewrites a failed handshake (a hint for a plain-text port). */
+  tlsFailure?(err: CheckError): CheckError;
+  /** Noted when the check's deadline passes during the handshake (a server that never answers one). */
+  tlsSilence?: string;
+}
+
+export interface RelaySpec {
+  /** How many connections the driver may open. */
+  maxConnections: number;
+  /** A new frame inspector per connection. */
+  frames?: () => FrameInspector;
+  /** The driver's first connection is the kit's own (no second connection for a one-connection driver). */
+  reuse?: boolean;
+  /** The kit does the TLS of each connection (the driver speaks plain text to the relay); default true. */
+  terminate?: boolean;
+}
+
+export interface Service {
+  /** The address that accepted the connection. */
+  readonly address: Address;
+  /** The TCP connection. */
+  readonly socket: Socket;
+  /** What the protocol reads and writes: the TLS socket once TLS is up, else the TCP socket. */
+  readonly stream: Socket | TLSSocket;
+  /** Node's TLS options for this check (read before connecting); undefined without TLS. */
+  readonly tlsOptions: ConnectionOptions | undefined;
+  /** The name the certificate is checked against: server_name, else the host. */
+  readonly verifyName: string;
+  /** STARTTLS: the handshake over the current stream, the assertions and the TLS note. */
+  startTls(): Promise<TLSSocket>;
+  /** The assertions and the TLS note for a TLS socket a driver set up on this connection. */
+  assertTls(secure: TLSSocket): void;
+  /** A socket a driver opened on this connection (its TLS socket): bounded and torn down with the rest. */
+  adopt<S extends Socket>(socket: S): S;
+  /** The stream, for a driver given the connection (frame rules added to its bounded reads). */
+  give(frames?: FrameInspector): Socket | TLSSocket;
+  /** A loopback relay for a driver that dials itself (closed with the rest). */
+  relay(spec: RelaySpec): Promise<Relay>;
+  /** TLS options for a driver that does its own TLS through the relay: checked against verifyName. */
+  driverTls(): ConnectionOptions | undefined;
+  /** Runs `fn` at teardown too (a driver's own close), in reverse order of registration. */
+  onClose(fn: () => unknown): void;
+}
+
+/** Connects as `spec` says, runs `exchange` on the connection, and tears it all down. */
+export async function withService<T>(ctx: CheckContext, spec: ServiceSpec, exchange: (service: Service) => Promise<T>): Promise<T> {
+  const tlsOptions = spec.tls ? await ctx.step('tls', () => secureOptions(spec.tls as Partial<TlsOptions>, spec.host, ctx)) : undefined;
+  const { socket, address } = await ctx.step('tcp', () => connectTcp(spec.host, spec.port, ctx.signal));
+  const service = new Connection(ctx, spec, socket, address, tlsOptions);
+  const onAbort = () => void service.close();
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    ctx.note(`connected to ${showAddress(address)}`);
+    if (tlsOptions && (spec.tlsMode ?? 'direct') === 'direct') await ctx.step('tls', () => service.startTls());
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    return await exchange(service);
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+    await service.close();
+  }
+}
+
+class Connection implements Service {
+  stream: Socket | TLSSocket;
+  readonly verifyName: string;
+  private readonly closers: (() => unknown)[] = [];
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly ctx: CheckContext,
+    private readonly spec: ServiceSpec,
+    readonly socket: Socket,
+    readonly address: Address,
+    readonly tlsOptions: ConnectionOptions | undefined,
+  ) {
+    this.stream = socket;
+    this.verifyName = (spec.tls ? spec.tls.server_name : undefined) ?? bareHost(spec.host);
+  }
+
+  async startTls(): Promise<TLSSocket> {
+    const { ctx, spec } = this;
+    if (!this.tlsOptions) throw new CheckError('tls', 'TLS is not configured for this check');
+    const silence = spec.tlsSilence;
+    const hint = () => {
+      if (stopKind(ctx.signal) !== 'cancelled') ctx.note(silence!);
+    };
+    if (silence) ctx.signal.addEventListener('abort', hint, { once: true });
+    let secure: TLSSocket;
+    try {
+      this.stream.removeAllListeners('data');
+      secure = await handshake(this.stream, this.tlsOptions, ctx.signal);
+    } catch (err) {
+      throw err instanceof CheckError && spec.tlsFailure ? spec.tlsFailure(err) : err;
+    } finally {
+      if (silence) ctx.signal.removeEventListener('abort', hint);
+    }
+    this.stream = secure;
+    this.assertTls(secure);
+    return secure;
+  }
+
+  assertTls(secure: TLSSocket): void {
+    this.adopt(secure);
+    assertCertificate(secure, this.spec.tls || {}, this.ctx, this.verifyName);
+  }
+
+  adopt<S extends Socket>(socket: S): S {
+    this.closers.push(() => socket.destroy());
+    return capReads(socket, this.ctx.signal);
+  }
+
+  give(frames?: FrameInspector): Socket | TLSSocket {
+    return capReads(this.stream, this.ctx.signal, frames);
+  }
+
+  async relay(spec: RelaySpec): Promise<Relay> {
+    const { ctx } = this;
+    const terminate = spec.terminate ?? true;
+    let first: Socket | undefined = spec.reuse ? this.stream : undefined;
+    if (!spec.reuse) {
+      this.stream.destroy();
+      this.socket.destroy();
+    }
+    const open = async (): Promise<Socket> => {
+      if (first) {
+        const s = first;
+        first = undefined;
+        return s;
+      }
+      const { socket } = await connectTcp(this.spec.host, this.spec.port, ctx.signal, [this.address]);
+      return terminate && this.tlsOptions ? handshake(socket, this.tlsOptions, ctx.signal) : socket;
+    };
+    const relay = await startRelay(open, { signal: ctx.signal, frames: spec.frames, maxConnections: spec.maxConnections });
+    this.closers.push(() => relay.close());
+    return relay;
+  }
+
+  driverTls(): ConnectionOptions | undefined {
+    if (!this.tlsOptions) return undefined;
+    if (this.tlsOptions.rejectUnauthorized === false) return this.tlsOptions;
+    const name = this.verifyName;
+    return { ...this.tlsOptions, checkServerIdentity: (_h: string, cert: PeerCertificate) => nodeTls().checkServerIdentity(name, cert) };
+  }
+
+  onClose(fn: () => unknown): void {
+    this.closers.push(fn);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const pending: unknown[] = [];
+      for (const fn of this.closers.reverse()) {
+        try {
+          pending.push(fn());
+        } catch {
+          // a driver that cannot close what never opened: its sockets go below anyway
+        }
+      }
+      this.stream.destroy();
+      this.socket.destroy();
+      await Promise.all(pending.map((p) => Promise.resolve(p).catch(() => {})));
+    })();
+    return this.closing;
+  }
+}
