@@ -17,12 +17,12 @@
 import * as z from 'zod/mini';
 import { nodeCrypto, nodeOs } from '../net/builtins.js';
 import type { Socket } from 'node:net';
-import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
-import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
+import { hostPort } from '../net/dial.js';
 import { CheckError, defineCheck, type StepName } from '../core/contract.js';
 import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
 import { pairBlobs, Redactor } from '../secrets/index.js';
 import { defined, flag, hostAndLogin, parseGeneric } from './url.js';
+import { withService } from './kit/index.js';
 
 const noLineBreaks = (what: string) => text(what).check(z.refine((v) => !/[\r\n]/.test(v), { message: `expected ${what} without line breaks` }));
 const address = () => noLineBreaks('an e-mail address').check(z.refine((v) => !/[<>\s]/.test(v), { message: 'expected a bare e-mail address (no <>, no spaces)' }));
@@ -215,17 +215,9 @@ export const smtp = defineCheck({
     if (given.use_tls === undefined && !given.starttls) {
       ctx.note(o.use_tls ? `implicit TLS: use_tls is not set and ${SMTPS_PORT} is the SMTPS port` : `plain SMTP, no TLS: use_tls is not set and port ${o.port} is not the SMTPS port (${SMTPS_PORT}); set starttls: true to upgrade`);
     }
-    const connected = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal));
-    let socket: Socket = connected.socket;
-    ctx.note(`connected to ${showAddress(connected.address)}`);
-    try {
-      let secure = false;
-      if (o.use_tls) {
-        const tlsOpts = await ctx.step('tls', () => secureOptions(o, o.host, ctx));
-        socket = await ctx.step('tls', () => handshake(socket, tlsOpts, ctx.signal));
-        secure = true;
-      }
-      const io = new ReplyReader(socket, ctx.signal);
+    await withService(ctx, { host: o.host, port: o.port, tls: (o.use_tls || o.starttls) && o, tlsMode: o.starttls ? 'upgrade' : 'direct' }, async (service) => {
+      const secure = o.use_tls || o.starttls; // (by the time it matters, STARTTLS is done)
+      const io = new ReplyReader(service.stream, ctx.signal);
       const clientName = nodeOs().hostname() || 'localhost';
 
       const hello = async (): Promise<Map<string, string[]> | undefined> => {
@@ -252,18 +244,9 @@ export const smtp = defineCheck({
           io.write('STARTTLS');
           const r = await io.read('tls');
           if (r.code !== 220) throw new CheckError('tls', `STARTTLS refused (${showReply(r, o)})`);
-          const tlsOpts = await secureOptions(o, o.host, ctx);
-          socket.removeAllListeners('data');
-          socket = await handshake(socket, tlsOpts, ctx.signal);
-          io.use(socket);
-          secure = true;
+          io.use(await service.startTls());
         });
         ext = await ctx.step('protocol', hello);
-      }
-      if (secure) {
-        const tlsSocket = socket as import('node:tls').TLSSocket;
-        ctx.note(`TLS ${tlsSocket.getProtocol?.() ?? ''}`.trim());
-        assertCertificate(tlsSocket, o, ctx, o.server_name ?? bareHost(o.host));
       }
 
       await ctx.step('auth', async () => {
@@ -323,10 +306,7 @@ export const smtp = defineCheck({
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([io.read('protocol').catch(() => {}), new Promise((r) => (timer = setTimeout(r, 500)))]);
       clearTimeout(timer);
-    } finally {
-      socket.destroy();
-      connected.socket.destroy();
-    }
+    });
   },
 });
 
