@@ -8,12 +8,13 @@
 import * as z from 'zod/mini';
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import type { Client as SshClient, AnyAuthMethod, AuthenticationType } from 'ssh2';
-import { connectTcp, hostPort, showAddress } from '../net/dial.js';
+import type { AnyAuthMethod, AuthenticationType } from 'ssh2';
+import { hostPort } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck } from '../core/contract.js';
 import { host, port, scalarString, stringList, text, secret } from '../core/options.js';
 import { printable } from '../net/printable.js';
+import { withService } from './kit/index.js';
 
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
 /** What a server may send before authentication completes (OpenSSH sends a few KiB). */
@@ -160,18 +161,10 @@ export const ssh = defineCheck({
       return text;
     });
 
-    const { socket, address } = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal));
-    let client: SshClient | undefined;
-    const close = () => {
-      client?.removeAllListeners('ready');
-      socket.destroy();
-    };
-    ctx.signal.addEventListener('abort', close, { once: true });
-    try {
-      ctx.note(`connected to ${showAddress(address)}`);
-      if (ctx.signal.aborted) throw ctx.signal.reason;
+    await withService(ctx, { host: o.host, port: o.port }, async (service) => {
+      const { socket } = service;
       const c = new Client();
-      client = c;
+      service.onClose(() => c.removeAllListeners('ready'));
       const handshake = settled<void>();
       const ready = settled<void>();
       let ident: string | undefined;
@@ -290,10 +283,7 @@ export const ssh = defineCheck({
       socket.off('data', watch);
       ctx.note(succeededWith === 'none' ? `authenticated as "${o.username}" without credentials (the server asked for none)` : `authenticated as "${o.username}" (${succeededWith})`);
       c.end();
-    } finally {
-      ctx.signal.removeEventListener('abort', close);
-      close();
-    }
+    });
   },
 });
 
