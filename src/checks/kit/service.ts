@@ -28,13 +28,14 @@
  */
 import type { Socket } from 'node:net';
 import type { ConnectionOptions, PeerCertificate, TLSSocket } from 'node:tls';
-import { CheckError, stopKind, type CheckContext } from '../../core/contract.js';
+import { CheckError, stopKind, type CheckContext, type StepName } from '../../core/contract.js';
 import type { TlsOptions } from '../../core/options.js';
 import { capReads, type FrameInspector } from '../../net/bounded.js';
 import { nodeTls } from '../../net/builtins.js';
-import { bareHost, connectTcp, showAddress, type Address } from '../../net/dial.js';
+import { bareHost, connectAddress, connectTcp, resolveHost, showAddress, type Address } from '../../net/dial.js';
+import { describeError } from '../../net/errors.js';
 import { startRelay, type Relay } from '../../net/relay.js';
-import { assertCertificate, handshake, secureOptions } from '../../net/tls.js';
+import { assertCertificate, awaitServerVerdict, handshake, secureOptions, verificationFailure } from '../../net/tls.js';
 
 export interface ServiceSpec {
   host: string;
@@ -51,6 +52,12 @@ export interface ServiceSpec {
   tlsFailure?(err: CheckError): CheckError;
   /** Noted when the check's deadline passes during the handshake (a server that never answers one). */
   tlsSilence?: string;
+  /**
+   * Verify after the handshake instead of inside it (the tls check): the messages then name the
+   * certificate (CN, issuer, dates, names), and a TLS 1.3 server's verdict on the client
+   * certificate is waited for (net/tls.ts awaitServerVerdict).
+   */
+  inspect?: boolean;
 }
 
 export interface RelaySpec {
@@ -93,19 +100,79 @@ export interface Service {
 
 /** Connects as `spec` says, runs `exchange` on the connection, and tears it all down. */
 export async function withService<T>(ctx: CheckContext, spec: ServiceSpec, exchange: (service: Service) => Promise<T>): Promise<T> {
+  const started = performance.now();
   const tlsOptions = spec.tls ? await ctx.step('tls', () => secureOptions(spec.tls as Partial<TlsOptions>, spec.host, ctx)) : undefined;
   const { socket, address } = await ctx.step('tcp', () => connectTcp(spec.host, spec.port, ctx.signal));
-  const service = new Connection(ctx, spec, socket, address, tlsOptions);
+  ctx.note(`connected to ${showAddress(address)}`);
+  return run(new Connection(ctx, spec, socket, address, tlsOptions, started), exchange);
+}
+
+/**
+ * `all_addresses`: the same at every address the host resolves to, at once (a half-broken
+ * dual-stack service, or one backend with an old certificate, is found, not hidden). Each
+ * address's notes are prefixed with it; the check fails, naming the failing addresses, at the
+ * first failure's step (`[::1]: connection refused (1 of 2 addresses failed)`).
+ */
+export async function withEachAddress(ctx: CheckContext, spec: ServiceSpec, exchange: (service: Service) => Promise<void>): Promise<void> {
+  const started = performance.now();
+  const tlsOptions = spec.tls ? await ctx.step('tls', () => secureOptions(spec.tls as Partial<TlsOptions>, spec.host, ctx)) : undefined;
+  const addresses = await ctx.step('resolve', () => resolveHost(spec.host, ctx.signal));
+  await ctx.step(tlsOptions ? 'tls' : 'tcp', () =>
+    eachAddress(addresses, ctx, async (address, note) => {
+      let socket: Socket;
+      try {
+        socket = capReads(await connectAddress(address, spec.port, ctx.signal), ctx.signal);
+      } catch (err) {
+        if (ctx.signal.aborted) throw err;
+        throw new CheckError('tcp', describeError(err));
+      }
+      return run(new Connection({ ...ctx, note }, spec, socket, address, tlsOptions, started), exchange);
+    }),
+  );
+}
+
+async function run<T>(service: Connection, exchange: (service: Service) => Promise<T>): Promise<T> {
+  const { signal } = service.ctx;
   const onAbort = () => void service.close();
-  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  signal.addEventListener('abort', onAbort, { once: true });
   try {
-    ctx.note(`connected to ${showAddress(address)}`);
-    if (tlsOptions && (spec.tlsMode ?? 'direct') === 'direct') await ctx.step('tls', () => service.startTls());
-    if (ctx.signal.aborted) throw ctx.signal.reason;
+    if (service.tlsOptions && (service.spec.tlsMode ?? 'direct') === 'direct') await service.ctx.step('tls', () => service.startTls());
+    if (signal.aborted) throw signal.reason;
     return await exchange(service);
   } finally {
-    ctx.signal.removeEventListener('abort', onAbort);
+    signal.removeEventListener('abort', onAbort);
     await service.close();
+  }
+}
+
+/**
+ * Runs `probe` at every address at once; notes each address's outcome in address order
+ * (`ADDRESS: detail`, `ADDRESS: passed` when the probe noted nothing) and fails, naming the
+ * failing addresses, at the first failure's step.
+ */
+export async function eachAddress<A extends Address>(
+  addresses: readonly A[],
+  ctx: Pick<CheckContext, 'note' | 'signal'>,
+  probe: (address: A, note: (detail: string) => void) => Promise<void>,
+): Promise<void> {
+  const notes: string[][] = addresses.map(() => []);
+  const outcomes = await Promise.allSettled(addresses.map((a, i) => probe(a, (d) => notes[i]!.push(d))));
+  if (ctx.signal.aborted) throw ctx.signal.reason;
+  const failed: { text: string; step: StepName }[] = [];
+  outcomes.forEach((r, i) => {
+    const shown = showAddress(addresses[i]!);
+    for (const d of notes[i]!) ctx.note(`${shown}: ${d}`);
+    if (r.status === 'fulfilled') {
+      if (!notes[i]!.length) ctx.note(`${shown}: passed`);
+      return;
+    }
+    const err = r.reason;
+    const text = `${shown}: ${err instanceof CheckError ? err.message : describeError(err)}`;
+    failed.push({ text, step: err instanceof CheckError ? err.step : 'tcp' });
+    ctx.note(text);
+  });
+  if (failed.length) {
+    throw new CheckError(failed[0]!.step, `${failed.map((f) => f.text).join('; ')} (${failed.length} of ${addresses.length} addresses failed)`);
   }
 }
 
@@ -116,11 +183,12 @@ class Connection implements Service {
   private closing: Promise<void> | undefined;
 
   constructor(
-    private readonly ctx: CheckContext,
-    private readonly spec: ServiceSpec,
+    readonly ctx: CheckContext,
+    readonly spec: ServiceSpec,
     readonly socket: Socket,
     readonly address: Address,
     readonly tlsOptions: ConnectionOptions | undefined,
+    private readonly started: number,
   ) {
     this.stream = socket;
     this.verifyName = (spec.tls ? spec.tls.server_name : undefined) ?? bareHost(spec.host);
@@ -137,7 +205,8 @@ class Connection implements Service {
     let secure: TLSSocket;
     try {
       this.stream.removeAllListeners('data');
-      secure = await handshake(this.stream, this.tlsOptions, ctx.signal);
+      secure = await handshake(this.stream, spec.inspect ? { ...this.tlsOptions, rejectUnauthorized: false } : this.tlsOptions, ctx.signal);
+      if (spec.inspect) await this.inspect(secure);
     } catch (err) {
       throw err instanceof CheckError && spec.tlsFailure ? spec.tlsFailure(err) : err;
     } finally {
@@ -146,6 +215,21 @@ class Connection implements Service {
     this.stream = secure;
     this.assertTls(secure);
     return secure;
+  }
+
+  /** Verification after the handshake (nothing sent yet), then the server's verdict on a client certificate. */
+  private async inspect(secure: TLSSocket): Promise<void> {
+    try {
+      if (this.tlsOptions!.rejectUnauthorized !== false) {
+        const why = verificationFailure(secure, this.verifyName);
+        if (why) throw new CheckError('tls', why);
+      }
+      const left = this.ctx.timeoutMs - (performance.now() - this.started);
+      await awaitServerVerdict(secure, this.ctx.signal, Math.max(20, Math.min(500, left / 2)));
+    } catch (err) {
+      secure.destroy();
+      throw err;
+    }
   }
 
   assertTls(secure: TLSSocket): void {
