@@ -11,7 +11,7 @@ import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck, stopKind } from '../core/contract.js';
 import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
 import { defined, hostAndLogin, parseGeneric } from './url.js';
-import { errorTable, withService } from './kit/index.js';
+import { errorTable, timeLeft, withService } from './kit/index.js';
 
 /** A topic a check may publish to: no wildcards, no NUL. */
 const topicName = () =>
@@ -72,8 +72,7 @@ export const mqtt = defineCheck({
   usesTls: (o) => o.tls,
   target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
-    const deadline = performance.now() + ctx.timeoutMs;
-    const remaining = () => Math.max(1, Math.round(deadline - performance.now()));
+    const remaining = timeLeft(ctx);
     const { MqttClient } = await driver();
     const spec = {
       host: o.host,

@@ -12,7 +12,7 @@ import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck } from '../core/contract.js';
 import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
 import { UrlError, defined, flag, hostAndLogin, parseGeneric } from './url.js';
-import { errorTable, messageOf, withService, type DriverError } from './kit/index.js';
+import { type DriverError, errorTable, messageOf, timeLeft, withService } from './kit/index.js';
 
 const options = z.object({
   host: host(),
@@ -92,8 +92,7 @@ export const mysql = defineCheck({
   usesTls: (o) => o.tls,
   target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
-    const deadline = performance.now() + ctx.timeoutMs;
-    const remaining = () => Math.max(1, Math.round(deadline - performance.now()));
+    const remaining = timeLeft(ctx);
     // Loaded before connecting: the socket must reach mysql2 without an I/O turn in between
     // (a server that closes at once would otherwise be gone before anyone listens).
     const { createConnection } = await driver();

@@ -13,7 +13,7 @@ import { hostPort, untilAborted } from '../net/dial.js';
 import { CheckError, defineCheck } from '../core/contract.js';
 import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
 import { defined, parseGeneric, requireHost } from './url.js';
-import { errorTable, withService } from './kit/index.js';
+import { errorTable, timeLeft, withService } from './kit/index.js';
 
 const options = z
   .object({
@@ -123,8 +123,7 @@ export const nats = defineCheck({
   usesTls: (o) => o.tls,
   target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
-    const deadline = performance.now() + ctx.timeoutMs;
-    const remaining = () => Math.max(1, Math.round(deadline - performance.now()));
+    const remaining = timeLeft(ctx);
     const { connect } = await driver();
     // NATS upgrades in-band: the server's INFO comes in plain text, then the TLS handshake.
     await withService(ctx, { host: o.host, port: o.port, tls: o.tls && o, tlsMode: 'upgrade' }, async (service) => {

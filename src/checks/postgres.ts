@@ -16,7 +16,7 @@ import { host, oneOf, port, scalarString, secret, text, tlsOptionsShape, type Tl
 import { parse as parsePgUrl } from 'pg-connection-string';
 import { UrlError, defined, flag, oneHost } from './url.js';
 import { printable } from '../net/printable.js';
-import { errorTable, withService, type DriverError, type Service } from './kit/index.js';
+import { type DriverError, errorTable, type Service, timeLeft, withService } from './kit/index.js';
 
 const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 type SslMode = (typeof SSL_MODES)[number];
@@ -124,8 +124,7 @@ export const postgres = defineCheck({
   legacyNames: (o) => [...(o.host.startsWith('/') ? [] : [`tcp:${o.host}:${o.port}`]), `postgres:${o.host}:${o.port}`],
   target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
-    const deadline = performance.now() + ctx.timeoutMs;
-    const remaining = () => Math.max(1, Math.round(deadline - performance.now()));
+    const remaining = timeLeft(ctx);
     const unixSocket = o.host.startsWith('/');
     const useTls = !unixSocket && o.sslmode !== 'disable';
     /** The login with pg, at `connectHost`; `service` is the kit's connection (none for a Unix socket). */

@@ -11,7 +11,7 @@ import type { Redis as RedisClient } from 'ioredis';
 import { hostPort } from '../net/dial.js';
 import { respFrames } from '../net/bounded.js';
 import { CheckError, defineCheck, type StepName } from '../core/contract.js';
-import { errorTable, messageOf, withService } from './kit/index.js';
+import { errorTable, messageOf, timeLeft, withService } from './kit/index.js';
 import { bool, host, integer, nullMeans, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
 import { UrlError, defined, flag, hostAndLogin, parseGeneric, tlsParams } from './url.js';
 
@@ -107,8 +107,7 @@ export const redis = defineCheck({
   legacyNames: (o) => [`redis:${o.host}:${o.port}:tcp:${o.host}:${o.port}`, `redis:${o.host}:${o.port}:connect${o.password !== undefined ? ' with auth' : ''}`],
   target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
-    const deadline = performance.now() + ctx.timeoutMs;
-    const remaining = () => Math.max(1, Math.round(deadline - performance.now()));
+    const remaining = timeLeft(ctx);
     await withService(
       ctx,
       {

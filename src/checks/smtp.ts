@@ -16,13 +16,13 @@
  */
 import * as z from 'zod/mini';
 import { nodeCrypto, nodeOs } from '../net/builtins.js';
-import type { Socket } from 'node:net';
 import { hostPort } from '../net/dial.js';
 import { CheckError, defineCheck, type StepName } from '../core/contract.js';
 import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
 import { pairBlobs, Redactor } from '../secrets/index.js';
 import { defined, flag, hostAndLogin, parseGeneric } from './url.js';
-import { withService } from './kit/index.js';
+import type { Socket } from 'node:net';
+import { MessageReader, withService } from './kit/index.js';
 
 const noLineBreaks = (what: string) => text(what).check(z.refine((v) => !/[\r\n]/.test(v), { message: `expected ${what} without line breaks` }));
 const address = () => noLineBreaks('an e-mail address').check(z.refine((v) => !/[<>\s]/.test(v), { message: 'expected a bare e-mail address (no <>, no spaces)' }));
@@ -63,97 +63,54 @@ const MAX_REPLY = 64 * 1024;
 
 /** Reads SMTP replies (`250-...` continued, `250 ...` final) from the current socket. */
 class ReplyReader {
-  private buf = '';
-  private socket!: Socket;
-  constructor(
-    socket: Socket,
-    private readonly signal: AbortSignal,
-  ) {
-    this.use(socket);
+  private readonly reader: MessageReader;
+  constructor(socket: Socket, signal: AbortSignal) {
+    this.reader = new MessageReader(socket, signal);
   }
 
-  /** Switches to another socket (after STARTTLS); anything buffered is dropped. */
+  /** Switches to another socket (after STARTTLS). */
   use(socket: Socket): void {
-    this.socket = socket;
-    this.buf = '';
-    socket.setEncoding('latin1');
-    socket.on('error', () => {}); // errors surface through read()
+    this.reader.use(socket);
   }
 
   write(line: string): void {
-    this.socket.write(`${line}\r\n`);
+    this.reader.write(`${line}\r\n`);
   }
 
   /** The next complete reply; `step` names the failure when the server closes or babbles. */
-  read(step: StepName): Promise<Reply> {
-    const parsed = this.parse(step);
-    if (parsed) return Promise.resolve(parsed);
-    const socket = this.socket;
-    return new Promise<Reply>((resolve, reject) => {
-      const cleanup = () => {
-        socket.off('data', onData);
-        socket.off('end', onEnd);
-        socket.off('close', onEnd);
-        socket.off('error', onError);
-        this.signal.removeEventListener('abort', onAbort);
-      };
-      const onData = (chunk: string) => {
-        this.buf += chunk;
-        try {
-          const r = this.parse(step);
-          if (!r) return;
-          cleanup();
-          resolve(r);
-        } catch (err) {
-          cleanup();
-          reject(err);
-        }
-      };
-      const onEnd = () => {
-        cleanup();
-        reject(
-          this.buf
-            ? new CheckError(step, `not an SMTP server (unexpected reply ${showBytes(this.buf)})`)
-            : new CheckError(step, 'the server closed the connection'),
-        );
-      };
-      const onError = (err: Error) => {
-        cleanup();
-        reject(err);
-      };
-      const onAbort = () => {
-        cleanup();
-        socket.destroy();
-        reject(this.signal.reason);
-      };
-      if (this.signal.aborted) return onAbort();
-      this.signal.addEventListener('abort', onAbort, { once: true });
-      socket.on('data', onData);
-      socket.once('end', onEnd);
-      socket.once('close', onEnd);
-      socket.once('error', onError);
-    });
+  async read(step: StepName): Promise<Reply> {
+    let reply: Reply | undefined;
+    await this.reader.read(
+      (buf) => {
+        const parsed = parseReply(buf.toString('latin1'), step);
+        reply = parsed?.reply;
+        return parsed?.length;
+      },
+      (buf) =>
+        buf.length
+          ? new CheckError(step, `not an SMTP server (unexpected reply ${showBytes(buf.toString('latin1'))})`)
+          : new CheckError(step, 'the server closed the connection'),
+    );
+    return reply!;
   }
+}
 
-  private parse(step: StepName): Reply | undefined {
-    const lines: string[] = [];
-    let pos = 0;
-    for (;;) {
-      const end = this.buf.indexOf('\n', pos);
-      if (end < 0) {
-        if (this.buf.length > MAX_REPLY) throw new CheckError(step, 'the server sent an overlong reply');
-        return undefined;
-      }
-      const line = this.buf.slice(pos, end).replace(/\r$/, '');
-      pos = end + 1;
-      const m = /^(\d{3})([ -]?)(.*)$/.exec(line);
-      if (!m) throw new CheckError(step, `not an SMTP server (unexpected reply ${showBytes(line)})`);
-      lines.push(m[3]!);
-      if (m[2] !== '-') {
-        this.buf = this.buf.slice(pos);
-        return { code: Number(m[1]), lines };
-      }
+/** The reply at the start of `text` and its length, once it is complete. */
+function parseReply(text: string, step: StepName): { reply: Reply; length: number } | undefined {
+  const lines: string[] = [];
+  let pos = 0;
+  for (;;) {
+    const end = text.indexOf('\n', pos);
+    if (end < 0) {
+      if (text.length > MAX_REPLY) throw new CheckError(step, 'the server sent an overlong reply');
+      return undefined;
     }
+    const line = text.slice(pos, end).replace(/\r$/, '');
+    pos = end + 1;
+    const m = /^(\d{3})([ -]?)(.*)$/.exec(line);
+    if (!m) throw new CheckError(step, `not an SMTP server (unexpected reply ${showBytes(line)})`);
+    lines.push(m[3]!);
+    if (m[2] !== '-') return { reply: { code: Number(m[1]), lines }, length: pos };
   }
 }
 

@@ -296,3 +296,12 @@ class Connection implements Service {
     return this.closing;
   }
 }
+
+/**
+ * The milliseconds left of the check's deadline, for a driver's own timers (at least 1): set
+ * to the same deadline, they end a stalled driver where the runner would.
+ */
+export function timeLeft(ctx: Pick<CheckContext, 'timeoutMs'>): () => number {
+  const deadline = performance.now() + ctx.timeoutMs;
+  return () => Math.max(1, Math.round(deadline - performance.now()));
+}
