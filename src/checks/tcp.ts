@@ -8,6 +8,7 @@ import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck } from '../core/contract.js';
 import { bool, host, port } from '../core/options.js';
 import { parseGeneric, requireHost, requirePort } from './url.js';
+import { eachAddress } from './kit/index.js';
 
 export const tcp = defineCheck({
   type: 'tcp',
@@ -25,21 +26,16 @@ export const tcp = defineCheck({
       return;
     }
     const addresses = await ctx.step('resolve', () => resolveHost(o.host, ctx.signal));
-    await ctx.step('tcp', async () => {
-      const outcomes = await Promise.allSettled(addresses.map((a) => connectAddress(a, o.port, ctx.signal)));
-      const failed: string[] = [];
-      outcomes.forEach((r, i) => {
-        const shown = showAddress(addresses[i]!);
-        if (r.status === 'fulfilled') {
-          r.value.destroy();
-          ctx.note(`${shown}: connected`);
-        } else {
-          if (ctx.signal.aborted) throw r.reason;
-          failed.push(`${shown}: ${describeError(r.reason)}`);
-          ctx.note(`${shown}: ${describeError(r.reason)}`);
+    await ctx.step('tcp', () =>
+      eachAddress(addresses, ctx, async (address, note) => {
+        try {
+          (await connectAddress(address, o.port, ctx.signal)).destroy();
+        } catch (err) {
+          if (ctx.signal.aborted) throw err;
+          throw new CheckError('tcp', describeError(err));
         }
-      });
-      if (failed.length) throw new CheckError('tcp', `${failed.join('; ')} (${failed.length} of ${addresses.length} addresses failed)`);
-    });
+        note('connected');
+      }),
+    );
   },
 });
