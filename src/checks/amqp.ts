@@ -19,9 +19,9 @@
  */
 import * as z from 'zod/mini';
 import type { ChannelModel, SocketOptions } from 'amqplib';
-import { hostPort, untilAborted } from '../net/dial.js';
+import { untilAborted } from '../net/dial.js';
 import { CheckError, defineCheck } from '../core/contract.js';
-import { errorTable, withService } from './kit/index.js';
+import { errorTable, serviceCheck, withService } from './kit/index.js';
 import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
 import { UrlError, decodePart, defined, parseGeneric, requireHost } from './url.js';
 
@@ -70,8 +70,7 @@ const AMQPS_PORT = 5671;
 const driver = () => import('amqplib');
 
 export const amqp = defineCheck({
-  load: driver,
-  type: 'amqp',
+  ...serviceCheck('amqp', driver),
   summary: 'AMQP 0-9-1 login (RabbitMQ): TCP, TLS, authentication on the vhost, a channel',
   url: { schemes: ['amqp', 'amqps'], options: fromUrl },
   container: {
@@ -85,11 +84,9 @@ export const amqp = defineCheck({
     }),
   },
   options,
-  name: (o) => `amqp:${hostPort(o.host, o.port)}`,
   // conn-check's steps had no common prefix; its tls step ran unless use_tls was false
   usesTls: (o) => o.use_tls ?? o.port === AMQPS_PORT,
   legacyNames: (o) => [`tcp:${o.host}:${o.port}`, ...(o.use_tls === false ? [] : [`tls:${o.host}:${o.port}`]), `amqp:${o.host}:${o.port}`],
-  target: (o) => hostPort(o.host, o.port),
   async run(given, ctx) {
     const o = { ...given, use_tls: given.use_tls ?? given.port === AMQPS_PORT };
     if (given.use_tls === undefined) {

@@ -11,11 +11,10 @@
  */
 import * as z from 'zod/mini';
 import type { Socket } from 'node:net';
-import { hostPort } from '../net/dial.js';
 import { CheckError, defineCheck, type StepName } from '../core/contract.js';
 import { host, port, scalarString, secret, text } from '../core/options.js';
 import { hostAndLogin, parseGeneric } from './url.js';
-import { readUntil, withService } from './kit/index.js';
+import { readUntil, serviceCheck, withService } from './kit/index.js';
 
 const options = z
   .object({
@@ -125,14 +124,12 @@ const STATUS: Record<number, string> = {
 };
 
 export const memcache = defineCheck({
-  type: 'memcache',
+  ...serviceCheck('memcache'),
   summary: 'memcached answers a version request (optionally after SASL authentication)',
   url: { schemes: ['memcache', 'memcached'], options: (raw) => hostAndLogin(parseGeneric(raw), 11211) },
   container: { images: ['memcached', 'bitnami/memcached'], port: 11211, options: () => ({}) },
   options,
-  name: (o) => `memcache:${hostPort(o.host, o.port)}`,
   legacyNames: (o) => [`memcache:${o.host}:${o.port}:tcp:${o.host}:${o.port}`, `memcache:${o.host}:${o.port}:connect`],
-  target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
     await withService(ctx, { host: o.host, port: o.port }, async ({ socket }) => {
       socket.on('error', () => {}); // errors surface through the reads

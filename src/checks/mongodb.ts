@@ -5,7 +5,6 @@
  */
 import * as z from 'zod/mini';
 import type { MongoClient, MongoClientOptions } from 'mongodb';
-import { hostPort } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
 import { lengthPrefixedFrames } from '../net/bounded.js';
 import type { Relay } from '../net/relay.js';
@@ -13,7 +12,7 @@ import { CheckError, defineCheck, type StepName } from '../core/contract.js';
 import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
 import { ConnectionString } from 'mongodb-connection-string-url';
 import { UrlError, decodePart, defined, flag } from './url.js';
-import { errorTable, withService, type Classifier, type DriverError } from './kit/index.js';
+import { errorTable, serviceCheck, withService, type Classifier, type DriverError } from './kit/index.js';
 
 const options = z
   .object({
@@ -98,8 +97,7 @@ function failure(step: StepName, err: unknown, o: Options, relay?: Relay): Check
 const driver = () => import('mongodb');
 
 export const mongodb = defineCheck({
-  load: driver,
-  type: 'mongodb',
+  ...serviceCheck('mongodb', driver),
   // listCollections of a database with thousands of collections, with room to spare
   maxReadBytes: 16 * 1024 * 1024,
   summary: 'MongoDB handshake, optional login, and the list of collections of a database',
@@ -113,10 +111,8 @@ export const mongodb = defineCheck({
         : {},
   },
   options,
-  name: (o) => `mongodb:${hostPort(o.host, o.port)}`,
   usesTls: (o) => o.tls,
   legacyNames: (o) => [`mongodb:${o.host}:${o.port}:tcp:${o.host}:${o.port}`, `mongodb:${o.host}:${o.port}:connect${o.username !== undefined || o.password !== undefined ? ' with auth' : ''}`],
-  target: (o) => hostPort(o.host, o.port),
   async run(given, ctx) {
     let o = given;
     if (o.username !== undefined && !o.password) {

@@ -6,12 +6,12 @@
  */
 import * as z from 'zod/mini';
 import { nodeCrypto } from '../net/builtins.js';
-import { hostPort, untilAborted } from '../net/dial.js';
+import { untilAborted } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck, stopKind } from '../core/contract.js';
 import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
 import { defined, hostAndLogin, parseGeneric } from './url.js';
-import { errorTable, timeLeft, withService } from './kit/index.js';
+import { errorTable, serviceCheck, timeLeft, withService } from './kit/index.js';
 
 /** A topic a check may publish to: no wildcards, no NUL. */
 const topicName = () =>
@@ -62,15 +62,12 @@ const classify = errorTable<Options>([
 const driver = () => import('mqtt');
 
 export const mqtt = defineCheck({
-  load: driver,
-  type: 'mqtt',
+  ...serviceCheck('mqtt', driver),
   summary: 'an MQTT broker accepts a connection (with credentials) and delivers a message back to the check',
   url: { schemes: ['mqtt', 'mqtts'], options: fromUrl },
   container: { images: ['eclipse-mosquitto'], port: 1883, options: () => ({}) },
   options,
-  name: (o) => `mqtt:${hostPort(o.host, o.port)}`,
   usesTls: (o) => o.tls,
-  target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
     const remaining = timeLeft(ctx);
     const { MqttClient } = await driver();

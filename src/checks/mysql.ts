@@ -6,13 +6,13 @@
 import * as z from 'zod/mini';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { hostPort, untilAborted } from '../net/dial.js';
+import { untilAborted } from '../net/dial.js';
 import { minVersionFailure } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck } from '../core/contract.js';
 import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
 import { UrlError, defined, flag, hostAndLogin, parseGeneric } from './url.js';
-import { type DriverError, errorTable, messageOf, timeLeft, withService } from './kit/index.js';
+import { errorTable, messageOf, serviceCheck, timeLeft, withService, type DriverError } from './kit/index.js';
 
 const options = z.object({
   host: host(),
@@ -70,8 +70,7 @@ function greetingVersion(chunk: Buffer): string | undefined {
 const driver = () => import('mysql2');
 
 export const mysql = defineCheck({
-  load: driver,
-  type: 'mysql',
+  ...serviceCheck('mysql', driver),
   summary: 'a MySQL or MariaDB server accepts a login (to a database) and answers SELECT 1',
   url: { schemes: ['mysql', 'mariadb'], options: fromUrl },
   container: {
@@ -88,9 +87,7 @@ export const mysql = defineCheck({
     },
   },
   options,
-  name: (o) => `mysql:${hostPort(o.host, o.port)}`,
   usesTls: (o) => o.tls,
-  target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
     const remaining = timeLeft(ctx);
     // Loaded before connecting: the socket must reach mysql2 without an I/O turn in between

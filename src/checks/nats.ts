@@ -9,11 +9,11 @@ import type { Socket } from 'node:net';
 import type { NodeConnectionOptions } from '@nats-io/transport-node';
 
 type NodeTlsOptions = NonNullable<NodeConnectionOptions['tls']>;
-import { hostPort, untilAborted } from '../net/dial.js';
+import { untilAborted } from '../net/dial.js';
 import { CheckError, defineCheck } from '../core/contract.js';
 import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
 import { defined, parseGeneric, requireHost } from './url.js';
-import { errorTable, timeLeft, withService } from './kit/index.js';
+import { errorTable, serviceCheck, timeLeft, withService } from './kit/index.js';
 
 const options = z
   .object({
@@ -113,15 +113,12 @@ const classify = errorTable<Options>([
 const driver = () => import('@nats-io/transport-node');
 
 export const nats = defineCheck({
-  load: driver,
-  type: 'nats',
+  ...serviceCheck('nats', driver),
   summary: 'a NATS server accepts a login (user/password or token) and answers a PING',
   url: { schemes: ['nats'], alsoSchemes: ['tls'], options: fromUrl },
   container: { images: ['nats'], port: 4222, options: () => ({}) },
   options,
-  name: (o) => `nats:${hostPort(o.host, o.port)}`,
   usesTls: (o) => o.tls,
-  target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
     const remaining = timeLeft(ctx);
     const { connect } = await driver();

@@ -7,7 +7,6 @@ import * as z from 'zod/mini';
 import type { Socket } from 'node:net';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import type { Client as PgClient, QueryConfig } from 'pg';
-import { hostPort } from '../net/dial.js';
 import { minVersionFailure } from '../net/tls.js';
 import { describeError, isTlsError } from '../net/errors.js';
 import { capReads } from '../net/bounded.js';
@@ -16,7 +15,7 @@ import { host, oneOf, port, scalarString, secret, text, tlsOptionsShape, type Tl
 import { parse as parsePgUrl } from 'pg-connection-string';
 import { UrlError, defined, flag, oneHost } from './url.js';
 import { printable } from '../net/printable.js';
-import { type DriverError, errorTable, type Service, timeLeft, withService } from './kit/index.js';
+import { errorTable, serviceCheck, timeLeft, withService, type DriverError, type Service } from './kit/index.js';
 
 const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 type SslMode = (typeof SSL_MODES)[number];
@@ -103,8 +102,7 @@ function tlsFor(o: Options, service: Service): ConnectionOptions {
 const driver = () => import('pg');
 
 export const postgres = defineCheck({
-  load: driver,
-  type: 'postgres',
+  ...serviceCheck('postgres', driver),
   summary: 'a PostgreSQL server accepts a login to a database and answers SELECT 1',
   url: { schemes: ['postgres', 'postgresql'], options: fromUrl },
   container: {
@@ -116,13 +114,11 @@ export const postgres = defineCheck({
     },
   },
   options,
-  name: (o) => `postgres:${hostPort(o.host, o.port)}`,
   // a unix socket (a host starting with /) had no tcp step
   usesTls: (o) => !o.host.startsWith('/') && o.sslmode !== 'disable',
   // prefer and require (without a CA file) encrypt without verifying: reports mark them
   insecure: (o) => !o.host.startsWith('/') && o.sslmode !== 'disable' && verification(o) === 'none',
   legacyNames: (o) => [...(o.host.startsWith('/') ? [] : [`tcp:${o.host}:${o.port}`]), `postgres:${o.host}:${o.port}`],
-  target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
     const remaining = timeLeft(ctx);
     const unixSocket = o.host.startsWith('/');

@@ -8,10 +8,9 @@ import * as z from 'zod/mini';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Redis as RedisClient } from 'ioredis';
-import { hostPort } from '../net/dial.js';
 import { respFrames } from '../net/bounded.js';
 import { CheckError, defineCheck, type StepName } from '../core/contract.js';
-import { errorTable, messageOf, timeLeft, withService } from './kit/index.js';
+import { errorTable, messageOf, serviceCheck, timeLeft, withService } from './kit/index.js';
 import { bool, host, integer, nullMeans, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
 import { UrlError, defined, flag, hostAndLogin, parseGeneric, tlsParams } from './url.js';
 
@@ -91,8 +90,7 @@ const RESP_LIMITS = { maxElements: 1024, maxBulk: 256 * 1024, maxLine: 64 * 1024
 const driver = () => import('ioredis');
 
 export const redis = defineCheck({
-  load: driver,
-  type: 'redis',
+  ...serviceCheck('redis', driver),
   summary: 'a Redis server answers PING (after AUTH when a password is given)',
   url: { schemes: ['redis', 'rediss'], options: fromUrl },
   container: {
@@ -102,10 +100,8 @@ export const redis = defineCheck({
     options: (env) => ({ password: env.has('REDIS_PASSWORD') ? env.get('REDIS_PASSWORD') : env.get('VALKEY_PASSWORD') }),
   },
   options,
-  name: (o) => `redis:${hostPort(o.host, o.port)}`,
   usesTls: (o) => o.tls,
   legacyNames: (o) => [`redis:${o.host}:${o.port}:tcp:${o.host}:${o.port}`, `redis:${o.host}:${o.port}:connect${o.password !== undefined ? ' with auth' : ''}`],
-  target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
     const remaining = timeLeft(ctx);
     await withService(

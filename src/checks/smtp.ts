@@ -16,13 +16,12 @@
  */
 import * as z from 'zod/mini';
 import { nodeCrypto, nodeOs } from '../net/builtins.js';
-import { hostPort } from '../net/dial.js';
 import { CheckError, defineCheck, type StepName } from '../core/contract.js';
 import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
 import { pairBlobs, Redactor } from '../secrets/index.js';
 import { defined, flag, hostAndLogin, parseGeneric } from './url.js';
 import type { Socket } from 'node:net';
-import { MessageReader, withService } from './kit/index.js';
+import { MessageReader, serviceCheck, withService } from './kit/index.js';
 
 const noLineBreaks = (what: string) => text(what).check(z.refine((v) => !/[\r\n]/.test(v), { message: `expected ${what} without line breaks` }));
 const address = () => noLineBreaks('an e-mail address').check(z.refine((v) => !/[<>\s]/.test(v), { message: 'expected a bare e-mail address (no <>, no spaces)' }));
@@ -158,15 +157,13 @@ function buildMessage(o: Options, from: string, to: string): string {
 const SMTPS_PORT = 465;
 
 export const smtp = defineCheck({
-  type: 'smtp',
+  ...serviceCheck('smtp'),
   summary: 'SMTP login (and, with from_address and to_address, a real e-mail sent)',
   url: { schemes: ['smtp', 'smtps'], options: fromUrl },
   options,
-  name: (o) => `smtp:${hostPort(o.host, o.port)}`,
   // conn-check's steps had no common prefix; its tls step ran unless use_tls was false
   usesTls: (o) => o.use_tls === true || o.starttls || (o.use_tls === undefined && o.port === SMTPS_PORT),
   legacyNames: (o) => [`tcp:${o.host}:${o.port}`, ...(o.use_tls === false ? [] : [`tls:${o.host}:${o.port}`]), `smtp:${o.host}:${o.port}`],
-  target: (o) => hostPort(o.host, o.port),
   async run(given, ctx) {
     const o = { ...given, use_tls: given.use_tls ?? (!given.starttls && given.port === SMTPS_PORT) };
     if (given.use_tls === undefined && !given.starttls) {

@@ -9,12 +9,11 @@ import * as z from 'zod/mini';
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import type { AnyAuthMethod, AuthenticationType } from 'ssh2';
-import { hostPort } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck } from '../core/contract.js';
 import { host, port, scalarString, stringList, text, secret } from '../core/options.js';
 import { printable } from '../net/printable.js';
-import { withService } from './kit/index.js';
+import { serviceCheck, withService } from './kit/index.js';
 
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
 /** What a server may send before authentication completes (OpenSSH sends a few KiB). */
@@ -142,12 +141,9 @@ function settled<T>(): Settled<T> {
 const CLOSED = Symbol('closed');
 
 export const ssh = defineCheck({
-  load: driver,
-  type: 'ssh',
+  ...serviceCheck('ssh', driver),
   summary: 'an SSH server (with the pinned host key) accepts a login with the given key or password',
   options,
-  name: (o) => `ssh:${hostPort(o.host, o.port)}`,
-  target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
     const { Client, utils } = await ssh2();
     // The key is read and parsed before connecting: a bad file or passphrase never reaches the server.

@@ -3,21 +3,19 @@
  * `all_addresses`, only if every one does (a half-broken dual-stack service is found, not hidden).
  */
 import * as z from 'zod/mini';
-import { connectAddress, connectTcp, hostPort, resolveHost, showAddress } from '../net/dial.js';
+import { connectAddress, connectTcp, resolveHost, showAddress } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck } from '../core/contract.js';
 import { bool, host, port } from '../core/options.js';
 import { parseGeneric, requireHost, requirePort } from './url.js';
-import { eachAddress } from './kit/index.js';
+import { eachAddress, serviceCheck } from './kit/index.js';
 
 export const tcp = defineCheck({
-  type: 'tcp',
+  ...serviceCheck('tcp'),
   summary: 'a TCP connection can be opened to host:port',
   url: { schemes: ['tcp'], options: (raw) => { const u = parseGeneric(raw); return { host: requireHost(u), port: requirePort(u) }; } },
   options: z.object({ host: host(), port: port(), all_addresses: z._default(bool(), false) }),
-  name: (o) => `tcp:${hostPort(o.host, o.port)}`,
   legacyNames: (o) => [`tcp:${o.host}:${o.port}`],
-  target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
     if (!o.all_addresses) {
       const { socket, address } = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal));

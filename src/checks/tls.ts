@@ -6,14 +6,13 @@
  * handshake.
  */
 import * as z from 'zod/mini';
-import { hostPort } from '../net/dial.js';
 import { defineCheck } from '../core/contract.js';
 import { bool, host, port, tlsOptionsShape } from '../core/options.js';
 import { parseGeneric, requireHost, requirePort } from './url.js';
-import { eachAddress, withEachAddress, withService } from './kit/index.js';
+import { eachAddress, serviceCheck, withEachAddress, withService } from './kit/index.js';
 
 export const tls = defineCheck({
-  type: 'tls',
+  ...serviceCheck('tls'),
   summary: 'a TLS handshake with host:port succeeds and its certificate verifies',
   url: { schemes: ['tls'], options: (raw) => { const u = parseGeneric(raw); return { host: requireHost(u), port: requirePort(u) }; } },
   options: z.object({
@@ -22,10 +21,8 @@ export const tls = defineCheck({
     ...tlsOptionsShape,
     all_addresses: z._default(bool(), false),
   }),
-  name: (o) => `tls:${hostPort(o.host, o.port)}`,
   legacyNames: (o) => [`tls:${o.host}:${o.port}`],
   usesTls: () => true,
-  target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
     // The kit verifies after the handshake (inspect): the messages name the certificate.
     const spec = { host: o.host, port: o.port, tls: o, inspect: true };

@@ -32,7 +32,7 @@ import { CheckError, stopKind, type CheckContext, type StepName } from '../../co
 import type { TlsOptions } from '../../core/options.js';
 import { capReads, type FrameInspector } from '../../net/bounded.js';
 import { nodeTls } from '../../net/builtins.js';
-import { bareHost, connectAddress, connectTcp, resolveHost, showAddress, type Address } from '../../net/dial.js';
+import { bareHost, connectAddress, connectTcp, hostPort, resolveHost, showAddress, type Address } from '../../net/dial.js';
 import { describeError } from '../../net/errors.js';
 import { startRelay, type Relay } from '../../net/relay.js';
 import { assertCertificate, awaitServerVerdict, handshake, secureOptions, verificationFailure } from '../../net/tls.js';
@@ -304,4 +304,18 @@ class Connection implements Service {
 export function timeLeft(ctx: Pick<CheckContext, 'timeoutMs'>): () => number {
   const deadline = performance.now() + ctx.timeoutMs;
   return () => Math.max(1, Math.round(deadline - performance.now()));
+}
+
+/**
+ * What a service check's definition starts with: its type, its driver's loader (the runner
+ * loads it before the deadlines start), and `TYPE:HOST:PORT` / `HOST:PORT` as its name and
+ * target. `defineCheck({ ...serviceCheck('redis', driver), summary, options, run })`.
+ */
+export function serviceCheck<T extends string>(type: T, load?: () => Promise<unknown>) {
+  return {
+    type,
+    ...(load ? { load } : {}),
+    name: (o: { host: string; port: number }) => `${type}:${hostPort(o.host, o.port)}`,
+    target: (o: { host: string; port: number }) => hostPort(o.host, o.port),
+  };
 }
