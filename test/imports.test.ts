@@ -111,3 +111,11 @@ test('only src/action/ imports @actions/core, and nothing the CLI entry reaches 
   assert.ok(reached.has(join(SRC, 'app.ts')), 'the CLI goes through src/app.ts');
   assert.deepEqual([...reached].filter((f) => usesCore(f) || layerOf(f) === 'action').map((f) => relative(SRC, f)), []);
 });
+
+test('no file in src/ is over 450 lines (a longer one is several concerns: split it)', () => {
+  const long = files(SRC)
+    .map((f) => ({ f: relative(SRC, f), lines: readFileSync(f, 'utf8').split('\n').length }))
+    .filter((x) => x.lines > 450)
+    .map((x) => `${x.f}: ${x.lines}`);
+  assert.deepEqual(long, []);
+});

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { liveHandles, runOne, runYaml } from './helpers/check.js';
 import { freeUdpPort, startSilentUdp, startUdp, type UdpPeer } from './helpers/peers.js';
 import { keptPeers } from './helpers/peers.js';
-import { printable } from '../src/checks/udp.js';
+import { printable } from '../src/net/printable.js';
 
 let pong: UdpPeer;
 let pong6: UdpPeer;
