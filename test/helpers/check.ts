@@ -101,7 +101,9 @@ export async function silentServerCases(
   check: CheckOptions,
   cases: readonly (readonly [Record<string, unknown>, string])[],
   each: (r: CheckResult) => void = () => {},
+  o: { /** Also: no socket or timer is left in this process afterwards (assertNoLeaks). */ leaks?: boolean } = {},
 ): Promise<CheckResult[]> {
+  const handles = o.leaks ? liveHandles() : undefined;
   const hole = await blackHole();
   const results: CheckResult[] = [];
   try {
@@ -120,6 +122,7 @@ export async function silentServerCases(
   } finally {
     await hole.close();
   }
+  if (handles) await assertNoLeaks(handles);
   return results;
 }
 
