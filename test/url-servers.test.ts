@@ -21,6 +21,7 @@ import { saslAvailable, startMemcached, type Memcached } from './helpers/memcach
 import { BASIC_PASSWORD, BASIC_USER, startHttpServer, type TestHttpServer } from './helpers/http-servers.js';
 import { startMongoServer, type MongoWireServer } from './helpers/mongo-server.js';
 import { startDnsmasq, type DnsmasqInstance } from './helpers/dnsmasq.js';
+import { freePort } from './helpers/run.js';
 
 const enc = encodeURIComponent;
 const WRONG = 'Wr0ng-url-pw';
@@ -69,6 +70,22 @@ describe('postgres:// and postgresql://', () => {
   });
   test('a wrong password fails at auth', async () => {
     failedAt(await run(`postgres://${PG.user}:${WRONG}@127.0.0.1:${pg.plain.port}/${PG.database}`), 'auth', secrets);
+  });
+  test('several hosts: tried in order, the first that accepts the login passes and is named; a refused login ends the list', async () => {
+    const dead = await freePort();
+    const r = await run(`postgres://${PG.oddUser}:${enc(PG.oddPassword)}@127.0.0.1:${dead},127.0.0.1:${pg.plain.port}/${PG.database}`);
+    passed(r, secrets);
+    assert.equal(r.name, `postgres:127.0.0.1:${dead},127.0.0.1:${pg.plain.port}`);
+    assert.ok(r.details?.some((d) => d.startsWith(`127.0.0.1:${dead} failed at tcp: `)), JSON.stringify(r));
+    assert.ok(r.details?.includes(`127.0.0.1:${pg.plain.port} answered (server 2 of 2)`), JSON.stringify(r));
+    // the first host that answers decides: its TLS port passes before the plain one is tried
+    passed(await run(`postgres://${PG.user}:${PG.password}@127.0.0.1:${pg.tls.port},127.0.0.1:${dead}/${PG.database}?sslmode=require`), secrets);
+    const wrong = await run(`postgres://${PG.user}:${WRONG}@127.0.0.1:${pg.plain.port},127.0.0.1:${pg.tls.port}/${PG.database}`);
+    failedAt(wrong, 'auth', secrets);
+    assert.match(wrong.error ?? '', /^127\.0\.0\.1:\d+: auth: authentication failed .*\(the other server was not tried: a failure at auth ends the list\)$/);
+    const none = await run(`postgres://${PG.user}:${PG.password}@127.0.0.1:${dead},127.0.0.1:${await freePort()}/${PG.database}`);
+    failedAt(none, 'tcp', secrets);
+    assert.match(none.error ?? '', /^none of the 2 servers passed \(127\.0\.0\.1:\d+: tcp: connection refused; 127\.0\.0\.1:\d+: tcp: connection refused\)$/);
   });
   test('options next to url win: the right password replaces a wrong one', async () => {
     passed(await run(`postgres://${PG.user}:${WRONG}@127.0.0.1:${pg.plain.port}/${PG.database}`, `  password: ${PG.password}\n`), secrets);
@@ -177,6 +194,13 @@ describe('nats:// and tls://', () => {
     failedAt(await run(`nats://${WRONG}@127.0.0.1:${token.port}`), 'auth', [TOKEN]);
     passed(await run(`tls://app:${enc(ODD)}@127.0.0.1:${secure.port}`, '  type: nats\n  disable_tls_verification: true\n'), [TOKEN]);
   });
+  test('a server list: the first server that passes passes; a refused login ends the list', async () => {
+    const dead = await freePort();
+    const r = await run(`nats://app:${enc(ODD)}@127.0.0.1:${dead},nats://127.0.0.1:${user.port}`);
+    passed(r, [TOKEN]);
+    assert.ok(r.details?.includes(`127.0.0.1:${user.port} answered (server 2 of 2)`), JSON.stringify(r));
+    failedAt(await run(`nats://app:${WRONG}@127.0.0.1:${user.port},127.0.0.1:${secure.port}`), 'auth', [TOKEN]);
+  });
 });
 
 describe('mqtt:// and mqtts://', () => {
@@ -252,5 +276,69 @@ describe('mongodb:// (the wire-protocol test server)', () => {
     failedAt(await run(`mongodb://app:${WRONG}@127.0.0.1:${server.port}/shop?authSource=admin`), 'auth', []);
     const r = await run(`mongodb://app:${enc(ODD)}@127.0.0.1:${server.port}/shop`);
     failedAt(r, 'auth', []); // the user lives in admin, not in shop (the URL's database is the auth source)
+  });
+});
+
+describe('mongodb:// seed lists and mongodb+srv:// (the wire-protocol test server, dnsmasq)', () => {
+  let primary: MongoWireServer;
+  let secondary: MongoWireServer;
+  let ns: DnsmasqInstance;
+  let dead: number;
+  before(async () => {
+    dead = await freePort();
+    const common = { users: [{ db: 'admin', user: 'app', password: ODD }], collections: { shop: ['orders'] } };
+    [primary, secondary] = await Promise.all([startMongoServer({ ...common, replicaSet: { name: 'rs0' } }), startMongoServer({ ...common, replicaSet: { name: 'rs0', secondary: true } })]);
+    ns = await startDnsmasq(
+      [
+        '--host-record=node0.conn-check.test,127.0.0.1',
+        '--host-record=node1.conn-check.test,127.0.0.1',
+        // node0 (nobody listening) first by priority, then the primary
+        `--srv-host=_mongodb._tcp.cluster.conn-check.test,node0.conn-check.test,${dead},0,10`,
+        `--srv-host=_mongodb._tcp.cluster.conn-check.test,node1.conn-check.test,${primary.port},1,10`,
+        '--txt-record=cluster.conn-check.test,authSource=admin&replicaSet=rs0',
+        `--srv-host=_mongodb._tcp.other.conn-check.test,node1.conn-check.test,${secondary.port},0,10`,
+        '--txt-record=other.conn-check.test,replicaSet=rs9',
+        `--srv-host=_mongodb._tcp.evil.conn-check.test,node1.elsewhere.test,${primary.port},0,10`,
+      ],
+      ['conn-check.test', 'elsewhere.test'],
+      'node1.conn-check.test',
+    );
+  });
+  after(async () => Promise.all([primary?.close(), secondary?.close(), ns?.stop()]));
+
+  test('a seed list: each seed directly, in order, through the relay; replicaSet is checked', async () => {
+    const r = await run(`mongodb://app:${enc(ODD)}@127.0.0.1:${dead},127.0.0.1:${secondary.port}/shop?authSource=admin&replicaSet=rs0`);
+    passed(r, []);
+    assert.ok(r.details?.includes('replica set "rs0", secondary'), JSON.stringify(r));
+    assert.ok(r.details?.includes(`127.0.0.1:${secondary.port} answered (server 2 of 2)`), JSON.stringify(r));
+    const other = await run(`mongodb://app:${enc(ODD)}@127.0.0.1:${secondary.port},127.0.0.1:${primary.port}/shop?authSource=admin&replicaSet=rs1`);
+    failedAt(other, 'protocol', []);
+    assert.match(other.error ?? '', /^none of the 2 servers passed \(.*in replica set "rs0", not rs1;.*in replica set "rs0", not rs1\)$/);
+    failedAt(await run(`mongodb://app:${WRONG}@127.0.0.1:${primary.port},127.0.0.1:${secondary.port}/shop?authSource=admin`), 'auth', []);
+  });
+
+  test('mongodb+srv://: SRV seeds in priority order, TXT authSource and replicaSet, TLS on by default', async () => {
+    const at = `  dns_server: ${ns.server}\n`;
+    // authSource=admin comes from the TXT record: without it, the auth source would be shop
+    const r = await run(`mongodb+srv://app:${enc(ODD)}@cluster.conn-check.test/shop?tls=false`, at);
+    passed(r, []);
+    assert.equal(r.name, 'mongodb+srv:cluster.conn-check.test');
+    assert.ok(r.details?.some((d) => d.startsWith(`SRV _mongodb._tcp.cluster.conn-check.test (asked ${ns.server}): node0.conn-check.test:${dead}, node1.conn-check.test:${primary.port}`)), JSON.stringify(r));
+    assert.ok(r.details?.includes('TXT cluster.conn-check.test: authSource admin, replicaSet rs0'), JSON.stringify(r));
+    assert.ok(r.details?.includes(`node1.conn-check.test:${primary.port} answered (server 2 of 2)`), JSON.stringify(r));
+    // the URL's authSource wins over the TXT record's
+    failedAt(await run(`mongodb+srv://app:${enc(ODD)}@cluster.conn-check.test/shop?tls=false&authSource=shop`, at), 'auth', []);
+    // TLS is on for +srv unless the URL turns it off: the test servers speak plain MongoDB
+    failedAt(await run(`mongodb+srv://app:${enc(ODD)}@cluster.conn-check.test/shop`, `${at}  disable_tls_verification: true\n`), 'tls', []);
+    // the TXT record's replicaSet is checked
+    const other = await run(`mongodb+srv://app:${enc(ODD)}@other.conn-check.test/shop?tls=false&authSource=admin`, at);
+    failedAt(other, 'protocol', []);
+    assert.match(other.error ?? '', /in replica set "rs0", not rs9/);
+    const evil = await run(`mongodb+srv://app:${enc(ODD)}@evil.conn-check.test/?tls=false`, at);
+    failedAt(evil, 'resolve', []);
+    assert.match(evil.error ?? '', /names node1\.elsewhere\.test, outside conn-check\.test/);
+    const missing = await run(`mongodb+srv://app:${enc(ODD)}@nothere.conn-check.test/?tls=false`, at);
+    failedAt(missing, 'resolve', []);
+    assert.match(missing.error ?? '', /^SRV _mongodb\._tcp\.nothere\.conn-check\.test: name not found \(NXDOMAIN\)$/);
   });
 });

@@ -32,6 +32,8 @@ const cases: [string, string, Record<string, unknown>][] = [
   ['postgres', 'postgresql://app:pw1@%2Fvar%2Frun%2Fpostgresql/shop', { host: '/var/run/postgresql', port: 5432, database: 'shop' }],
   ['postgres', 'postgres://app:pw1@/shop?host=/tmp/sock', { host: '/tmp/sock', database: 'shop' }],
   ['postgres', 'postgres://app:pw1@[::1]:5433/shop', { host: '::1', port: 5433 }],
+  ['postgres', 'postgres://app:pw1@h1:5432,h2:5433/shop?sslmode=require', { hosts: ['h1:5432', 'h2:5433'], host: undefined, port: undefined, username: 'app', password: 'pw1', database: 'shop', sslmode: 'require' }],
+  ['postgres', 'postgresql://app:pw1@h1,%5B::1%5D,[::2]:6000/shop', { hosts: ['h1:5432', '[::1]:5432', '[::2]:6000'], database: 'shop' }],
   ['mysql', 'mysql://root:s3cr%3At@127.0.0.1/app?ssl-mode=REQUIRED', { host: '127.0.0.1', port: 3306, username: 'root', password: 's3cr:t', database: 'app', tls: true, disable_tls_verification: true }],
   ['mysql', 'mariadb://u:pw1@m:3307?ssl=true', { host: 'm', port: 3307, tls: true, disable_tls_verification: false }],
   ['redis', 'redis://:pw1@cache:6380/2', { host: 'cache', port: 6380, password: 'pw1', db: 2, tls: false }],
@@ -39,10 +41,15 @@ const cases: [string, string, Record<string, unknown>][] = [
   ['amqp', 'amqp://u:pw1@mq/%2F', { host: 'mq', port: 5672, username: 'u', password: 'pw1', vhost: '/', use_tls: false }],
   ['amqp', 'amqps://mq/staging?verify=verify_none', { port: 5671, username: 'guest', password: 'guest', vhost: 'staging', use_tls: true, disable_tls_verification: true }],
   ['mongodb', 'mongodb://u:p%40w@mongo/app?authSource=admin&tls=true&tlsAllowInvalidCertificates=true', { host: 'mongo', port: 27017, username: 'u', password: 'p@w', database: 'app', auth_source: 'admin', tls: true, disable_tls_verification: true }],
+  ['mongodb', 'mongodb://u:pw1@m1,m2:27018/app?replicaSet=rs0', { hosts: ['m1:27017', 'm2:27018'], host: undefined, username: 'u', database: 'app', replica_set: 'rs0' }],
+  ['mongodb', 'mongodb+srv://u:pw1@cluster0.example.net/app?authSource=admin', { srv: 'cluster0.example.net', host: undefined, hosts: undefined, tls: true, auth_source: 'admin', database: 'app' }],
+  ['mongodb', 'mongodb+srv://cluster0.example.net/?tls=false', { srv: 'cluster0.example.net', tls: false }],
   ['smtp', 'smtp://u:pw1@mail?starttls=true', { host: 'mail', port: 587, use_tls: false, starttls: true }],
   ['smtp', 'smtps://u:pw1@mail', { port: 465, use_tls: true, starttls: false }],
   ['nats', 'nats://u:pw1@n', { host: 'n', port: 4222, username: 'u', password: 'pw1', tls: false }],
   ['nats', 'nats://s3cr3ttoken@n:4333', { port: 4333, token: 's3cr3ttoken' }],
+  ['nats', 'nats://u:pw1@n1:4222,n2:4223', { hosts: ['n1:4222', 'n2:4223'], host: undefined, username: 'u', password: 'pw1' }],
+  ['nats', 'nats://n1,nats://n2:4333', { hosts: ['n1:4222', 'n2:4333'], tls: false }],
   ['mqtt', 'mqtts://u:pw1@b', { port: 8883, tls: true, username: 'u' }],
   ['memcache', 'memcached://u:pw1@mc', { host: 'mc', port: 11211, username: 'u', password: 'pw1' }],
   ['tcp', 'tcp://127.0.0.1:22', { host: '127.0.0.1', port: 22 }],
@@ -75,6 +82,8 @@ describe('url: the scheme picks the type, the URL gives the options', () => {
     assert.equal(n.type, 'nats');
     assert.equal(n.options.tls, true);
     assert.equal(n.options.port, 4443);
+    const list = await one('- type: nats\n  url: tls://u:pw1@h1:4443,tls://h2\n');
+    assert.deepEqual([list.options.hosts, list.options.tls, list.name], [['h1:4443', 'h2:4222'], true, 'nats:h1:4443,h2:4222']);
   });
 
   test('options next to url override the URL', async () => {
@@ -118,9 +127,10 @@ describe('url: errors at the url key, without credentials', () => {
     const bad = [
       ['- url: "redis://:sekrit1@h:99999"\n', /the URL cannot be parsed/],
       ['- url: "redis://:sekrit1@h:6379/x"\n', /database number/],
-      ['- url: "postgres://u:sekrit1@h1:5432,h2:5432/db"\n', /several hosts \(h1:5432,h2:5432\)/],
-      ['- url: "mongodb://u:sekrit1@h1,h2/db?replicaSet=rs"\n', /several hosts/],
-      ['- url: "mongodb+srv://u:sekrit1@cluster.example/db"\n', /SRV lookup/],
+      ['- url: "redis://:sekrit1@h1:6379,h2:6379/0"\n', /several hosts \(h1:6379,h2:6379\); this protocol's URLs name one server/],
+      ['- url: "postgres://u:sekrit1@h1:5432,h 2:5432/db"\n', /host list with an entry that is not HOST\[:PORT\]/],
+      ['- url: "postgres://u:sekrit1@h1:5432,%2Ftmp/db"\n', /host list with an entry/],
+      ['- url: "mongodb+srv://u:sekrit1@cluster.example:27017/db"\n', /not a mongodb\+srv URL/],
       ['- url: "amqp://u:sekrit1@h/a/b"\n', /%2F/],
       ['- url: "tcp://h"\n', /has no port/],
       ['- url: "redis://:%zzsekrit1@h"\n', /malformed %-escape/],

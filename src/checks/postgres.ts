@@ -15,15 +15,19 @@ import { capReads } from '../net/bounded.js';
 import { CheckError, defineCheck, type CheckContext, type StepName } from './types.js';
 import { host, oneOf, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
 import { parse as parsePgUrl } from 'pg-connection-string';
-import { UrlError, defined, flag, oneHost } from './url.js';
+import { UrlError, defined, flag, hostListOf } from './url.js';
+import { eachHost, endpointsOf, hostList, hostOrHosts, showEndpoints, type Endpoint } from './hosts.js';
 import { printable } from './udp.js';
 
 const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 type SslMode = (typeof SSL_MODES)[number];
 
-const options = z.object({
-  host: host(),
-  port: port(),
+const options = z
+  .object({
+  host: z.optional(host()),
+  /** libpq's host list: tried in order, the first that accepts the login passes. */
+  hosts: z.optional(hostList()),
+  port: z.optional(port()),
   username: text(),
   password: secret(scalarString()),
   database: text(),
@@ -35,8 +39,13 @@ const options = z.object({
   server_name: tlsOptionsShape.server_name,
   min_tls_version: tlsOptionsShape.min_tls_version,
   min_cert_days: tlsOptionsShape.min_cert_days,
-});
+  })
+  .check(...hostOrHosts())
+  .check(z.refine((o) => o.hosts !== undefined || o.port !== undefined, { message: 'expected an integer 1-65535, got nothing', path: ['port'] }));
 type Options = z.output<typeof options>;
+/** The options for one server of the list. */
+type One = Options & Endpoint;
+const servers = (o: Options) => endpointsOf(o, 5432);
 
 /** The message pg emits when the server answers the SSLRequest with 'N'. */
 const NO_SSL = 'The server does not support SSL connections';
@@ -104,7 +113,7 @@ function verification(o: Options): 'none' | 'chain' | 'full' {
   return 'none';
 }
 
-async function tlsFor(o: Options, ctx: CheckContext): Promise<ConnectionOptions> {
+async function tlsFor(o: One, ctx: CheckContext): Promise<ConnectionOptions> {
   const base = await secureOptions(
     {
       disable_tls_verification: verification(o) === 'none',
@@ -139,12 +148,18 @@ export const postgres = defineCheck({
     },
   },
   options,
-  name: (o) => `postgres:${hostPort(o.host, o.port)}`,
+  name: (o) => `postgres:${showEndpoints(servers(o))}`,
   // a unix socket (a host starting with /) had no tcp step
-  usesTls: (o) => !o.host.startsWith('/') && o.sslmode !== 'disable',
-  legacyNames: (o) => [...(o.host.startsWith('/') ? [] : [`tcp:${o.host}:${o.port}`]), `postgres:${o.host}:${o.port}`],
-  target: (o) => hostPort(o.host, o.port),
-  async run(o, ctx) {
+  usesTls: (o) => servers(o).some((e) => !e.host.startsWith('/')) && o.sslmode !== 'disable',
+  legacyNames: (o) => servers(o).flatMap((e) => [...(e.host.startsWith('/') ? [] : [`tcp:${e.host}:${e.port}`]), `postgres:${e.host}:${e.port}`]),
+  target: (o) => showEndpoints(servers(o)),
+  egress: (o) => servers(o).filter((e) => !e.host.startsWith('/')).map((e) => ({ protocol: 'tcp' as const, host: e.host, port: e.port })),
+  // libpq: a failed login ends the list (the next server would refuse it too)
+  run: (o, ctx) => eachHost(servers(o), ctx, (ep, c) => runOne({ ...o, ...ep }, c), { final: ['auth'] }),
+});
+
+async function runOne(o: One, ctx: CheckContext): Promise<void> {
+  {
     const deadline = performance.now() + ctx.timeoutMs;
     const remaining = () => Math.max(1, Math.round(deadline - performance.now()));
     const unixSocket = o.host.startsWith('/');
@@ -307,8 +322,8 @@ export const postgres = defineCheck({
         destroy(c);
       }
     }
-  },
-});
+  }
+}
 
 function noop(): void {}
 
@@ -357,8 +372,8 @@ const PG_FILE_PARAMS: Record<string, string> = { sslrootcert: 'ca_file', sslcert
  * own parser (pg-connection-string): %-decoded userinfo, a Unix-socket directory as `%2Fpath` or
  * `?host=/path`, `ssl=true` as sslmode require; the database defaults to the user name, as in libpq.
  */
-function fromUrl(raw: string): Record<string, unknown> {
-  oneHost(raw);
+function fromUrl(given: string): Record<string, unknown> {
+  const { single: raw, hosts } = hostListOf(given.trim(), 5432);
   const q = raw.indexOf('?');
   const params = new URLSearchParams(q === -1 ? '' : raw.slice(q + 1));
   const files: Record<string, string> = {};
@@ -380,9 +395,9 @@ function fromUrl(raw: string): Record<string, unknown> {
   if (!hostText) throw new UrlError('has no host (a Unix-socket directory goes in as %2Fpath or ?host=/path)');
   const ssl = flag(params, 'ssl');
   const user = c.user || undefined;
+  if (hosts && hostText.startsWith('/')) throw new UrlError('has a Unix-socket directory in a list of hosts: write one check for the socket');
   return defined({
-    host: hostText,
-    port: c.port ? Number(c.port) : 5432,
+    ...(hosts ? { hosts } : { host: hostText, port: c.port ? Number(c.port) : 5432 }),
     username: user,
     password: c.password || undefined,
     database: c.database || user,
