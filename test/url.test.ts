@@ -136,6 +136,10 @@ describe('url: errors at the url key, without credentials', () => {
       ['- url: "redis://:%zzsekrit1@h"\n', /malformed %-escape/],
       ['- type: postgres\n  url: "mysql://u:sekrit1@h/db"\n', /postgres check takes a URL starting with postgres:\/\/ or postgresql:\/\/, not mysql:\/\//],
       ['- type: udp\n  url: "udp://h:1"\n', /udp checks take no url/],
+      ['- type: ldap\n  url: "http://h/"\n', /^an ldap check takes a URL starting with ldap:\/\/ or ldaps:\/\/, not http:\/\//],
+      ['- type: http\n  url: "ftp://u:sekrit1@h/"\n', /^an http check takes a URL starting with http:\/\/ or https:\/\/, not ftp:\/\//],
+      ['- type: mqtt\n  url: "nats://u:sekrit1@h/"\n', /^an mqtt check takes a URL/],
+      ['- type: redis\n  url: "nats://u:sekrit1@h/"\n', /^a redis check takes a URL/],
       ['- url: "not a url sekrit1"\n', /expected a URL/],
     ] as const;
     for (const [yaml, re] of bad) {
