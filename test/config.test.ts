@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { parseConfig, readSource } from '../src/config/load.js';
 import { ConfigError, formatIssue, gatherConfig } from '../src/config/index.js';
 import { interpolate } from '../src/config/interpolate.js';
-import { MAX_CONFIG_BYTES } from '../src/constants.js';
+import { MAX_CONFIG_BYTES } from '../src/core/constants.js';
 import { checkTypes } from '../src/checks/registry.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures/config');

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as z from 'zod/mini';
-import { secret, scalarString, text } from '../src/checks/options.js';
+import { secret, scalarString, text } from '../src/core/options.js';
 import { collectSecrets, isCredentialHeaderName, kindsOf, pairBlobs, Redactor, safeUrl, secretForms } from '../src/secrets/index.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');

@@ -24,8 +24,8 @@ import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { nodeTls } from '../net/builtins.js';
 import { startRelay, type Relay } from '../net/relay.js';
-import { CheckError, defineCheck } from './types.js';
-import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
+import { CheckError, defineCheck } from '../core/contract.js';
+import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
 import { UrlError, decodePart, defined, parseGeneric, requireHost } from './url.js';
 
 const options = z.object({

@@ -10,8 +10,8 @@ import { promises as dnsPromises } from 'node:dns';
 import { isIP } from 'node:net';
 import { bareHost, hostPort, resolveHost, untilAborted } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
-import { CheckError, defineCheck } from './types.js';
-import { alsoAccepts, oneOf, preprocess, scalarString, show, text } from './options.js';
+import { CheckError, defineCheck } from '../core/contract.js';
+import { alsoAccepts, oneOf, preprocess, scalarString, show, text } from '../core/options.js';
 import { UrlError, defined, parseGeneric } from './url.js';
 
 const RECORD_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'SRV', 'NS'] as const;

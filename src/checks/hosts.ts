@@ -8,8 +8,8 @@ import * as z from 'zod/mini';
 import { setReadBudgetOf } from '../net/bounded.js';
 import { hostPort } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
-import { stringList } from './options.js';
-import { CheckError, type CheckContext, type StepName } from './types.js';
+import { stringList } from '../core/options.js';
+import { CheckError, type CheckContext, type StepName } from '../core/contract.js';
 
 export interface Endpoint {
   host: string;

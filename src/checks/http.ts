@@ -20,9 +20,9 @@ import { describeError } from '../net/errors.js';
 import { envProxyFor, parseProxyUrl } from '../net/proxy.js';
 import { assertCertificate, handshake, minVersionFailure, secureOptions } from '../net/tls.js';
 import { eachAddress } from './tls.js';
-import { VERSION } from '../constants.js';
-import { CheckError, defineCheck, type CheckContext, type StepName } from './types.js';
-import { bool, host, integer, port, scalarString, secret, show, stringList, text, tlsOptionsShape, url } from './options.js';
+import { VERSION } from '../core/constants.js';
+import { CheckError, defineCheck, type CheckContext, type StepName } from '../core/contract.js';
+import { bool, host, integer, port, scalarString, secret, show, stringList, text, tlsOptionsShape, url } from '../core/options.js';
 
 /** How much of a body is read: enough for expected_body, bounded for huge downloads. */
 const BODY_LIMIT = 1024 * 1024;

@@ -12,8 +12,8 @@ import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
 import { nodeTls } from '../net/builtins.js';
 import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
-import { CheckError, defineCheck, type StepName } from './types.js';
-import { bool, host, port, scalarString, text, tlsOptionsShape, url, secret } from './options.js';
+import { CheckError, defineCheck, type StepName } from '../core/contract.js';
+import { bool, host, port, scalarString, text, tlsOptionsShape, url, secret } from '../core/options.js';
 import { printable } from './udp.js';
 
 /** What a server may send in all (one base-scope entry, no attribute values, is a few hundred bytes). */

@@ -12,8 +12,8 @@
 import * as z from 'zod/mini';
 import type { Socket } from 'node:net';
 import { connectTcp, hostPort, showAddress } from '../net/dial.js';
-import { CheckError, defineCheck } from './types.js';
-import { host, port, scalarString, secret, text } from './options.js';
+import { CheckError, defineCheck } from '../core/contract.js';
+import { host, port, scalarString, secret, text } from '../core/options.js';
 import { hostAndLogin, parseGeneric } from './url.js';
 
 const options = z

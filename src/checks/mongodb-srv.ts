@@ -10,7 +10,7 @@ import { isIP } from 'node:net';
 import { resolveHost, untilAborted, type Address } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
 import { parseServer } from './dns.js';
-import { CheckError, type CheckContext } from './types.js';
+import { CheckError, type CheckContext } from '../core/contract.js';
 import type { Endpoint } from './hosts.js';
 
 export interface SrvSeeds {

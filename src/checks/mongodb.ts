@@ -12,12 +12,12 @@ import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { lengthPrefixedFrames } from '../net/bounded.js';
 import { startRelay, type Relay } from '../net/relay.js';
-import { CheckError, defineCheck, type CheckContext, type StepName } from './types.js';
+import { CheckError, defineCheck, type CheckContext, type StepName } from '../core/contract.js';
+import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
 import { eachHost, endpointsOf, hostList, showEndpoints, type Endpoint } from './hosts.js';
 import { parseServer, serverOption } from './dns.js';
 import { srvSeeds } from './mongodb-srv.js';
 import { printable } from './udp.js';
-import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
 import { ConnectionString } from 'mongodb-connection-string-url';
 import { UrlError, decodePart, defined, flag } from './url.js';
 

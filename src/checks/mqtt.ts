@@ -12,8 +12,8 @@ import type { MqttClient } from 'mqtt';
 import { bareHost, connectTcp, hostPort, showAddress, untilAborted } from '../net/dial.js';
 import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
-import { CheckError, defineCheck, type StepName } from './types.js';
-import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
+import { CheckError, defineCheck, type StepName } from '../core/contract.js';
+import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
 import { defined, hostAndLogin, parseGeneric } from './url.js';
 
 /** A topic a check may publish to: no wildcards, no NUL. */

@@ -11,8 +11,8 @@ import { bareHost, connectTcp, hostPort, showAddress, untilAborted } from '../ne
 import { assertCertificate, minVersionFailure, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { capReads } from '../net/bounded.js';
-import { CheckError, defineCheck, type StepName } from './types.js';
-import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
+import { CheckError, defineCheck, type StepName } from '../core/contract.js';
+import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
 import { UrlError, defined, flag, hostAndLogin, parseGeneric } from './url.js';
 
 const options = z.object({

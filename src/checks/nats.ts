@@ -15,8 +15,8 @@ import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { nodeTls } from '../net/builtins.js';
 import { startRelay, type Relay } from '../net/relay.js';
-import { CheckError, defineCheck, type CheckContext, type StepName } from './types.js';
-import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
+import { CheckError, defineCheck, type CheckContext, type StepName } from '../core/contract.js';
+import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
 import { defined, hostListOf, parseGeneric, requireHost } from './url.js';
 import { eachHost, endpointsOf, hostList, hostOrHosts, showEndpoints, type Endpoint } from './hosts.js';
 

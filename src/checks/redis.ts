@@ -12,8 +12,8 @@ import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
 import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { capReads, respFrames } from '../net/bounded.js';
-import { CheckError, defineCheck, type StepName } from './types.js';
-import { bool, host, integer, nullMeans, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
+import { CheckError, defineCheck, type StepName } from '../core/contract.js';
+import { bool, host, integer, nullMeans, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
 import { UrlError, defined, flag, hostAndLogin, parseGeneric, tlsParams } from './url.js';
 
 const options = z.object({

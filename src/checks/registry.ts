@@ -6,9 +6,9 @@
  * the type: a run of tcp checks builds one schema, not fourteen. The type names and their
  * aliases live here, so that unknown types are reported without loading anything.
  */
-import type { AnyCheckDefinition } from './types.js';
+import type { AnyCheckDefinition } from '../core/contract.js';
 
-export { commonOptions, commonOptionNames, ignoredOptions } from './common.js';
+export { commonOptions, commonOptionNames, ignoredOptions } from '../core/common.js';
 
 /** A check type as the registry knows it before its module is loaded. */
 export interface CheckType {

@@ -19,8 +19,8 @@ import { nodeCrypto, nodeOs } from '../net/builtins.js';
 import type { Socket } from 'node:net';
 import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
 import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
-import { CheckError, defineCheck, type StepName } from './types.js';
-import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
+import { CheckError, defineCheck, type StepName } from '../core/contract.js';
+import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
 import { pairBlobs, Redactor } from '../secrets/index.js';
 import { defined, flag, hostAndLogin, parseGeneric } from './url.js';
 

@@ -11,8 +11,8 @@ import { open } from 'node:fs/promises';
 import type { Client as SshClient, AnyAuthMethod, AuthenticationType } from 'ssh2';
 import { connectTcp, hostPort, showAddress } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
-import { CheckError, defineCheck } from './types.js';
-import { host, port, scalarString, stringList, text, secret } from './options.js';
+import { CheckError, defineCheck } from '../core/contract.js';
+import { host, port, scalarString, stringList, text, secret } from '../core/options.js';
 import { printable } from './udp.js';
 
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}=?$/;

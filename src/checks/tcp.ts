@@ -5,8 +5,8 @@
 import * as z from 'zod/mini';
 import { connectAddress, connectTcp, hostPort, resolveHost, showAddress } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
-import { CheckError, defineCheck } from './types.js';
-import { bool, host, port } from './options.js';
+import { CheckError, defineCheck } from '../core/contract.js';
+import { bool, host, port } from '../core/options.js';
 import { parseGeneric, requireHost, requirePort } from './url.js';
 
 export const tcp = defineCheck({

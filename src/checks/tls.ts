@@ -11,8 +11,8 @@ import type { TLSSocket } from 'node:tls';
 import { bareHost, connectAddress, connectTcp, hostPort, resolveHost, showAddress } from '../net/dial.js';
 import { assertCertificate, awaitServerVerdict, handshake, secureOptions, verificationFailure } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
-import { CheckError, defineCheck, type CheckContext } from './types.js';
-import { bool, host, port, tlsOptionsShape } from './options.js';
+import { CheckError, defineCheck, type CheckContext } from '../core/contract.js';
+import { bool, host, port, tlsOptionsShape } from '../core/options.js';
 import { parseGeneric, requireHost, requirePort } from './url.js';
 
 export const tls = defineCheck({

@@ -9,8 +9,8 @@ import type { Socket as UdpSocket } from 'node:dgram';
 import { nodeDgram } from '../net/builtins.js';
 import { hostPort, resolveHost, showAddress, untilAborted, type Address } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
-import { CheckError, defineCheck } from './types.js';
-import { host, nullMeans, port, scalarString } from './options.js';
+import { CheckError, defineCheck } from '../core/contract.js';
+import { host, nullMeans, port, scalarString } from '../core/options.js';
 
 const REFUSED = 'connection refused (ICMP port unreachable)';
 const SHOW_BYTES = 60;

@@ -1,5 +1,5 @@
 /** The job summary: a verdict and one table row per check, HTML-escaped, under a size budget. */
-import { MAX_SUMMARY_BYTES } from '../constants.js';
+import { MAX_SUMMARY_BYTES } from '../core/constants.js';
 import { cancelledCount, isWarning, ordered, summarize, type CheckResult } from '../runner/result.js';
 import { failure, ownFailures, seconds } from './text.js';
 

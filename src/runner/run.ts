@@ -6,7 +6,7 @@
 import { setMaxListeners } from 'node:events';
 import { defaultConcurrency } from './concurrency.js';
 import type { CheckSpec } from '../config/load.js';
-import { CheckError, type CheckContext, type StepName } from '../checks/types.js';
+import { CheckError, type CheckContext, type StepName } from '../core/contract.js';
 import { describeError } from '../net/errors.js';
 import { DEFAULT_READ_CAP, ReadLimitError, setReadBudget } from '../net/bounded.js';
 import { DRY_RUN, type CheckResult, type StopKind } from './result.js';

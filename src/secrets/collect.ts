@@ -1,7 +1,7 @@
 /**
  * Collects every credential-bearing value of one check's options (the raw mapping, after
  * interpolation, before validation: an invalid config is masked too). What an option carries is
- * declared by its builder (`secret()` in checks/options.ts, see rules.ts); option keys named like
+ * declared by its builder (`secret()` in core/options.ts, see rules.ts); option keys named like
  * credentials and URL-looking strings are collected by rule as a backstop.
  */
 import { pairBlobs } from './forms.js';

@@ -1,6 +1,6 @@
 /**
  * Which values are credentials, by rule: the rules an option builder declares (`secret()` in
- * checks/options.ts marks a schema with a kind), and the name rules for headers, query
+ * core/options.ts marks a schema with a kind), and the name rules for headers, query
  * parameters and option keys. Used by config (to collect), checks (to drop credential headers on
  * a cross-origin redirect) and reporters. Imports nothing from src/.
  */
@@ -26,7 +26,7 @@ export type SecretKind = 'value' | 'headers' | 'params' | 'cookies' | 'url' | 'r
 
 const declared = new WeakMap<object, SecretKind>();
 
-/** Marks an option schema as credential-bearing (checks/options.ts `secret()` calls this). */
+/** Marks an option schema as credential-bearing (core/options.ts `secret()` calls this). */
 export function declareSecret<T extends object>(schema: T, kind: SecretKind): T {
   declared.set(schema, kind);
   return schema;
