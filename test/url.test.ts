@@ -52,6 +52,8 @@ const cases: [string, string, Record<string, unknown>][] = [
   ['nats', 'nats://n1,nats://n2:4333', { hosts: ['n1:4222', 'n2:4333'], tls: false }],
   ['mqtt', 'mqtts://u:pw1@b', { port: 8883, tls: true, username: 'u' }],
   ['memcache', 'memcached://u:pw1@mc', { host: 'mc', port: 11211, username: 'u', password: 'pw1' }],
+  ['ssh', 'ssh://deploy:pw1@bastion.example:2222', { host: 'bastion.example', port: 2222, username: 'deploy', password: 'pw1' }],
+  ['ssh', 'sftp://deploy:p%40w1@files', { host: 'files', port: 22, username: 'deploy', password: 'p@w1' }],
   ['tcp', 'tcp://127.0.0.1:22', { host: '127.0.0.1', port: 22 }],
   ['tls', 'tls://example.org:443', { host: 'example.org', port: 443 }],
   ['http', 'https://u:pw1@example.org/health', { url: 'https://u:pw1@example.org/health' }],
