@@ -115,6 +115,14 @@ describe('mysql:// and mariadb://', () => {
     passed(await run(`mariadb://odd:${enc(ODD)}@127.0.0.1:${db.port}/app`), [PASSWORD]);
     failedAt(await run(`mysql://app:${WRONG}@127.0.0.1:${db.port}/app`), 'auth', [PASSWORD]);
   });
+  test('?socket=/path: the server\'s Unix socket (the host is not used)', async () => {
+    const r = await run(`mysql://odd:${enc(ODD)}@localhost/app?socket=${enc(db.socket)}`);
+    passed(r, [PASSWORD]);
+    assert.equal(r.name, `mysql:${db.socket}`);
+    assert.ok(r.details?.includes(`connected to Unix socket ${db.socket}`), JSON.stringify(r));
+    failedAt(await run(`mysql://app:${WRONG}@localhost/app?socket=${db.socket}`), 'auth', [PASSWORD]);
+    failedAt(await run(`mysql://app:${PASSWORD}@localhost/app?socket=${db.socket}.nothere`), 'tcp', [PASSWORD]);
+  });
 });
 
 describe('redis:// and rediss://', () => {
@@ -135,6 +143,18 @@ describe('redis:// and rediss://', () => {
     passed(await run(`rediss://:${enc(ODD)}@127.0.0.1:${secure.port}/0?ssl_ca_certs=${enc(tls.caFile)}`), []);
     // rediss:// to the TLS port, verified against the machine's roots only: the test CA is unknown
     failedAt(await run(`rediss://:${enc(ODD)}@127.0.0.1:${secure.port}`), 'tls', []);
+  });
+  test('Unix sockets: redis+unix://, redis+socket://, unix:// with type redis', async () => {
+    const r = await run(`redis+unix://:${enc(ODD)}@${plain.socket}?db=2`);
+    passed(r, []);
+    assert.equal(r.name, `redis:${plain.socket}`);
+    assert.ok(r.details?.includes(`connected to Unix socket ${plain.socket}`), JSON.stringify(r));
+    passed(await run(`redis+socket://${plain.socket}?password=${enc(ODD)}`), []);
+    passed(await run(`unix://:${enc(ODD)}@${plain.socket}?db=0`, '  type: redis\n'), []);
+    failedAt(await run(`redis+unix://:${WRONG}@${plain.socket}`), 'auth', []);
+    const missing = await run(`redis+unix://:${enc(ODD)}@${plain.socket}.nothere`);
+    failedAt(missing, 'tcp', []);
+    assert.match(missing.error ?? '', /^Unix socket .*\.nothere: /);
   });
 });
 

@@ -7,9 +7,10 @@ import * as z from 'zod/mini';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Connection as MysqlConnection } from 'mysql2';
-import { bareHost, connectTcp, hostPort, showAddress, untilAborted } from '../net/dial.js';
+import { bareHost, hostPort, untilAborted } from '../net/dial.js';
 import { assertCertificate, minVersionFailure, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
+import { connectHost, isSocketPath } from '../net/unix.js';
 import { capReads } from '../net/bounded.js';
 import { CheckError, defineCheck, type StepName } from '../core/contract.js';
 import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
@@ -108,9 +109,10 @@ export const mysql = defineCheck({
     },
   },
   options,
-  name: (o) => `mysql:${hostPort(o.host, o.port)}`,
+  // a host that is a path is the server's Unix socket (mysql's --socket)
+  name: (o) => `mysql:${isSocketPath(o.host) ? o.host : hostPort(o.host, o.port)}`,
   usesTls: (o) => o.tls,
-  target: (o) => hostPort(o.host, o.port),
+  target: (o) => (isSocketPath(o.host) ? o.host : hostPort(o.host, o.port)),
   async run(o, ctx) {
     const deadline = performance.now() + ctx.timeoutMs;
     const remaining = () => Math.max(1, Math.round(deadline - performance.now()));
@@ -119,7 +121,7 @@ export const mysql = defineCheck({
     // Loaded before connecting too: the socket must reach mysql2 without an I/O turn in between
     // (a server that closes at once would otherwise be gone before anyone listens).
     const { createConnection } = await driver();
-    const { socket, address } = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal));
+    const { socket, where } = await ctx.step('tcp', () => connectHost(o.host, o.port, ctx.signal));
     let conn: MysqlConnection | undefined;
     let secure: TLSSocket | undefined;
     const close = () => {
@@ -130,7 +132,7 @@ export const mysql = defineCheck({
     ctx.signal.addEventListener('abort', close, { once: true });
     let healthy = false;
     try {
-      ctx.note(`connected to ${showAddress(address)}`);
+      ctx.note(`connected to ${where}`);
       if (ctx.signal.aborted) throw ctx.signal.reason;
       const verify = ssl ? ssl.rejectUnauthorized !== false : false;
       const c = createConnection({
@@ -272,6 +274,12 @@ function fromUrl(raw: string): Record<string, unknown> {
   if (u.path.length > 1) throw new UrlError('path: expected one database name');
   const p = u.params;
   const out: Record<string, unknown> = { ...hostAndLogin(u, 3306), database: u.path[0] };
+  // `?socket=/path` (the mysql client's --socket, as Prisma and the mysql drivers' URLs write it): the host is not used
+  const socket = p.get('socket');
+  if (socket !== null) {
+    if (!isSocketPath(socket)) throw new UrlError('socket: expected an absolute path to the server\'s Unix socket');
+    out.host = socket;
+  }
   const mode = (p.get('ssl-mode') ?? p.get('sslmode') ?? p.get('ssl_mode'))?.toUpperCase().replace(/-/g, '_');
   const ssl = p.get('ssl');
   if (mode !== undefined) {

@@ -8,13 +8,14 @@ import * as z from 'zod/mini';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Redis as RedisClient } from 'ioredis';
-import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
+import { bareHost, hostPort } from '../net/dial.js';
 import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
+import { connectHost, isSocketPath } from '../net/unix.js';
 import { capReads, respFrames } from '../net/bounded.js';
 import { CheckError, defineCheck, type StepName } from '../core/contract.js';
 import { bool, host, integer, nullMeans, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
-import { UrlError, defined, flag, hostAndLogin, parseGeneric, tlsParams } from './url.js';
+import { UrlError, decodePart, defined, flag, hostAndLogin, parseGeneric, tlsParams } from './url.js';
 
 const options = z.object({
   host: host(),
@@ -112,7 +113,7 @@ export const redis = defineCheck({
   load: driver,
   type: 'redis',
   summary: 'a Redis server answers PING (after AUTH when a password is given)',
-  url: { schemes: ['redis', 'rediss'], options: fromUrl },
+  url: { schemes: ['redis', 'rediss', 'redis+unix', 'redis+socket'], alsoSchemes: ['unix'], options: fromUrl },
   container: {
     images: ['redis', 'valkey/valkey', 'redis/redis-stack-server', 'bitnami/redis', 'bitnami/valkey'],
     port: 6379,
@@ -120,14 +121,15 @@ export const redis = defineCheck({
     options: (env) => ({ password: env.has('REDIS_PASSWORD') ? env.get('REDIS_PASSWORD') : env.get('VALKEY_PASSWORD') }),
   },
   options,
-  name: (o) => `redis:${hostPort(o.host, o.port)}`,
+  // a host that is a path is the server's Unix socket (redis.conf's unixsocket)
+  name: (o) => `redis:${isSocketPath(o.host) ? o.host : hostPort(o.host, o.port)}`,
   usesTls: (o) => o.tls,
-  legacyNames: (o) => [`redis:${o.host}:${o.port}:tcp:${o.host}:${o.port}`, `redis:${o.host}:${o.port}:connect${o.password !== undefined ? ' with auth' : ''}`],
-  target: (o) => hostPort(o.host, o.port),
+  legacyNames: (o) => isSocketPath(o.host) ? [] : [`redis:${o.host}:${o.port}:tcp:${o.host}:${o.port}`, `redis:${o.host}:${o.port}:connect${o.password !== undefined ? ' with auth' : ''}`],
+  target: (o) => (isSocketPath(o.host) ? o.host : hostPort(o.host, o.port)),
   async run(o, ctx) {
     const deadline = performance.now() + ctx.timeoutMs;
     const remaining = () => Math.max(1, Math.round(deadline - performance.now()));
-    const { socket, address } = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal));
+    const { socket, where } = await ctx.step('tcp', () => connectHost(o.host, o.port, ctx.signal));
     let stream: Socket | TLSSocket = socket;
     let client: RedisClient | undefined;
     const close = () => {
@@ -137,7 +139,7 @@ export const redis = defineCheck({
     };
     ctx.signal.addEventListener('abort', close, { once: true });
     try {
-      ctx.note(`connected to ${showAddress(address)}`);
+      ctx.note(`connected to ${where}`);
       if (o.tls) {
         // redis-server on a plain port reads a ClientHello as an inline command and waits for a
         // newline that never comes: say so if the deadline passes here (notes go in the result).
@@ -257,7 +259,8 @@ export const redis = defineCheck({
 });
 
 /** `redis[s]://[[user]:password@]host[:port][/db][?db=N]`, as ioredis and redis-py read it. */
-function fromUrl(raw: string): Record<string, unknown> {
+function fromUrl(raw: string, scheme: string): Record<string, unknown> {
+  if (['unix', 'redis+unix', 'redis+socket'].includes(scheme)) return fromSocketUrl(raw);
   const u = parseGeneric(raw);
   const dbText = u.path[0] ?? u.params.get('db') ?? undefined;
   if (dbText !== undefined && !/^\d+$/.test(dbText)) throw new UrlError('path: expected a database number (redis://host:6379/0)');
@@ -268,5 +271,28 @@ function fromUrl(raw: string): Record<string, unknown> {
     tls: u.scheme === 'rediss',
     ...tlsParams(u.params, { ca: ['ssl_ca_certs', 'ca_file'], cert: ['ssl_certfile'], key: ['ssl_keyfile'] }),
     disable_tls_verification: insecure === null ? flag(u.params, 'insecure') : insecure.toLowerCase() === 'none',
+  });
+}
+
+/**
+ * A Unix socket as the redis clients write it: `unix://[[user]:password@]/path/to/redis.sock?db=N`
+ * (redis-py, redis-rb; `unix://` only with type redis), `redis+unix:///path` (redis-rs) and
+ * `redis+socket:///path` (kombu); `?password=` as redis-py takes it.
+ */
+function fromSocketUrl(raw: string): Record<string, unknown> {
+  const m = /^[a-z+]+:\/\/(?:([^@/]*)@)?(\/[^?#]*)(?:\?([^#]*))?$/i.exec(raw.trim());
+  if (!m) throw new UrlError('expected unix:///path/to/redis.sock (the socket\'s absolute path)');
+  const path = decodePart(m[2]!, 'path');
+  const params = new URLSearchParams(m[3] ?? '');
+  const [user, password] = m[1] === undefined ? [] : m[1].includes(':') ? [m[1].slice(0, m[1].indexOf(':')), m[1].slice(m[1].indexOf(':') + 1)] : [m[1], undefined];
+  const dbText = params.get('db') ?? undefined;
+  if (dbText !== undefined && !/^\d+$/.test(dbText)) throw new UrlError('db: expected a database number');
+  return defined({
+    host: path,
+    port: 6379,
+    username: user ? decodePart(user, 'user name') : undefined,
+    password: password ? decodePart(password, 'password') : (params.get('password') ?? undefined),
+    db: dbText === undefined ? undefined : Number(dbText),
+    tls: false,
   });
 }
