@@ -22,6 +22,8 @@ import { BASIC_PASSWORD, BASIC_USER, startHttpServer, type TestHttpServer } from
 import { startMongoServer, type MongoWireServer } from './helpers/mongo-server.js';
 import { startDnsmasq, type DnsmasqInstance } from './helpers/dnsmasq.js';
 import { freePort } from './helpers/run.js';
+import { assertClientsClosed, blackHole } from './helpers/listen.js';
+import { SSH_PASSWORD, SSH_USER, sshdAvailable, startSshd, type SshdInstance } from './helpers/sshd.js';
 
 const enc = encodeURIComponent;
 const WRONG = 'Wr0ng-url-pw';
@@ -85,6 +87,16 @@ describe('postgres:// and postgresql://', () => {
     assert.match(wrong.error ?? '', /^127\.0\.0\.1:\d+: auth: authentication failed .*\(the other server was not tried: a failure at auth ends the list\)$/);
     const none = await run(`postgres://${PG.user}:${PG.password}@127.0.0.1:${dead},127.0.0.1:${await freePort()}/${PG.database}`);
     failedAt(none, 'tcp', secrets);
+    // a server that never answers has its share of the timeout, and the next one the rest
+    const silent = await blackHole();
+    try {
+      const slow = await run(`postgres://${PG.user}:${PG.password}@127.0.0.1:${silent.port},127.0.0.1:${pg.plain.port}/${PG.database}`, '  timeout: 4\n');
+      passed(slow, secrets);
+      assert.ok(slow.details?.includes(`127.0.0.1:${silent.port} failed at protocol: timed out after 2.0s (its share of the timeout)`), JSON.stringify(slow));
+      await assertClientsClosed(silent.sockets);
+    } finally {
+      await silent.close();
+    }
     assert.match(none.error ?? '', /^none of the 2 servers passed \(127\.0\.0\.1:\d+: tcp: connection refused; 127\.0\.0\.1:\d+: tcp: connection refused\)$/);
   });
   test('options next to url win: the right password replaces a wrong one', async () => {
@@ -246,6 +258,19 @@ describe('memcache:// and memcached://', { skip: saslAvailable() ? false : 'perl
   test('right (%-encoded) and wrong', async () => {
     passed(await run(`memcache://app:${enc(ODD)}@127.0.0.1:${mc.port}`), []);
     failedAt(await run(`memcached://app:${WRONG}@127.0.0.1:${mc.port}`), 'auth', []);
+  });
+});
+
+describe('ssh:// and sftp://', { skip: sshdAvailable() ? false : 'sshd missing, or not root' }, () => {
+  let sshd: SshdInstance;
+  before(async () => {
+    sshd = await startSshd();
+  });
+  after(async () => sshd?.stop());
+  test('user and password from the URL; a wrong one fails at auth', async () => {
+    passed(await run(`ssh://${SSH_USER}:${enc(SSH_PASSWORD)}@127.0.0.1:${sshd.port}`), [SSH_PASSWORD]);
+    passed(await run(`sftp://${SSH_USER}:${enc(SSH_PASSWORD)}@127.0.0.1:${sshd.port}`, `  host_key: ${sshd.fingerprint}\n`), [SSH_PASSWORD]);
+    failedAt(await run(`ssh://${SSH_USER}:${WRONG}@127.0.0.1:${sshd.port}`), 'auth', [SSH_PASSWORD]);
   });
 });
 
