@@ -87,6 +87,11 @@ describe('postgres:// and postgresql://', () => {
     assert.match(wrong.error ?? '', /^127\.0\.0\.1:\d+: auth: authentication failed .*\(the other server was not tried: a failure at auth ends the list\)$/);
     const none = await run(`postgres://${PG.user}:${PG.password}@127.0.0.1:${dead},127.0.0.1:${await freePort()}/${PG.database}`);
     failedAt(none, 'tcp', secrets);
+    // target_session_attrs: the test servers are primaries
+    passed(await run(`postgres://${PG.user}:${PG.password}@127.0.0.1:${dead},127.0.0.1:${pg.plain.port}/${PG.database}?target_session_attrs=read-write`), secrets);
+    const standby = await run(`postgres://${PG.user}:${PG.password}@127.0.0.1:${pg.plain.port},127.0.0.1:${pg.tls.port}/${PG.database}?target_session_attrs=standby`);
+    failedAt(standby, 'query', secrets);
+    assert.match(standby.error ?? '', /^none of the 2 servers passed \(127\.0\.0\.1:\d+: query: the server is a primary, not standby \(target_session_attrs\); 127\.0\.0\.1:\d+: query: the server is a primary, not standby/);
     // a server that never answers has its share of the timeout, and the next one the rest
     const silent = await blackHole();
     try {

@@ -21,6 +21,7 @@ import { printable } from './udp.js';
 
 const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 type SslMode = (typeof SSL_MODES)[number];
+const SESSION_ATTRS = ['any', 'read-write', 'read-only', 'primary', 'standby'] as const;
 
 const options = z
   .object({
@@ -39,6 +40,8 @@ const options = z
   server_name: tlsOptionsShape.server_name,
   min_tls_version: tlsOptionsShape.min_tls_version,
   min_cert_days: tlsOptionsShape.min_cert_days,
+  /** libpq's target_session_attrs: what the server that passes must be (others are skipped). */
+  target_session_attrs: z._default(oneOf(SESSION_ATTRS), 'any'),
   })
   .check(...hostOrHosts())
   .check(z.refine((o) => o.hosts !== undefined || o.port !== undefined, { message: 'expected an integer 1-65535, got nothing', path: ['port'] }));
@@ -311,6 +314,7 @@ async function runOne(o: One, ctx: CheckContext): Promise<void> {
         }
         const ok = (rows[0] as { ok?: unknown } | undefined)?.ok;
         if (ok !== 1) throw new CheckError('query', `unexpected answer to SELECT 1: ${JSON.stringify(ok) ?? 'no row'}`);
+        if (o.target_session_attrs !== 'any') await sessionAttrs(client, o, remaining(), ctx);
       });
     } finally {
       ctx.signal.removeEventListener('abort', onAbort);
@@ -326,6 +330,26 @@ async function runOne(o: One, ctx: CheckContext): Promise<void> {
 }
 
 function noop(): void {}
+
+/**
+ * libpq's target_session_attrs, asked as libpq asks a server: whether it is in recovery (a
+ * standby) and whether its sessions are read-only. A server that is not what was asked for
+ * fails at `query` (with a host list, the next one is tried).
+ */
+async function sessionAttrs(client: PgClient, o: One, timeoutMs: number, ctx: CheckContext): Promise<void> {
+  let row: { standby?: unknown; ro?: unknown } | undefined;
+  try {
+    ({ rows: [row] } = await client.query({ text: "SELECT pg_is_in_recovery() AS standby, current_setting('transaction_read_only') AS ro", query_timeout: timeoutMs } as QueryConfig));
+  } catch (err) {
+    throw classify(err, o, 'query');
+  }
+  const standby = row?.standby === true;
+  const readOnly = standby || row?.ro === 'on';
+  ctx.note(`the server is ${standby ? 'a standby' : 'a primary'}${readOnly ? ', its sessions read-only' : ''}`);
+  const wanted = o.target_session_attrs;
+  const ok = { any: true, 'read-write': !readOnly, 'read-only': readOnly, primary: !standby, standby }[wanted];
+  if (!ok) throw new CheckError('query', `the server is ${standby ? 'a standby' : readOnly ? 'read-only' : 'a primary'}, not ${wanted} (target_session_attrs)`);
+}
 
 /**
  * What a PostgreSQL server answers first. To an SSLRequest: the single byte 'S' or 'N' (nothing
@@ -384,6 +408,8 @@ function fromUrl(given: string): Record<string, unknown> {
   }
   const sslmode = params.get('sslmode') ?? undefined;
   params.delete('sslmode');
+  const attrs = params.get('target_session_attrs');
+  params.delete('target_session_attrs');
   const rest = params.toString();
   let c: ReturnType<typeof parsePgUrl>;
   try {
@@ -402,6 +428,7 @@ function fromUrl(given: string): Record<string, unknown> {
     password: c.password || undefined,
     database: c.database || user,
     sslmode: sslmode ?? (ssl === undefined ? undefined : ssl ? 'require' : 'disable'),
+    target_session_attrs: attrs ?? undefined,
     ...files,
   });
 }
