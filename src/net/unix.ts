@@ -3,9 +3,9 @@
  * or over TCP for any other host: the one call a check makes for both. Reads count against the
  * check's budget either way (net/bounded.ts).
  */
-import { Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { capReads } from './bounded.js';
-import { connectTcp, showAddress } from './dial.js';
+import { connectTcp, openSocket, showAddress } from './dial.js';
 import { describeError } from './errors.js';
 import { CheckError } from '../core/contract.js';
 
@@ -13,28 +13,13 @@ import { CheckError } from '../core/contract.js';
 export const isSocketPath = (host: string): boolean => host.startsWith('/');
 
 /** Connects to the socket at `path`; a failure is the `tcp` step's (the step that connects). */
-export function connectUnix(path: string, signal: AbortSignal): Promise<Socket> {
-  return new Promise<Socket>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const socket = new Socket();
-    const onAbort = () => {
-      socket.destroy();
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    socket.once('error', (err) => {
-      signal.removeEventListener('abort', onAbort);
-      socket.destroy();
-      reject(new CheckError('tcp', `Unix socket ${path}: ${describeError(err)}`));
-    });
-    socket.once('connect', () => {
-      signal.removeEventListener('abort', onAbort);
-      socket.removeAllListeners('error');
-      socket.on('error', () => {});
-      resolve(capReads(socket, signal));
-    });
-    socket.connect({ path });
-  });
+export async function connectUnix(path: string, signal: AbortSignal): Promise<Socket> {
+  try {
+    return capReads(await openSocket({ path }, signal), signal);
+  } catch (err) {
+    if (signal.aborted) throw err;
+    throw new CheckError('tcp', `Unix socket ${path}: ${describeError(err)}`);
+  }
 }
 
 /** The Unix socket when `host` is a path, else TCP; `where` is what answered, for the report. */
