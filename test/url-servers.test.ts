@@ -22,6 +22,7 @@ import { BASIC_PASSWORD, BASIC_USER, startHttpServer, type TestHttpServer } from
 import { startMongoServer, type MongoWireServer } from './helpers/mongo-server.js';
 import { startDnsmasq, type DnsmasqInstance } from './helpers/dnsmasq.js';
 import { freePort } from './helpers/run.js';
+import { assertNoSecrets } from './helpers/results.js';
 import { assertClientsClosed, blackHole } from './helpers/listen.js';
 import { SSH_PASSWORD, SSH_USER, sshdAvailable, startSshd, type SshdInstance } from './helpers/sshd.js';
 
@@ -35,11 +36,9 @@ async function run(url: string, extra = '', env: NodeJS.ProcessEnv = {}): Promis
   return results[0]!;
 }
 
+/** No form of a password (as written, %-encoded, base64) in a result or the CLI's output. */
 function noLeak(what: unknown, secrets: readonly string[]): void {
-  const text = typeof what === 'string' ? what : JSON.stringify(what);
-  for (const s of [...secrets, WRONG, ODD]) {
-    for (const form of [s, enc(s)]) assert.ok(!text.includes(form), `${form} leaked in ${text}`);
-  }
+  assertNoSecrets(typeof what === 'string' ? what : JSON.stringify(what), [...secrets, WRONG, ODD]);
 }
 
 function passed(r: CheckResult, secrets: readonly string[]): void {
@@ -114,6 +113,18 @@ describe('postgres:// and postgresql://', () => {
     assert.equal(code, 2, out);
     assert.match(out, /database "nosuchdb" does not exist/);
     assert.match(out, new RegExp(`postgres:127\\.0\\.0\\.1:${pg.plain.port}`));
+    noLeak(out, secrets);
+    // a host list, in the JSON report too: each server's failure, no form of the password
+    out = '';
+    const dead = await freePort();
+    const listed = await main(['-v', '--format', 'json', '-'], {
+      ...io,
+      env: { DATABASE_URL: `postgres://${PG.oddUser}:${enc(PG.oddPassword)}@127.0.0.1:${dead},127.0.0.1:${pg.plain.port}/nosuchdb` },
+      readStdin: () => new TextEncoder().encode('- url: ${DATABASE_URL}\n'),
+    });
+    assert.equal(listed, 2, out);
+    assert.match(out, new RegExp(`"target": ?"127\\.0\\.0\\.1:${dead},127\\.0\\.0\\.1:${pg.plain.port}"`));
+    assert.match(out, /database \\?"nosuchdb\\?" does not exist/);
     noLeak(out, secrets);
   });
 });
