@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { parseConfig } from '../src/config/load.js';
 import { ConfigError } from '../src/config/errors.js';
 import { knownSchemes } from '../src/checks/registry.js';
+import { egressOf } from '../src/report/egress.js';
 
 async function one(yaml: string, env: NodeJS.ProcessEnv = {}) {
   const { checks } = await parseConfig({ file: 'c.yaml', text: yaml }, env);
@@ -74,6 +75,19 @@ describe('url: the scheme picks the type, the URL gives the options', () => {
       if (type !== 'http') assert.equal(c.options.url, undefined, 'url is not an option of the check');
     });
   }
+
+  test('several hosts, +srv and Unix sockets: names, targets and --egress rules', async () => {
+    const pg = await one('- url: "postgres://app:pw1@h1:5432,[::1]:5433/shop"\n');
+    assert.equal(pg.name, 'postgres:h1:5432,[::1]:5433');
+    assert.deepEqual(egressOf(pg), [{ protocol: 'tcp', host: 'h1', port: 5432 }, { protocol: 'tcp', host: '::1', port: 5433 }]);
+    const srv = await one('- url: "mongodb+srv://u:pw1@cluster0.example.net/app"\n  dns_server: 10.0.0.2\n');
+    assert.deepEqual([srv.name, srv.definition.target(srv.options)], ['mongodb+srv:cluster0.example.net', 'mongodb+srv://cluster0.example.net']);
+    assert.deepEqual(egressOf(srv), [{ protocol: 'udp', host: '10.0.0.2', port: 53 }, { protocol: 'tcp', host: '10.0.0.2', port: 53 }]);
+    const sock = await one('- url: "redis+unix:///run/redis.sock"\n');
+    assert.deepEqual([sock.name, egressOf(sock)], ['redis:/run/redis.sock', []]);
+    await assert.rejects(parseConfig({ file: 'c.yaml', text: '- type: postgres\n  host: a\n  hosts: [b, c]\n  port: 1\n  username: u\n  password: pw1\n  database: d\n' }, {}), /expected host or hosts, got both/);
+    await assert.rejects(parseConfig({ file: 'c.yaml', text: '- type: nats\n  hosts: "a:1, b:99999"\n' }, {}), /expected a list of HOST\[:PORT\]/);
+  });
 
   test('every scheme of the issue is known, each to one type', async () => {
     const schemes = await knownSchemes();
