@@ -171,6 +171,18 @@ describe('collectSecrets', () => {
     has(got, '0123456789abcdef');
     hasNot(got, 'dark');
   });
+
+  test("a 'mapping' (kafka's sasl): its credential-named keys, a password paired with the username; the other settings are not secrets", () => {
+    const shape = { sasl: secret(z.optional(z.object({ mechanism: text(), username: text(), password: scalarString() })), 'mapping') };
+    const kinds = kindsOf(shape);
+    assert.deepEqual(kinds, { sasl: 'mapping' });
+    const got = collectSecrets({ sasl: { mechanism: 'scram-sha-512', username: 'producer', password: 'mapped-Secret-1' } }, { kinds });
+    has(got, 'mapped-Secret-1');
+    has(got, b64('\0producer\0mapped-Secret-1'));
+    hasNot(got, 'scram-sha-512');
+    hasNot(got, 'producer');
+    has(collectSecrets({ sasl: 'written-as-one-string' }, { kinds }), 'written-as-one-string');
+  });
 });
 
 describe('secretForms and pairBlobs', () => {

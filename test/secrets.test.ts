@@ -181,7 +181,10 @@ after(async () => {
 // ---------- configs ----------
 
 /** The unreachable config: every type against every kind of unreachable target. */
-async function unreachableConfig(env: Record<string, string>): Promise<{ yaml: string; count: number }> {
+/** Every registered type with its descriptor, loaded before the tests run (the configs below are built synchronously: the tests share `secrets`). */
+const TYPES = await typeTests();
+
+function unreachableConfig(env: Record<string, string>): { yaml: string; count: number } {
   const kit: SecretKit = {
     secret,
     pair,
@@ -197,7 +200,7 @@ async function unreachableConfig(env: Record<string, string>): Promise<{ yaml: s
     { host: 'no-such-host.invalid', port: 1234, mode: 'wronghost' },
   ];
   const entries: Record<string, unknown>[] = [];
-  for (const { type, test: d } of await typeTests()) {
+  for (const { type, test: d } of TYPES) {
     for (const t of targets) entries.push({ type, name: `${type}-${t.mode}`, timeout: 1, ...d.credentials(t, kit) });
     (d.moreCredentials?.(kit) ?? []).forEach((more, i) => entries.push({ type, name: `${type}-more-${i + 1}`, timeout: 1, ...more }));
   }
@@ -366,7 +369,7 @@ describe('no secret in any output', { concurrency: 2 }, () => {
   test('every check type, failing without a server: refused, black hole, unknown host', async () => {
     const env: Record<string, string> = {};
     const before = secrets.length;
-    const { yaml, count } = await unreachableConfig(env);
+    const { yaml, count } = unreachableConfig(env);
     const mine = secrets.slice(before);
     const file = join(dir(), 'unreachable.yaml');
     writeFileSync(file, yaml);

@@ -38,6 +38,7 @@ const types: readonly CheckType[] = [
   entry('mqtt', [], () => import('./mqtt.js').then((m) => def(m, 'mqtt'))),
   entry('ssh', [], () => import('./ssh.js').then((m) => def(m, 'ssh'))),
   entry('ldap', [], () => import('./ldap.js').then((m) => def(m, 'ldap'))),
+  entry('kafka', [], () => import('./kafka.js').then((m) => def(m, 'kafka'))),
 ];
 
 function entry(type: string, aliases: readonly string[], load: () => Promise<AnyCheckDefinition>): CheckType {

@@ -19,10 +19,12 @@ export const MIN_MASK_LENGTH = 4;
  * - `params`: a mapping of query parameters to values, credential parameters by name;
  * - `cookies`: a mapping of cookie names to values, every value;
  * - `url`: a URL's userinfo and credential query parameters;
- * - `request`: request content (a body): only the `${VAR}` values placed in it.
+ * - `request`: request content (a body): only the `${VAR}` values placed in it;
+ * - `mapping`: a mapping of settings (kafka's `sasl`): its keys named like credentials
+ *   (`password`, `token`...), a password with the mapping's `username` as a pair.
  * In every kind, the values that `${VAR}` put into the option are credentials too.
  */
-export type SecretKind = 'value' | 'headers' | 'params' | 'cookies' | 'url' | 'request';
+export type SecretKind = 'value' | 'headers' | 'params' | 'cookies' | 'url' | 'request' | 'mapping';
 
 const declared = new WeakMap<object, SecretKind>();
 
