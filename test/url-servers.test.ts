@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { runYaml } from './helpers/check.js';
 import type { CheckResult } from '../src/runner/result.js';
 import { main } from '../src/cli/main.js';
-import { tlsMaterial } from './helpers/tls.js';
+import { leafFor, tlsMaterial } from './helpers/tls.js';
 import { PG, startPostgres, type PgServers } from './helpers/postgres.js';
 import { startMariadb, type MariadbInstance } from './helpers/mysql.js';
 import { startRedis, type RedisInstance } from './helpers/redis.js';
@@ -343,12 +343,18 @@ describe('mongodb:// (the wire-protocol test server)', () => {
 describe('mongodb:// seed lists and mongodb+srv:// (the wire-protocol test server, dnsmasq)', () => {
   let primary: MongoWireServer;
   let secondary: MongoWireServer;
+  let secure: MongoWireServer;
   let ns: DnsmasqInstance;
   let dead: number;
   before(async () => {
     dead = await freePort();
     const common = { users: [{ db: 'admin', user: 'app', password: ODD }], collections: { shop: ['orders'] } };
-    [primary, secondary] = await Promise.all([startMongoServer({ ...common, replicaSet: { name: 'rs0' } }), startMongoServer({ ...common, replicaSet: { name: 'rs0', secondary: true } })]);
+    const cert = leafFor('node2.conn-check.test', 'DNS:node2.conn-check.test');
+    [primary, secondary, secure] = await Promise.all([
+      startMongoServer({ ...common, replicaSet: { name: 'rs0' } }),
+      startMongoServer({ ...common, replicaSet: { name: 'rs0', secondary: true } }),
+      startMongoServer({ ...common, tls: { cert: cert.cert, key: cert.key } }),
+    ]);
     ns = await startDnsmasq(
       [
         '--host-record=node0.conn-check.test,127.0.0.1',
@@ -360,12 +366,14 @@ describe('mongodb:// seed lists and mongodb+srv:// (the wire-protocol test serve
         `--srv-host=_mongodb._tcp.other.conn-check.test,node1.conn-check.test,${secondary.port},0,10`,
         '--txt-record=other.conn-check.test,replicaSet=rs9',
         `--srv-host=_mongodb._tcp.evil.conn-check.test,node1.elsewhere.test,${primary.port},0,10`,
+        '--host-record=node2.conn-check.test,127.0.0.1',
+        `--srv-host=_mongodb._tcp.secure.conn-check.test,node2.conn-check.test,${secure.port},0,10`,
       ],
       ['conn-check.test', 'elsewhere.test'],
       'node1.conn-check.test',
     );
   });
-  after(async () => Promise.all([primary?.close(), secondary?.close(), ns?.stop()]));
+  after(async () => Promise.all([primary?.close(), secondary?.close(), secure?.close(), ns?.stop()]));
 
   test('a seed list: each seed directly, in order, through the relay; replicaSet is checked', async () => {
     const r = await run(`mongodb://app:${enc(ODD)}@127.0.0.1:${dead},127.0.0.1:${secondary.port}/shop?authSource=admin&replicaSet=rs0`);
@@ -389,7 +397,11 @@ describe('mongodb:// seed lists and mongodb+srv:// (the wire-protocol test serve
     assert.ok(r.details?.includes(`node1.conn-check.test:${primary.port} answered (server 2 of 2)`), JSON.stringify(r));
     // the URL's authSource wins over the TXT record's
     failedAt(await run(`mongodb+srv://app:${enc(ODD)}@cluster.conn-check.test/shop?tls=false&authSource=shop`, at), 'auth', []);
-    // TLS is on for +srv unless the URL turns it off: the test servers speak plain MongoDB
+    // TLS is on for +srv unless the URL turns it off: verified against the SRV target's name
+    const tls = await run(`mongodb+srv://app:${enc(ODD)}@secure.conn-check.test/shop?authSource=admin&tlsCAFile=${enc(tlsMaterial().caFile)}`, at);
+    passed(tls, []);
+    assert.ok(tls.details?.some((d) => d.startsWith('TLS 1.3')), JSON.stringify(tls));
+    // ... and a plain server fails there
     failedAt(await run(`mongodb+srv://app:${enc(ODD)}@cluster.conn-check.test/shop`, `${at}  disable_tls_verification: true\n`), 'tls', []);
     // the TXT record's replicaSet is checked
     const other = await run(`mongodb+srv://app:${enc(ODD)}@other.conn-check.test/shop?tls=false&authSource=admin`, at);
