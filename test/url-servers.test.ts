@@ -367,6 +367,9 @@ describe('mongodb:// seed lists and mongodb+srv:// (the wire-protocol test serve
         '--txt-record=other.conn-check.test,replicaSet=rs9',
         `--srv-host=_mongodb._tcp.evil.conn-check.test,node1.elsewhere.test,${primary.port},0,10`,
         '--host-record=node2.conn-check.test,127.0.0.1',
+        // node9 has no address: that server fails at resolve, the next one is tried
+        `--srv-host=_mongodb._tcp.gap.conn-check.test,node9.conn-check.test,${primary.port},0,10`,
+        `--srv-host=_mongodb._tcp.gap.conn-check.test,node1.conn-check.test,${primary.port},1,10`,
         `--srv-host=_mongodb._tcp.secure.conn-check.test,node2.conn-check.test,${secure.port},0,10`,
       ],
       ['conn-check.test', 'elsewhere.test'],
@@ -407,6 +410,9 @@ describe('mongodb:// seed lists and mongodb+srv:// (the wire-protocol test serve
     const other = await run(`mongodb+srv://app:${enc(ODD)}@other.conn-check.test/shop?tls=false&authSource=admin`, at);
     failedAt(other, 'protocol', []);
     assert.match(other.error ?? '', /in replica set "rs0", not rs9/);
+    const gap = await run(`mongodb+srv://app:${enc(ODD)}@gap.conn-check.test/shop?tls=false&authSource=admin`, at);
+    passed(gap, []);
+    assert.ok(gap.details?.includes(`node9.conn-check.test:${primary.port} failed at resolve: node9.conn-check.test: no A or AAAA record at ${ns.server}`), JSON.stringify(gap));
     const evil = await run(`mongodb+srv://app:${enc(ODD)}@evil.conn-check.test/?tls=false`, at);
     failedAt(evil, 'resolve', []);
     assert.match(evil.error ?? '', /names node1\.elsewhere\.test, outside conn-check\.test/);

@@ -14,7 +14,9 @@ import { CheckError, type CheckContext } from '../core/contract.js';
 import type { Endpoint } from './hosts.js';
 
 export interface SrvSeeds {
-  seeds: (Endpoint & { addresses?: Address[] })[];
+  seeds: Endpoint[];
+  /** With dns_server: a server's addresses, asked there (step `resolve`). */
+  addressesOf?: (name: string, signal: AbortSignal) => Promise<Address[] | undefined>;
   authSource?: string;
   replicaSet?: string;
 }
@@ -34,6 +36,24 @@ function dnsError(err: unknown, what: string, where: string): CheckError {
     : code === 'EREFUSED' ? 'the server refused the query (REFUSED)'
     : describeError(err);
   return new CheckError('resolve', `${what}: ${why}`);
+}
+
+/** The A and AAAA records of `name` at the DNS server `where` (undefined for an address). */
+async function addressesAt(where: string, name: string, signal: AbortSignal): Promise<Address[] | undefined> {
+  if (isIP(name)) return undefined;
+  const resolver = new dnsPromises.Resolver({ tries: 1 });
+  resolver.setServers([where]);
+  const cancel = () => resolver.cancel();
+  signal.addEventListener('abort', cancel, { once: true });
+  try {
+    const [v4, v6] = await untilAborted(Promise.all([resolver.resolve4(name).catch(() => [] as string[]), resolver.resolve6(name).catch(() => [] as string[])]), signal);
+    const addresses: Address[] = [...v4.map((a) => ({ address: a, family: 4 as const })), ...v6.map((a) => ({ address: a, family: 6 as const }))];
+    if (!addresses.length) throw new CheckError('resolve', `${name}: no A or AAAA record at ${where}`);
+    return addresses;
+  } finally {
+    signal.removeEventListener('abort', cancel);
+    resolver.cancel();
+  }
 }
 
 /** The domain every SRV target must end with: NAME without its first label (NAME itself when it has fewer than 3). */
@@ -105,19 +125,9 @@ export async function srvSeeds(name: string, dnsServer: string | undefined, ctx:
       }
       ctx.note(`TXT ${host}: ${[out.authSource !== undefined ? `authSource ${out.authSource}` : '', out.replicaSet !== undefined ? `replicaSet ${out.replicaSet}` : ''].filter(Boolean).join(', ') || 'no options the check uses'}`);
     }
-    // With a DNS server of its own, the check resolves the servers' names there too.
-    if (server) {
-      for (const seed of seeds) {
-        if (isIP(seed.host)) continue;
-        const [v4, v6] = await untilAborted(
-          Promise.all([resolver.resolve4(seed.host).catch(() => [] as string[]), resolver.resolve6(seed.host).catch(() => [] as string[])]),
-          ctx.signal,
-        );
-        const addresses: Address[] = [...v4.map((a) => ({ address: a, family: 4 as const })), ...v6.map((a) => ({ address: a, family: 6 as const }))];
-        if (!addresses.length) throw new CheckError('resolve', `${seed.host}: no A or AAAA record at ${where}`);
-        seed.addresses = addresses;
-      }
-    }
+    // With a DNS server of its own, the check resolves the servers' names there too (each when
+    // its turn comes: a name without an address is that server's failure, not the others').
+    if (server) out.addressesOf = (name, signal) => addressesAt(where, name, signal);
     return out;
   } catch (err) {
     if (ctx.signal.aborted || err instanceof CheckError) throw err;

@@ -186,7 +186,7 @@ export const mongodb = defineCheck({
     const found = await ctx.step('resolve', () => srvSeeds(o.srv!, o.dns_server, ctx));
     // the URL's own authSource and replicaSet win over the TXT record's
     const withTxt = { ...o, auth_source: o.auth_source ?? found.authSource, replica_set: o.replica_set ?? found.replicaSet };
-    return eachHost(found.seeds, ctx, (ep, c) => runOne({ ...withTxt, ...ep }, c), { final: ['auth'] });
+    return eachHost(found.seeds, ctx, async (ep, c) => runOne({ ...withTxt, ...ep, addresses: await c.step('resolve', () => found.addressesOf?.(ep.host, c.signal)) }, c), { final: ['auth'] });
   },
 });
 
