@@ -95,3 +95,11 @@ test('the checker sees imports (a known edge is found)', () => {
   assert.ok(deps.includes('core/contract.ts'), deps.join(', '));
   assert.ok(deps.includes('net/dial.ts'), deps.join(', '));
 });
+
+test('no file in src/ is over 450 lines (a longer one is several concerns: split it)', () => {
+  const long = files(SRC)
+    .map((f) => ({ f: relative(SRC, f), lines: readFileSync(f, 'utf8').split('\n').length }))
+    .filter((x) => x.lines > 450)
+    .map((x) => `${x.f}: ${x.lines}`);
+  assert.deepEqual(long, []);
+});

@@ -14,7 +14,7 @@ const hasNot = (got: { secrets: Set<string> }, s: string) => assert.ok(!got.secr
 
 /** http's kinds, as its option builders declare them (the real schema, not a copy). */
 async function httpKinds() {
-  const { http } = await import('../src/checks/http.js');
+  const { http } = await import('../src/checks/http/index.js');
   return kindsOf(http.options.shape);
 }
 

@@ -25,7 +25,7 @@ const types: readonly CheckType[] = [
   entry('tcp', [], () => import('./tcp.js').then((m) => def(m, 'tcp'))),
   entry('tls', ['ssl'], () => import('./tls.js').then((m) => def(m, 'tls'))),
   entry('udp', [], () => import('./udp.js').then((m) => def(m, 'udp'))),
-  entry('http', ['https'], () => import('./http.js').then((m) => def(m, 'http'))),
+  entry('http', ['https'], () => import('./http/index.js').then((m) => def(m, 'http'))),
   entry('amqp', [], () => import('./amqp.js').then((m) => def(m, 'amqp'))),
   entry('postgres', ['postgresql'], () => import('./postgres.js').then((m) => def(m, 'postgres'))),
   entry('redis', [], () => import('./redis.js').then((m) => def(m, 'redis'))),
@@ -39,6 +39,7 @@ const types: readonly CheckType[] = [
   entry('ssh', [], () => import('./ssh.js').then((m) => def(m, 'ssh'))),
   entry('ldap', [], () => import('./ldap.js').then((m) => def(m, 'ldap'))),
   entry('kafka', [], () => import('./kafka.js').then((m) => def(m, 'kafka'))),
+  entry('grpc', [], () => import('./grpc.js').then((m) => def(m, 'grpc'))),
 ];
 
 function entry(type: string, aliases: readonly string[], load: () => Promise<AnyCheckDefinition>): CheckType {

@@ -2,6 +2,12 @@
 import { defineTypeTest, fail, TIMED_OUT, NXDOMAIN } from './kit.js';
 
 export default defineTypeTest({
+  examples: `
+- type: dns
+  host: example.com
+  server: 127.0.0.1:53
+  expect: 192.0.2.1
+`,
   credentials: (t) => ({ host: 'conn-check.test', server: `${t.host}:${t.port}` }),
   async faults(k) {
     const { H, BAD, garbage, udpRefused, udpSilent, udpGarbage, add } = k;

@@ -5,6 +5,16 @@ import { startReplyOnce } from '../helpers/faults.js';
 import { kafkaApiVersionsReply, startKafkaFlood, startKafkaHuge, startKafkaServer } from '../helpers/kafka.js';
 
 export default defineTypeTest({
+  examples: `
+- type: kafka
+  brokers: [kafka-1.internal:9093, kafka-2.internal:9093]
+  tls: true
+  sasl:
+    mechanism: SCRAM-SHA-512
+    username: reader
+    password: reader-secret
+  topic: orders
+`,
   // no driver: the protocol is spoken by src/net/kafka-wire.ts
   credentials: (t, s) => ({ host: t.host, port: t.port, sasl: { mechanism: 'plain', username: 'producer', password: s.pair('producer', s.secret('kafka'))[1] } }),
   async faults(k) {

@@ -136,6 +136,13 @@ export interface TypeTest {
    * driver's code and nowhere else in the bundle (it tells which chunk holds the driver).
    */
   driver?: { module: string; marker: string; options?: string; loadedOnFailure?: boolean };
+  /**
+   * Valid checks of the type as a user writes them (YAML list entries, `- type: ...`), for the
+   * types and aliases that conn-check 1.3.1 lacked (the others are in
+   * test/fixtures/config/valid-conn-check.yaml, a real conn-check file): config.test.ts checks that
+   * every type and alias of the registry is written in one of the two and validates.
+   */
+  examples?: string;
   /** One failing check of the type with every credential option it has. */
   credentials(t: Target, s: SecretKit): Record<string, unknown>;
   /** Further checks for the secret-leak run (other credential forms: keys, tokens). */

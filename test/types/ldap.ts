@@ -4,6 +4,13 @@ import { BIND_DN, slapdAvailable, startSlapd } from '../helpers/slapd.js';
 import { startReplyOnce } from '../helpers/faults.js';
 
 export default defineTypeTest({
+  examples: `
+- type: ldap
+  url: ldaps://ldap.internal
+  bind_dn: cn=reader,dc=example,dc=org
+  password: reader-secret
+  base_dn: dc=example,dc=org
+`,
   driver: { module: 'ldapts', marker: '1.3.6.1.4.1.1466.20037', options: 'bind_dn: "cn=u", password: p', loadedOnFailure: true },
   credentials: (t, s) => ({ host: t.host, port: t.port, bind_dn: 'cn=reader,dc=example,dc=test', password: s.secret('ldap') }),
   credsTest: 'test/ldap.test.ts (wrong password, unknown DN)',

@@ -4,6 +4,13 @@ import * as hostile from '../helpers/hostile.js';
 import { MQTT_CONNACK_OK, startReplyOnce } from '../helpers/faults.js';
 
 export default defineTypeTest({
+  examples: `
+- type: mqtt
+  host: broker.internal
+  port: "1883"
+  username: u
+  password: p
+`,
   driver: { module: 'mqtt', marker: 'mqttjs' },
   credentials: (t, s) => ({ host: t.host, port: t.port, username: 'mq', password: s.pair('mq', s.secret('mqtt'))[1] }),
   credsTest: 'test/mqtt.test.ts (wrong password, unknown user, over TLS)',

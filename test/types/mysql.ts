@@ -5,6 +5,12 @@ import { MYSQL_SSL_REQUEST_BYTES, mysqlGreeting } from '../helpers/faults.js';
 import { startGarbage } from '../helpers/peers.js';
 
 export default defineTypeTest({
+  examples: `
+- type: mariadb
+  host: mariadb.internal
+  username: app
+  password: secret
+`,
   driver: { module: 'mysql2', marker: 'ER_ACCESS_DENIED_ERROR', options: 'username: u, password: p' },
   credentials: (t, s) => ({ host: t.host, port: t.port, username: 'root', password: s.pair('root', s.secret('mysql'))[1] }),
   credsTest: 'test/mysql.test.ts (wrong password, unknown user, over TLS)',

@@ -6,6 +6,13 @@ import { startGarbage } from '../helpers/peers.js';
 import { startNats } from '../helpers/nats.js';
 
 export default defineTypeTest({
+  examples: `
+- type: nats
+  host: nats.internal
+  port: 4222
+  username: u
+  password: p
+`,
   driver: { module: '@nats-io/transport-node', marker: '_INBOX' },
   credentials: (t, s) => ({ host: t.host, port: t.port, token: s.secret('nats-token') }),
   moreCredentials: (s) => [

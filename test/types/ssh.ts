@@ -4,6 +4,13 @@ import { SSH_USER, sshdAvailable, sshKeys, startSshd } from '../helpers/sshd.js'
 import { startGarbage } from '../helpers/peers.js';
 
 export default defineTypeTest({
+  examples: `
+- type: ssh
+  host: bastion.internal
+  username: deploy
+  private_key_file: /home/deploy/.ssh/id_ed25519
+  host_key: SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s
+`,
   driver: { module: 'ssh2', marker: 'All configured authentication methods failed', options: 'username: u, password: p', loadedOnFailure: true },
   credentials: (t, s) => ({ host: t.host, port: t.port, username: 'deploy', password: s.pair('deploy', s.secret('ssh'))[1] }),
   moreCredentials: (s) => {
