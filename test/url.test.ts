@@ -160,6 +160,7 @@ describe('url: errors at the url key, without credentials', () => {
       ['- type: http\n  url: "ftp://u:sekrit1@h/"\n', /^an http check takes a URL starting with http:\/\/ or https:\/\/, not ftp:\/\//],
       ['- type: mqtt\n  url: "nats://u:sekrit1@h/"\n', /^an mqtt check takes a URL/],
       ['- type: redis\n  url: "nats://u:sekrit1@h/"\n', /^a redis check takes a URL/],
+      ['- type: amqp\n  url: "nats://u:sekrit1@h/"\n', /^an amqp check takes a URL/],
       ['- url: "not a url sekrit1"\n', /expected a URL/],
     ] as const;
     for (const [yaml, re] of bad) {

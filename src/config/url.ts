@@ -73,9 +73,9 @@ export async function expandUrls(items: readonly ParsedItem[], env: NodeJS.Proce
   return out;
 }
 
-/** `a`/`an` as the type's name is read aloud (an HTTP, an LDAP, an SSH, a postgres, a tcp). */
+/** `a`/`an` as the type's name is read aloud (an HTTP, an LDAP, an SSH, an amqp, a postgres, a udp). */
 export function article(type: string): string {
-  return /^[aeiou]/i.test(type) || /^(http|ldap|mqtt|smtp|ssh)$/i.test(type) ? 'an' : 'a';
+  return /^[aeio]/i.test(type) || /^(http|ldap|mqtt|smtp|ssh)$/i.test(type) ? 'an' : 'a';
 }
 
 /**
