@@ -40,6 +40,7 @@ const types: readonly CheckType[] = [
   entry('ldap', [], () => import('./ldap.js').then((m) => def(m, 'ldap'))),
   entry('kafka', [], () => import('./kafka.js').then((m) => def(m, 'kafka'))),
   entry('grpc', [], () => import('./grpc.js').then((m) => def(m, 'grpc'))),
+  entry('s3', [], () => import('./s3.js').then((m) => def(m, 's3'))),
 ];
 
 function entry(type: string, aliases: readonly string[], load: () => Promise<AnyCheckDefinition>): CheckType {
