@@ -22,7 +22,7 @@ import { headerFrames, type FrameInspector } from '../net/bounded.js';
 import { CheckError, defineCheck } from '../core/contract.js';
 import { bool, host, port, text, tlsOptionsShape } from '../core/options.js';
 import { defined, parseGeneric, requireHost, UrlError } from './url.js';
-import { printable } from './udp.js';
+import { printable } from '../net/printable.js';
 
 /** The largest gRPC message the client accepts: a health answer is 2 bytes. */
 const MAX_MESSAGE = 4096;

@@ -84,7 +84,7 @@ export async function eachHost(list: readonly Endpoint[], ctx: CheckContext, fn:
     const timer = setTimeout(() => own.abort(new CheckError('run', 'timed out')), shareMs);
     const signal = AbortSignal.any([ctx.signal, own.signal]);
     setReadBudgetOf(signal, ctx.signal);
-    let current: StepName | string = 'run';
+    let current: StepName = 'run';
     const sub: CheckContext = {
       signal,
       timeoutMs: shareMs,
@@ -113,7 +113,7 @@ export async function eachHost(list: readonly Endpoint[], ctx: CheckContext, fn:
         : new CheckError(current, describeError(err));
       failures.push(`${name}: ${last.step}: ${last.message}`);
       ctx.note(`${name} failed at ${last.step}: ${last.message}`);
-      if (opts.final?.includes(last.step as StepName)) break;
+      if (opts.final?.includes(last.step)) break;
     } finally {
       clearTimeout(timer);
       own.abort();

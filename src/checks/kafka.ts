@@ -35,7 +35,7 @@ import {
 import { CheckError, defineCheck, type StepName } from '../core/contract.js';
 import { alsoAccepts, bool, host, oneOf, port, preprocess, scalarString, secret, stringList, text, tlsOptionsShape } from '../core/options.js';
 import { UrlError } from './url.js';
-import { printable } from './udp.js';
+import { printable } from '../net/printable.js';
 
 const DEFAULT_PORT = 9092;
 /** The largest response read: a Metadata answer for one topic of thousands of partitions fits. */

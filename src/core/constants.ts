@@ -78,5 +78,3 @@ export const MAX_YAML_NODES = 1_000_000;
 export const MAX_NAME_CHARS = 512;
 /** The job summary must stay well under the runner's 1 MiB limit. */
 export const MAX_SUMMARY_BYTES = 512 * 1024;
-/** Where conn-check looked for CA certificates by default. */
-export const DEFAULT_TLS_CERTS_PATH = '/etc/ssl/certs/';

@@ -4,7 +4,6 @@
  * type. Everything in src/core/ imports nothing from src/ but secrets/.
  */
 import type * as z from 'zod/mini';
-import type { SecureContextOptions } from 'node:tls';
 
 /** The stages a check goes through; a failure names the one it failed in. */
 export type StepName =
@@ -31,12 +30,34 @@ export type StepName =
 /** A failure with its step and a short, literal, secret-free message. */
 export class CheckError extends Error {
   constructor(
-    readonly step: StepName | string,
+    readonly step: StepName,
     message: string,
   ) {
     super(message);
     this.name = 'CheckError';
   }
+}
+
+/** Why a check was stopped before it finished: its own deadline, max-timeout, or the run being cancelled. */
+export type StopKind = 'timeout' | 'max-timeout' | 'cancelled';
+
+/**
+ * The reason a check's signal carries when the runner stops it: its message is the failure's
+ * message, its kind the result's `stopped` (`finished`: the check ended on its own). Checks ask
+ * `stopKind(signal)`, never compare the message.
+ */
+export class StopReason extends Error {
+  constructor(
+    readonly kind: StopKind | 'finished',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Why the signal was aborted, when the runner stopped the check; undefined otherwise. */
+export function stopKind(signal: AbortSignal): StopKind | 'finished' | undefined {
+  return signal.aborted && signal.reason instanceof StopReason ? signal.reason.kind : undefined;
 }
 
 /** What the runner hands to a check. */
@@ -108,11 +129,6 @@ export interface CheckDefinition<S extends z.ZodMiniObject = z.ZodMiniObject> {
   load?(): Promise<unknown>;
   /** Throws a CheckError on failure; must obey ctx.signal and close whatever it opened. */
   run(options: z.output<S>, ctx: CheckContext): Promise<void>;
-  /**
-   * Set while a type is declared (so old files validate) but not implemented yet: running it
-   * fails with this message.
-   */
-  readonly notSupported?: string;
 }
 
 /**
@@ -169,8 +185,3 @@ export function defineCheck<S extends z.ZodMiniObject>(def: CheckDefinition<S>):
 
 export type AnyCheckDefinition = CheckDefinition<z.ZodMiniObject>;
 
-/** TLS settings a check passes to net/tls.ts. */
-export interface TlsSettings extends Pick<SecureContextOptions, 'ca' | 'cert' | 'key'> {
-  verify: boolean;
-  servername?: string;
-}

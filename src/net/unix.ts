@@ -1,11 +1,11 @@
 /**
  * A connection to a server's Unix socket (a `host` that is a path: `/run/mysqld/mysqld.sock`),
- * or over TCP for any other host: the one call a check makes for both. Reads count against the
- * check's budget either way (net/bounded.ts).
+ * which the service kit opens instead of TCP; its reads count against the check's budget
+ * (net/bounded.ts).
  */
 import type { Socket } from 'node:net';
 import { capReads } from './bounded.js';
-import { connectTcp, openSocket, showAddress } from './dial.js';
+import { openSocket, type Address } from './dial.js';
 import { describeError } from './errors.js';
 import { CheckError } from '../core/contract.js';
 
@@ -22,9 +22,10 @@ export async function connectUnix(path: string, signal: AbortSignal): Promise<So
   }
 }
 
-/** The Unix socket when `host` is a path, else TCP; `where` is what answered, for the report. */
-export async function connectHost(host: string, port: number, signal: AbortSignal): Promise<{ socket: Socket; where: string }> {
-  if (isSocketPath(host)) return { socket: await connectUnix(host, signal), where: `Unix socket ${host}` };
-  const { socket, address } = await connectTcp(host, port, signal);
-  return { socket, where: showAddress(address) };
+/**
+ * The socket at `path` as a connection the service kit takes: its `address` is the path (a
+ * driver given this connection never dials the address again).
+ */
+export async function connectUnixSocket(path: string, signal: AbortSignal): Promise<{ socket: Socket; address: Address }> {
+  return { socket: await connectUnix(path, signal), address: { address: path, family: 4 } };
 }
