@@ -172,6 +172,9 @@ async function runOne(o: One, ctx: CheckContext): Promise<void> {
         });
         // pg opens its own connection (and its TLS socket): both read within the check's budget.
         const entry = { client, raw: capReads(client.connection.stream as Socket, ctx.signal), ok: false };
+        // Watched from before the connect: once pg has read an 'S' it wraps this socket in TLS, and
+        // the socket emits no more data, so a listener that came late would wait for the deadline.
+        const firstChunk = firstBytes(entry.raw);
         client.connection.once('sslconnect', () => capReads(client.connection.stream as TLSSocket, ctx.signal));
         // pg answers a request for the password in cleartext without a word: say so, and whether
         // anything protected it on the way (libpq's sslmode prefer does the same).
@@ -210,7 +213,7 @@ async function runOne(o: One, ctx: CheckContext): Promise<void> {
         // Until the server's first bytes arrive, and when they are not PostgreSQL's (an HTTP or SSH
         // port), the failure is the protocol's, not the login's.
         await ctx.step('protocol', async () => {
-          const first = await firstBytes(entry.raw);
+          const first = await firstChunk;
           if (first === undefined) {
             // pg's own timer, set to the same deadline, can end a silent server before the runner
             // does: still no first byte, so still the protocol's failure (a close is the login's).
@@ -220,6 +223,10 @@ async function runOne(o: One, ctx: CheckContext): Promise<void> {
           }
           if (!(ssl ? sslReply(first) : STARTUP_REPLIES.includes(first[0]!))) {
             throw new CheckError('protocol', `the server does not speak PostgreSQL: its first bytes are "${printable(first, 32)}"`);
+          }
+          // A message's length counts itself (4 bytes): less is no PostgreSQL message.
+          if (!ssl && first.length >= 5 && first.readUInt32BE(1) < 4) {
+            throw new CheckError('protocol', `the server sent a message the client could not read (a message length of ${first.readUInt32BE(1)})`);
           }
         });
         if (ssl) {
