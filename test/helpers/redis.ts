@@ -9,7 +9,10 @@ import { canConnect, logTail, pidFromFile, startServerProcess, type ServerProces
 
 const run = promisify(execFile);
 
-export type RedisInstance = ServerProcess;
+export interface RedisInstance extends ServerProcess {
+  /** The Unix socket it also listens on (`unixsocket`, mode 700): DIR/redis.sock. */
+  socket: string;
+}
 
 export interface RedisStartOptions {
   /** requirepass for the default user. */
@@ -22,7 +25,7 @@ export interface RedisStartOptions {
 
 /** Starts one redis-server; retries on a port clash. */
 export async function startRedis(opts: RedisStartOptions = {}): Promise<RedisInstance> {
-  return startServerProcess(
+  const redis = await startServerProcess(
     'redis-server',
     async (dir, port) => {
       const pidfile = join(dir, 'redis.pid');
@@ -33,6 +36,7 @@ export async function startRedis(opts: RedisStartOptions = {}): Promise<RedisIns
       } else {
         args.push('--port', String(port));
       }
+      args.push('--unixsocket', join(dir, 'redis.sock'), '--unixsocketperm', '700');
       if (opts.password !== undefined) args.push('--requirepass', opts.password);
       for (const u of opts.users ?? []) args.push('--user', u.name, u.enabled === false ? 'off' : 'on', `>${u.password}`, '~*', '&*', '+@all');
       await run('redis-server', args, { timeout: 10_000 });
@@ -45,4 +49,5 @@ export async function startRedis(opts: RedisStartOptions = {}): Promise<RedisIns
     },
     { polls: 250, pollMs: 20 },
   );
+  return { ...redis, socket: join(redis.dir, 'redis.sock') };
 }
