@@ -62,7 +62,7 @@ const result = await esbuild.build({
   // this machine's npm compiled them: a build must not depend on that. ssh2 requires both inside
   // try/catch and runs in pure JavaScript without them.
   external: ['cpu-features'],
-  plugins: [unusedActionsParts(), builtinsByName(), lazyCommonJs(), noNativeAddons()],
+  plugins: [unusedActionsParts(), builtinsByName(), lazyCommonJs(), noNativeAddons(), grpcWithoutProtoLoader()],
   write: false,
 });
 
@@ -159,6 +159,27 @@ function noNativeAddons() {
       build.onResolve({ filter: /\.node$/ }, (args) => ({ path: args.path, namespace: 'no-native-addons' }));
       build.onLoad({ filter: /.*/, namespace: 'no-native-addons' }, () => ({
         contents: "throw new Error('native addon not bundled');\n",
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
+ * @grpc/grpc-js requires @grpc/proto-loader (and with it protobufjs, some 120 KB) only inside the
+ * functions of channelz and ORCA, which read .proto files from grpc-js' own folder (not in the
+ * bundle either) and which a client that loads no service config never calls: a module that
+ * throws, as the missing files would, stands in for it there. Other importers are left alone.
+ */
+function grpcWithoutProtoLoader() {
+  return {
+    name: 'grpc-without-proto-loader',
+    setup(build) {
+      build.onResolve({ filter: /^@grpc\/proto-loader$/ }, (args) =>
+        /[\\/]node_modules[\\/]@grpc[\\/]grpc-js[\\/]/.test(args.importer) ? { path: args.path, namespace: 'grpc-without-proto-loader' } : undefined,
+      );
+      build.onLoad({ filter: /.*/, namespace: 'grpc-without-proto-loader' }, () => ({
+        contents: "throw new Error('@grpc/proto-loader not bundled (channelz and ORCA are not used)');\n",
         loader: 'js',
       }));
     },

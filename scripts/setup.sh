@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what conn-check's tests need on a Debian machine (the demo needs far less: scripts/demo.sh): the servers the tests
 # start their own throwaway instances of (PostgreSQL, Redis, memcached, RabbitMQ, MariaDB,
-# Mosquitto, NATS, dnsmasq, OpenSSH, OpenLDAP), openssl for
+# Mosquitto, NATS, dnsmasq, OpenSSH, OpenLDAP, librdkafka's mock Kafka cluster through kcat), openssl for
 # test certificates, and the npm dependencies. Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +23,7 @@ declare -A need=(
   [openssh-server]="/usr/sbin/sshd"
   [slapd]="/usr/sbin/slapd"
   [ldap-utils]="/usr/bin/ldapsearch"
+  [kcat]="/usr/bin/kcat"
 )
 missing=()
 for pkg in "${!need[@]}"; do

@@ -28,6 +28,9 @@ test('the image map comes from the types; a registry path falls back to its last
     ['nats:2', 'nats'],
     ['eclipse-mosquitto:2', 'mqtt'],
     ['public.ecr.aws/docker/library/redis:7', 'redis'],
+    ['minio/minio:RELEASE.2025-04-22T22-12-26Z', 's3'],
+    ['quay.io/minio/minio', 's3'],
+    ['bitnami/minio:2025', 's3'],
     ['nginx:1', undefined],
   ];
   for (const [image, type] of cases) assert.equal((await typeOfImage(image))?.type, type, image);
@@ -47,6 +50,10 @@ test('credentials: references for init (never the literal), values for services'
   const mongo = (await typeOfImage('mongo'))!;
   assert.deepEqual(containerOptions(mongo, valueEnv({})), {});
   assert.deepEqual(containerOptions(mongo, referenceEnv({ MONGO_INITDB_ROOT_USERNAME: 'root', MONGO_INITDB_ROOT_PASSWORD: 'x' })), { username: '${MONGO_INITDB_ROOT_USERNAME:-root}', password: '${MONGO_INITDB_ROOT_PASSWORD}', auth_source: 'admin' });
+  const minio = (await typeOfImage('minio/minio'))!;
+  assert.deepEqual(containerOptions(minio, referenceEnv({ MINIO_ROOT_USER: 'admin', MINIO_ROOT_PASSWORD: 'literal-pw' })), { access_key_id: '${MINIO_ROOT_USER:-admin}', secret_access_key: '${MINIO_ROOT_PASSWORD}' });
+  assert.deepEqual(containerOptions(minio, valueEnv({})), { access_key_id: 'minioadmin', secret_access_key: 'minioadmin' });
+  assert.deepEqual(containerOptions(minio, valueEnv({ MINIO_ROOT_USER: 'u', MINIO_ROOT_PASSWORD: 'p', MINIO_DEFAULT_BUCKETS: 'uploads:public,logs' })), { access_key_id: 'u', secret_access_key: 'p', bucket: 'uploads' });
 });
 
 test('a file named .env is read as a dotenv file even when a line looks like YAML', async () => {

@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { knownTypeNames } from '../src/checks/registry.js';
-import { MAX_ALIAS_COUNT, MAX_CONFIG_BYTES, MAX_EXPANDED_CHARS, MAX_NAME_CHARS } from '../src/constants.js';
+import { MAX_ALIAS_COUNT, MAX_CONFIG_BYTES, MAX_EXPANDED_CHARS, MAX_NAME_CHARS } from '../src/core/constants.js';
 import { runAction, runCli, type Ran } from './helpers/run.js';
 
 /** Every run must finish long before the helpers' 60 s kill timer. */

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runOne, runYaml } from './helpers/check.js';
-import { freePort, ROOT } from './helpers/run.js';
+import { freePort, ROOT, spawnNode } from './helpers/run.js';
 import { tlsMaterial } from './helpers/tls.js';
 import { loadRecorder } from './helpers/load-recorder.js';
 import * as hostile from './helpers/hostile.js';
@@ -24,7 +24,7 @@ import {
   type TestProxy,
 } from './helpers/http-servers.js';
 import { bypassesProxy, envProxyFor } from '../src/net/proxy.js';
-import { digestAuthorization, parseChallenges } from '../src/checks/http.js';
+import { digestAuthorization, parseChallenges } from '../src/checks/http/auth.js';
 import { createHash } from 'node:crypto';
 import { ConfigError } from '../src/config/errors.js';
 import { parseConfig } from '../src/config/load.js';
@@ -874,7 +874,7 @@ test('undici is loaded only for a check that goes through a proxy (node:http ser
   assert.ok(mark > 0, 'no marker in the load log');
   const isUndici = (u: string) => /\/node_modules\/undici\//.test(u);
   assert.deepEqual(lines.slice(0, mark).filter(isUndici), [], 'direct checks loaded undici');
-  assert.ok(lines.slice(0, mark).some((u) => /\/src\/checks\/http\.ts$/.test(u)), 'the recorder did not see the http check load');
+  assert.ok(lines.slice(0, mark).some((u) => /\/src\/checks\/http\/index\.ts$/.test(u)), 'the recorder did not see the http check load');
   assert.ok(lines.slice(mark).some(isUndici), 'the proxied check did not load undici (the recorder may be blind to it)');
 });
 
@@ -1122,5 +1122,126 @@ describe('http all_addresses: the request at every resolved address', () => {
     const hung = await check({ url: `http://127.0.0.1:${silent.port}/`, all_addresses: true, timeout: 1 });
     assertFailed(hung, 'request', 'timed out after 1s');
     assert.ok(performance.now() - t0 < 3000);
+  });
+});
+
+describe('http: one connection per check and per redirect hop (issue 15)', () => {
+  /** How many TCP connections `server` accepted while `run` ran a check that must pass. */
+  async function accepted(server: { connections: number }, run: () => Promise<CheckResult>): Promise<number> {
+    const before = server.connections;
+    const r = await run();
+    assert.equal(r.status, 'passed', JSON.stringify(r));
+    return server.connections - before;
+  }
+
+  test('the tcp step is the request\'s own connection: http, https, each redirect hop, the digest round trip', async () => {
+    const m = tlsMaterial();
+    assert.equal(await accepted(web, () => check({ url: web.url('/ok') })), 1);
+    assert.equal(await accepted(tlsValid, () => check({ url: tlsValid.url('/ok'), ca_file: m.caFile })), 1);
+    assert.equal(await accepted(web, () => check({ url: web.url('/redirect'), allow_redirects: true })), 2);
+    assert.equal(await accepted(web, () => check({ url: web.url('/digest/md5'), digest_auth: [DIGEST_USER, DIGEST_PASSWORD] })), 2);
+  });
+
+  test('through a proxy, the tcp step\'s connection to the proxy carries the request (plain, CONNECT, an https proxy)', async () => {
+    const m = tlsMaterial();
+    assert.equal(await accepted(proxy, () => check({ url: web.url('/ok'), proxy_host: '127.0.0.1', proxy_port: proxy.port })), 1);
+    assert.equal(await accepted(proxy, () => check({ url: tlsValid.url('/ok'), proxy_url: proxy.url, ca_file: m.caFile })), 1);
+    assert.equal(await accepted(tlsProxy, () => check({ url: web.url('/ok'), proxy_url: tlsProxy.url, ca_file: m.caFile })), 1);
+  });
+});
+
+describe('http: the trust store only for TLS (issue 15)', () => {
+  test('usesTls: an https URL, a proxy or TLS files in the options; not a plain http:// URL, redirects or not', async () => {
+    const { http } = await import('../src/checks/http/index.js');
+    const uses = (o: Record<string, unknown>) => http.usesTls!(o as never);
+    assert.equal(uses({ url: 'http://h/' }), false);
+    assert.equal(uses({ url: 'http://h/', allow_redirects: true }), false);
+    assert.equal(uses({ url: 'https://h/' }), true);
+    assert.equal(uses({ url: 'HTTPS://h/' }), true);
+    assert.equal(uses({ url: 'http://h/', proxy_url: 'http://p:3128' }), true);
+    assert.equal(uses({ url: 'http://h/', proxy_host: 'p' }), true);
+    assert.equal(uses({ url: 'http://h/', ca_file: '/ca.pem' }), true);
+  });
+
+  test('plain http checks never read the system store; a redirect to https reads it then, and verifies as always', async () => {
+    const m = tlsMaterial();
+    const to = (server: TestHttpServer) => web.url(`/redirect-abs?to=${encodeURIComponent(server.url('/ok'))}`);
+    const script = `
+      import { runYaml } from './test/helpers/check.ts';
+      import { systemStoreReads } from './src/net/trust.ts';
+      const out = [];
+      const plain = await runYaml(process.env.PLAIN, { env: {} });
+      out.push(plain.map((r) => r.status), systemStoreReads());
+      const redirected = await runYaml(process.env.REDIRECTED, { env: {}, extraCa: [process.env.CA] });
+      out.push(redirected.map((r) => [r.status, r.step ?? null, r.error ?? null]), systemStoreReads());
+      console.log(JSON.stringify(out));
+    `;
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      CA: m.ca,
+      PLAIN: JSON.stringify([
+        { type: 'http', url: web.url('/ok'), timeout: 20 },
+        { type: 'http', url: web.url('/redirect'), allow_redirects: true, timeout: 20 },
+        { type: 'http', url: web.url('/digest/sha256'), digest_auth: [DIGEST_USER, DIGEST_PASSWORD], expected_body: 'welcome', timeout: 20 },
+      ]),
+      REDIRECTED: JSON.stringify([
+        { type: 'http', url: to(tlsValid), allow_redirects: true, timeout: 20 },
+        { type: 'http', url: to(tlsSelf), allow_redirects: true, timeout: 20 },
+        { type: 'http', url: to(tlsExpired), allow_redirects: true, timeout: 20 },
+      ]),
+    };
+    for (const k of ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY']) delete env[k];
+    const ran = await spawnNode(['--import', 'tsx', '--input-type=module', '-e', script], { env });
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.deepEqual(JSON.parse(ran.stdout.trim().split('\n').at(-1) ?? 'null'), [
+      ['passed', 'passed', 'passed'],
+      0,
+      [
+        ['passed', null, null],
+        ['failed', 'tls', 'self-signed certificate (not trusted)'],
+        ['failed', 'tls', 'certificate has expired'],
+      ],
+      1,
+    ], ran.stderr);
+  });
+});
+
+describe('http: each client maps its own errors to the same steps and words (errors.ts)', () => {
+  test('node:http and undici failures of the same kind are said alike', async () => {
+    const { classify, DIRECT_BODY, DIRECT_REQUEST, PROXIED_BODY, PROXIED_REQUEST } = await import('../src/checks/http/errors.js');
+    const err = (message: string, extra: Record<string, unknown>) => Object.assign(new Error(message), extra);
+    const said = (e: unknown, table: Parameters<typeof classify>[1], step: 'request' | 'body' = 'request') => {
+      const f = classify(e, table, { step });
+      return `${f.step}: ${f.message}`;
+    };
+    // [node:http's error, undici's error for the same event, what both say]
+    const pairs: [unknown, unknown, string][] = [
+      [err('socket hang up', { code: 'ECONNRESET' }), err('other side closed', { code: 'UND_ERR_SOCKET' }), 'request: connection closed by peer'],
+      [
+        err('Parse Error: Expected HTTP/', { code: 'HPE_INVALID_CONSTANT', reason: 'Expected HTTP/' }),
+        err('Response does not match the HTTP/1.1 protocol (Expected HTTP/)', { code: 'HPE_INVALID_CONSTANT' }),
+        'request: the server did not answer with HTTP',
+      ],
+      [
+        err('Parse Error: Invalid character in chunk size', { code: 'HPE_INVALID_CHUNK_SIZE', reason: 'Invalid character in chunk size' }),
+        err('Response does not match the HTTP/1.1 protocol (Invalid character in chunk size)', { code: 'HPE_INVALID_CHUNK_SIZE' }),
+        'request: Response does not match the HTTP/1.1 protocol (Invalid character in chunk size) (HPE_INVALID_CHUNK_SIZE)',
+      ],
+      [err('connect ECONNREFUSED 127.0.0.1:1', { code: 'ECONNREFUSED' }), err('connect ECONNREFUSED 127.0.0.1:1', { code: 'ECONNREFUSED' }), 'request: connection refused'],
+    ];
+    for (const [direct, proxied, expected] of pairs) {
+      assert.equal(said(direct, DIRECT_REQUEST), expected);
+      assert.equal(said(proxied, PROXIED_REQUEST), expected);
+    }
+    assert.equal(said(err('aborted', { code: 'ECONNRESET' }), DIRECT_BODY, 'body'), 'body: connection closed by peer');
+    assert.equal(said(err('other side closed', { code: 'UND_ERR_SOCKET' }), PROXIED_BODY, 'body'), 'body: connection closed by peer');
+    // node:http on an https connection whose handshake passed: an alert now (TLS 1.3 refusing the client certificate)
+    assert.equal(said(err('alert certificate required', { code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' }), DIRECT_REQUEST), 'request: connection closed by peer');
+    // undici's proxy refusals and TLS failures
+    assert.equal(said(err('Proxy response (407) !== 200 when HTTP Tunneling', {}), PROXIED_REQUEST), 'proxy: proxy authentication required (407)');
+    assert.equal(said(err('Proxy response (403) !== 200 when HTTP Tunneling', {}), PROXIED_REQUEST), 'proxy: the proxy refused the connection (403)');
+    assert.equal(said(err('Proxy Authentication Required (407)', { code: 'UND_ERR_INVALID_ARG' }), PROXIED_REQUEST), 'proxy: proxy authentication required (407)');
+    assert.equal(said(err('proxy tls', { code: 'UND_ERR_PRX_TLS', cause: err('expired', { code: 'CERT_HAS_EXPIRED' }) }), PROXIED_REQUEST), 'tls: proxy: certificate has expired');
+    assert.equal(said(err('expired', { code: 'CERT_HAS_EXPIRED' }), PROXIED_REQUEST), 'tls: certificate has expired');
   });
 });

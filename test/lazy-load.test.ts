@@ -15,26 +15,19 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ACTION, CLI, ROOT, runAction, spawnNode, tempConfig } from './helpers/run.js';
 import { loadRecorder } from './helpers/load-recorder.js';
 import { listen, type Listener } from './helpers/listen.js';
+import { typeTests } from './types/index.js';
 
 /**
  * A string found in the driver's code and nowhere else in the bundle: not a package name (chunk
  * file names carry it, and the check's chunk imports that file) nor an exported name (the build
  * lists a CommonJS package's exports in a small module of its own).
  */
-const DRIVERS: Record<string, string> = {
-  pg: 'SCRAM-SERVER-FIRST-MESSAGE',
-  mongodb: 'mongodb-js',
-  ioredis: 'Too many Cluster redirections',
-  amqplib: 'AMQPLAIN',
-  mysql2: 'ER_ACCESS_DENIED_ERROR',
-  mqtt: 'mqttjs',
-  nats: '_INBOX',
-  ssh2: 'All configured authentication methods failed',
-  ldapts: '1.3.6.1.4.1.1466.20037',
-  // Only http checks through a proxy use undici; the action loaded it on every run through
-  // @actions/core's OIDC client until the build dropped that unused part (scripts/build.mjs).
-  undici: 'llhttp',
-};
+/** Each type's driver and the marker that tells which chunk holds it (test/types/<type>.ts). */
+const withDrivers = (await typeTests()).filter((t) => t.test.driver);
+const DRIVERS: Record<string, string> = Object.fromEntries(withDrivers.map(({ test: d }) => [d.driver!.module, d.driver!.marker]));
+// Only http checks through a proxy use undici; the action loaded it on every run through
+// @actions/core's OIDC client until the build dropped that unused part (scripts/build.mjs).
+DRIVERS.undici = 'llhttp';
 
 /** The bundle: both entries and the one set of chunks they share. */
 const DIST = join(ROOT, 'dist');
@@ -148,18 +141,8 @@ describe('CLI bundle', { skip: !builtCli && 'dist/cli is not built' }, () => {
   });
 
   // Each type against a server that accepts and hangs up: it gets to its driver, and loads no other.
-  const byType: [string, string, string][] = [
-    ['postgres', 'pg', 'username: u, password: p, database: d'],
-    ['mongodb', 'mongodb', ''],
-    ['redis', 'ioredis', ''],
-    ['amqp', 'amqplib', 'username: u, password: p, use_tls: false'],
-    ['mysql', 'mysql2', 'username: u, password: p'],
-    ['mqtt', 'mqtt', ''],
-    ['nats', 'nats', ''],
-    ['ssh', 'ssh2', 'username: u, password: p'],
-    ['ldap', 'ldapts', 'bind_dn: "cn=u", password: p'],
-  ];
-  for (const [type, driver, extra] of byType) {
+  for (const { type, test: { driver: drv } } of withDrivers) {
+    const { module: driver, options: extra, loadedOnFailure } = drv!;
     test(`a ${type} check loads ${driver} and no other driver`, async () => {
       const chunks = driverChunks();
       const config = tempConfig(`- {type: ${type}, host: 127.0.0.1, port: ${closerPort}, timeout: 5${extra ? `, ${extra}` : ''}}\n`);
@@ -168,7 +151,7 @@ describe('CLI bundle', { skip: !builtCli && 'dist/cli is not built' }, () => {
       assert.match(r.stdout, new RegExp(`^${type}:127\\.0\\.0\\.1:${closerPort} FAILED`, 'm'));
       const others = [...chunks].filter(([d, c]) => d !== driver && c !== chunks.get(driver) && r.loaded.has(c)).map(([d]) => d);
       assert.deepEqual(others, [], `a ${type} check loaded other drivers; loaded: ${[...r.loaded].join(', ')}`);
-      if (type === 'postgres' || type === 'mongodb' || type === 'ssh' || type === 'ldap') {
+      if (loadedOnFailure) {
         assert.ok(r.loaded.has(chunks.get(driver)!), `${driver} (${chunks.get(driver)}) was not loaded; loaded: ${[...r.loaded].join(', ')}`);
       }
     });

@@ -4,10 +4,10 @@ import { createServer } from 'node:net';
 import { z } from 'zod';
 import { parseConfig, type CheckSpec } from '../src/config/load.js';
 import { runChecks } from '../src/runner/run.js';
-import { defineCheck, CheckError, type AnyCheckDefinition } from '../src/checks/types.js';
+import { defineCheck, CheckError, type AnyCheckDefinition } from '../src/core/contract.js';
 import { settledHandles } from './helpers/check.js';
 import { listen } from './helpers/listen.js';
-import { commonOptions } from '../src/checks/common.js';
+import { commonOptions } from '../src/core/common.js';
 
 /** A TCP server that accepts and never sends a byte (and keeps the sockets open). */
 const blackHole = () => listen(() => {});

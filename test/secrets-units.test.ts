@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as z from 'zod/mini';
-import { secret, scalarString, text } from '../src/checks/options.js';
+import { secret, scalarString, text } from '../src/core/options.js';
 import { collectSecrets, isCredentialHeaderName, kindsOf, pairBlobs, Redactor, safeUrl, secretForms } from '../src/secrets/index.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -14,7 +14,7 @@ const hasNot = (got: { secrets: Set<string> }, s: string) => assert.ok(!got.secr
 
 /** http's kinds, as its option builders declare them (the real schema, not a copy). */
 async function httpKinds() {
-  const { http } = await import('../src/checks/http.js');
+  const { http } = await import('../src/checks/http/index.js');
   return kindsOf(http.options.shape);
 }
 
@@ -170,6 +170,18 @@ describe('collectSecrets', () => {
     has(got, 'abc123');
     has(got, '0123456789abcdef');
     hasNot(got, 'dark');
+  });
+
+  test("a 'mapping' (kafka's sasl): its credential-named keys, a password paired with the username; the other settings are not secrets", () => {
+    const shape = { sasl: secret(z.optional(z.object({ mechanism: text(), username: text(), password: scalarString() })), 'mapping') };
+    const kinds = kindsOf(shape);
+    assert.deepEqual(kinds, { sasl: 'mapping' });
+    const got = collectSecrets({ sasl: { mechanism: 'scram-sha-512', username: 'producer', password: 'mapped-Secret-1' } }, { kinds });
+    has(got, 'mapped-Secret-1');
+    has(got, b64('\0producer\0mapped-Secret-1'));
+    hasNot(got, 'scram-sha-512');
+    hasNot(got, 'producer');
+    has(collectSecrets({ sasl: 'written-as-one-string' }, { kinds }), 'written-as-one-string');
   });
 });
 

@@ -13,10 +13,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkTypes } from '../src/checks/registry.js';
 import { freePort, runAction, runCli, type Ran } from './helpers/run.js';
 import { startBlackHole, startSilentUdp, type Peer } from './helpers/peers.js';
-import { sshKeys } from './helpers/sshd.js';
+import { typeTests } from './types/index.js';
+import type { SecretKit, Target } from './types/kit.js';
 
 // ---------- secrets and the forms they can take in output ----------
 
@@ -180,66 +180,30 @@ after(async () => {
 
 // ---------- configs ----------
 
-type Target = { host: string; port: number; mode: 'refused' | 'blackhole' | 'wronghost' };
-
-/**
- * One failing check per type and target, with its credentials. Each returns the options; the
- * secrets it uses are registered. A type missing here fails the test: a new check type must
- * be added with its credential options.
- */
-const byType: Record<string, (t: Target, env: Record<string, string>) => Record<string, unknown>> = {
-  tcp: (t) => ({ host: t.host, port: t.port }),
-  tls: (t) => ({ host: t.host, port: t.port }),
-  udp: (t) => ({ host: t.host, port: t.mode === 'blackhole' ? silentUdp.port : t.port, send: 'ping', expect: 'pong' }),
-  dns: (t) => ({ host: 'conn-check.test', server: `${t.host}:${t.port}` }),
-  http: (t, env) => {
-    const [user, pw] = pair('http-user', secret('http-userinfo'));
-    const token = secret('http-query-token');
-    env[`CC_HTTP_BEARER_${t.mode}`] = secret('http-bearer-env');
-    return {
-      url: `http://${user}:${encodeURIComponent(pw)}@${t.host}:${t.port}/x?token=${encodeURIComponent(token)}&page=2`,
-      headers: { 'X-Api-Key': secret('http-api-key'), Cookie: `sid=${secret('http-cookie')}` },
-      bearer_token: `\${CC_HTTP_BEARER_${t.mode}}`,
-    };
-  },
-  amqp: (t) => ({ host: t.host, port: t.port, username: 'guest', password: pair('guest', secret('amqp'))[1], use_tls: false }),
-  postgres: (t, env) => {
-    env[`CC_PG_PASSWORD_${t.mode}`] = pair('app', secret('postgres-env'))[1];
-    return { host: t.host, port: t.port, username: 'app', password: `\${CC_PG_PASSWORD_${t.mode}}`, database: 'app' };
-  },
-  redis: (t) => ({ host: t.host, port: t.port, username: 'default', password: pair('default', secret('redis'))[1] }),
-  memcache: (t) => ({ host: t.host, port: t.port, username: 'mc', password: pair('mc', secret('memcache'))[1] }),
-  mongodb: (t) => ({ host: t.host, port: t.port, username: 'root', password: pair('root', secret('mongodb'))[1], database: 'admin' }),
-  smtp: (t) => ({ host: t.host, port: t.port, username: 'mailer', password: pair('mailer', secret('smtp'))[1], use_tls: false, from_address: 'a@example.com', to_address: 'b@example.com' }),
-  mysql: (t) => ({ host: t.host, port: t.port, username: 'root', password: pair('root', secret('mysql'))[1] }),
-  nats: (t) => ({ host: t.host, port: t.port, token: secret('nats-token') }),
-  mqtt: (t) => ({ host: t.host, port: t.port, username: 'mq', password: pair('mq', secret('mqtt'))[1] }),
-  ssh: (t) => ({ host: t.host, port: t.port, username: 'deploy', password: pair('deploy', secret('ssh'))[1] }),
-  ldap: (t) => ({ host: t.host, port: t.port, bind_dn: 'cn=reader,dc=example,dc=test', password: secret('ldap') }),
-};
-
 /** The unreachable config: every type against every kind of unreachable target. */
+/** Every registered type with its descriptor, loaded before the tests run (the configs below are built synchronously: the tests share `secrets`). */
+const TYPES = await typeTests();
+
 function unreachableConfig(env: Record<string, string>): { yaml: string; count: number } {
-  const missing = checkTypes()
-    .map((d) => d.type)
-    .filter((t) => !byType[t]);
-  assert.deepEqual(missing, [], 'every check type of the registry has a credentials config here');
+  const kit: SecretKit = {
+    secret,
+    pair,
+    register: (...values) => secrets.push(...values),
+    env,
+    silentUdpPort: silentUdp.port,
+    refusedPort: refused,
+    blackHolePort: blackHole.port,
+  };
   const targets: Target[] = [
     { host: '127.0.0.1', port: refused, mode: 'refused' },
     { host: '127.0.0.1', port: blackHole.port, mode: 'blackhole' },
     { host: 'no-such-host.invalid', port: 1234, mode: 'wronghost' },
   ];
   const entries: Record<string, unknown>[] = [];
-  for (const d of checkTypes()) {
-    for (const t of targets) entries.push({ type: d.type, name: `${d.type}-${t.mode}`, timeout: 1, ...byType[d.type]!(t, env) });
+  for (const { type, test: d } of TYPES) {
+    for (const t of targets) entries.push({ type, name: `${type}-${t.mode}`, timeout: 1, ...d.credentials(t, kit) });
+    (d.moreCredentials?.(kit) ?? []).forEach((more, i) => entries.push({ type, name: `${type}-more-${i + 1}`, timeout: 1, ...more }));
   }
-  // A second nats check with user and password (nats takes a token or a user/password).
-  // ssh keys: a key that is no key (it fails before connecting) and an encrypted key with a wrong passphrase.
-  entries.push({ type: 'ssh', name: 'ssh-badkey', timeout: 1, host: '127.0.0.1', port: refused, username: 'deploy', private_key: secret('ssh-private-key'), passphrase: secret('ssh-passphrase') });
-  const key = sshKeys().rsaEncrypted;
-  secrets.push(key, ...key.split('\n').filter((l) => l.trim().length >= 8));
-  entries.push({ type: 'ssh', name: 'ssh-passphrase', timeout: 1, host: '127.0.0.1', port: refused, username: 'deploy', private_key: key, passphrase: secret('ssh-wrong-passphrase') });
-  entries.push({ type: 'nats', name: 'nats-userpass', timeout: 1, host: '127.0.0.1', port: blackHole.port, username: 'nu', password: pair('nu', secret('nats-password'))[1] });
   return { yaml: JSON.stringify(entries, null, 1) + '\n', count: entries.length };
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { liveHandles, runOne, runYaml } from './helpers/check.js';
 import { freeUdpPort, startSilentUdp, startUdp, type UdpPeer } from './helpers/peers.js';
-import { printable } from '../src/checks/udp.js';
+import { printable } from '../src/net/printable.js';
 
 const peers: UdpPeer[] = [];
 let pong: UdpPeer;

@@ -64,7 +64,7 @@ describe('url: the scheme picks the type, the URL gives the options', () => {
 
   test('every scheme of the issue is known, each to one type', async () => {
     const schemes = await knownSchemes();
-    for (const s of ['postgres', 'postgresql', 'mysql', 'mariadb', 'redis', 'rediss', 'amqp', 'amqps', 'mongodb', 'mongodb+srv', 'smtp', 'smtps', 'nats', 'mqtt', 'mqtts', 'memcache', 'memcached', 'http', 'https', 'tcp', 'tls', 'dns']) {
+    for (const s of ['postgres', 'postgresql', 'mysql', 'mariadb', 'redis', 'rediss', 'amqp', 'amqps', 'mongodb', 'mongodb+srv', 'smtp', 'smtps', 'nats', 'mqtt', 'mqtts', 'memcache', 'memcached', 'http', 'https', 'tcp', 'tls', 'dns', 's3']) {
       assert.ok(schemes.includes(s), s);
     }
   });

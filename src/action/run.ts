@@ -6,7 +6,7 @@
 import * as core from '@actions/core';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { DEFAULT_CONNECT_TIMEOUT_S, Input, MAX_RESULTS_OUTPUT_BYTES, MAX_SUMMARY_BYTES, MAX_TIMEOUT_S, Output } from '../constants.js';
+import { DEFAULT_CONNECT_TIMEOUT_S, Input, MAX_RESULTS_OUTPUT_BYTES, MAX_SUMMARY_BYTES, MAX_TIMEOUT_S, Output } from '../core/constants.js';
 import { allSecrets, ConfigError, formatIssue, gatherConfig, type ConfigIssue } from '../config/index.js';
 import { MIN_MASK_LENGTH, secretForms } from '../secrets/index.js';
 import { environmentAndSources } from '../config/sources.js';

@@ -7,7 +7,7 @@
  * same interpolation and secret collection as any config (and are masked).
  */
 import { execFile } from 'node:child_process';
-import type { ContainerEnv } from '../checks/types.js';
+import type { ContainerEnv } from '../core/contract.js';
 import { containerOptions, SECRET_NAME, typeOfImage } from '../config/containers.js';
 import type { Source } from '../config/load.js';
 

@@ -10,9 +10,10 @@ import { promises as dnsPromises } from 'node:dns';
 import { isIP } from 'node:net';
 import { bareHost, hostPort, resolveHost, untilAborted } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
-import { CheckError, defineCheck } from './types.js';
-import { alsoAccepts, oneOf, preprocess, scalarString, show, text } from './options.js';
+import { CheckError, defineCheck } from '../core/contract.js';
+import { alsoAccepts, oneOf, preprocess, scalarString, show, text } from '../core/options.js';
 import { UrlError, defined, parseGeneric } from './url.js';
+import { timeLeft } from './kit/index.js';
 
 const RECORD_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'SRV', 'NS'] as const;
 type RecordType = (typeof RECORD_TYPES)[number];
@@ -189,8 +190,7 @@ export const dns = defineCheck({
     return s ? [{ protocol: 'udp', host: s.host, port: s.port }, { protocol: 'tcp', host: s.host, port: s.port }] : [];
   },
   async run(o, ctx) {
-    const deadline = performance.now() + ctx.timeoutMs;
-    const remaining = () => Math.max(1, Math.round(deadline - performance.now()));
+    const remaining = timeLeft(ctx);
     const name = o.host.trim();
     const server = o.server ? parseServer(o.server)! : undefined;
 

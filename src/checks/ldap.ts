@@ -7,14 +7,13 @@
 import * as z from 'zod/mini';
 import type { Socket } from 'node:net';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
-import type { Client as LdapClient } from 'ldapts';
-import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
+import { bareHost, hostPort } from '../net/dial.js';
 import { nodeTls } from '../net/builtins.js';
-import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
-import { CheckError, defineCheck, type StepName } from './types.js';
-import { bool, host, port, scalarString, text, tlsOptionsShape, url, secret } from './options.js';
-import { printable } from './udp.js';
+import { CheckError, defineCheck, type StepName } from '../core/contract.js';
+import { bool, host, port, scalarString, text, tlsOptionsShape, url, secret } from '../core/options.js';
+import { printable } from '../net/printable.js';
+import { withService } from './kit/index.js';
 
 /** What a server may send in all (one base-scope entry, no attribute values, is a few hundred bytes). */
 
@@ -111,47 +110,38 @@ export const ldap = defineCheck({
   async run(o, ctx) {
     const ep = endpoint(o);
     const { Client } = await driver();
-    const { socket, address } = await ctx.step('tcp', () => connectTcp(ep.host, ep.port, ctx.signal));
-    let secure: TLSSocket | undefined;
-    let client: LdapClient | undefined;
-    /** Why the check itself cut the connection (reported at the step that was running). */
-    let failure: string | undefined;
-    const close = () => {
-      secure?.destroy();
-      socket.destroy();
-    };
-    ctx.signal.addEventListener('abort', close, { once: true });
-    // ldapts buffers a message until it is complete, whatever length it announces: the kit's read
-    // budget (net/bounded.ts, on every connection) cuts such a server off. Here: the first bytes.
-    const counted = new WeakSet<object>();
-    const count = function (this: Socket, d: Buffer) {
-      // every LDAP message is a BER SEQUENCE (0x30): a stream that starts otherwise is not LDAP
-      if (!counted.has(this)) {
-        counted.add(this);
-        if (d[0] !== 0x30 && !failure) {
-          failure = `the server did not answer with the LDAP protocol (it sent ${printable(d.subarray(0, 24), 24)})`;
-          return close();
+    // ldaps:// is TLS from the first byte (the kit's); StartTLS is ldapts' (on the kit's connection)
+    const spec = { host: ep.host, port: ep.port, tls: (ep.ldaps || o.starttls) && o, tlsMode: ep.ldaps ? ('direct' as const) : ('driver' as const) };
+    await withService(ctx, spec, async (service) => {
+      let secure: TLSSocket | undefined;
+      /** Why the check itself cut the connection (reported at the step that was running). */
+      let failure: string | undefined;
+      const close = () => {
+        secure?.destroy();
+        service.stream.destroy();
+      };
+      // ldapts buffers a message until it is complete, whatever length it announces: the kit's read
+      // budget (net/bounded.ts, on every connection) cuts such a server off. Here: the first bytes.
+      const counted = new WeakSet<object>();
+      const count = function (this: Socket, d: Buffer) {
+        // every LDAP message is a BER SEQUENCE (0x30): a stream that starts otherwise is not LDAP
+        if (!counted.has(this)) {
+          counted.add(this);
+          if (d[0] !== 0x30 && !failure) {
+            failure = `the server did not answer with the LDAP protocol (it sent ${printable(d.subarray(0, 24), 24)})`;
+            return close();
+          }
         }
-      }
-    };
-    const guard = async <T>(step: StepName, fn: () => Promise<T>, onError: (err: unknown) => CheckError): Promise<T> =>
-      ctx.step(step, async () => {
-        try {
-          return await fn();
-        } catch (err) {
-          throw failure !== undefined ? new CheckError(step, failure) : onError(err);
-        }
-      });
-    try {
-      ctx.note(`connected to ${showAddress(address)}`);
-      let stream: Socket = socket;
-      if (ep.ldaps) {
-        secure = await ctx.step('tls', async () => handshake(socket, await secureOptions(o, ep.host, ctx), ctx.signal));
-        stream = secure;
-        assertCertificate(secure, o, ctx, o.server_name ?? ep.host);
-      }
-      if (ctx.signal.aborted) throw ctx.signal.reason;
-      const given = stream;
+      };
+      const guard = async <T>(step: StepName, fn: () => Promise<T>, onError: (err: unknown) => CheckError): Promise<T> =>
+        ctx.step(step, async () => {
+          try {
+            return await fn();
+          } catch (err) {
+            throw failure !== undefined ? new CheckError(step, failure) : onError(err);
+          }
+        });
+      const given = service.stream;
       const c = new Client({
         // the host and port are not used: the connection is the one opened above
         url: `ldap://${hostPort(ep.host, ep.port)}`,
@@ -159,22 +149,21 @@ export const ldap = defineCheck({
         createConnection: (() => given.on('data', count)) as never,
         createSecureConnection: ((opts: ConnectionOptions) => {
           given.off('data', count);
-          secure = nodeTls().connect(opts);
+          secure = service.adopt(nodeTls().connect(opts));
           return secure.on('data', count);
         }) as never,
         strictDN: false,
       });
-      client = c;
 
       if (o.starttls) {
-        const tlsOptions = await ctx.step('tls', () => secureOptions(o, ep.host, ctx));
+        const tlsOptions = service.tlsOptions!;
         await guard('tls', () => c.startTLS(tlsOptions), (err) => {
           const r = resultOf(err);
           if (r) return new CheckError('tls', `the server refused StartTLS: ${r.text || `result code ${r.code}`} (${r.code})`);
           if (secure === undefined || !secure.encrypted) return connectionError(err, 'tls', o, ep);
           return new CheckError('tls', describeError(err));
         });
-        assertCertificate(secure!, o, ctx, o.server_name ?? ep.host);
+        service.assertTls(secure!);
       }
 
       if (o.bind_dn !== undefined) {
@@ -244,9 +233,6 @@ export const ldap = defineCheck({
         ctx.note('the server answered an anonymous search of the root DSE');
       }
       void c.unbind().catch(() => {});
-    } finally {
-      ctx.signal.removeEventListener('abort', close);
-      close();
-    }
+    });
   },
 });

@@ -11,10 +11,10 @@
  */
 import * as z from 'zod/mini';
 import type { Socket } from 'node:net';
-import { connectTcp, hostPort, showAddress } from '../net/dial.js';
-import { CheckError, defineCheck } from './types.js';
-import { host, port, scalarString, secret, text } from './options.js';
+import { CheckError, defineCheck, type StepName } from '../core/contract.js';
+import { host, port, scalarString, secret, text } from '../core/options.js';
 import { hostAndLogin, parseGeneric } from './url.js';
+import { readUntil, serviceCheck, withService } from './kit/index.js';
 
 const options = z
   .object({
@@ -45,64 +45,8 @@ function showBytes(buf: Buffer): string {
   return `"${out}${buf.length > slice.length ? '...' : ''}"`;
 }
 
-function notMemcached(buf: Buffer, step = 'protocol'): CheckError {
+function notMemcached(buf: Buffer, step: StepName = 'protocol'): CheckError {
   return new CheckError(step, `not a memcached server (unexpected reply ${showBytes(buf)})`);
-}
-
-/**
- * Reads from the socket until `complete(buffer)` returns a length (the bytes it needs), the
- * peer closes, or the signal aborts. On close, `onClose(buffer)` says what to throw.
- */
-function readUntil(
-  socket: Socket,
-  signal: AbortSignal,
-  complete: (buf: Buffer) => number | undefined,
-  onClose: (buf: Buffer) => Error,
-): Promise<Buffer> {
-  return new Promise<Buffer>((resolve, reject) => {
-    let buf: Buffer = Buffer.alloc(0);
-    const cleanup = () => {
-      socket.off('data', onData);
-      socket.off('close', onEnd);
-      socket.off('end', onEnd);
-      socket.off('error', onError);
-      signal.removeEventListener('abort', onAbort);
-    };
-    const onData = (chunk: Buffer) => {
-      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-      let n: number | undefined;
-      try {
-        n = complete(buf);
-      } catch (err) {
-        cleanup();
-        reject(err);
-        return;
-      }
-      if (n !== undefined) {
-        cleanup();
-        resolve(buf.subarray(0, n));
-      }
-    };
-    const onEnd = () => {
-      cleanup();
-      reject(onClose(buf));
-    };
-    const onError = (err: Error) => {
-      cleanup();
-      reject(err);
-    };
-    const onAbort = () => {
-      cleanup();
-      socket.destroy();
-      reject(signal.reason);
-    };
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    socket.on('data', onData);
-    socket.once('end', onEnd);
-    socket.once('close', onEnd);
-    socket.once('error', onError);
-  });
 }
 
 const MAX_LINE = 1024;
@@ -180,19 +124,15 @@ const STATUS: Record<number, string> = {
 };
 
 export const memcache = defineCheck({
-  type: 'memcache',
+  ...serviceCheck('memcache'),
   summary: 'memcached answers a version request (optionally after SASL authentication)',
   url: { schemes: ['memcache', 'memcached'], options: (raw) => hostAndLogin(parseGeneric(raw), 11211) },
   container: { images: ['memcached', 'bitnami/memcached'], port: 11211, options: () => ({}) },
   options,
-  name: (o) => `memcache:${hostPort(o.host, o.port)}`,
   legacyNames: (o) => [`memcache:${o.host}:${o.port}:tcp:${o.host}:${o.port}`, `memcache:${o.host}:${o.port}:connect`],
-  target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
-    const { socket, address } = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal));
-    try {
+    await withService(ctx, { host: o.host, port: o.port }, async ({ socket }) => {
       socket.on('error', () => {}); // errors surface through the reads
-      ctx.note(`connected to ${showAddress(address)}`);
       if (o.username !== undefined && o.password !== undefined) {
         const user = o.username;
         const pass = o.password;
@@ -214,8 +154,6 @@ export const memcache = defineCheck({
         const version = await ctx.step('protocol', () => textVersion(socket, ctx.signal));
         ctx.note(`memcached ${version}`);
       }
-    } finally {
-      socket.destroy();
-    }
+    });
   },
 });

@@ -4,18 +4,15 @@
  * on the database, as conn-check did.
  */
 import * as z from 'zod/mini';
-import type { ConnectionOptions, TLSSocket } from 'node:tls';
-import type { Socket } from 'node:net';
 import type { MongoClient, MongoClientOptions } from 'mongodb';
-import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
-import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { lengthPrefixedFrames } from '../net/bounded.js';
-import { startRelay, type Relay } from '../net/relay.js';
-import { CheckError, defineCheck, type StepName } from './types.js';
-import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
+import type { Relay } from '../net/relay.js';
+import { CheckError, defineCheck, type StepName } from '../core/contract.js';
+import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
 import { ConnectionString } from 'mongodb-connection-string-url';
 import { UrlError, decodePart, defined, flag } from './url.js';
+import { errorTable, serviceCheck, withService, type Classifier, type DriverError } from './kit/index.js';
 
 const options = z
   .object({
@@ -49,87 +46,58 @@ export function authSourceOf(o: Pick<Options, 'auth_source' | 'database'>): stri
   return o.auth_source ?? o.database ?? 'admin';
 }
 
-interface ErrorLike {
-  name?: string;
-  message?: string;
-  code?: unknown;
-  codeName?: string;
-  cause?: unknown;
-  reason?: { servers?: Map<string, { error?: unknown }> };
+/** The first error of the server the driver could not select (a selection error wraps it). */
+function selectionCause(err: unknown): unknown {
+  const servers = (err as { reason?: { servers?: Map<string, { error?: unknown }> } }).reason?.servers;
+  for (const server of servers?.values() ?? []) {
+    if (server.error && (server.error as { name?: unknown }).name !== 'MongoServerSelectionError') return server.error;
+  }
+  return undefined;
 }
 
-/** Removes the password from any text that came from the driver or the server. */
-function scrub(message: string, o: Options): string {
-  let out = message.split('\n')[0]!;
-  if (o.password && o.password.length >= 3) out = out.split(o.password).join('***');
-  return out;
-}
+const isServerError = (e: DriverError) => e.name === 'MongoServerError' || typeof (e.err as { codeName?: unknown }).codeName === 'string';
+const codeName = (e: DriverError) => String((e.err as { codeName?: unknown }).codeName ?? 'unknown');
+const user = (o: Options) => o.username ?? '';
 
-/** The short, secret-free message for a driver error (wrapping errors are unwrapped). */
-function explain(err: unknown, o: Options, depth = 0): { step?: StepName; message: string } {
-  const e = (err ?? {}) as ErrorLike;
-  const name = typeof e.name === 'string' ? e.name : '';
-  const message = typeof e.message === 'string' ? e.message : '';
-  if (err instanceof CheckError) return { step: err.step as StepName, message: err.message };
-  if (name === 'MongoServerSelectionError' && depth < 3) {
-    for (const server of e.reason?.servers?.values() ?? []) {
-      if (server.error) return explain(server.error, o, depth + 1);
-    }
-    return { message: 'timed out waiting for the server to answer the handshake' };
-  }
-  if (typeof e.code === 'number' && (name === 'MongoServerError' || e.codeName)) {
-    const user = o.username ?? '';
-    switch (e.code) {
-      case 18: // AuthenticationFailed
-        return { step: 'auth', message: `authentication failed for user ${user} (auth_source ${authSourceOf(o)})` };
-      case 334: // MechanismUnavailable
-        return { step: 'auth', message: `authentication failed for user ${user}: no SCRAM credentials the client can use` };
-      case 13: // Unauthorized
-        return {
-          step: 'query',
-          message: o.username
-            ? `user ${user} is not authorized to list the collections of ${o.database ?? DEFAULT_DATABASE}`
-            : 'the server requires authentication (set username and password)',
-        };
-      default:
-        return { message: `server error ${e.codeName ?? 'unknown'} (${e.code}): ${scrub(message, o)}` };
-    }
-  }
-  if (name === 'MongoCompatibilityError') {
-    return { step: 'protocol', message: `unsupported server: ${scrub(message.replace(/^Server at \S+ /, 'it '), o)}` };
-  }
-  if (name === 'MongoNetworkTimeoutError') return { message: 'timed out' };
-  if (name === 'MongoTopologyClosedError') return { message: 'cancelled' };
-  if (name === 'MongoParseError') return { step: 'protocol', message: 'the server did not answer with the MongoDB protocol' };
-  if (name === 'MongoRuntimeError' && /signature|nonce|iteration/i.test(message)) {
+/** The driver's errors: server errors by their numeric code, the driver's own by class. */
+const classify: Classifier<Options> = errorTable<Options>(
+  [
+    { name: 'MongoServerSelectionError', say: (e, o) => { const cause = selectionCause(e.err); return cause ? classify(cause, e.step, o) : 'timed out waiting for the server to answer the handshake'; } },
+    { code: 18, when: isServerError, step: 'auth', say: (_e, o) => `authentication failed for user ${user(o)} (auth_source ${authSourceOf(o)})` }, // AuthenticationFailed
+    { code: 334, when: isServerError, step: 'auth', say: (_e, o) => `authentication failed for user ${user(o)}: no SCRAM credentials the client can use` }, // MechanismUnavailable
+    {
+      code: 13, // Unauthorized
+      when: isServerError,
+      step: 'query',
+      say: (_e, o) => (o.username ? `user ${user(o)} is not authorized to list the collections of ${o.database ?? DEFAULT_DATABASE}` : 'the server requires authentication (set username and password)'),
+    },
+    { when: (e) => typeof e.code === 'number' && isServerError(e), say: (e) => `server error ${codeName(e)} (${e.code}): ${e.message}` },
+    { name: 'MongoCompatibilityError', step: 'protocol', say: (e) => `unsupported server: ${e.message.replace(/^Server at \S+ /, 'it ')}` },
+    { name: 'MongoNetworkTimeoutError', say: 'timed out' },
+    // the client was closed under the driver: the check was stopped (the runner reports why)
+    { name: 'MongoTopologyClosedError', say: 'the client was closed' },
+    { name: 'MongoParseError', step: 'protocol', say: 'the server did not answer with the MongoDB protocol' },
     // the SCRAM exchange itself was wrong: this server does not know the password
-    return { step: 'auth', message: `the server's SCRAM answer is invalid (${scrub(message, o)})` };
-  }
-  if (name.startsWith('MongoNetwork')) {
-    if (e.cause) {
-      const inner = describeError(e.cause);
-      return { message: scrub(inner, o) };
-    }
-    if (/closed|ended/i.test(message)) return { message: CLOSED };
-    return { message: scrub(message.replace(/^connection \d+ to \S+ /, ''), o) };
-  }
-  return { message: scrub(describeError(err), o) };
-}
+    { name: 'MongoRuntimeError', message: /signature|nonce|iteration/i, step: 'auth', say: (e) => `the server's SCRAM answer is invalid (${e.message})` },
+    { when: (e) => e.name.startsWith('MongoNetwork') && (e.err as { cause?: unknown }).cause !== undefined, say: (e) => describeError((e.err as { cause?: unknown }).cause) },
+    { when: (e) => e.name.startsWith('MongoNetwork'), message: /closed|ended/i, say: CLOSED },
+    { when: (e) => e.name.startsWith('MongoNetwork'), say: (e) => e.message.replace(/^connection \d+ to \S+ /, '') },
+  ],
+  { secrets: (o) => [o.password] },
+);
 
 function failure(step: StepName, err: unknown, o: Options, relay?: Relay): CheckError {
   // A connection the relay could not open (refused, a bad certificate) says more than the
   // close the driver saw.
   if (relay?.failure instanceof CheckError) return relay.failure;
-  const why = explain(err, o);
-  return new CheckError(why.step ?? step, why.message);
+  return classify(err, step, o);
 }
 
 /** The driver, loaded only when a check of this type runs (the runner loads it before the deadlines start). */
 const driver = () => import('mongodb');
 
 export const mongodb = defineCheck({
-  load: driver,
-  type: 'mongodb',
+  ...serviceCheck('mongodb', driver),
   // listCollections of a database with thousands of collections, with room to spare
   maxReadBytes: 16 * 1024 * 1024,
   summary: 'MongoDB handshake, optional login, and the list of collections of a database',
@@ -143,10 +111,8 @@ export const mongodb = defineCheck({
         : {},
   },
   options,
-  name: (o) => `mongodb:${hostPort(o.host, o.port)}`,
   usesTls: (o) => o.tls,
   legacyNames: (o) => [`mongodb:${o.host}:${o.port}:tcp:${o.host}:${o.port}`, `mongodb:${o.host}:${o.port}:connect${o.username !== undefined || o.password !== undefined ? ' with auth' : ''}`],
-  target: (o) => hostPort(o.host, o.port),
   async run(given, ctx) {
     let o = given;
     if (o.username !== undefined && !o.password) {
@@ -155,99 +121,47 @@ export const mongodb = defineCheck({
     }
     const started = performance.now();
     const database = o.database ?? DEFAULT_DATABASE;
-    const { socket, address } = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal));
-    ctx.note(`connected to ${showAddress(address)}`);
-
-    let tlsSettings: ConnectionOptions | undefined;
-    let first: Socket | TLSSocket | undefined = socket;
-    if (o.tls) {
-      first = undefined;
-      await ctx.step('tls', async () => {
-        let settings: ConnectionOptions;
-        try {
-          settings = await secureOptions(o, o.host, ctx);
-        } catch (err) {
-          socket.destroy();
-          throw err;
-        }
-        let secured;
-        try {
-          secured = await handshake(socket, settings, ctx.signal);
-        } catch (err) {
-          // mongod without TLS closes the connection when a TLS handshake arrives
-          if (err instanceof CheckError && CLOSED_IN_HANDSHAKE.has(err.message)) {
-            throw new CheckError('tls', 'TLS handshake failed: the server closed the connection (is TLS enabled on this MongoDB server?)');
-          }
-          throw err;
-        }
-        try {
-          const protocol = secured.getProtocol();
-          if (protocol) ctx.note(`TLS ${protocol.replace(/^TLSv/, '')}`);
-          // The certificate facts (and min_tls_version, which the driver has no option for)
-          // come from this handshake; the driver's connections use the same TLS settings.
-          assertCertificate(secured, o, ctx, o.server_name ?? bareHost(o.host));
-        } catch (err) {
-          secured.destroy();
-          throw err;
-        }
-        tlsSettings = settings;
-        first = secured;
-      });
-    }
-
-    // The driver opens its own connections and trusts the length of every message (a message of
-    // length 0 sends it into an endless loop that grows to gigabytes): it connects to a loopback
-    // relay instead, each of whose connections is one this check opened (the first is the
-    // pre-check's), with the check's read budget and MongoDB's framing rules (net/bounded.ts).
-    const open = async (): Promise<Socket | TLSSocket> => {
-      if (first) {
-        const s = first;
-        first = undefined;
-        return s;
-      }
-      const { socket: next } = await connectTcp(o.host, o.port, ctx.signal, [address]);
-      return tlsSettings ? handshake(next, tlsSettings, ctx.signal) : next;
+    const spec = {
+      host: o.host,
+      port: o.port,
+      tls: o.tls && o,
+      // mongod without TLS closes the connection when a TLS handshake arrives
+      tlsFailure: (err: CheckError) =>
+        CLOSED_IN_HANDSHAKE.has(err.message) ? new CheckError('tls', 'TLS handshake failed: the server closed the connection (is TLS enabled on this MongoDB server?)') : err,
     };
-    let relay: Relay;
-    try {
-      relay = await startRelay(open, { signal: ctx.signal, frames: () => lengthPrefixedFrames(MONGO_FRAMES), maxConnections: 4 });
-    } catch (err) {
-      (first as Socket | undefined)?.destroy();
-      throw err;
-    }
-    const { MongoClient } = await driver();
-    // The driver's timeouts end where the check's deadline does: a monitor connection that is
-    // still in its handshake is not cancelled by client.close(), only by connectTimeoutMS.
-    const t = Math.max(1, Math.ceil(ctx.timeoutMs - (performance.now() - started)));
-    const clientOptions: MongoClientOptions = {
-      directConnection: true,
-      appName: 'conn-check',
-      serverSelectionTimeoutMS: t,
-      connectTimeoutMS: t,
-      socketTimeoutMS: t,
-      waitQueueTimeoutMS: t,
-      // one hello at the start; no later heartbeat or streaming monitor within a check
-      serverMonitoringMode: 'poll',
-      heartbeatFrequencyMS: Math.max(60_000, t * 2),
-      retryReads: false,
-      retryWrites: false,
-      maxPoolSize: 1,
-      minPoolSize: 0,
-      maxConnecting: 1,
-      monitorCommands: false,
-      ...(o.username ? { auth: { username: o.username, password: o.password }, authSource: authSourceOf(o) } : {}),
-    };
-    // The URI carries only the relay's address; credentials travel in the options object.
-    const client: MongoClient = new MongoClient(`mongodb://127.0.0.1:${relay.port}/`, clientOptions);
-    let closing: Promise<void> | undefined;
-    const close = () => {
-      // the pre-check's connection, if the driver never came for it
-      (first as Socket | undefined)?.destroy();
-      return (closing ??= Promise.all([client.close().catch(() => {}), relay.close()]).then(() => {}));
-    };
-    const onAbort = () => void close();
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    try {
+    // The certificate facts (and min_tls_version, which the driver has no option for) come from
+    // the kit's handshake; the driver's further connections get the same TLS settings.
+    await withService(ctx, spec, async (service) => {
+      // The driver opens its own connections and trusts the length of every message (a message of
+      // length 0 sends it into an endless loop that grows to gigabytes): it connects to the kit's
+      // relay, each of whose connections is one the kit opened (the first is the tcp step's), with
+      // the check's read budget and MongoDB's framing rules (net/bounded.ts).
+      const relay = await service.relay({ maxConnections: 4, reuse: true, frames: () => lengthPrefixedFrames(MONGO_FRAMES) });
+      const { MongoClient } = await driver();
+      // The driver's timeouts end where the check's deadline does: a monitor connection that is
+      // still in its handshake is not cancelled by client.close(), only by connectTimeoutMS.
+      const t = Math.max(1, Math.ceil(ctx.timeoutMs - (performance.now() - started)));
+      const clientOptions: MongoClientOptions = {
+        directConnection: true,
+        appName: 'conn-check',
+        serverSelectionTimeoutMS: t,
+        connectTimeoutMS: t,
+        socketTimeoutMS: t,
+        waitQueueTimeoutMS: t,
+        // one hello at the start; no later heartbeat or streaming monitor within a check
+        serverMonitoringMode: 'poll',
+        heartbeatFrequencyMS: Math.max(60_000, t * 2),
+        retryReads: false,
+        retryWrites: false,
+        maxPoolSize: 1,
+        minPoolSize: 0,
+        maxConnecting: 1,
+        monitorCommands: false,
+        ...(o.username ? { auth: { username: o.username, password: o.password }, authSource: authSourceOf(o) } : {}),
+      };
+      // The URI carries only the relay's address; credentials travel in the options object.
+      const client: MongoClient = new MongoClient(`mongodb://127.0.0.1:${relay.port}/`, clientOptions);
+      service.onClose(() => client.close());
       // The monitor's first hello says whether a MongoDB server answers at all, before the
       // pool's own connection (which also authenticates) is made.
       const firstHello = new Promise<void>((resolve, reject) => {
@@ -296,10 +210,7 @@ export const mongodb = defineCheck({
         }
         ctx.note(`${names.length} collection${names.length === 1 ? '' : 's'} in ${database}`);
       });
-    } finally {
-      ctx.signal.removeEventListener('abort', onAbort);
-      await close();
-    }
+    });
   },
 });
 

@@ -6,15 +6,12 @@
  */
 import * as z from 'zod/mini';
 import { nodeCrypto } from '../net/builtins.js';
-import type { Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
-import type { MqttClient } from 'mqtt';
-import { bareHost, connectTcp, hostPort, showAddress, untilAborted } from '../net/dial.js';
-import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
+import { untilAborted } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
-import { CheckError, defineCheck, type StepName } from './types.js';
-import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
+import { CheckError, defineCheck, stopKind } from '../core/contract.js';
+import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
 import { defined, hostAndLogin, parseGeneric } from './url.js';
+import { errorTable, serviceCheck, timeLeft, withService } from './kit/index.js';
 
 /** A topic a check may publish to: no wildcards, no NUL. */
 const topicName = () =>
@@ -44,78 +41,49 @@ const CONNACK: Record<number, string> = {
   3: 'the broker is unavailable (server unavailable)',
 };
 
-function classify(err: unknown, o: Options, step: StepName): CheckError {
-  if (err instanceof CheckError) return err;
-  const e = (err ?? {}) as { code?: unknown; message?: unknown };
-  const message = typeof e.message === 'string' ? e.message : '';
-  if (/^Connection refused: /.test(message) && typeof e.code === 'number') {
-    if (e.code === 4) return new CheckError('auth', o.username === undefined ? 'bad user name or password (the broker requires credentials)' : `bad user name or password (user "${o.username}")`);
-    if (e.code === 5) return new CheckError('auth', o.username === undefined ? 'not authorized (the broker requires credentials)' : `not authorized (user "${o.username}": wrong password, unknown user or not allowed)`);
-    return new CheckError('auth', CONNACK[e.code] ?? `the broker refused the connection (CONNACK code ${e.code})`);
-  }
-  if (message === 'connack timeout') return new CheckError('auth', 'timed out waiting for CONNACK');
-  if (step === 'auth' && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) {
-    return new CheckError('auth', `${describeError(err)} before CONNACK${o.tls ? '' : ' (is this a TLS port? set tls: true)'}`);
-  }
+const notTls = (o: Options) => (o.tls ? '' : ' (is this a TLS port? set tls: true)');
+
+/** mqtt.js' errors: CONNACK codes, its own messages, and socket codes before CONNACK. */
+const classify = errorTable<Options>([
+  { code: 4, message: /^Connection refused: /, step: 'auth', say: (_e, o) => (o.username === undefined ? 'bad user name or password (the broker requires credentials)' : `bad user name or password (user "${o.username}")`) },
+  { code: 5, message: /^Connection refused: /, step: 'auth', say: (_e, o) => (o.username === undefined ? 'not authorized (the broker requires credentials)' : `not authorized (user "${o.username}": wrong password, unknown user or not allowed)`) },
+  { when: (e) => typeof e.code === 'number', message: /^Connection refused: /, step: 'auth', say: (e) => CONNACK[e.code as number] ?? `the broker refused the connection (CONNACK code ${e.code})` },
+  { message: /^connack timeout$/, step: 'auth', say: 'timed out waiting for CONNACK' },
+  { code: ['ECONNRESET', 'EPIPE'], when: (e) => e.step === 'auth', say: (e, o) => `${describeError(e.err)} before CONNACK${notTls(o)}` },
   // mqtt-packet's parser errors (no error code): what the server sent is not MQTT
-  if (e.code === undefined && /^(Cannot parse|Invalid|Malformed|Not supported|Packet (too short|must not)|Unknown property|Connect flag|Will |Protocol error)/.test(message)) {
-    return new CheckError(step, 'the server did not answer with the MQTT protocol');
-  }
-  return new CheckError(step, describeError(err));
-}
+  {
+    when: (e) => e.code === undefined,
+    message: /^(Cannot parse|Invalid|Malformed|Not supported|Packet (too short|must not)|Unknown property|Connect flag|Will |Protocol error)/,
+    say: 'the server did not answer with the MQTT protocol',
+  },
+]);
 
 /** The driver, loaded only when a check of this type runs (the runner loads it before the deadlines start). */
 const driver = () => import('mqtt');
 
 export const mqtt = defineCheck({
-  load: driver,
-  type: 'mqtt',
+  ...serviceCheck('mqtt', driver),
   summary: 'an MQTT broker accepts a connection (with credentials) and delivers a message back to the check',
   url: { schemes: ['mqtt', 'mqtts'], options: fromUrl },
   container: { images: ['eclipse-mosquitto'], port: 1883, options: () => ({}) },
   options,
-  name: (o) => `mqtt:${hostPort(o.host, o.port)}`,
   usesTls: (o) => o.tls,
-  target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
-    const deadline = performance.now() + ctx.timeoutMs;
-    const remaining = () => Math.max(1, Math.round(deadline - performance.now()));
-    const tlsOptions = o.tls ? await ctx.step('tls', () => secureOptions(o, o.host, ctx)) : undefined;
+    const remaining = timeLeft(ctx);
     const { MqttClient } = await driver();
-    const { socket, address } = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal));
-    let stream: Socket | TLSSocket = socket;
-    let client: MqttClient | undefined;
-    const close = () => {
-      try {
-        client?.end(true);
-      } catch {
-        // ending a client that never connected may throw: the sockets are destroyed anyway
-      }
-      stream.destroy();
-      socket.destroy();
+    const spec = {
+      host: o.host,
+      port: o.port,
+      tls: o.tls && o,
+      // A plain MQTT listener reads the ClientHello as a broken packet and hangs up.
+      tlsFailure: (err: CheckError) =>
+        err.message === 'connection reset by peer' || err.message === 'connection closed during the TLS handshake' ? new CheckError('tls', `${err.message} (is this a plain MQTT port? set tls: false)`) : err,
     };
-    ctx.signal.addEventListener('abort', close, { once: true });
-    try {
-      ctx.note(`connected to ${showAddress(address)}`);
-      if (tlsOptions) {
-        const secure = await ctx.step('tls', () =>
-          handshake(socket, tlsOptions, ctx.signal).catch((err: unknown) => {
-            const m = err instanceof Error ? err.message : '';
-            // A plain MQTT listener reads the ClientHello as a broken packet and hangs up.
-            if (m === 'connection reset by peer' || m === 'connection closed during the TLS handshake') {
-              throw new CheckError('tls', `${m} (is this a plain MQTT port? set tls: false)`);
-            }
-            throw err;
-          }),
-        );
-        stream = secure;
-        ctx.note(`TLS (${secure.getProtocol() ?? 'unknown version'}${o.disable_tls_verification ? ', certificate not verified' : ''})`);
-        assertCertificate(secure, o, ctx, o.server_name ?? bareHost(o.host));
-      }
-      if (stream.destroyed) throw new CheckError('auth', 'the server closed the connection');
+    await withService(ctx, spec, async (service) => {
+      if (service.stream.destroyed) throw new CheckError('auth', 'the server closed the connection');
 
       const clientId = o.client_id ?? `conn-check-${nodeCrypto().randomBytes(6).toString('hex')}`;
-      const given = stream;
+      const given = service.give();
       const c = await ctx.step('auth', async () => {
         if (ctx.signal.aborted) throw ctx.signal.reason;
         const mc = new MqttClient(() => given, {
@@ -130,7 +98,7 @@ export const mqtt = defineCheck({
           ...(o.username !== undefined ? { username: o.username } : {}),
           ...(o.password !== undefined ? { password: o.password } : {}),
         });
-        client = mc;
+        service.onClose(() => mc.end(true));
         mc.on('error', () => {}); // reported through the steps, never unhandled
         try {
           await untilAborted(
@@ -138,14 +106,14 @@ export const mqtt = defineCheck({
               mc.once('connect', () => resolve());
               mc.once('error', reject);
               mc.once('close', () =>
-                reject(new CheckError('auth', `the server closed the connection before CONNACK${o.tls ? '' : ' (is this a TLS port? set tls: true)'}`)),
+                reject(new CheckError('auth', `the server closed the connection before CONNACK${notTls(o)}`)),
               );
             }),
             ctx.signal,
           );
         } catch (err) {
           if (ctx.signal.aborted) throw err;
-          throw classify(err, o, 'auth');
+          throw classify(err, 'auth', o);
         }
         return mc;
       });
@@ -179,7 +147,7 @@ export const mqtt = defineCheck({
             ctx.signal,
           );
           const hint = () => {
-            if ((ctx.signal.reason as Error | undefined)?.message !== 'cancelled') ctx.note(`the message published to ${topic} never came back (may this user publish to it?)`);
+            if (stopKind(ctx.signal) !== 'cancelled') ctx.note(`the message published to ${topic} never came back (may this user publish to it?)`);
           };
           ctx.signal.addEventListener('abort', hint, { once: true });
           try {
@@ -189,14 +157,11 @@ export const mqtt = defineCheck({
           }
         } catch (err) {
           if (ctx.signal.aborted) throw err;
-          throw classify(err, o, 'query');
+          throw classify(err, 'query', o);
         }
         ctx.note(`published and received a message on ${topic} in ${Math.round(performance.now() - t0)} ms`);
       });
-    } finally {
-      ctx.signal.removeEventListener('abort', close);
-      close();
-    }
+    });
   },
 });
 

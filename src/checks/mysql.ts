@@ -6,14 +6,13 @@
 import * as z from 'zod/mini';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { Connection as MysqlConnection } from 'mysql2';
-import { bareHost, connectTcp, hostPort, showAddress, untilAborted } from '../net/dial.js';
-import { assertCertificate, minVersionFailure, secureOptions } from '../net/tls.js';
+import { untilAborted } from '../net/dial.js';
+import { minVersionFailure } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
-import { capReads } from '../net/bounded.js';
-import { CheckError, defineCheck, type StepName } from './types.js';
-import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
+import { CheckError, defineCheck } from '../core/contract.js';
+import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
 import { UrlError, defined, flag, hostAndLogin, parseGeneric } from './url.js';
+import { errorTable, messageOf, serviceCheck, timeLeft, withService, type DriverError } from './kit/index.js';
 
 const options = z.object({
   host: host(),
@@ -26,57 +25,38 @@ const options = z.object({
 });
 type Options = z.output<typeof options>;
 
-interface DriverError {
-  code?: unknown;
-  errno?: unknown;
-  sqlState?: unknown;
-  sqlMessage?: unknown;
-  message?: unknown;
-  reason?: unknown;
-}
-
 /** A server error packet (ERR): errno and SQLSTATE set by mysql2. */
-function serverError(err: DriverError): { errno: number; code: string; text: string } | undefined {
-  if (typeof err.errno !== 'number' || typeof err.sqlState !== 'string') return undefined;
-  const text = typeof err.sqlMessage === 'string' ? err.sqlMessage : typeof err.message === 'string' ? err.message : '';
-  return { errno: err.errno, code: typeof err.code === 'string' ? err.code : `error ${err.errno}`, text: text.split('\n')[0]!.trim() };
-}
+const errno =
+  (...codes: number[]) =>
+  (e: DriverError): boolean => {
+    const err = e.err as { errno?: unknown; sqlState?: unknown };
+    return typeof err.errno === 'number' && typeof err.sqlState === 'string' && (codes.length === 0 || codes.includes(err.errno));
+  };
+/** The server's own text of an ERR packet. */
+const serverText = (e: DriverError) => messageOf({ message: (e.err as { sqlMessage?: unknown }).sqlMessage ?? (e.err as { message?: unknown }).message });
+const UNSUPPORTED_AUTH = 'the server asks for an authentication method the client does not support';
 
-/** Turns a mysql2 error into a short, credential-free CheckError. */
-function classify(err: unknown, o: Options, step: StepName): CheckError {
-  if (err instanceof CheckError) return err;
-  const e = (err ?? {}) as DriverError;
-  const server = serverError(e);
-  if (server) {
-    switch (server.errno) {
-      case 1045: // ER_ACCESS_DENIED_ERROR: the server answers an unknown user like a wrong password
-        return new CheckError('auth', `access denied for user "${o.username}" (wrong password or unknown user)`);
-      case 1044: // ER_DBACCESS_DENIED_ERROR
-        return new CheckError('auth', `access denied for user "${o.username}" to database "${o.database ?? ''}" (no privileges on it, or it does not exist)`);
-      case 1049: // ER_BAD_DB_ERROR
-        return new CheckError('auth', `database "${o.database ?? ''}" does not exist`);
-      case 1130: // ER_HOST_NOT_PRIVILEGED: "Host '...' is not allowed to connect to this MariaDB server"
-        return new CheckError(step, `the server does not accept connections from this host: ${server.text}`);
-      case 1040: // ER_CON_COUNT_ERROR
-        return new CheckError(step, 'the server has too many connections');
-      case 1251: // ER_NOT_SUPPORTED_AUTH_MODE
-        return new CheckError('auth', 'the server asks for an authentication method the client does not support');
-      case 3159: // ER_SECURE_TRANSPORT_REQUIRED (MySQL)
-      case 4036: // ER_SECURE_TRANSPORT_REQUIRED (MariaDB)
-        return new CheckError('auth', 'the server requires TLS (set tls: true)');
-      default:
-        return new CheckError(step, `${server.text} (${server.code})`);
-    }
-  }
-  const code = typeof e.code === 'string' ? e.code : '';
-  if (code === 'HANDSHAKE_NO_SSL_SUPPORT') return new CheckError('tls', 'the server does not support TLS (tls: true)');
-  if (code === 'PROTOCOL_CONNECTION_LOST') return new CheckError(step, 'the server closed the connection');
-  if (code === 'ETIMEDOUT') return new CheckError(step, 'timed out');
-  if (code === 'AUTH_SWITCH_PLUGIN_ERROR' || code === 'HANDSHAKE_UNKNOWN_ERROR') {
-    return new CheckError('auth', 'the server asks for an authentication method the client does not support');
-  }
-  return new CheckError(step, describeError(err));
-}
+/** mysql2's errors: the server's ERR packets by errno, mysql2's own by code. */
+const classify = errorTable<Options>(
+  [
+    // ER_ACCESS_DENIED_ERROR: the server answers an unknown user like a wrong password
+    { when: errno(1045), step: 'auth', say: (_e, o) => `access denied for user "${o.username}" (wrong password or unknown user)` },
+    { when: errno(1044), step: 'auth', say: (_e, o) => `access denied for user "${o.username}" to database "${o.database ?? ''}" (no privileges on it, or it does not exist)` },
+    { when: errno(1049), step: 'auth', say: (_e, o) => `database "${o.database ?? ''}" does not exist` },
+    // ER_HOST_NOT_PRIVILEGED: "Host '...' is not allowed to connect to this MariaDB server"
+    { when: errno(1130), say: (e) => `the server does not accept connections from this host: ${serverText(e)}` },
+    { when: errno(1040), say: 'the server has too many connections' },
+    { when: errno(1251), step: 'auth', say: UNSUPPORTED_AUTH },
+    // ER_SECURE_TRANSPORT_REQUIRED (MySQL 3159, MariaDB 4036)
+    { when: errno(3159, 4036), step: 'auth', say: 'the server requires TLS (set tls: true)' },
+    { when: errno(), say: (e) => `${serverText(e)} (${typeof e.code === 'string' ? e.code : `error ${(e.err as { errno: number }).errno}`})` },
+    { code: 'HANDSHAKE_NO_SSL_SUPPORT', step: 'tls', say: 'the server does not support TLS (tls: true)' },
+    { code: 'PROTOCOL_CONNECTION_LOST', say: 'the server closed the connection' },
+    { code: 'ETIMEDOUT', say: 'timed out' },
+    { code: ['AUTH_SWITCH_PLUGIN_ERROR', 'HANDSHAKE_UNKNOWN_ERROR'], step: 'auth', say: UNSUPPORTED_AUTH },
+  ],
+  { secrets: (o) => [o.password] },
+);
 
 /** The server version from the greeting (MariaDB prefixes "5.5.5-" for old clients). */
 function greetingVersion(chunk: Buffer): string | undefined {
@@ -90,8 +70,7 @@ function greetingVersion(chunk: Buffer): string | undefined {
 const driver = () => import('mysql2');
 
 export const mysql = defineCheck({
-  load: driver,
-  type: 'mysql',
+  ...serviceCheck('mysql', driver),
   summary: 'a MySQL or MariaDB server accepts a login (to a database) and answers SELECT 1',
   url: { schemes: ['mysql', 'mariadb'], options: fromUrl },
   container: {
@@ -108,35 +87,24 @@ export const mysql = defineCheck({
     },
   },
   options,
-  name: (o) => `mysql:${hostPort(o.host, o.port)}`,
   usesTls: (o) => o.tls,
-  target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
-    const deadline = performance.now() + ctx.timeoutMs;
-    const remaining = () => Math.max(1, Math.round(deadline - performance.now()));
-    // Read the TLS files before connecting: no I/O gap between the connect and the protocol.
-    const ssl = o.tls ? await ctx.step('tls', () => secureOptions(o, o.host, ctx)) : undefined;
-    // Loaded before connecting too: the socket must reach mysql2 without an I/O turn in between
+    const remaining = timeLeft(ctx);
+    // Loaded before connecting: the socket must reach mysql2 without an I/O turn in between
     // (a server that closes at once would otherwise be gone before anyone listens).
     const { createConnection } = await driver();
-    const { socket, address } = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal));
-    let conn: MysqlConnection | undefined;
-    let secure: TLSSocket | undefined;
-    const close = () => {
-      conn?.destroy();
-      secure?.destroy();
-      socket.destroy();
-    };
-    ctx.signal.addEventListener('abort', close, { once: true });
-    let healthy = false;
-    try {
-      ctx.note(`connected to ${showAddress(address)}`);
-      if (ctx.signal.aborted) throw ctx.signal.reason;
+    // MySQL upgrades the connection in-protocol, inside mysql2's handshake: the kit reads the TLS
+    // material before connecting, mysql2 negotiates TLS on the connection it is given.
+    await withService(ctx, { host: o.host, port: o.port, tls: o.tls && o, tlsMode: 'driver' }, async (service) => {
+      const { socket } = service;
+      const ssl = service.tlsOptions;
       const verify = ssl ? ssl.rejectUnauthorized !== false : false;
+      let secure: TLSSocket | undefined;
+      let healthy = false;
       const c = createConnection({
         stream: socket,
         // mysql2 takes the TLS server name (SNI and the host name check) from `host`.
-        host: o.server_name ?? bareHost(o.host),
+        host: service.verifyName,
         port: o.port,
         user: o.username,
         password: o.password ?? '',
@@ -154,7 +122,11 @@ export const mysql = defineCheck({
         connectTimeout: remaining(),
         enableKeepAlive: false,
       });
-      conn = c;
+      // A polite COM_QUIT (written at once) when all went well, then everything is destroyed.
+      service.onClose(() => {
+        if (healthy && !ctx.signal.aborted) c.end();
+        c.destroy();
+      });
 
       // The greeting (listened to after mysql2's own listener, which must see it too): the server
       // speaks first; its first packet has sequence 0 and starts with protocol version 10 (or
@@ -177,11 +149,11 @@ export const mysql = defineCheck({
       });
       greeting.catch(() => {});
 
-      // TLS is negotiated inside mysql2's handshake: watch it to report the step, the protocol
-      // and the original TLS error (mysql2 overwrites its code with HANDSHAKE_SSL_ERROR).
+      // TLS is negotiated inside mysql2's handshake: watch it to report the step and the original
+      // TLS error (mysql2 overwrites its code with HANDSHAKE_SSL_ERROR).
       let tlsDone: ((err?: unknown) => void) | undefined;
       const tlsResult = new Promise<void>((resolve, reject) => {
-        tlsDone = (err) => (err ? reject(new CheckError('tls', describeError({ ...(err as object), code: (err as DriverError).code, message: (err as DriverError).message }))) : resolve());
+        tlsDone = (err) => (err ? reject(new CheckError('tls', describeError({ ...(err as object), code: (err as { code?: unknown }).code, message: (err as { message?: unknown }).message }))) : resolve());
       });
       tlsResult.catch(() => {});
       const internal = c as unknown as { startTLS(onSecure: (err?: Error) => void): void; stream: Socket | TLSSocket };
@@ -191,7 +163,7 @@ export const mysql = defineCheck({
           tlsDone?.(err);
           onSecure(err);
         });
-        secure = capReads(internal.stream as TLSSocket, ctx.signal);
+        secure = service.adopt(internal.stream as TLSSocket);
       };
 
       const connected = new Promise<void>((resolve, reject) => {
@@ -206,7 +178,7 @@ export const mysql = defineCheck({
         try {
           chunk = await untilAborted(Promise.race([greeting, connected.then(() => Buffer.alloc(0))]), ctx.signal);
         } catch (err) {
-          throw classify(err, o, 'protocol');
+          throw classify(err, 'protocol', o);
         }
         if (chunk.length && (chunk.length < 5 || chunk[3] !== 0 || (chunk[4] !== 0x0a && chunk[4] !== 0xff))) {
           throw new CheckError('protocol', 'the server did not answer with the MySQL protocol');
@@ -220,22 +192,21 @@ export const mysql = defineCheck({
           try {
             await untilAborted(Promise.race([tlsResult, connected]), ctx.signal);
           } catch (err) {
-            throw minVersionFailure(err, o.min_tls_version) ?? classify(err, o, 'tls');
+            throw minVersionFailure(err, o.min_tls_version) ?? classify(err, 'tls', o);
           }
-          ctx.note(`TLS (${secure?.getProtocol() ?? 'unknown version'}${verify ? '' : ', certificate not verified'})`);
+          // mysql2 upgraded this very connection (startTLS): the certificate is the server's.
+          if (secure) service.assertTls(secure);
         });
-        // mysql2 upgrades this very connection (startTLS): the certificate is the server's.
-        if (secure) assertCertificate(secure, o, ctx, o.server_name ?? bareHost(o.host));
       }
 
       await ctx.step('auth', async () => {
         try {
           await untilAborted(connected, ctx.signal);
         } catch (err) {
-          if (!o.tls && (err as DriverError)?.errno === 1045) {
+          if (!o.tls && (err as { errno?: unknown })?.errno === 1045) {
             ctx.note('MySQL and MariaDB also deny access like this when the user or the server requires TLS (REQUIRE SSL, require_secure_transport): try tls: true');
           }
-          throw classify(err, o, 'auth');
+          throw classify(err, 'auth', o);
         }
       });
 
@@ -247,18 +218,13 @@ export const mysql = defineCheck({
             ctx.signal,
           );
         } catch (err) {
-          throw classify(err, o, 'query');
+          throw classify(err, 'query', o);
         }
         const ok = Array.isArray(rows) ? (rows[0] as { ok?: unknown } | undefined)?.ok : undefined;
         if (Number(ok) !== 1) throw new CheckError('query', `unexpected answer to SELECT 1: ${JSON.stringify(ok) ?? 'no row'}`);
       });
       healthy = true;
-    } finally {
-      ctx.signal.removeEventListener('abort', close);
-      // A polite COM_QUIT (written at once), then everything is destroyed.
-      if (healthy && conn && !ctx.signal.aborted) conn.end();
-      close();
-    }
+    });
   },
 });
 

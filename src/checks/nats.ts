@@ -6,18 +6,14 @@
  */
 import * as z from 'zod/mini';
 import type { Socket } from 'node:net';
-import type { ConnectionOptions, PeerCertificate, TLSSocket } from 'node:tls';
-import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
+import type { NodeConnectionOptions } from '@nats-io/transport-node';
 
 type NodeTlsOptions = NonNullable<NodeConnectionOptions['tls']>;
-import { bareHost, connectTcp, hostPort, showAddress, untilAborted } from '../net/dial.js';
-import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
-import { describeError } from '../net/errors.js';
-import { nodeTls } from '../net/builtins.js';
-import { startRelay, type Relay } from '../net/relay.js';
-import { CheckError, defineCheck, type StepName } from './types.js';
-import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
+import { untilAborted } from '../net/dial.js';
+import { CheckError, defineCheck } from '../core/contract.js';
+import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
 import { defined, parseGeneric, requireHost } from './url.js';
+import { errorTable, serviceCheck, timeLeft, withService } from './kit/index.js';
 
 const options = z
   .object({
@@ -93,57 +89,42 @@ function readInfo(socket: Socket, signal: AbortSignal): Promise<ServerInfo> {
   });
 }
 
-/** Turns a NATS client error into a short, credential-free CheckError. */
-function classify(err: unknown, o: Options, step: StepName): CheckError {
-  if (err instanceof CheckError) return err;
-  const e = (err ?? {}) as { name?: unknown; message?: unknown; cause?: unknown };
-  const name = typeof e.name === 'string' ? e.name : '';
-  const message = typeof e.message === 'string' ? e.message.split('\n')[0]!.trim() : '';
-  if (name === 'AuthorizationError' || /authorization violation/i.test(message)) {
-    if (o.token !== undefined) return new CheckError('auth', 'authentication failed (wrong token)');
-    if (o.username !== undefined) return new CheckError('auth', `authentication failed for user "${o.username}" (wrong password or unknown user)`);
-    return new CheckError('auth', 'authentication failed (the server requires credentials: set username and password, or token)');
-  }
-  if (/authentication expired/i.test(message)) return new CheckError('auth', 'authentication failed (credentials expired)');
-  if (/authentication timeout/i.test(message)) return new CheckError('auth', 'authentication failed (the server timed out waiting for credentials)');
-  if (name === 'TimeoutError' || /^timeout$/i.test(message)) return new CheckError(step, 'timed out');
-  if (/server does not support 'tls'/.test(message)) return new CheckError('tls', 'the server does not support TLS (tls: true)');
-  if (/permissions violation/i.test(message)) return new CheckError(step, `permission denied: ${message.replace(/^.*permissions violation\s*/i, '') || 'permissions violation'}`);
-  return new CheckError(step, describeError(err));
-}
+/** The NATS client's errors: by class where it has one, else by the server's -ERR text. */
+const classify = errorTable<Options>([
+  {
+    when: (e) => e.name === 'AuthorizationError' || /authorization violation/i.test(e.message),
+    step: 'auth',
+    say: (_e, o) =>
+      o.token !== undefined
+        ? 'authentication failed (wrong token)'
+        : o.username !== undefined
+          ? `authentication failed for user "${o.username}" (wrong password or unknown user)`
+          : 'authentication failed (the server requires credentials: set username and password, or token)',
+  },
+  { message: /authentication expired/i, step: 'auth', say: 'authentication failed (credentials expired)' },
+  { message: /authentication timeout/i, step: 'auth', say: 'authentication failed (the server timed out waiting for credentials)' },
+  { name: 'TimeoutError', say: 'timed out' },
+  { message: /^timeout$/i, say: 'timed out' },
+  { message: /server does not support 'tls'/, step: 'tls', say: 'the server does not support TLS (tls: true)' },
+  { message: /permissions violation\s*(.*)$/i, say: (e) => `permission denied: ${e.match![1] || 'permissions violation'}` },
+]);
 
 /** The driver, loaded only when a check of this type runs (the runner loads it before the deadlines start). */
 const driver = () => import('@nats-io/transport-node');
 
 export const nats = defineCheck({
-  load: driver,
-  type: 'nats',
+  ...serviceCheck('nats', driver),
   summary: 'a NATS server accepts a login (user/password or token) and answers a PING',
   url: { schemes: ['nats'], alsoSchemes: ['tls'], options: fromUrl },
   container: { images: ['nats'], port: 4222, options: () => ({}) },
   options,
-  name: (o) => `nats:${hostPort(o.host, o.port)}`,
   usesTls: (o) => o.tls,
-  target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
-    const deadline = performance.now() + ctx.timeoutMs;
-    const remaining = () => Math.max(1, Math.round(deadline - performance.now()));
-    const tlsOptions: ConnectionOptions | undefined = o.tls ? await ctx.step('tls', () => secureOptions(o, o.host, ctx)) : undefined;
+    const remaining = timeLeft(ctx);
     const { connect } = await driver();
-    const { socket, address } = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal));
-    let secure: TLSSocket | undefined;
-    let nc: NatsConnection | undefined;
-    let relay: Relay | undefined;
-    const expectedName = o.server_name ?? bareHost(o.host);
-    const identity = tlsOptions?.rejectUnauthorized === false ? {} : { checkServerIdentity: (_h: string, cert: PeerCertificate) => nodeTls().checkServerIdentity(expectedName, cert) };
-    const closeProbe = () => {
-      secure?.destroy();
-      socket.destroy();
-    };
-    ctx.signal.addEventListener('abort', closeProbe, { once: true });
-    try {
-      ctx.note(`connected to ${showAddress(address)}`);
-      const info = await ctx.step('protocol', () => readInfo(socket, ctx.signal));
+    // NATS upgrades in-band: the server's INFO comes in plain text, then the TLS handshake.
+    await withService(ctx, { host: o.host, port: o.port, tls: o.tls && o, tlsMode: 'upgrade' }, async (service) => {
+      const info = await ctx.step('protocol', () => readInfo(service.socket, ctx.signal));
       const version = typeof info.version === 'string' ? info.version : undefined;
       if (version) ctx.note(`NATS server ${version}`);
 
@@ -153,29 +134,25 @@ export const nats = defineCheck({
           throw new CheckError('tls', 'the server requires TLS (set tls: true)');
         });
       }
-      if (tlsOptions) {
+      if (o.tls) {
+        // The certificate facts come from this handshake; the client's own TLS connection uses
+        // the same options (CA, client certificate, minVersion, SNI).
         await ctx.step('tls', async () => {
           if (!offersTls) throw new CheckError('tls', 'the server does not support TLS (tls: true)');
-          secure = await handshake(socket, tlsOptions, ctx.signal);
-          ctx.note(`TLS (${secure.getProtocol() ?? 'unknown version'}${o.disable_tls_verification ? ', certificate not verified' : ''})`);
+          await service.startTls();
         });
-        // The certificate facts come from the probe's handshake; the client's own TLS
-        // connection uses the same options (CA, client certificate, minVersion, SNI).
-        assertCertificate(secure!, o, ctx, o.server_name ?? bareHost(o.host));
       }
-      // The probe has done its job: the client logs in on a connection of its own, at the
-      // address that answered (TLS still checks the name that was asked for).
-      closeProbe();
 
-      // The client opens its own connection and may leave it open when the deadline comes in
-      // the middle of its handshake: it connects to a loopback relay whose far side is a
-      // connection of this check's (closed at the end, bounded by the read budget).
-      relay = await startRelay(async () => (await connectTcp(o.host, o.port, ctx.signal, [address])).socket, { signal: ctx.signal, maxConnections: 2 });
-      const relayPort = relay.port;
+      // The probe has done its job: the client logs in on a connection of its own through the
+      // kit's relay (the client may leave its connection open when the deadline comes in the
+      // middle of its handshake: the relay's far side is the kit's, closed at the end), at the
+      // address that answered, doing its own TLS (in-band) with the kit's options and name.
+      const relay = await service.relay({ maxConnections: 2, terminate: false });
+      const tls = service.driverTls();
       const conn = await ctx.step('auth', async () => {
         if (ctx.signal.aborted) throw ctx.signal.reason;
         const pending = connect({
-          servers: `127.0.0.1:${relayPort}`,
+          servers: `127.0.0.1:${relay.port}`,
           ...(o.username !== undefined ? { user: o.username } : {}),
           ...(o.password !== undefined ? { pass: o.password } : {}),
           ...(o.token !== undefined ? { token: o.token } : {}),
@@ -187,8 +164,7 @@ export const nats = defineCheck({
           ignoreClusterUpdates: true,
           noRandomize: true,
           // null: never upgrade to TLS on its own (the client would when the server offers it)
-          // (the certificate is checked against the configured name, not the relay's address)
-          tls: tlsOptions ? ({ ...tlsOptions, ...identity } as NodeTlsOptions) : null,
+          tls: tls ? (tls as NodeTlsOptions) : null,
         });
         // A login that completes after the deadline is closed at once.
         pending.then(
@@ -201,10 +177,10 @@ export const nats = defineCheck({
           return await untilAborted(pending, ctx.signal);
         } catch (err) {
           if (ctx.signal.aborted) throw err;
-          throw classify(err, o, 'auth');
+          throw classify(err, 'auth', o);
         }
       });
-      nc = conn;
+      service.onClose(() => conn.close().catch(() => {}));
 
       await ctx.step('query', async () => {
         let rtt: number;
@@ -212,19 +188,11 @@ export const nats = defineCheck({
           rtt = await untilAborted(conn.rtt(), ctx.signal);
         } catch (err) {
           if (ctx.signal.aborted) throw err;
-          throw classify(err, o, 'query');
+          throw classify(err, 'query', o);
         }
         ctx.note(`PING/PONG round trip ${Math.round(rtt)} ms`);
       });
-    } finally {
-      ctx.signal.removeEventListener('abort', closeProbe);
-      closeProbe();
-      void relay?.close();
-      if (nc) {
-        const closing = nc.close().catch(() => {});
-        if (!ctx.signal.aborted) await closing;
-      }
-    }
+    });
   },
 });
 

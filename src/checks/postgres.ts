@@ -6,17 +6,16 @@
 import * as z from 'zod/mini';
 import type { Socket } from 'node:net';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
-import { nodeTls } from '../net/builtins.js';
 import type { Client as PgClient, QueryConfig } from 'pg';
-import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
-import { assertCertificate, minVersionFailure, secureOptions } from '../net/tls.js';
-import { describeError } from '../net/errors.js';
+import { minVersionFailure } from '../net/tls.js';
+import { describeError, isTlsError } from '../net/errors.js';
 import { capReads } from '../net/bounded.js';
-import { CheckError, defineCheck, type CheckContext, type StepName } from './types.js';
-import { host, oneOf, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
+import { CheckError, defineCheck } from '../core/contract.js';
+import { host, oneOf, port, scalarString, secret, text, tlsOptionsShape, type TlsOptions } from '../core/options.js';
 import { parse as parsePgUrl } from 'pg-connection-string';
 import { UrlError, defined, flag, oneHost } from './url.js';
-import { printable } from './udp.js';
+import { printable } from '../net/printable.js';
+import { errorTable, serviceCheck, timeLeft, withService, type DriverError, type Service } from './kit/index.js';
 
 const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 type SslMode = (typeof SSL_MODES)[number];
@@ -41,57 +40,33 @@ type Options = z.output<typeof options>;
 /** The message pg emits when the server answers the SSLRequest with 'N'. */
 const NO_SSL = 'The server does not support SSL connections';
 
-/** Node's certificate verification codes (from OpenSSL) and TLS error code prefixes. */
-const TLS_CODE =
-  /^(ERR_TLS_|ERR_SSL_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_|HOSTNAME_MISMATCH$|INVALID_CA$|PATH_LENGTH_EXCEEDED$|INVALID_PURPOSE$|CERT_UNTRUSTED$|CERT_REJECTED$)/;
+/** An ErrorResponse from the server: SQLSTATE in `code`, severity set. */
+const sqlState =
+  (...codes: string[]) =>
+  (e: DriverError): boolean =>
+    typeof e.code === 'string' && typeof (e.err as { severity?: unknown }).severity === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && (codes.length === 0 || codes.includes(e.code));
 
-function isTlsError(err: unknown): boolean {
-  const e = err as { code?: unknown; message?: unknown };
-  if (typeof e?.code === 'string' && TLS_CODE.test(e.code)) return true;
-  return typeof e?.message === 'string' && /before secure TLS connection|wrong version number|ssl3_|tls_/i.test(e.message);
-}
-
-/** The first line of a server's message (server messages never echo the password). */
-function firstLine(s: string): string {
-  return s.split('\n')[0]!.trim();
-}
-
-/** Turns a pg error into a CheckError with a short, credential-free message. */
-function classify(err: unknown, o: Options, step: StepName): CheckError {
-  if (err instanceof CheckError) return err;
-  const e = (err ?? {}) as { code?: unknown; message?: unknown; severity?: unknown };
-  const message = typeof e.message === 'string' ? e.message : '';
-  const code = typeof e.code === 'string' ? e.code : undefined;
-  // An ErrorResponse from the server: SQLSTATE in `code`, severity set.
-  if (code && typeof e.severity === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
-    const server = firstLine(message);
-    switch (code) {
-      case '28P01':
-        // With SCRAM/md5 the server answers an unknown user exactly like a wrong password.
-        return new CheckError('auth', `authentication failed for user "${o.username}" (wrong password or unknown user)`);
-      case '28000':
-        if (/^role ".*" does not exist$/.test(server)) return new CheckError('auth', `user "${o.username}" does not exist`);
-        return new CheckError('auth', `the server does not allow this login: ${server}`);
-      case '3D000':
-        return new CheckError('auth', `database "${o.database}" does not exist`);
-      case '42501':
-        return new CheckError(step, `permission denied: ${server}`);
-      case '53300':
-        return new CheckError(step, `the server has too many connections: ${server}`);
-      case '57P03':
-        return new CheckError(step, `the server is not accepting connections: ${server}`);
-      default:
-        return new CheckError(step, `${server} (SQLSTATE ${code})`);
-    }
-  }
-  if (message === NO_SSL) return new CheckError('tls', `the server does not support TLS (sslmode ${o.sslmode})`);
-  if (message === 'There was an error establishing an SSL connection') return new CheckError('tls', 'the server answered the TLS request with an error');
-  if (isTlsError(err)) return minVersionFailure(err, o.min_tls_version) ?? new CheckError('tls', describeError(err));
-  if (message === 'timeout expired' || message === 'Query read timeout') return new CheckError(step, 'timed out');
-  if (/^Connection terminated/.test(message)) return new CheckError(step, 'the server closed the connection');
-  if (/^SASL: /.test(message)) return new CheckError('auth', `SCRAM authentication failed: ${firstLine(message.slice(6))}`);
-  return new CheckError(step, describeError(err));
-}
+/** pg's errors: the server's by SQLSTATE, pg's own by their (code-less) messages, TLS by Node's codes. */
+const classify = errorTable<Options>(
+  [
+    // With SCRAM/md5 the server answers an unknown user exactly like a wrong password.
+    { when: sqlState('28P01'), step: 'auth', say: (_e, o) => `authentication failed for user "${o.username}" (wrong password or unknown user)` },
+    { when: sqlState('28000'), message: /^role ".*" does not exist$/, step: 'auth', say: (_e, o) => `user "${o.username}" does not exist` },
+    { when: sqlState('28000'), step: 'auth', say: (e) => `the server does not allow this login: ${e.message}` },
+    { when: sqlState('3D000'), step: 'auth', say: (_e, o) => `database "${o.database}" does not exist` },
+    { when: sqlState('42501'), say: (e) => `permission denied: ${e.message}` },
+    { when: sqlState('53300'), say: (e) => `the server has too many connections: ${e.message}` },
+    { when: sqlState('57P03'), say: (e) => `the server is not accepting connections: ${e.message}` },
+    { when: sqlState(), say: (e) => `${e.message} (SQLSTATE ${e.code})` },
+    { message: /^The server does not support SSL connections$/, step: 'tls', say: (_e, o) => `the server does not support TLS (sslmode ${o.sslmode})` },
+    { message: /^There was an error establishing an SSL connection$/, step: 'tls', say: 'the server answered the TLS request with an error' },
+    { when: (e) => isTlsError(e.err), step: 'tls', say: (e, o) => minVersionFailure(e.err, o.min_tls_version) ?? describeError(e.err) },
+    { message: /^(timeout expired|Query read timeout)$/, say: 'timed out' },
+    { message: /^Connection terminated/, say: 'the server closed the connection' },
+    { message: /^SASL: (.*)/, step: 'auth', say: (e) => `SCRAM authentication failed: ${e.match![1]!.trim()}` },
+  ],
+  { secrets: (o) => [o.password] },
+);
 
 /**
  * Node TLS options for an sslmode, as libpq reads it: prefer/require encrypt without verifying
@@ -104,30 +79,30 @@ function verification(o: Options): 'none' | 'chain' | 'full' {
   return 'none';
 }
 
-async function tlsFor(o: Options, ctx: CheckContext): Promise<ConnectionOptions> {
-  const base = await secureOptions(
-    {
-      disable_tls_verification: verification(o) === 'none',
-      ca_file: o.ca_file,
-      client_cert: o.client_cert,
-      client_key: o.client_key,
-      server_name: o.server_name,
-      min_tls_version: o.min_tls_version,
-    },
-    o.host,
-    ctx,
-  );
-  const name = o.server_name ?? bareHost(o.host);
-  base.checkServerIdentity = verification(o) === 'full' ? (_host, cert) => nodeTls().checkServerIdentity(name, cert) : () => undefined;
-  return base;
+/** The shared TLS options for an sslmode: verification off for prefer and require (without a CA file). */
+function tlsSettings(o: Options): Partial<TlsOptions> {
+  return {
+    disable_tls_verification: verification(o) === 'none',
+    ca_file: o.ca_file,
+    client_cert: o.client_cert,
+    client_key: o.client_key,
+    server_name: o.server_name,
+    min_tls_version: o.min_tls_version,
+    min_cert_days: o.min_cert_days,
+  };
+}
+
+/** pg's TLS options: the kit's, with the host name checked only for verify-full. */
+function tlsFor(o: Options, service: Service): ConnectionOptions {
+  if (verification(o) === 'full') return service.driverTls()!;
+  return { ...service.tlsOptions, checkServerIdentity: () => undefined };
 }
 
 /** The driver, loaded only when a check of this type runs (the runner loads it before the deadlines start). */
 const driver = () => import('pg');
 
 export const postgres = defineCheck({
-  load: driver,
-  type: 'postgres',
+  ...serviceCheck('postgres', driver),
   summary: 'a PostgreSQL server accepts a login to a database and answers SELECT 1',
   url: { schemes: ['postgres', 'postgresql'], options: fromUrl },
   container: {
@@ -139,174 +114,174 @@ export const postgres = defineCheck({
     },
   },
   options,
-  name: (o) => `postgres:${hostPort(o.host, o.port)}`,
   // a unix socket (a host starting with /) had no tcp step
   usesTls: (o) => !o.host.startsWith('/') && o.sslmode !== 'disable',
+  // prefer and require (without a CA file) encrypt without verifying: reports mark them
+  insecure: (o) => !o.host.startsWith('/') && o.sslmode !== 'disable' && verification(o) === 'none',
   legacyNames: (o) => [...(o.host.startsWith('/') ? [] : [`tcp:${o.host}:${o.port}`]), `postgres:${o.host}:${o.port}`],
-  target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
-    const deadline = performance.now() + ctx.timeoutMs;
-    const remaining = () => Math.max(1, Math.round(deadline - performance.now()));
+    const remaining = timeLeft(ctx);
     const unixSocket = o.host.startsWith('/');
-    let connectHost = o.host;
-    if (!unixSocket) {
-      const { socket, address } = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal));
-      socket.destroy();
-      // Log in at the address that answered; TLS still checks the name that was asked for.
-      connectHost = address.address;
-      ctx.note(`connected to ${showAddress(address)}`);
-    }
-    const { Client } = await driver();
+    const useTls = !unixSocket && o.sslmode !== 'disable';
+    /** The login with pg, at `connectHost`; `service` is the kit's connection (none for a Unix socket). */
+    const session = async (connectHost: string, service?: Service): Promise<void> => {
+      const { Client } = await driver();
 
-    const clients: { client: PgClient; raw: Socket; ok: boolean }[] = [];
-    const destroy = (c: { client: PgClient; raw: Socket }) => {
-      (c.client.connection.stream as Socket).destroy();
-      c.raw.destroy();
-    };
-    const onAbort = () => clients.forEach(destroy);
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
-    let version: string | undefined;
+      const clients: { client: PgClient; raw: Socket; ok: boolean }[] = [];
+      const destroy = (c: { client: PgClient; raw: Socket }) => {
+        (c.client.connection.stream as Socket).destroy();
+        c.raw.destroy();
+      };
+      const onAbort = () => clients.forEach(destroy);
+      ctx.signal.addEventListener('abort', onAbort, { once: true });
+      let version: string | undefined;
 
-    const login = async (ssl: ConnectionOptions | false): Promise<PgClient> => {
-      const client = new Client({
-        host: connectHost,
-        port: o.port,
-        user: o.username,
-        password: o.password,
-        database: o.database,
-        ssl,
-        sslnegotiation: 'postgres',
-        application_name: 'conn-check',
-        connectionTimeoutMillis: remaining(),
-        query_timeout: remaining(),
-        keepAlive: false,
-      });
-      // pg opens its own connection (and its TLS socket): both read within the check's budget.
-      const entry = { client, raw: capReads(client.connection.stream as Socket, ctx.signal), ok: false };
-      client.connection.once('sslconnect', () => capReads(client.connection.stream as TLSSocket, ctx.signal));
-      // pg answers a request for the password in cleartext without a word: say so, and whether
-      // anything protected it on the way (libpq's sslmode prefer does the same).
-      client.connection.once('authenticationCleartextPassword', () => {
-        const stream = client.connection.stream as Socket | TLSSocket;
-        const encrypted = 'encrypted' in stream && stream.encrypted;
-        ctx.note(
-          !encrypted
-            ? 'insecure: the server asked for the password in cleartext, and it was sent without TLS (set sslmode: verify-full to refuse this)'
-            : verification(o) === 'full'
-              ? 'the server asked for the password in cleartext (sent over verified TLS)'
-              : 'insecure: the server asked for the password in cleartext, and it was sent over TLS whose certificate was not verified (set sslmode: verify-full)',
-        );
-      });
-      clients.push(entry);
-      client.on('error', () => {}); // a late socket error must not crash the process
-      client.connection.on('parameterStatus', (msg: { parameterName?: string; parameterValue?: string }) => {
-        if (msg.parameterName === 'server_version') version = msg.parameterValue;
-      });
-      if (ctx.signal.aborted) throw ctx.signal.reason;
-      const connecting = client.connect();
-      connecting.catch(noop); // awaited below, unless the protocol step fails first
-      // pg swaps in the TLS socket when the server answers the SSLRequest with 'S'; until that
-      // socket's handshake completes, a deadline is the TLS step's (a server that says 'S' and
-      // then goes quiet), not the login's. Errors are classified below, from `connecting`.
-      let secured: Promise<void> | undefined;
-      let handshaking = false;
-      const upgraded = new Promise<void>((resolve) =>
-        client.connection.once('sslconnect', () => {
-          const stream = client.connection.stream as TLSSocket;
-          handshaking = true;
-          secured = new Promise<void>((done) => stream.once('secureConnect', () => ((handshaking = false), done())));
-          resolve();
-        }),
-      );
-      // Until the server's first bytes arrive, and when they are not PostgreSQL's (an HTTP or SSH
-      // port), the failure is the protocol's, not the login's.
-      await ctx.step('protocol', async () => {
-        const first = await firstBytes(entry.raw);
-        if (first === undefined) {
-          // pg's own timer, set to the same deadline, can end a silent server before the runner
-          // does: still no first byte, so still the protocol's failure (a close is the login's).
-          const err = await connecting.then(noop, (e: unknown) => e);
-          if (err instanceof Error && err.message === 'timeout expired') throw new CheckError('protocol', 'timed out');
-          return;
-        }
-        if (!(ssl ? sslReply(first) : STARTUP_REPLIES.includes(first[0]!))) {
-          throw new CheckError('protocol', `the server does not speak PostgreSQL: its first bytes are "${printable(first, 32)}"`);
-        }
-      });
-      if (ssl) {
-        const settled = connecting.then(noop, noop);
-        await Promise.race([upgraded, settled]);
-        if (secured) await ctx.step('tls', () => Promise.race([secured!, settled]));
-        // pg's own timer (set to the same deadline) may end a stalled handshake first.
-        await connecting.catch((err: unknown) => {
-          throw handshaking ? classify(err, o, 'tls') : err;
+      const login = async (ssl: ConnectionOptions | false): Promise<PgClient> => {
+        const client = new Client({
+          host: connectHost,
+          port: o.port,
+          user: o.username,
+          password: o.password,
+          database: o.database,
+          ssl,
+          sslnegotiation: 'postgres',
+          application_name: 'conn-check',
+          connectionTimeoutMillis: remaining(),
+          query_timeout: remaining(),
+          keepAlive: false,
         });
-      }
-      await connecting;
-      entry.ok = true;
-      return client;
-    };
-
-    try {
-      const client = await ctx.step('auth', async () => {
-        const useTls = !unixSocket && o.sslmode !== 'disable';
-        if (!useTls) {
-          try {
-            return await login(false);
-          } catch (err) {
-            throw classify(err, o, 'auth');
+        // pg opens its own connection (and its TLS socket): both read within the check's budget.
+        const entry = { client, raw: capReads(client.connection.stream as Socket, ctx.signal), ok: false };
+        client.connection.once('sslconnect', () => capReads(client.connection.stream as TLSSocket, ctx.signal));
+        // pg answers a request for the password in cleartext without a word: say so, and whether
+        // anything protected it on the way (libpq's sslmode prefer does the same).
+        client.connection.once('authenticationCleartextPassword', () => {
+          const stream = client.connection.stream as Socket | TLSSocket;
+          const encrypted = 'encrypted' in stream && stream.encrypted;
+          ctx.note(
+            !encrypted
+              ? 'insecure: the server asked for the password in cleartext, and it was sent without TLS (set sslmode: verify-full to refuse this)'
+              : verification(o) === 'full'
+                ? 'the server asked for the password in cleartext (sent over verified TLS)'
+                : 'insecure: the server asked for the password in cleartext, and it was sent over TLS whose certificate was not verified (set sslmode: verify-full)',
+          );
+        });
+        clients.push(entry);
+        client.on('error', () => {}); // a late socket error must not crash the process
+        client.connection.on('parameterStatus', (msg: { parameterName?: string; parameterValue?: string }) => {
+          if (msg.parameterName === 'server_version') version = msg.parameterValue;
+        });
+        if (ctx.signal.aborted) throw ctx.signal.reason;
+        const connecting = client.connect();
+        connecting.catch(noop); // awaited below, unless the protocol step fails first
+        // pg swaps in the TLS socket when the server answers the SSLRequest with 'S'; until that
+        // socket's handshake completes, a deadline is the TLS step's (a server that says 'S' and
+        // then goes quiet), not the login's. Errors are classified below, from `connecting`.
+        let secured: Promise<void> | undefined;
+        let handshaking = false;
+        const upgraded = new Promise<void>((resolve) =>
+          client.connection.once('sslconnect', () => {
+            const stream = client.connection.stream as TLSSocket;
+            handshaking = true;
+            secured = new Promise<void>((done) => stream.once('secureConnect', () => ((handshaking = false), done())));
+            resolve();
+          }),
+        );
+        // Until the server's first bytes arrive, and when they are not PostgreSQL's (an HTTP or SSH
+        // port), the failure is the protocol's, not the login's.
+        await ctx.step('protocol', async () => {
+          const first = await firstBytes(entry.raw);
+          if (first === undefined) {
+            // pg's own timer, set to the same deadline, can end a silent server before the runner
+            // does: still no first byte, so still the protocol's failure (a close is the login's).
+            const err = await connecting.then(noop, (e: unknown) => e);
+            if (err instanceof Error && err.message === 'timeout expired') throw new CheckError('protocol', 'timed out');
+            return;
           }
+          if (!(ssl ? sslReply(first) : STARTUP_REPLIES.includes(first[0]!))) {
+            throw new CheckError('protocol', `the server does not speak PostgreSQL: its first bytes are "${printable(first, 32)}"`);
+          }
+        });
+        if (ssl) {
+          const settled = connecting.then(noop, noop);
+          await Promise.race([upgraded, settled]);
+          if (secured) await ctx.step('tls', () => Promise.race([secured!, settled]));
+          // pg's own timer (set to the same deadline) may end a stalled handshake first.
+          await connecting.catch((err: unknown) => {
+            throw handshaking ? classify(err, 'tls', o) : err;
+          });
         }
-        const tls = await tlsFor(o, ctx);
-        try {
-          return await login(tls);
-        } catch (err) {
-          // prefer: fall back to a plain connection only when the server has no TLS at all.
-          if (o.sslmode === 'prefer' && !ctx.signal.aborted && (err as Error)?.message === NO_SSL) {
+        await connecting;
+        entry.ok = true;
+        return client;
+      };
+
+      try {
+        const client = await ctx.step('auth', async () => {
+          if (!useTls) {
             try {
               return await login(false);
-            } catch (err2) {
-              throw classify(err2, o, 'auth');
+            } catch (err) {
+              throw classify(err, 'auth', o);
             }
           }
-          throw classify(err, o, 'auth');
+          const tls = tlsFor(o, service!);
+          try {
+            return await login(tls);
+          } catch (err) {
+            // prefer: fall back to a plain connection only when the server has no TLS at all.
+            if (o.sslmode === 'prefer' && !ctx.signal.aborted && (err as Error)?.message === NO_SSL) {
+              try {
+                return await login(false);
+              } catch (err2) {
+                throw classify(err2, 'auth', o);
+              }
+            }
+            throw classify(err, 'auth', o);
+          }
+        });
+        const stream = client.connection.stream as Socket | TLSSocket;
+        if ('encrypted' in stream && stream.encrypted) {
+          // pg upgraded this very connection: the certificate is the server's.
+          service!.assertTls(stream as TLSSocket);
+        } else {
+          ctx.note(unixSocket ? `Unix socket ${o.host}/.s.PGSQL.${o.port}, without TLS` : 'without TLS');
+          if (!unixSocket && o.sslmode !== 'disable' && (o.min_cert_days !== undefined || o.min_tls_version !== undefined)) {
+            throw new CheckError('tls', `the server does not support TLS (sslmode ${o.sslmode} fell back to plain text; min_cert_days and min_tls_version need TLS)`);
+          }
         }
-      });
-      const stream = client.connection.stream as Socket | TLSSocket;
-      if ('encrypted' in stream && stream.encrypted) {
-        const tlsStream = stream as TLSSocket;
-        const verified = { full: 'certificate and host name verified', chain: 'certificate verified', none: 'certificate not verified' }[verification(o)];
-        ctx.note(`TLS (${tlsStream.getProtocol() ?? 'unknown version'}, ${verified})`);
-        // pg upgraded this very connection: the certificate is the server's.
-        assertCertificate(tlsStream, { min_tls_version: o.min_tls_version, min_cert_days: o.min_cert_days }, ctx);
-      } else {
-        ctx.note(unixSocket ? `Unix socket ${o.host}/.s.PGSQL.${o.port}, without TLS` : 'without TLS');
-        if (!unixSocket && o.sslmode !== 'disable' && (o.min_cert_days !== undefined || o.min_tls_version !== undefined)) {
-          throw new CheckError('tls', `the server does not support TLS (sslmode ${o.sslmode} fell back to plain text; min_cert_days and min_tls_version need TLS)`);
-        }
-      }
-      if (version) ctx.note(`PostgreSQL ${version}`);
+        if (version) ctx.note(`PostgreSQL ${version}`);
 
-      await ctx.step('query', async () => {
-        let rows: unknown[];
-        try {
-          ({ rows } = await client.query({ text: 'SELECT 1 AS ok', query_timeout: remaining() } as QueryConfig));
-        } catch (err) {
-          throw classify(err, o, 'query');
+        await ctx.step('query', async () => {
+          let rows: unknown[];
+          try {
+            ({ rows } = await client.query({ text: 'SELECT 1 AS ok', query_timeout: remaining() } as QueryConfig));
+          } catch (err) {
+            throw classify(err, 'query', o);
+          }
+          const ok = (rows[0] as { ok?: unknown } | undefined)?.ok;
+          if (ok !== 1) throw new CheckError('query', `unexpected answer to SELECT 1: ${JSON.stringify(ok) ?? 'no row'}`);
+        });
+      } finally {
+        ctx.signal.removeEventListener('abort', onAbort);
+        for (const c of clients) {
+          if (c.ok && !ctx.signal.aborted) {
+            // A polite goodbye (Terminate) when the connection is healthy; bounded, then destroyed.
+            await Promise.race([c.client.end().catch(() => {}), closedWithin(c.raw, 1000)]);
+          }
+          destroy(c);
         }
-        const ok = (rows[0] as { ok?: unknown } | undefined)?.ok;
-        if (ok !== 1) throw new CheckError('query', `unexpected answer to SELECT 1: ${JSON.stringify(ok) ?? 'no row'}`);
-      });
-    } finally {
-      ctx.signal.removeEventListener('abort', onAbort);
-      for (const c of clients) {
-        if (c.ok && !ctx.signal.aborted) {
-          // A polite goodbye (Terminate) when the connection is healthy; bounded, then destroyed.
-          await Promise.race([c.client.end().catch(() => {}), closedWithin(c.raw, 1000)]);
-        }
-        destroy(c);
       }
-    }
+    };
+    // A Unix socket has no TCP step and no TLS (libpq never uses TLS there).
+    if (unixSocket) return session(o.host);
+    // pg opens its own connection and negotiates TLS itself (SSLRequest): the kit reads the TLS
+    // material, connects (the tcp step) and asserts the certificate pg got; pg logs in at the
+    // address that answered (TLS still checks the name that was asked for).
+    await withService(ctx, { host: o.host, port: o.port, tls: useTls && tlsSettings(o), tlsMode: 'driver' }, (service) => {
+      service.socket.destroy();
+      return session(service.address.address, service);
+    });
   },
 });
 

@@ -8,12 +8,10 @@ import * as z from 'zod/mini';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Redis as RedisClient } from 'ioredis';
-import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
-import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
-import { describeError } from '../net/errors.js';
-import { capReads, respFrames } from '../net/bounded.js';
-import { CheckError, defineCheck, type StepName } from './types.js';
-import { bool, host, integer, nullMeans, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
+import { respFrames } from '../net/bounded.js';
+import { CheckError, defineCheck, type StepName } from '../core/contract.js';
+import { errorTable, messageOf, serviceCheck, timeLeft, withService } from './kit/index.js';
+import { bool, host, integer, nullMeans, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
 import { UrlError, defined, flag, hostAndLogin, parseGeneric, tlsParams } from './url.js';
 
 const options = z.object({
@@ -28,50 +26,32 @@ const options = z.object({
 });
 type Options = z.output<typeof options>;
 
-function messageOf(err: unknown): string {
-  const m = (err as { message?: unknown })?.message;
-  return typeof m === 'string' ? m.split('\n')[0]!.trim() : '';
-}
-
 /** A Redis error reply (ReplyError), as opposed to a connection problem. */
-function isReply(err: unknown): boolean {
-  return (err as { name?: unknown })?.name === 'ReplyError';
-}
+const REPLY = 'ReplyError';
+const WRONGPASS = /^WRONGPASS|^ERR invalid (username-)?password/i;
+const AUTH_ARGS = /wrong number of arguments for 'auth'/i;
+const pair = (user: string) => `invalid username-password pair for user "${user}" (or the user is disabled)`;
 
-/** Connection-level failures of a command, with a hint where one helps. */
-function connectionError(err: unknown, step: StepName, o: Options): CheckError {
-  // ioredis closes the connection itself after a parser error and then reports the close:
-  // the parser error (recorded on the error) is the real reason.
-  const m = messageOf((err as { protocolError?: unknown })?.protocolError ?? err);
-  if (m === 'Command timed out') return new CheckError(step, 'timed out');
-  if (/^Connection is closed|Command aborted due to connection close|^Stream isn't writeable/.test(m)) {
-    return new CheckError(step, o.tls ? 'the server closed the connection' : 'the server closed the connection (is this a TLS port? set tls: true)');
-  }
-  if (/^Protocol error|^Unknown RESP type/.test(m)) return new CheckError(step, 'the server did not answer with the Redis protocol');
-  return new CheckError(step, describeError(err));
-}
-
-/** Error replies any command can get. */
-function replyError(err: unknown, step: StepName, o: Options): CheckError {
-  const m = messageOf(err);
-  if (/^NOAUTH/.test(m)) {
-    return new CheckError('auth', o.password === undefined ? 'the server requires a password (NOAUTH)' : 'the server still requires authentication (NOAUTH)');
-  }
-  if (/^LOADING/.test(m)) return new CheckError(step, 'the server is loading its dataset (LOADING)');
-  if (/^NOPERM/.test(m)) return new CheckError(step, `permission denied: ${m.replace(/^NOPERM\s*/, '')}`);
-  return new CheckError(step, m || 'error reply');
-}
-
-function authError(err: unknown, o: Options): CheckError {
-  if (!isReply(err)) return connectionError(err, 'auth', o);
-  const m = messageOf(err);
-  if (/^WRONGPASS/.test(m) || /^ERR invalid (username-)?password/i.test(m)) {
-    return new CheckError('auth', o.username !== undefined ? `invalid username-password pair for user "${o.username}" (or the user is disabled)` : 'invalid password');
-  }
-  if (/without any password configured|no password is set/i.test(m)) return new CheckError('auth', 'the server has no password set');
-  if (/wrong number of arguments for 'auth'/i.test(m)) return new CheckError('auth', 'the server does not support AUTH with a username (Redis before 6): remove username');
-  return replyError(err, 'auth', o);
-}
+/**
+ * ioredis' errors: its own messages for the connection (it gives no codes), the server's error
+ * replies (ReplyError) by their first word.
+ */
+const classify = errorTable<Options>([
+  { name: REPLY, message: WRONGPASS, when: (e) => e.step === 'auth', say: (_e, o) => (o.username !== undefined ? pair(o.username) : 'invalid password') },
+  { name: REPLY, message: /without any password configured|no password is set/i, when: (e) => e.step === 'auth', say: 'the server has no password set' },
+  { name: REPLY, message: AUTH_ARGS, when: (e) => e.step === 'auth', say: 'the server does not support AUTH with a username (Redis before 6): remove username' },
+  { name: REPLY, message: /^NOAUTH/, step: 'auth', say: (_e, o) => (o.password === undefined ? 'the server requires a password (NOAUTH)' : 'the server still requires authentication (NOAUTH)') },
+  { name: REPLY, message: /^LOADING/, say: 'the server is loading its dataset (LOADING)' },
+  { name: REPLY, message: /^NOPERM\s*(.*)/, say: (e) => `permission denied: ${e.match![1]}` },
+  { message: /DB index is out of range/i, step: 'query', say: (_e, o) => `database ${o.db} does not exist (DB index is out of range)` },
+  { name: REPLY, say: (e) => e.message || 'error reply' },
+  { message: /^Command timed out$/, say: 'timed out' },
+  {
+    message: /^Connection is closed|Command aborted due to connection close|^Stream isn't writeable/,
+    say: (_e, o) => (o.tls ? 'the server closed the connection' : 'the server closed the connection (is this a TLS port? set tls: true)'),
+  },
+  { message: /^Protocol error|^Unknown RESP type/, say: 'the server did not answer with the Redis protocol' },
+]);
 
 /**
  * AUTH with a username: the ACL form (`AUTH user pass`, Redis 6) first, then, when the server
@@ -79,28 +59,29 @@ function authError(err: unknown, o: Options): CheckError {
  * conn-check sent whatever the username (conn-check-configs writes the celery broker's user).
  * The result notes which form authenticated.
  */
-async function aclAuth(c: RedisClient, username: string, password: string, ctx: { note(d: string): void }, o: Options, withCause: (e: unknown) => unknown): Promise<void> {
+async function aclAuth(c: RedisClient, username: string, password: string, ctx: { note(d: string): void }, o: Options, cause: (e: unknown) => unknown): Promise<void> {
   let why: string;
   try {
     await c.call('AUTH', username, password);
     ctx.note(`authenticated as user ${username} (AUTH username password)`);
     return;
   } catch (err) {
-    if (!isReply(err)) throw connectionError(withCause(err), 'auth', o);
     const m = messageOf(err);
-    if (/^WRONGPASS/.test(m) || /^ERR invalid (username-)?password/i.test(m)) why = `invalid username-password pair for user "${username}" (or the user is disabled)`;
-    else if (/wrong number of arguments for 'auth'/i.test(m)) why = 'the server does not know ACL users (Redis before 6)';
-    else throw authError(err, o);
+    if (isReply(err) && WRONGPASS.test(m)) why = pair(username);
+    else if (isReply(err) && AUTH_ARGS.test(m)) why = 'the server does not know ACL users (Redis before 6)';
+    else throw classify(cause(err), 'auth', o);
   }
   try {
     await c.call('AUTH', password);
   } catch (err) {
-    if (!isReply(err)) throw connectionError(withCause(err), 'auth', o);
-    const alone = authError(err, { ...o, username: undefined });
+    if (!isReply(err)) throw classify(cause(err), 'auth', o);
+    const alone = classify(err, 'auth', { ...o, username: undefined });
     throw new CheckError('auth', `${why}; with the password alone: ${alone.message}`);
   }
   ctx.note(`authenticated with the password alone (AUTH password), as conn-check did; the username was not used: ${why}`);
 }
+
+const isReply = (err: unknown) => (err as { name?: unknown })?.name === REPLY;
 
 /** What a reply to AUTH, PING, SELECT or INFO may announce: far beyond any real answer to them. */
 const RESP_LIMITS = { maxElements: 1024, maxBulk: 256 * 1024, maxLine: 64 * 1024 };
@@ -109,8 +90,7 @@ const RESP_LIMITS = { maxElements: 1024, maxBulk: 256 * 1024, maxLine: 64 * 1024
 const driver = () => import('ioredis');
 
 export const redis = defineCheck({
-  load: driver,
-  type: 'redis',
+  ...serviceCheck('redis', driver),
   summary: 'a Redis server answers PING (after AUTH when a password is given)',
   url: { schemes: ['redis', 'rediss'], options: fromUrl },
   container: {
@@ -120,139 +100,110 @@ export const redis = defineCheck({
     options: (env) => ({ password: env.has('REDIS_PASSWORD') ? env.get('REDIS_PASSWORD') : env.get('VALKEY_PASSWORD') }),
   },
   options,
-  name: (o) => `redis:${hostPort(o.host, o.port)}`,
   usesTls: (o) => o.tls,
   legacyNames: (o) => [`redis:${o.host}:${o.port}:tcp:${o.host}:${o.port}`, `redis:${o.host}:${o.port}:connect${o.password !== undefined ? ' with auth' : ''}`],
-  target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
-    const deadline = performance.now() + ctx.timeoutMs;
-    const remaining = () => Math.max(1, Math.round(deadline - performance.now()));
-    const { socket, address } = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal));
-    let stream: Socket | TLSSocket = socket;
-    let client: RedisClient | undefined;
-    const close = () => {
-      client?.disconnect();
-      stream.destroy();
-      socket.destroy();
-    };
-    ctx.signal.addEventListener('abort', close, { once: true });
-    try {
-      ctx.note(`connected to ${showAddress(address)}`);
-      if (o.tls) {
+    const remaining = timeLeft(ctx);
+    await withService(
+      ctx,
+      {
+        host: o.host,
+        port: o.port,
+        tls: o.tls && o,
         // redis-server on a plain port reads a ClientHello as an inline command and waits for a
-        // newline that never comes: say so if the deadline passes here (notes go in the result).
-        const hint = () => {
-          if ((ctx.signal.reason as Error | undefined)?.message !== 'cancelled') ctx.note('no answer to the TLS handshake (a plain-text Redis port never answers one: is tls: true right?)');
-        };
-        ctx.signal.addEventListener('abort', hint, { once: true });
-        const tlsSocket = await ctx
-          .step('tls', async () => handshake(socket, await secureOptions(o, o.host, ctx), ctx.signal))
-          .finally(() => ctx.signal.removeEventListener('abort', hint));
-        stream = tlsSocket;
-        ctx.note(`TLS (${tlsSocket.getProtocol() ?? 'unknown version'}${o.disable_tls_verification ? ', certificate not verified' : ''})`);
-        assertCertificate(tlsSocket, o, ctx, o.server_name ?? bareHost(o.host));
-      }
-
-      // ioredis is CommonJS whose module.exports is the class itself: bundled, the named
-      // export may be missing from the namespace, so fall back to the default export.
-      const mod = await driver();
-      const Redis = (typeof mod.Redis === 'function' ? mod.Redis : (mod as unknown as { default: typeof mod.Redis }).default) as typeof mod.Redis;
-      // ioredis buffers a reply whole, however large it says it is: its headers are checked
-      // before ioredis sees them (a billion-element array, a gigabyte string, an endless line).
-      const given = capReads(stream, ctx.signal, respFrames(RESP_LIMITS));
-      /** Hands ioredis the connection this check opened (and closes it on disconnect). */
-      class GivenConnection {
-        connecting = false;
-        stream = given;
-        firstError: Error | undefined;
-        check(): boolean {
-          return true;
+        // newline that never comes: say so if the deadline passes there
+        tlsSilence: 'no answer to the TLS handshake (a plain-text Redis port never answers one: is tls: true right?)',
+      },
+      async (service) => {
+        // ioredis is CommonJS whose module.exports is the class itself: bundled, the named
+        // export may be missing from the namespace, so fall back to the default export.
+        const mod = await driver();
+        const Redis = (typeof mod.Redis === 'function' ? mod.Redis : (mod as unknown as { default: typeof mod.Redis }).default) as typeof mod.Redis;
+        // ioredis buffers a reply whole, however large it says it is: its headers are checked
+        // before ioredis sees them (a billion-element array, a gigabyte string, an endless line).
+        const given = service.give(respFrames(RESP_LIMITS));
+        /** Hands ioredis the connection the kit opened (and closes it on disconnect). */
+        class GivenConnection {
+          connecting = false;
+          stream = given;
+          firstError: Error | undefined;
+          check(): boolean {
+            return true;
+          }
+          connect(): Promise<Socket | TLSSocket> {
+            return Promise.resolve(given);
+          }
+          disconnect(): void {
+            given.destroy();
+          }
         }
-        connect(): Promise<Socket | TLSSocket> {
-          return Promise.resolve(given);
-        }
-        disconnect(): void {
-          given.destroy();
-        }
-      }
-      const c = new Redis({
-        Connector: GivenConnection as never,
-        lazyConnect: true,
-        // no reconnects, no retries, no queueing: a failure is a failure
-        retryStrategy: () => null,
-        reconnectOnError: null,
-        maxRetriesPerRequest: 0,
-        enableOfflineQueue: false,
-        autoResendUnfulfilledCommands: false,
-        autoResubscribe: false,
-        // the check sends AUTH/PING/SELECT itself, step by step; RESP2 works with every server
-        enableReadyCheck: false,
-        protocol: 2,
-        disableClientInfo: true,
-        connectTimeout: remaining(),
-        commandTimeout: remaining(),
-      });
-      client = c;
-      // Errors are reported through the commands (never an unhandled 'error'); a parser error
-      // is remembered, since the command then fails only with "Connection is closed".
-      let protocolError: unknown;
-      c.on('error', (e: unknown) => {
-        if (/^Protocol error|^Unknown RESP type/.test(messageOf(e))) protocolError ??= e;
-      });
-      const withCause = (err: unknown) => (protocolError && err && typeof err === 'object' ? Object.assign(err, { protocolError }) : err);
-      if (ctx.signal.aborted) throw ctx.signal.reason;
-      await ctx.step('protocol', async () => {
-        try {
-          await c.connect();
-        } catch (err) {
-          throw connectionError(withCause(err), 'protocol', o);
-        }
-      });
-
-      if (o.password !== undefined) {
-        const password = o.password;
-        await ctx.step('auth', async () => {
+        const c = new Redis({
+          Connector: GivenConnection as never,
+          lazyConnect: true,
+          // no reconnects, no retries, no queueing: a failure is a failure
+          retryStrategy: () => null,
+          reconnectOnError: null,
+          maxRetriesPerRequest: 0,
+          enableOfflineQueue: false,
+          autoResendUnfulfilledCommands: false,
+          autoResubscribe: false,
+          // the check sends AUTH/PING/SELECT itself, step by step; RESP2 works with every server
+          enableReadyCheck: false,
+          protocol: 2,
+          disableClientInfo: true,
+          connectTimeout: remaining(),
+          commandTimeout: remaining(),
+        });
+        service.onClose(() => c.disconnect());
+        // Errors are reported through the commands (never an unhandled 'error'); a parser error
+        // is remembered, since the command then fails only with "Connection is closed": ioredis
+        // closes the connection itself after it, and the parser error is the real reason.
+        let protocolError: unknown;
+        c.on('error', (e: unknown) => {
+          if (/^Protocol error|^Unknown RESP type/.test(messageOf(e))) protocolError ??= e;
+        });
+        const cause = (err: unknown) => (isReply(err) ? err : (protocolError ?? err));
+        const call = async (step: StepName, ...args: [string, ...(string | number)[]]) => {
           try {
-            if (o.username === undefined) await c.call('AUTH', password);
-            else await aclAuth(c, o.username, password, ctx, o, withCause);
+            return await c.call(...args);
           } catch (err) {
-            throw err instanceof CheckError ? err : authError(withCause(err), o);
+            throw classify(cause(err), step, o);
+          }
+        };
+        await ctx.step('protocol', async () => {
+          try {
+            await c.connect();
+          } catch (err) {
+            throw classify(cause(err), 'protocol', o);
           }
         });
-      }
 
-      await ctx.step('protocol', async () => {
-        let reply: unknown;
-        try {
-          reply = await c.call('PING');
-        } catch (err) {
-          throw isReply(err) ? replyError(err, 'protocol', o) : connectionError(withCause(err), 'protocol', o);
+        if (o.password !== undefined) {
+          const password = o.password;
+          await ctx.step('auth', async () => {
+            if (o.username === undefined) await call('auth', 'AUTH', password);
+            else await aclAuth(c, o.username, password, ctx, o, cause);
+          });
         }
-        if (reply !== 'PONG') throw new CheckError('protocol', `unexpected answer to PING: ${JSON.stringify(String(reply)).slice(0, 60)}`);
-      });
 
-      await ctx.step('query', async () => {
-        if (o.db !== undefined) {
+        await ctx.step('protocol', async () => {
+          const reply = await call('protocol', 'PING');
+          if (reply !== 'PONG') throw new CheckError('protocol', `unexpected answer to PING: ${JSON.stringify(String(reply)).slice(0, 60)}`);
+        });
+
+        await ctx.step('query', async () => {
+          if (o.db !== undefined) await call('query', 'SELECT', o.db);
+          // The version, when INFO is allowed: a nicety, never a failure.
           try {
-            await c.call('SELECT', o.db);
-          } catch (err) {
-            if (/DB index is out of range/i.test(messageOf(err))) throw new CheckError('query', `database ${o.db} does not exist (DB index is out of range)`);
-            throw isReply(err) ? replyError(err, 'query', o) : connectionError(withCause(err), 'query', o);
+            const info = await c.call('INFO', 'server');
+            const version = /^redis_version:(\S+)/m.exec(String(info))?.[1];
+            if (version) ctx.note(`Redis ${version}`);
+          } catch {
+            // INFO renamed, disabled or not permitted: fine
           }
-        }
-        // The version, when INFO is allowed: a nicety, never a failure.
-        try {
-          const info = await c.call('INFO', 'server');
-          const version = /^redis_version:(\S+)/m.exec(String(info))?.[1];
-          if (version) ctx.note(`Redis ${version}`);
-        } catch {
-          // INFO renamed, disabled or not permitted: fine
-        }
-      });
-    } finally {
-      ctx.signal.removeEventListener('abort', close);
-      close();
-    }
+        });
+      },
+    );
   },
 });
 

@@ -6,9 +6,9 @@
  * the type: a run of tcp checks builds one schema, not fourteen. The type names and their
  * aliases live here, so that unknown types are reported without loading anything.
  */
-import type { AnyCheckDefinition } from './types.js';
+import type { AnyCheckDefinition } from '../core/contract.js';
 
-export { commonOptions, commonOptionNames, ignoredOptions } from './common.js';
+export { commonOptions, commonOptionNames, ignoredOptions } from '../core/common.js';
 
 /** A check type as the registry knows it before its module is loaded. */
 export interface CheckType {
@@ -25,7 +25,7 @@ const types: readonly CheckType[] = [
   entry('tcp', [], () => import('./tcp.js').then((m) => def(m, 'tcp'))),
   entry('tls', ['ssl'], () => import('./tls.js').then((m) => def(m, 'tls'))),
   entry('udp', [], () => import('./udp.js').then((m) => def(m, 'udp'))),
-  entry('http', ['https'], () => import('./http.js').then((m) => def(m, 'http'))),
+  entry('http', ['https'], () => import('./http/index.js').then((m) => def(m, 'http'))),
   entry('amqp', [], () => import('./amqp.js').then((m) => def(m, 'amqp'))),
   entry('postgres', ['postgresql'], () => import('./postgres.js').then((m) => def(m, 'postgres'))),
   entry('redis', [], () => import('./redis.js').then((m) => def(m, 'redis'))),
@@ -38,6 +38,9 @@ const types: readonly CheckType[] = [
   entry('mqtt', [], () => import('./mqtt.js').then((m) => def(m, 'mqtt'))),
   entry('ssh', [], () => import('./ssh.js').then((m) => def(m, 'ssh'))),
   entry('ldap', [], () => import('./ldap.js').then((m) => def(m, 'ldap'))),
+  entry('kafka', [], () => import('./kafka.js').then((m) => def(m, 'kafka'))),
+  entry('grpc', [], () => import('./grpc.js').then((m) => def(m, 'grpc'))),
+  entry('s3', [], () => import('./s3.js').then((m) => def(m, 's3'))),
 ];
 
 function entry(type: string, aliases: readonly string[], load: () => Promise<AnyCheckDefinition>): CheckType {

@@ -16,13 +16,12 @@
  */
 import * as z from 'zod/mini';
 import { nodeCrypto, nodeOs } from '../net/builtins.js';
-import type { Socket } from 'node:net';
-import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
-import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
-import { CheckError, defineCheck, type StepName } from './types.js';
-import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from './options.js';
+import { CheckError, defineCheck, type StepName } from '../core/contract.js';
+import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
 import { pairBlobs, Redactor } from '../secrets/index.js';
 import { defined, flag, hostAndLogin, parseGeneric } from './url.js';
+import type { Socket } from 'node:net';
+import { MessageReader, serviceCheck, withService } from './kit/index.js';
 
 const noLineBreaks = (what: string) => text(what).check(z.refine((v) => !/[\r\n]/.test(v), { message: `expected ${what} without line breaks` }));
 const address = () => noLineBreaks('an e-mail address').check(z.refine((v) => !/[<>\s]/.test(v), { message: 'expected a bare e-mail address (no <>, no spaces)' }));
@@ -63,97 +62,54 @@ const MAX_REPLY = 64 * 1024;
 
 /** Reads SMTP replies (`250-...` continued, `250 ...` final) from the current socket. */
 class ReplyReader {
-  private buf = '';
-  private socket!: Socket;
-  constructor(
-    socket: Socket,
-    private readonly signal: AbortSignal,
-  ) {
-    this.use(socket);
+  private readonly reader: MessageReader;
+  constructor(socket: Socket, signal: AbortSignal) {
+    this.reader = new MessageReader(socket, signal);
   }
 
-  /** Switches to another socket (after STARTTLS); anything buffered is dropped. */
+  /** Switches to another socket (after STARTTLS). */
   use(socket: Socket): void {
-    this.socket = socket;
-    this.buf = '';
-    socket.setEncoding('latin1');
-    socket.on('error', () => {}); // errors surface through read()
+    this.reader.use(socket);
   }
 
   write(line: string): void {
-    this.socket.write(`${line}\r\n`);
+    this.reader.write(`${line}\r\n`);
   }
 
   /** The next complete reply; `step` names the failure when the server closes or babbles. */
-  read(step: StepName): Promise<Reply> {
-    const parsed = this.parse(step);
-    if (parsed) return Promise.resolve(parsed);
-    const socket = this.socket;
-    return new Promise<Reply>((resolve, reject) => {
-      const cleanup = () => {
-        socket.off('data', onData);
-        socket.off('end', onEnd);
-        socket.off('close', onEnd);
-        socket.off('error', onError);
-        this.signal.removeEventListener('abort', onAbort);
-      };
-      const onData = (chunk: string) => {
-        this.buf += chunk;
-        try {
-          const r = this.parse(step);
-          if (!r) return;
-          cleanup();
-          resolve(r);
-        } catch (err) {
-          cleanup();
-          reject(err);
-        }
-      };
-      const onEnd = () => {
-        cleanup();
-        reject(
-          this.buf
-            ? new CheckError(step, `not an SMTP server (unexpected reply ${showBytes(this.buf)})`)
-            : new CheckError(step, 'the server closed the connection'),
-        );
-      };
-      const onError = (err: Error) => {
-        cleanup();
-        reject(err);
-      };
-      const onAbort = () => {
-        cleanup();
-        socket.destroy();
-        reject(this.signal.reason);
-      };
-      if (this.signal.aborted) return onAbort();
-      this.signal.addEventListener('abort', onAbort, { once: true });
-      socket.on('data', onData);
-      socket.once('end', onEnd);
-      socket.once('close', onEnd);
-      socket.once('error', onError);
-    });
+  async read(step: StepName): Promise<Reply> {
+    let reply: Reply | undefined;
+    await this.reader.read(
+      (buf) => {
+        const parsed = parseReply(buf.toString('latin1'), step);
+        reply = parsed?.reply;
+        return parsed?.length;
+      },
+      (buf) =>
+        buf.length
+          ? new CheckError(step, `not an SMTP server (unexpected reply ${showBytes(buf.toString('latin1'))})`)
+          : new CheckError(step, 'the server closed the connection'),
+    );
+    return reply!;
   }
+}
 
-  private parse(step: StepName): Reply | undefined {
-    const lines: string[] = [];
-    let pos = 0;
-    for (;;) {
-      const end = this.buf.indexOf('\n', pos);
-      if (end < 0) {
-        if (this.buf.length > MAX_REPLY) throw new CheckError(step, 'the server sent an overlong reply');
-        return undefined;
-      }
-      const line = this.buf.slice(pos, end).replace(/\r$/, '');
-      pos = end + 1;
-      const m = /^(\d{3})([ -]?)(.*)$/.exec(line);
-      if (!m) throw new CheckError(step, `not an SMTP server (unexpected reply ${showBytes(line)})`);
-      lines.push(m[3]!);
-      if (m[2] !== '-') {
-        this.buf = this.buf.slice(pos);
-        return { code: Number(m[1]), lines };
-      }
+/** The reply at the start of `text` and its length, once it is complete. */
+function parseReply(text: string, step: StepName): { reply: Reply; length: number } | undefined {
+  const lines: string[] = [];
+  let pos = 0;
+  for (;;) {
+    const end = text.indexOf('\n', pos);
+    if (end < 0) {
+      if (text.length > MAX_REPLY) throw new CheckError(step, 'the server sent an overlong reply');
+      return undefined;
     }
+    const line = text.slice(pos, end).replace(/\r$/, '');
+    pos = end + 1;
+    const m = /^(\d{3})([ -]?)(.*)$/.exec(line);
+    if (!m) throw new CheckError(step, `not an SMTP server (unexpected reply ${showBytes(line)})`);
+    lines.push(m[3]!);
+    if (m[2] !== '-') return { reply: { code: Number(m[1]), lines }, length: pos };
   }
 }
 
@@ -201,31 +157,21 @@ function buildMessage(o: Options, from: string, to: string): string {
 const SMTPS_PORT = 465;
 
 export const smtp = defineCheck({
-  type: 'smtp',
+  ...serviceCheck('smtp'),
   summary: 'SMTP login (and, with from_address and to_address, a real e-mail sent)',
   url: { schemes: ['smtp', 'smtps'], options: fromUrl },
   options,
-  name: (o) => `smtp:${hostPort(o.host, o.port)}`,
   // conn-check's steps had no common prefix; its tls step ran unless use_tls was false
   usesTls: (o) => o.use_tls === true || o.starttls || (o.use_tls === undefined && o.port === SMTPS_PORT),
   legacyNames: (o) => [`tcp:${o.host}:${o.port}`, ...(o.use_tls === false ? [] : [`tls:${o.host}:${o.port}`]), `smtp:${o.host}:${o.port}`],
-  target: (o) => hostPort(o.host, o.port),
   async run(given, ctx) {
     const o = { ...given, use_tls: given.use_tls ?? (!given.starttls && given.port === SMTPS_PORT) };
     if (given.use_tls === undefined && !given.starttls) {
       ctx.note(o.use_tls ? `implicit TLS: use_tls is not set and ${SMTPS_PORT} is the SMTPS port` : `plain SMTP, no TLS: use_tls is not set and port ${o.port} is not the SMTPS port (${SMTPS_PORT}); set starttls: true to upgrade`);
     }
-    const connected = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal));
-    let socket: Socket = connected.socket;
-    ctx.note(`connected to ${showAddress(connected.address)}`);
-    try {
-      let secure = false;
-      if (o.use_tls) {
-        const tlsOpts = await ctx.step('tls', () => secureOptions(o, o.host, ctx));
-        socket = await ctx.step('tls', () => handshake(socket, tlsOpts, ctx.signal));
-        secure = true;
-      }
-      const io = new ReplyReader(socket, ctx.signal);
+    await withService(ctx, { host: o.host, port: o.port, tls: (o.use_tls || o.starttls) && o, tlsMode: o.starttls ? 'upgrade' : 'direct' }, async (service) => {
+      const secure = o.use_tls || o.starttls; // (by the time it matters, STARTTLS is done)
+      const io = new ReplyReader(service.stream, ctx.signal);
       const clientName = nodeOs().hostname() || 'localhost';
 
       const hello = async (): Promise<Map<string, string[]> | undefined> => {
@@ -252,18 +198,9 @@ export const smtp = defineCheck({
           io.write('STARTTLS');
           const r = await io.read('tls');
           if (r.code !== 220) throw new CheckError('tls', `STARTTLS refused (${showReply(r, o)})`);
-          const tlsOpts = await secureOptions(o, o.host, ctx);
-          socket.removeAllListeners('data');
-          socket = await handshake(socket, tlsOpts, ctx.signal);
-          io.use(socket);
-          secure = true;
+          io.use(await service.startTls());
         });
         ext = await ctx.step('protocol', hello);
-      }
-      if (secure) {
-        const tlsSocket = socket as import('node:tls').TLSSocket;
-        ctx.note(`TLS ${tlsSocket.getProtocol?.() ?? ''}`.trim());
-        assertCertificate(tlsSocket, o, ctx, o.server_name ?? bareHost(o.host));
       }
 
       await ctx.step('auth', async () => {
@@ -323,10 +260,7 @@ export const smtp = defineCheck({
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([io.read('protocol').catch(() => {}), new Promise((r) => (timer = setTimeout(r, 500)))]);
       clearTimeout(timer);
-    } finally {
-      socket.destroy();
-      connected.socket.destroy();
-    }
+    });
   },
 });
 

@@ -8,12 +8,12 @@
 import * as z from 'zod/mini';
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import type { Client as SshClient, AnyAuthMethod, AuthenticationType } from 'ssh2';
-import { connectTcp, hostPort, showAddress } from '../net/dial.js';
+import type { AnyAuthMethod, AuthenticationType } from 'ssh2';
 import { describeError } from '../net/errors.js';
-import { CheckError, defineCheck } from './types.js';
-import { host, port, scalarString, stringList, text, secret } from './options.js';
-import { printable } from './udp.js';
+import { CheckError, defineCheck } from '../core/contract.js';
+import { host, port, scalarString, stringList, text, secret } from '../core/options.js';
+import { printable } from '../net/printable.js';
+import { serviceCheck, withService } from './kit/index.js';
 
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
 /** What a server may send before authentication completes (OpenSSH sends a few KiB). */
@@ -141,12 +141,9 @@ function settled<T>(): Settled<T> {
 const CLOSED = Symbol('closed');
 
 export const ssh = defineCheck({
-  load: driver,
-  type: 'ssh',
+  ...serviceCheck('ssh', driver),
   summary: 'an SSH server (with the pinned host key) accepts a login with the given key or password',
   options,
-  name: (o) => `ssh:${hostPort(o.host, o.port)}`,
-  target: (o) => hostPort(o.host, o.port),
   async run(o, ctx) {
     const { Client, utils } = await ssh2();
     // The key is read and parsed before connecting: a bad file or passphrase never reaches the server.
@@ -160,18 +157,10 @@ export const ssh = defineCheck({
       return text;
     });
 
-    const { socket, address } = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal));
-    let client: SshClient | undefined;
-    const close = () => {
-      client?.removeAllListeners('ready');
-      socket.destroy();
-    };
-    ctx.signal.addEventListener('abort', close, { once: true });
-    try {
-      ctx.note(`connected to ${showAddress(address)}`);
-      if (ctx.signal.aborted) throw ctx.signal.reason;
+    await withService(ctx, { host: o.host, port: o.port }, async (service) => {
+      const { socket } = service;
       const c = new Client();
-      client = c;
+      service.onClose(() => c.removeAllListeners('ready'));
       const handshake = settled<void>();
       const ready = settled<void>();
       let ident: string | undefined;
@@ -290,10 +279,7 @@ export const ssh = defineCheck({
       socket.off('data', watch);
       ctx.note(succeededWith === 'none' ? `authenticated as "${o.username}" without credentials (the server asked for none)` : `authenticated as "${o.username}" (${succeededWith})`);
       c.end();
-    } finally {
-      ctx.signal.removeEventListener('abort', close);
-      close();
-    }
+    });
   },
 });
 

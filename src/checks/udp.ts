@@ -9,25 +9,11 @@ import type { Socket as UdpSocket } from 'node:dgram';
 import { nodeDgram } from '../net/builtins.js';
 import { hostPort, resolveHost, showAddress, untilAborted, type Address } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
-import { CheckError, defineCheck } from './types.js';
-import { host, nullMeans, port, scalarString } from './options.js';
+import { printable } from '../net/printable.js';
+import { CheckError, defineCheck } from '../core/contract.js';
+import { host, nullMeans, port, scalarString } from '../core/options.js';
 
 const REFUSED = 'connection refused (ICMP port unreachable)';
-const SHOW_BYTES = 60;
-
-/** The first bytes of a datagram, printable: \n \r \t \\ and \xNN for anything else. */
-export function printable(data: Buffer, max = SHOW_BYTES): string {
-  let out = '';
-  for (const b of data.subarray(0, max)) {
-    if (b === 0x5c) out += '\\\\';
-    else if (b === 0x0a) out += '\\n';
-    else if (b === 0x0d) out += '\\r';
-    else if (b === 0x09) out += '\\t';
-    else if (b >= 0x20 && b < 0x7f) out += String.fromCharCode(b);
-    else out += `\\x${b.toString(16).padStart(2, '0')}`;
-  }
-  return data.length > max ? `${out}...` : out;
-}
 
 type Outcome = { ok: true; detail: string } | { ok: false; why: string };
 

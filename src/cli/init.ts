@@ -5,11 +5,11 @@
  */
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { ExitCode } from '../constants.js';
+import { ExitCode } from '../core/constants.js';
 import { ConfigError, formatIssue } from '../config/index.js';
 import { readSource } from '../config/load.js';
 import { discover, type Proposal } from '../config/discover.js';
-import type { Io } from './main.js';
+import type { Io } from './io.js';
 
 export const INIT_HELP = `Usage: conn-check init --from FILE [--from FILE ...]
 

@@ -14,7 +14,7 @@ import {
   MAX_CONFIG_BYTES,
   MAX_TIMEOUT_S,
   VERSION,
-} from '../constants.js';
+} from '../core/constants.js';
 import { allSecrets, ConfigError, formatIssue, gatherConfig } from '../config/index.js';
 import { checkTypes } from '../checks/registry.js';
 import { environmentAndSources } from '../config/sources.js';
@@ -34,18 +34,9 @@ import { assertWritable, OutputError, writeReport } from './output.js';
 import { wantsColour } from './colour.js';
 import { Progress } from './progress.js';
 import { paintVerdict } from '../report/colour.js';
+import type { Io } from './io.js';
+export type { Io } from './io.js';
 
-export interface Io {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-  /** Reads standard input, stopping once it has more than `limit` bytes (the caller refuses those). */
-  readStdin: (limit: number) => Uint8Array;
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-  signal?: AbortSignal;
-  /** Which of stdout and stderr are terminals (colour, the live progress line). */
-  isTTY?: { stdout?: boolean; stderr?: boolean };
-}
 
 const FORMATS = ['text', 'json', 'junit', 'markdown'] as const;
 

@@ -3,7 +3,7 @@
  * (registry.typeForImage); this file only normalises image references and builds the options.
  */
 import { typeForImage } from '../checks/registry.js';
-import type { AnyCheckDefinition, ContainerEnv } from '../checks/types.js';
+import type { AnyCheckDefinition, ContainerEnv } from '../core/contract.js';
 
 /** `docker.io/library/postgres:16@sha256:...` → `postgres`; `ghcr.io/org/x:1` → `ghcr.io/org/x`. */
 export function imageName(image: string): string {

@@ -4,7 +4,7 @@
  * Credentials are `${VAR}` references, never literals (config/containers.ts).
  */
 import { parseAllDocuments } from 'yaml';
-import { MAX_ALIAS_COUNT } from '../constants.js';
+import { MAX_ALIAS_COUNT } from '../core/constants.js';
 import { checksFromEnv } from './from-env.js';
 import { containerOptions, referenceEnv, typeOfImage } from './containers.js';
 

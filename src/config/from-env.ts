@@ -7,7 +7,7 @@
  */
 import { knownSchemes } from '../checks/registry.js';
 import { schemeOf } from '../checks/url.js';
-import type { Source } from './load.js';
+import type { Source } from './parsed.js';
 
 export const FROM_ENV_FILE = '<environment>';
 

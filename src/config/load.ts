@@ -5,16 +5,18 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import type * as z from 'zod/mini';
-import { MAX_CONFIG_BYTES } from '../constants.js';
+import { MAX_CONFIG_BYTES } from '../core/constants.js';
 import { fastParse } from './fast-yaml.js';
 import { commonOptions, commonOptionNames, findCheckType, knownTypeNames, ignoredOptions, type CheckType } from '../checks/registry.js';
-import type { AnyCheckDefinition, CommonOptions } from '../checks/types.js';
+import type { AnyCheckDefinition, CommonOptions } from '../core/contract.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { interpolate, InterpolationError } from './interpolate.js';
 import { unknownOption } from './suggest.js';
 import { collectSecrets, kindsOf, Redactor, MIN_MASK_LENGTH, type SecretKind } from '../secrets/index.js';
-import { show } from '../checks/options.js';
+import { show } from '../core/options.js';
 import { dropUrl, expandUrls, mergeUrlOptions } from './url.js';
+import type { ParsedItem, Pos, Source } from './parsed.js';
+export type { ParsedItem, Pos, Source } from './parsed.js';
 
 /** One validated check, ready to run. */
 export interface CheckSpec {
@@ -41,11 +43,6 @@ export interface LoadedConfig {
   warnings: ConfigIssue[];
 }
 
-export interface Source {
-  /** The name shown in messages and annotations. */
-  file: string;
-  text: string;
-}
 
 /** Reads a config file, refusing what cannot be a config before parsing it. */
 export async function readSource(path: string, shownAs = path): Promise<Source> {
@@ -113,10 +110,6 @@ function firstInvalidUtf8(bytes: Uint8Array): number {
   return Math.min(Buffer.byteLength(done), bytes.length - 1);
 }
 
-export interface Pos {
-  line: number;
-  column: number;
-}
 
 
 /** C0 control characters other than tab, LF and CR (and DEL): YAML does not allow them, and text never has them. */
@@ -141,14 +134,6 @@ export async function parseConfig(source: Source, env: NodeJS.ProcessEnv = proce
   }
 }
 
-/** One entry of a file's top-level list, as the parser (fast or full) found it. */
-export interface ParsedItem extends Pos {
-  value: unknown;
-  /** Whether the entry is a mapping node. */
-  isMap: boolean;
-  /** Where each of its keys starts. */
-  keys: Map<string, Pos>;
-}
 
 async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagFilter): Promise<LoadedConfig> {
   const { file } = source;

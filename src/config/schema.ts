@@ -5,7 +5,7 @@
  */
 import * as z from 'zod/mini';
 import { commonOptions, ignoredOptions, loadCheckTypes } from '../checks/registry.js';
-import { alsoAccepts } from '../checks/options.js';
+import { alsoAccepts } from '../core/options.js';
 
 type Json = Record<string, unknown>;
 

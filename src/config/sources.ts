@@ -5,7 +5,7 @@
 import { ConfigError } from './errors.js';
 import { environmentWithFiles } from './env-file.js';
 import { checksFromEnv, FROM_ENV_FILE } from './from-env.js';
-import type { Source } from './load.js';
+import type { Source } from './parsed.js';
 
 export interface Extra {
   env: NodeJS.ProcessEnv;

@@ -5,11 +5,11 @@
  * An unknown scheme or a URL its type cannot read is an error at the `url` key.
  */
 import { findCheckType, knownSchemes, typeForScheme } from '../checks/registry.js';
-import type { AnyCheckDefinition } from '../checks/types.js';
+import type { AnyCheckDefinition } from '../core/contract.js';
 import { schemeOf, UrlError } from '../checks/url.js';
 import type { ConfigIssue } from './errors.js';
 import { interpolate, InterpolationError } from './interpolate.js';
-import type { ParsedItem } from './load.js';
+import type { ParsedItem } from './parsed.js';
 
 export interface UrlExpansion {
   /** The options each entry's URL stands for. */

@@ -4,9 +4,9 @@
  * file can have. Loaded (with `yaml`) only when a file needs it.
  */
 import { Composer, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, Parser, visit, type CST, type Document, type Node as YamlNode } from 'yaml';
-import { MAX_ALIAS_COUNT, MAX_EXPANDED_CHARS, MAX_YAML_NODES } from '../constants.js';
+import { MAX_ALIAS_COUNT, MAX_EXPANDED_CHARS, MAX_YAML_NODES } from '../core/constants.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
-import type { ParsedItem, Pos } from './load.js';
+import type { ParsedItem, Pos } from './parsed.js';
 
 /** Deeper than this is no conn-check file (a check needs 3 or 4 levels); YAML's composer recurses per level. */
 const MAX_NESTING = 64;

@@ -173,13 +173,13 @@ function install(stream: Readable, budget: Budget): Guard {
 }
 
 /**
- * A frame inspector for protocols whose messages start with their own total length as a 32-bit
- * integer (MongoDB: little-endian, the 4 length bytes included). Lengths below `min` (a
- * zero-length message sends some drivers into an endless loop) or above `max` stop the stream.
+ * A frame inspector for protocols made of frames with a fixed-size header that gives the
+ * length of what follows: `check(header)` returns how many bytes follow that header (skipped
+ * unread), or a reason to stop the stream.
  */
-export function lengthPrefixedFrames(opts: { protocol: string; min: number; max: number; littleEndian?: boolean }): FrameInspector {
+export function headerFrames(headerSize: number, check: (header: Buffer) => number | string): FrameInspector {
   let header = Buffer.alloc(0);
-  let skip = 0; // bytes of the current message still to come
+  let skip = 0; // bytes of the current frame still to come
   return (chunk) => {
     let i = 0;
     while (i < chunk.length) {
@@ -189,18 +189,31 @@ export function lengthPrefixedFrames(opts: { protocol: string; min: number; max:
         i += n;
         continue;
       }
-      const need = 4 - header.length;
+      const need = headerSize - header.length;
       header = Buffer.concat([header, chunk.subarray(i, i + need)]);
       i += Math.min(need, chunk.length - i);
-      if (header.length < 4) break;
-      const len = opts.littleEndian === false ? header.readUInt32BE(0) : header.readUInt32LE(0);
+      if (header.length < headerSize) break;
+      const next = check(header);
       header = Buffer.alloc(0);
-      if (len < opts.min) return `the server sent a malformed ${opts.protocol} message (length ${len})`;
-      if (len > opts.max) return `the server announced a ${opts.protocol} message of ${len} bytes (more than ${formatBytes(opts.max)})`;
-      skip = len - 4;
+      if (typeof next === 'string') return next;
+      skip = next;
     }
     return undefined;
   };
+}
+
+/**
+ * A frame inspector for protocols whose messages start with their own total length as a 32-bit
+ * integer (MongoDB: little-endian, the 4 length bytes included). Lengths below `min` (a
+ * zero-length message sends some drivers into an endless loop) or above `max` stop the stream.
+ */
+export function lengthPrefixedFrames(opts: { protocol: string; min: number; max: number; littleEndian?: boolean }): FrameInspector {
+  return headerFrames(4, (header) => {
+    const len = opts.littleEndian === false ? header.readUInt32BE(0) : header.readUInt32LE(0);
+    if (len < opts.min) return `the server sent a malformed ${opts.protocol} message (length ${len})`;
+    if (len > opts.max) return `the server announced a ${opts.protocol} message of ${len} bytes (more than ${formatBytes(opts.max)})`;
+    return len - 4;
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 /** Name resolution and TCP connections that obey an AbortSignal and say what went wrong. */
 import { lookup } from 'node:dns/promises';
 import { isIP, Socket } from 'node:net';
-import { CheckError } from '../checks/types.js';
+import { CheckError } from '../core/contract.js';
 import { describeError } from './errors.js';
 import { explainLookupFailure } from './dns-reason.js';
 import { capReads } from './bounded.js';

@@ -111,3 +111,17 @@ export function describeError(err: unknown): string {
   const code = codeOf(first);
   return code && !message.includes(code) ? `${message} (${code})` : message;
 }
+
+/**
+ * Node's certificate verification codes (from OpenSSL) and TLS error code prefixes: a TLS
+ * failure, whatever the driver that met it.
+ */
+const TLS_CODE =
+  /^(ERR_TLS_|ERR_SSL_|ERR_OSSL_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_|HOSTNAME_MISMATCH$|INVALID_CA$|PATH_LENGTH_EXCEEDED$|INVALID_PURPOSE$|CERT_UNTRUSTED$|CERT_REJECTED$)/;
+
+/** Whether an error is a TLS failure: by its code, or by OpenSSL's text where a driver kept only that. */
+export function isTlsError(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null | undefined;
+  if (typeof e?.code === 'string' && TLS_CODE.test(e.code)) return true;
+  return typeof e?.message === 'string' && /before secure TLS connection|wrong version number|ssl3_|tls_/i.test(e.message);
+}

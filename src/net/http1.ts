@@ -62,7 +62,16 @@ export function request1(r: Http1Request): Promise<Http1Answer> {
     }
     r.onRequest?.(req);
     req.on('error', reject); // (also later: a failure once the answer is in is the body's to report)
+    // node:http waits forever on a socket that closed before it was handed over (a server that
+    // accepts and hangs up at once, before the caller's await returned): that is a reset.
+    const hungUp = () => {
+      req.destroy();
+      reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    };
+    if (r.socket.destroyed || r.socket.closed) hungUp();
+    else r.socket.once('close', hungUp);
     req.once('response', (res: IncomingMessage) => {
+      r.socket.off('close', hungUp);
       const headers: Record<string, string | string[]> = {};
       for (const [name, values] of Object.entries(res.headersDistinct)) {
         if (values) headers[name] = values.length === 1 ? values[0]! : values;

@@ -4,7 +4,7 @@
  * the checks that need it.
  */
 import type { CheckSpec } from '../config/load.js';
-import type { Egress } from '../checks/types.js';
+import type { Egress } from '../core/contract.js';
 
 export function egressOf(check: CheckSpec): Egress[] {
   if (check.definition.egress) return check.definition.egress(check.options);

@@ -12,7 +12,7 @@ import {
   CONCURRENCY_MAX,
   CONCURRENCY_MIN,
   FALLBACK_OPEN_FILES,
-} from '../constants.js';
+} from '../core/constants.js';
 
 /**
  * The soft "Max open files" limit from the text of /proc/self/limits: a number, Infinity for

@@ -1,10 +1,11 @@
+import type { StopKind } from '../core/contract.js';
+
+export type { StopKind };
 /** The reason of a check skipped by --dry-run / dry-run. */
 export const DRY_RUN = 'dry run';
 
 /** The plain record every reporter renders: one per configured check. */
 export type Status = 'passed' | 'failed' | 'skipped';
-/** Why a check was stopped before it finished: its own deadline, max-timeout, or the run being cancelled. */
-export type StopKind = 'timeout' | 'max-timeout' | 'cancelled';
 
 export interface CheckResult {
   name: string;

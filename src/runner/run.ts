@@ -7,7 +7,7 @@ import { setMaxListeners } from 'node:events';
 import { now } from './clock.js';
 import { defaultConcurrency } from './concurrency.js';
 import type { CheckSpec } from '../config/load.js';
-import { CheckError, type CheckContext, type StepName } from '../checks/types.js';
+import { CheckError, StopReason, type CheckContext, type StepName } from '../core/contract.js';
 import { describeError } from '../net/errors.js';
 import { DEFAULT_READ_CAP, ReadLimitError, setReadBudget } from '../net/bounded.js';
 import { DRY_RUN, type CheckResult, type StopKind } from './result.js';
@@ -39,16 +39,6 @@ export interface RunOutcome {
   durationMs: number;
   maxTimeoutReached: boolean;
   cancelled: boolean;
-}
-
-/** Why a check was stopped: its message is the failure's message, its kind the result's `stopped`. */
-class StopReason extends Error {
-  constructor(
-    readonly kind: StopKind | 'finished',
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** The reason every attempt's signal gets when it is over: one object, not a stack trace per attempt. */
@@ -236,9 +226,6 @@ export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions):
     if (stopAll.signal.aborted) {
       const why = stopAll.signal.reason as StopReason;
       return finish(i, { ...base, status: 'failed', step: 'run', error: `${why.message} (not started)`, duration_ms: 0, stopped: why.kind as StopKind });
-    }
-    if (check.definition.notSupported) {
-      return finish(i, { ...base, status: 'failed', step: 'run', error: check.definition.notSupported, duration_ms: 0 });
     }
 
     opts.onStart?.(check);

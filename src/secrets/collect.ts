@@ -1,7 +1,7 @@
 /**
  * Collects every credential-bearing value of one check's options (the raw mapping, after
  * interpolation, before validation: an invalid config is masked too). What an option carries is
- * declared by its builder (`secret()` in checks/options.ts, see rules.ts); option keys named like
+ * declared by its builder (`secret()` in core/options.ts, see rules.ts); option keys named like
  * credentials and URL-looking strings are collected by rule as a backstop.
  */
 import { pairBlobs } from './forms.js';
@@ -175,6 +175,18 @@ class Collector {
     }
   }
 
+  /** A mapping of settings: its credential-named keys (a password paired with the mapping's username). */
+  mapping(option: string, value: unknown): void {
+    if (!value || typeof value !== 'object' || Array.isArray(value)) return this.add(option, value); // mistyped: all of it
+    const obj = value as Record<string, unknown>;
+    const user = obj.username ?? obj.user;
+    for (const [k, v] of Object.entries(obj)) {
+      if (!isCredentialOptionName(k)) continue;
+      if (/^(password|passwd|pass|pwd)$/i.test(k) && (typeof user === 'string' || typeof user === 'number') && (typeof v === 'string' || typeof v === 'number')) this.pair(option, String(user), String(v));
+      else this.add(option, v);
+    }
+  }
+
   params(option: string, value: unknown): void {
     if (!value || typeof value !== 'object' || Array.isArray(value)) return this.add(option, value); // mistyped: all of it
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) if (isCredentialParamName(k)) this.addByName(option, v);
@@ -225,6 +237,7 @@ export function collectSecrets(options: Readonly<Record<string, unknown>>, o: Co
     } else if (kind === 'headers') c.headers(key, value);
     else if (kind === 'params') c.params(key, value);
     else if (kind === 'cookies') c.cookies(key, value);
+    else if (kind === 'mapping') c.mapping(key, value);
     // 'request': only what ${VAR} put in (below)
     for (const v of o.interpolated?.[key] ?? []) {
       if (kind === 'url' && isUrlLocation(value, v)) continue;

@@ -1,6 +1,6 @@
 /**
  * Which values are credentials, by rule: the rules an option builder declares (`secret()` in
- * checks/options.ts marks a schema with a kind), and the name rules for headers, query
+ * core/options.ts marks a schema with a kind), and the name rules for headers, query
  * parameters and option keys. Used by config (to collect), checks (to drop credential headers on
  * a cross-origin redirect) and reporters. Imports nothing from src/.
  */
@@ -19,14 +19,16 @@ export const MIN_MASK_LENGTH = 4;
  * - `params`: a mapping of query parameters to values, credential parameters by name;
  * - `cookies`: a mapping of cookie names to values, every value;
  * - `url`: a URL's userinfo and credential query parameters;
- * - `request`: request content (a body): only the `${VAR}` values placed in it.
+ * - `request`: request content (a body): only the `${VAR}` values placed in it;
+ * - `mapping`: a mapping of settings (kafka's `sasl`): its keys named like credentials
+ *   (`password`, `token`...), a password with the mapping's `username` as a pair.
  * In every kind, the values that `${VAR}` put into the option are credentials too.
  */
-export type SecretKind = 'value' | 'headers' | 'params' | 'cookies' | 'url' | 'request';
+export type SecretKind = 'value' | 'headers' | 'params' | 'cookies' | 'url' | 'request' | 'mapping';
 
 const declared = new WeakMap<object, SecretKind>();
 
-/** Marks an option schema as credential-bearing (checks/options.ts `secret()` calls this). */
+/** Marks an option schema as credential-bearing (core/options.ts `secret()` calls this). */
 export function declareSecret<T extends object>(schema: T, kind: SecretKind): T {
   declared.set(schema, kind);
   return schema;

@@ -355,3 +355,45 @@ export function injectCert(): { cert: string; key: string } {
   run(['req', '-x509', '-new', '-key', 'k.pem', '-subj', `/CN=${cn}/O=\r::add-mask::CERT-ORG`, '-days', '30', '-addext', 'subjectAltName=DNS:localhost,DNS:a\r::warning::CERT-SAN', '-out', 'c.pem']);
   return { cert: readFileSync(join(dir, 'c.pem'), 'utf8'), key: readFileSync(join(dir, 'k.pem'), 'utf8') };
 }
+
+// ---- gRPC (HTTP/2) ---------------------------------------------------------------------------
+
+/** An empty HTTP/2 SETTINGS frame: what an HTTP/2 server sends first. */
+export const HTTP2_SETTINGS = Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]);
+
+/**
+ * An HTTP/2 server that only pretends: it sends its SETTINGS at once, then reads the client's
+ * frames and calls `onRequest` when the first HEADERS frame (a request) has arrived, so that
+ * what it does next meets the client in the middle of its call, not of its handshake.
+ */
+export function startHttp2Peer(onRequest: (s: Socket) => void, host = '127.0.0.1'): Promise<TcpPeer> {
+  return listen(host, (s) => {
+    s.on('error', () => {});
+    s.write(HTTP2_SETTINGS);
+    let buffered = Buffer.alloc(0);
+    let at = 24; // after the client's connection preface (PRI * HTTP/2.0...)
+    let done = false;
+    s.on('data', (d: Buffer) => {
+      if (done) return;
+      buffered = Buffer.concat([buffered, d]);
+      while (buffered.length >= at + 9) {
+        const len = buffered.readUIntBE(at, 3);
+        if (buffered[at + 3] === 0x01) {
+          done = true;
+          return onRequest(s);
+        }
+        at += 9 + len;
+      }
+    });
+  });
+}
+
+/** After the request: frames of an unknown type (HTTP/2 says to ignore them), 16 KiB each, forever. */
+export function startGrpcEndless(): Promise<TcpPeer> {
+  return startHttp2Peer((s) => flood(s, '', Buffer.concat([Buffer.from([0, 0x40, 0, 0xfa, 0, 0, 0, 0, 0]), Buffer.alloc(0x4000)])));
+}
+
+/** After the request: a frame header announcing 16 MiB (the client allows 16 KiB), then zeros forever. */
+export function startGrpcHugeFrame(): Promise<TcpPeer> {
+  return startHttp2Peer((s) => flood(s, Buffer.from([0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 1]), Buffer.alloc(1)));
+}

@@ -37,6 +37,8 @@ export interface TestHttpServer {
   url(path?: string): string;
   /** Every request the server received (echo or not), in order. */
   seen: SeenRequest[];
+  /** TCP connections the server accepted so far. */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -203,8 +205,18 @@ export async function startHttpServer(tls?: { cert: string; key: string }): Prom
       s.on('close', () => sockets.delete(s));
     });
   }
+  let connections = 0;
+  server.on('connection', () => connections++);
   port = await listen(server);
-  return { port, url: (path = '/') => `${scheme}://127.0.0.1:${port}${path}`, seen, close: closer(server, sockets) };
+  return {
+    port,
+    url: (path = '/') => `${scheme}://127.0.0.1:${port}${path}`,
+    seen,
+    get connections() {
+      return connections;
+    },
+    close: closer(server, sockets),
+  };
 }
 
 export interface ProxySeen {
@@ -219,6 +231,8 @@ export interface TestProxy {
   port: number;
   url: string;
   seen: ProxySeen[];
+  /** TCP connections the proxy accepted so far. */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -302,12 +316,17 @@ export async function startProxy(opts: { auth?: { user: string; password: string
   server.on('connect', onConnect);
   server.on('tlsClientError', () => {});
   const { sockets } = trackSockets(server);
+  let connections = 0;
+  server.on('connection', () => connections++);
   const port = await listen(server);
   const close = closer(server, sockets);
   return {
     port,
     url: `${opts.tls ? 'https' : 'http'}://${opts.tls ? 'localhost' : '127.0.0.1'}:${port}`,
     seen,
+    get connections() {
+      return connections;
+    },
     close: async () => {
       for (const t of tunnels) t.destroy();
       await close();
