@@ -6,7 +6,8 @@
 import * as z from 'zod/mini';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { untilAborted } from '../net/dial.js';
+import { hostPort, untilAborted } from '../net/dial.js';
+import { isSocketPath } from '../net/unix.js';
 import { minVersionFailure } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck } from '../core/contract.js';
@@ -87,7 +88,10 @@ export const mysql = defineCheck({
     },
   },
   options,
+  // a host that is a path is the server's Unix socket (mysql's --socket)
+  name: (o) => `mysql:${isSocketPath(o.host) ? o.host : hostPort(o.host, o.port)}`,
   usesTls: (o) => o.tls,
+  target: (o) => (isSocketPath(o.host) ? o.host : hostPort(o.host, o.port)),
   async run(o, ctx) {
     const remaining = timeLeft(ctx);
     // Loaded before connecting: the socket must reach mysql2 without an I/O turn in between
@@ -238,6 +242,12 @@ function fromUrl(raw: string): Record<string, unknown> {
   if (u.path.length > 1) throw new UrlError('path: expected one database name');
   const p = u.params;
   const out: Record<string, unknown> = { ...hostAndLogin(u, 3306), database: u.path[0] };
+  // `?socket=/path` (the mysql client's --socket, as Prisma and the mysql drivers' URLs write it): the host is not used
+  const socket = p.get('socket');
+  if (socket !== null) {
+    if (!isSocketPath(socket)) throw new UrlError('socket: expected an absolute path to the server\'s Unix socket');
+    out.host = socket;
+  }
   const mode = (p.get('ssl-mode') ?? p.get('sslmode') ?? p.get('ssl_mode'))?.toUpperCase().replace(/-/g, '_');
   const ssl = p.get('ssl');
   if (mode !== undefined) {

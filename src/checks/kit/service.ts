@@ -35,11 +35,15 @@ import { nodeTls } from '../../net/builtins.js';
 import { bareHost, connectAddress, connectTcp, hostPort, resolveHost, showAddress, type Address } from '../../net/dial.js';
 import { describeError } from '../../net/errors.js';
 import { startRelay, type Relay } from '../../net/relay.js';
+import { connectUnixSocket, isSocketPath } from '../../net/unix.js';
 import { assertCertificate, awaitServerVerdict, handshake, secureOptions, verificationFailure } from '../../net/tls.js';
 
 export interface ServiceSpec {
+  /** A host name or address, or a Unix socket's path (`/run/mysqld/mysqld.sock`: net/unix.ts). */
   host: string;
   port: number;
+  /** The host's addresses when the check resolved it itself (mongodb+srv with dns_server). */
+  addresses?: Address[];
   /** The check's TLS options when it speaks TLS; absent (or false): no TLS. */
   tls?: Partial<TlsOptions> | false;
   /**
@@ -102,8 +106,9 @@ export interface Service {
 export async function withService<T>(ctx: CheckContext, spec: ServiceSpec, exchange: (service: Service) => Promise<T>): Promise<T> {
   const started = performance.now();
   const tlsOptions = spec.tls ? await ctx.step('tls', () => secureOptions(spec.tls as Partial<TlsOptions>, spec.host, ctx)) : undefined;
-  const { socket, address } = await ctx.step('tcp', () => connectTcp(spec.host, spec.port, ctx.signal));
-  ctx.note(`connected to ${showAddress(address)}`);
+  const unix = isSocketPath(spec.host);
+  const { socket, address } = await ctx.step('tcp', () => (unix ? connectUnixSocket(spec.host, ctx.signal) : connectTcp(spec.host, spec.port, ctx.signal, spec.addresses)));
+  ctx.note(`connected to ${unix ? `Unix socket ${spec.host}` : showAddress(address)}`);
   return run(new Connection(ctx, spec, socket, address, tlsOptions, started), exchange);
 }
 
