@@ -1,4 +1,4 @@
-/** Process plumbing shared by the two entry points: compile cache, cancellation by signal, broken pipes. */
+/** Process plumbing shared by the two entry points: compile cache, young-generation size, cancellation by signal, broken pipes. */
 
 /**
  * Turns on V8's on-disk compile cache (Node >= 22.1; a no-op before) for the modules loaded
@@ -12,6 +12,22 @@ export function enableCompileCache(): void {
     (process.getBuiltinModule('node:module') as { enableCompileCache?: () => unknown }).enableCompileCache?.();
   } catch {
     // A cache that cannot be written (read-only temp, odd permissions) only costs speed.
+  }
+}
+
+/**
+ * Keeps V8's young generation at its initial size. While thousands of checks are in flight much
+ * of what they allocate survives a scavenge, and V8 then doubles the semi-spaces up to their
+ * maximum (tens of MiB, three times over): most of a large run's peak RSS was young garbage.
+ * Measured on 10,000 checks (half tcp, half http, concurrency 1024, Node 24): peak RSS 307 -> 210
+ * MiB, CPU time about the same; a small run never grows them, so it is not affected. The flag is
+ * read at each growth decision, so setting it at start-up takes effect.
+ */
+export function keepYoungGenerationSmall(): void {
+  try {
+    (process.getBuiltinModule('node:v8') as typeof import('node:v8')).setFlagsFromString('--semi-space-growth-factor=1');
+  } catch {
+    // A V8 without the flag only costs memory.
   }
 }
 

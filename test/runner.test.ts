@@ -314,13 +314,15 @@ test('the default concurrency follows the soft open-file limit of /proc/self/lim
   assert.equal(parseOpenFilesLimit(limits('1e9')), undefined);
   assert.equal(parseOpenFilesLimit(limits('99999999999999999999')), undefined);
 
-  // (limit - 64) / 2, between 16 and 4096
+  // (limit - 64) / 2, between 16 and 1024
   assert.equal(concurrencyForOpenFiles(1024), 480);
   assert.equal(concurrencyForOpenFiles(256), 96);
   assert.equal(concurrencyForOpenFiles(257), 96);
-  assert.equal(concurrencyForOpenFiles(65536), 4096);
-  assert.equal(concurrencyForOpenFiles(1_048_576), 4096);
-  assert.equal(concurrencyForOpenFiles(Infinity), 4096);
+  assert.equal(concurrencyForOpenFiles(65536), 1024);
+  assert.equal(concurrencyForOpenFiles(2112), 1024);
+  assert.equal(concurrencyForOpenFiles(2110), 1023);
+  assert.equal(concurrencyForOpenFiles(1_048_576), 1024);
+  assert.equal(concurrencyForOpenFiles(Infinity), 1024);
   assert.equal(concurrencyForOpenFiles(64), 16);
   assert.equal(concurrencyForOpenFiles(0), 16);
 

@@ -39,11 +39,16 @@ export function hostList() {
 }
 
 type HostFields = { host?: unknown; hosts?: unknown };
+/**
+ * Runs a refinement of the whole options object even when other options have problems (zod skips
+ * object refinements then), so that every problem of a check is reported at once.
+ */
+export const always = { when: (p: { value: unknown }) => typeof p.value === 'object' && p.value !== null } as const;
 /** The refinements a schema with both `host` and `hosts` needs (exactly one of them): `.check(...hostOrHosts())`. */
 export function hostOrHosts<T extends HostFields>() {
   return [
-    z.refine<T>((o) => o.host !== undefined || o.hosts !== undefined, { message: 'expected host (or hosts, a list of servers), got nothing', path: ['host'] }),
-    z.refine<T>((o) => o.host === undefined || o.hosts === undefined, { message: 'expected host or hosts, got both', path: ['hosts'] }),
+    z.refine<T>((o) => o.host !== undefined || o.hosts !== undefined, { message: 'expected host (or hosts, a list of servers), got nothing', path: ['host'], ...always }),
+    z.refine<T>((o) => o.host === undefined || o.hosts === undefined, { message: 'expected host or hosts, got both', path: ['hosts'], ...always }),
   ] as const;
 }
 

@@ -14,7 +14,7 @@ import { CheckError, defineCheck, type CheckContext } from '../core/contract.js'
 import { host, oneOf, port, scalarString, secret, text, tlsOptionsShape, type TlsOptions } from '../core/options.js';
 import { parse as parsePgUrl } from 'pg-connection-string';
 import { UrlError, defined, flag, hostListOf } from './url.js';
-import { eachHost, endpointsOf, hostList, hostOrHosts, showEndpoints, type Endpoint } from './hosts.js';
+import { always, eachHost, endpointsOf, hostList, hostOrHosts, showEndpoints, type Endpoint } from './hosts.js';
 import { printable } from '../net/printable.js';
 import { errorTable, serviceCheck, timeLeft, withService, type DriverError, type Service } from './kit/index.js';
 
@@ -43,11 +43,14 @@ const options = z
   target_session_attrs: z._default(oneOf(SESSION_ATTRS), 'any'),
   })
   .check(...hostOrHosts())
-  .check(z.refine((o) => o.hosts !== undefined || o.port !== undefined, { message: 'expected an integer 1-65535, got nothing', path: ['port'] }));
+  .check(z.refine((o) => o.hosts !== undefined || o.port !== undefined, { message: 'expected an integer 1-65535, got nothing', path: ['port'], ...always }));
 type Options = z.output<typeof options>;
 /** The options for one server of the list. */
 type One = Options & Endpoint;
 const servers = (o: Options) => endpointsOf(o, 5432);
+
+/** How long after the check's deadline pg's own timers fire (they only back the runner's up). */
+const DRIVER_TIMER_SLACK_MS = 1000;
 
 /** The message pg emits when the server answers the SSLRequest with 'N'. */
 const NO_SSL = 'The server does not support SSL connections';
@@ -166,8 +169,10 @@ async function runOne(o: One, ctx: CheckContext): Promise<void> {
           ssl,
           sslnegotiation: 'postgres',
           application_name: 'conn-check',
-          connectionTimeoutMillis: remaining(),
-          query_timeout: remaining(),
+          // pg's own timers are a fallback a little after the check's deadline: the runner's
+          // deadline ends the check first, with its own words ("timed out after Ns").
+          connectionTimeoutMillis: remaining() + DRIVER_TIMER_SLACK_MS,
+          query_timeout: remaining() + DRIVER_TIMER_SLACK_MS,
           keepAlive: false,
         });
         // pg opens its own connection (and its TLS socket): both read within the check's budget.
@@ -282,7 +287,7 @@ async function runOne(o: One, ctx: CheckContext): Promise<void> {
         await ctx.step('query', async () => {
           let rows: unknown[];
           try {
-            ({ rows } = await client.query({ text: 'SELECT 1 AS ok', query_timeout: remaining() } as QueryConfig));
+            ({ rows } = await client.query({ text: 'SELECT 1 AS ok', query_timeout: remaining() + DRIVER_TIMER_SLACK_MS } as QueryConfig));
           } catch (err) {
             throw classify(err, 'query', o);
           }

@@ -265,10 +265,15 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
     const common = commonOptions.safeParse(opts);
     const own = definition.options.safeParse(opts);
     let failed = false;
-    for (const result of [common, own]) {
+    for (const [result, schema] of [[common, commonOptions], [own, definition.options]] as const) {
       if (result.success) continue;
       failed = true;
-      for (const issue of result.error.issues) issues.push(zodIssue(issue, file, checkLabel, where, opts, secrets));
+      // In the order the schema declares its options (a refinement of the whole object, such as
+      // "port or hosts", comes after the field problems otherwise).
+      const order = Object.keys(schema.shape);
+      const rank = (i: z.core.$ZodIssue) => (i.path.length ? order.indexOf(String(i.path[0])) >>> 0 : -1 >>> 0);
+      const sorted = [...result.error.issues].sort((a, b) => rank(a) - rank(b));
+      for (const issue of sorted) issues.push(zodIssue(issue, file, checkLabel, where, opts, secrets));
     }
     if (failed || !common.success || !own.success) return;
 
