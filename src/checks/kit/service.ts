@@ -58,6 +58,10 @@ export interface ServiceSpec {
    * certificate is waited for (net/tls.ts awaitServerVerdict).
    */
   inspect?: boolean;
+  /** ALPN protocols offered in every handshake of the check (the relay's connections' too). */
+  alpn?: string[];
+  /** Checked after the handshake and the certificate assertions, at step tls (the server's ALPN choice, say). */
+  checkTls?(secure: TLSSocket): void;
 }
 
 export interface RelaySpec {
@@ -69,6 +73,8 @@ export interface RelaySpec {
   reuse?: boolean;
   /** The kit does the TLS of each connection (the driver speaks plain text to the relay); default true. */
   terminate?: boolean;
+  /** Sees each connection the relay carries (the kit's first one included) before the driver does. */
+  opened?(socket: Socket): void;
 }
 
 export interface Service {
@@ -101,7 +107,7 @@ export interface Service {
 /** Connects as `spec` says, runs `exchange` on the connection, and tears it all down. */
 export async function withService<T>(ctx: CheckContext, spec: ServiceSpec, exchange: (service: Service) => Promise<T>): Promise<T> {
   const started = performance.now();
-  const tlsOptions = spec.tls ? await ctx.step('tls', () => secureOptions(spec.tls as Partial<TlsOptions>, spec.host, ctx)) : undefined;
+  const tlsOptions = await readTls(ctx, spec);
   const { socket, address } = await ctx.step('tcp', () => connectTcp(spec.host, spec.port, ctx.signal));
   ctx.note(`connected to ${showAddress(address)}`);
   return run(new Connection(ctx, spec, socket, address, tlsOptions, started), exchange);
@@ -115,7 +121,7 @@ export async function withService<T>(ctx: CheckContext, spec: ServiceSpec, excha
  */
 export async function withEachAddress(ctx: CheckContext, spec: ServiceSpec, exchange: (service: Service) => Promise<void>): Promise<void> {
   const started = performance.now();
-  const tlsOptions = spec.tls ? await ctx.step('tls', () => secureOptions(spec.tls as Partial<TlsOptions>, spec.host, ctx)) : undefined;
+  const tlsOptions = await readTls(ctx, spec);
   const addresses = await ctx.step('resolve', () => resolveHost(spec.host, ctx.signal));
   await ctx.step(tlsOptions ? 'tls' : 'tcp', () =>
     eachAddress(addresses, ctx, async (address, note) => {
@@ -129,6 +135,14 @@ export async function withEachAddress(ctx: CheckContext, spec: ServiceSpec, exch
       return run(new Connection({ ...ctx, note }, spec, socket, address, tlsOptions, started), exchange);
     }),
   );
+}
+
+/** The check's TLS options, its files read at step tls (before any connection); undefined without TLS. */
+async function readTls(ctx: CheckContext, spec: ServiceSpec): Promise<ConnectionOptions | undefined> {
+  if (!spec.tls) return undefined;
+  const tls = spec.tls;
+  const options = await ctx.step('tls', () => secureOptions(tls, spec.host, ctx));
+  return spec.alpn ? { ...options, ALPNProtocols: spec.alpn } : options;
 }
 
 async function run<T>(service: Connection, exchange: (service: Service) => Promise<T>): Promise<T> {
@@ -214,6 +228,7 @@ class Connection implements Service {
     }
     this.stream = secure;
     this.assertTls(secure);
+    spec.checkTls?.(secure);
     return secure;
   }
 
@@ -255,13 +270,16 @@ class Connection implements Service {
       this.socket.destroy();
     }
     const open = async (): Promise<Socket> => {
+      let s: Socket;
       if (first) {
-        const s = first;
+        s = first;
         first = undefined;
-        return s;
+      } else {
+        const { socket } = await connectTcp(this.spec.host, this.spec.port, ctx.signal, [this.address]);
+        s = terminate && this.tlsOptions ? await handshake(socket, this.tlsOptions, ctx.signal) : socket;
       }
-      const { socket } = await connectTcp(this.spec.host, this.spec.port, ctx.signal, [this.address]);
-      return terminate && this.tlsOptions ? handshake(socket, this.tlsOptions, ctx.signal) : socket;
+      spec.opened?.(s);
+      return s;
     };
     const relay = await startRelay(open, { signal: ctx.signal, frames: spec.frames, maxConnections: spec.maxConnections });
     this.closers.push(() => relay.close());
