@@ -26,13 +26,13 @@
  * first one the kit's own, with `reuse`), with TLS done by the kit (`terminate`) or, for a
  * protocol that negotiates TLS in-band (NATS), by the driver with `service.driverTls()`.
  */
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { ConnectionOptions, PeerCertificate, TLSSocket } from 'node:tls';
 import { CheckError, stopKind, type CheckContext, type StepName } from '../../core/contract.js';
 import type { TlsOptions } from '../../core/options.js';
 import { capReads, type FrameInspector } from '../../net/bounded.js';
 import { nodeTls } from '../../net/builtins.js';
-import { bareHost, connectAddress, connectTcp, hostPort, resolveHost, showAddress, type Address } from '../../net/dial.js';
+import { bareHost, connectAddress, connectFirst, connectTcp, hostPort, resolveHost, showAddress, type Address, type Endpoint } from '../../net/dial.js';
 import { describeError } from '../../net/errors.js';
 import { startRelay, type Relay } from '../../net/relay.js';
 import { assertCertificate, awaitServerVerdict, handshake, secureOptions, verificationFailure } from '../../net/tls.js';
@@ -48,6 +48,13 @@ export interface ServiceSpec {
    * driver: the kit only reads the material, `service.tlsOptions`).
    */
   tlsMode?: 'direct' | 'upgrade' | 'driver';
+  /**
+   * Several endpoints instead of one (a cluster's bootstrap list, `host`/`port` being the
+   * first): all are dialled at once and the first that accepts is used, its host being the name
+   * verified; with more than one, the connection note names it (`connected to ADDRESS (LABEL
+   * HOST:PORT)`). When none accepts: each one's reason (net/dial.ts connectFirst).
+   */
+  endpoints?: { list: readonly Endpoint[]; label: string };
   /** Rewrites a failed handshake (a hint for a plain-text port). */
   tlsFailure?(err: CheckError): CheckError;
   /** Noted when the check's deadline passes during the handshake (a server that never answers one). */
@@ -107,10 +114,20 @@ export interface Service {
 /** Connects as `spec` says, runs `exchange` on the connection, and tears it all down. */
 export async function withService<T>(ctx: CheckContext, spec: ServiceSpec, exchange: (service: Service) => Promise<T>): Promise<T> {
   const started = performance.now();
-  const tlsOptions = await readTls(ctx, spec);
-  const { socket, address } = await ctx.step('tcp', () => connectTcp(spec.host, spec.port, ctx.signal));
-  ctx.note(`connected to ${showAddress(address)}`);
-  return run(new Connection(ctx, spec, socket, address, tlsOptions, started), exchange);
+  let tlsOptions = await readTls(ctx, spec);
+  const { endpoints } = spec;
+  if (!endpoints) {
+    const { socket, address } = await ctx.step('tcp', () => connectTcp(spec.host, spec.port, ctx.signal));
+    ctx.note(`connected to ${showAddress(address)}`);
+    return run(new Connection(ctx, spec, socket, address, tlsOptions, started), exchange);
+  }
+  const { socket, address, endpoint } = await ctx.step('tcp', () => connectFirst(endpoints.list, ctx.signal));
+  ctx.note(`connected to ${showAddress(address)}${endpoints.list.length > 1 ? ` (${endpoints.label} ${hostPort(endpoint.host, endpoint.port)})` : ''}`);
+  if (tlsOptions && spec.tls && !spec.tls.server_name && endpoint.host !== spec.host) {
+    const h = bareHost(endpoint.host);
+    tlsOptions = { ...tlsOptions, servername: isIP(h) ? undefined : h };
+  }
+  return run(new Connection(ctx, { ...spec, host: endpoint.host, port: endpoint.port }, socket, address, tlsOptions, started), exchange);
 }
 
 /**
