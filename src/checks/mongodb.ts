@@ -9,22 +9,19 @@ import { describeError } from '../net/errors.js';
 import { lengthPrefixedFrames } from '../net/bounded.js';
 import type { Relay } from '../net/relay.js';
 import { CheckError, defineCheck, type StepName } from '../core/contract.js';
-import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
+import { endpoint, login, text, tlsSwitch } from '../core/options.js';
 import { ConnectionString } from 'mongodb-connection-string-url';
 import { UrlError, decodePart, defined, flag } from './url.js';
 import { errorTable, serviceCheck, withService, type Classifier, type DriverError } from './kit/index.js';
 
 const options = z
   .object({
-    host: host(),
-    port: z._default(port(), 27017),
-    username: z.optional(text('a user name')),
-    password: z.optional(secret(scalarString('a password'))),
+    ...endpoint(27017),
+    ...login('a user name'),
     /** Left unset means `test` for the query, and `admin` as the default auth source. */
     database: z.optional(text('a database name')),
     auth_source: z.optional(text('a database name')),
-    tls: z._default(bool(), false),
-    ...tlsOptionsShape,
+    ...tlsSwitch,
   })
   // (a username without a password is accepted, as conn-check did, which never sent it: no login)
   .check(z.refine((o) => o.password === undefined || o.username !== undefined, { path: ['password'], message: 'password needs a username' }));

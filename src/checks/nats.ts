@@ -11,24 +11,18 @@ import type { NodeConnectionOptions } from '@nats-io/transport-node';
 type NodeTlsOptions = NonNullable<NodeConnectionOptions['tls']>;
 import { untilAborted } from '../net/dial.js';
 import { CheckError, defineCheck } from '../core/contract.js';
-import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
+import { endpoint, login, passwordNeedsUsername, scalarString, secret, tlsSwitch } from '../core/options.js';
 import { defined, parseGeneric, requireHost } from './url.js';
 import { errorTable, serviceCheck, timeLeft, withService } from './kit/index.js';
 
 const options = z
   .object({
-    host: host(),
-    port: z._default(port(), 4222),
-    username: z.optional(text('a non-empty user name')),
-    password: z.optional(secret(scalarString('a password'))),
+    ...endpoint(4222),
+    ...login(),
     token: z.optional(secret(scalarString('a token'))),
-    tls: z._default(bool(), false),
-    ...tlsOptionsShape,
+    ...tlsSwitch,
   })
-  .check(z.refine((o) => o.password === undefined || o.username !== undefined, {
-    message: 'expected a username with password, got nothing',
-    path: ['username'],
-  }))
+  .check(passwordNeedsUsername())
   .check(z.refine((o) => o.token === undefined || (o.username === undefined && o.password === undefined), {
     message: 'expected either token or username/password, got both',
     path: ['token'],
