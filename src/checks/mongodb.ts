@@ -108,7 +108,6 @@ export const mongodb = defineCheck({
         : {},
   },
   options,
-  usesTls: (o) => o.tls,
   legacyNames: (o) => [`mongodb:${o.host}:${o.port}:tcp:${o.host}:${o.port}`, `mongodb:${o.host}:${o.port}:connect${o.username !== undefined || o.password !== undefined ? ' with auth' : ''}`],
   async run(given, ctx) {
     let o = given;

@@ -61,7 +61,6 @@ export const mqtt = defineCheck({
   url: { schemes: ['mqtt', 'mqtts'], options: fromUrl },
   container: { images: ['eclipse-mosquitto'], port: 1883, options: () => ({}) },
   options,
-  usesTls: (o) => o.tls,
   async run(o, ctx) {
     const remaining = timeLeft(ctx);
     const { MqttClient } = await driver();

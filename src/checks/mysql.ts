@@ -87,7 +87,6 @@ export const mysql = defineCheck({
     },
   },
   options,
-  usesTls: (o) => o.tls,
   async run(o, ctx) {
     const remaining = timeLeft(ctx);
     // Loaded before connecting: the socket must reach mysql2 without an I/O turn in between

@@ -112,7 +112,6 @@ export const nats = defineCheck({
   url: { schemes: ['nats'], alsoSchemes: ['tls'], options: fromUrl },
   container: { images: ['nats'], port: 4222, options: () => ({}) },
   options,
-  usesTls: (o) => o.tls,
   async run(o, ctx) {
     const remaining = timeLeft(ctx);
     const { connect } = await driver();

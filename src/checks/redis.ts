@@ -100,7 +100,6 @@ export const redis = defineCheck({
     options: (env) => ({ password: env.has('REDIS_PASSWORD') ? env.get('REDIS_PASSWORD') : env.get('VALKEY_PASSWORD') }),
   },
   options,
-  usesTls: (o) => o.tls,
   legacyNames: (o) => [`redis:${o.host}:${o.port}:tcp:${o.host}:${o.port}`, `redis:${o.host}:${o.port}:connect${o.password !== undefined ? ' with auth' : ''}`],
   async run(o, ctx) {
     const remaining = timeLeft(ctx);

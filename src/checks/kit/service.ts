@@ -343,8 +343,10 @@ export function timeLeft(ctx: Pick<CheckContext, 'timeoutMs'>): () => number {
 
 /**
  * What a service check's definition starts with: its type, its driver's loader (the runner
- * loads it before the deadlines start), and `TYPE:HOST:PORT` / `HOST:PORT` as its name and
- * target. `defineCheck({ ...serviceCheck('redis', driver), summary, options, run })`.
+ * loads it before the deadlines start), `TYPE:HOST:PORT` / `HOST:PORT` as its name and
+ * target, and that it uses TLS when its `tls` option (core/options.ts tlsSwitch) is set (a
+ * check whose TLS is decided otherwise says so after the spread).
+ * `defineCheck({ ...serviceCheck('redis', driver), summary, options, run })`.
  */
 export function serviceCheck<T extends string>(type: T, load?: () => Promise<unknown>) {
   return {
@@ -352,5 +354,6 @@ export function serviceCheck<T extends string>(type: T, load?: () => Promise<unk
     ...(load ? { load } : {}),
     name: (o: { host: string; port: number }) => `${type}:${hostPort(o.host, o.port)}`,
     target: (o: { host: string; port: number }) => hostPort(o.host, o.port),
+    usesTls: (o: object) => (o as { tls?: unknown }).tls === true,
   };
 }
