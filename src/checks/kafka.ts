@@ -29,7 +29,7 @@ import {
   type VersionRange,
 } from '../net/kafka-wire.js';
 import { CheckError, defineCheck } from '../core/contract.js';
-import { alsoAccepts, bool, host, oneOf, port, preprocess, scalarString, secret, stringList, text, tlsOptionsShape } from '../core/options.js';
+import { alsoAccepts, host, oneOf, port, preprocess, scalarString, secret, stringList, text, tlsSwitch } from '../core/options.js';
 import { UrlError } from './url.js';
 import { printable } from '../net/printable.js';
 
@@ -76,8 +76,7 @@ const options = z
     )),
     host: z.optional(host()),
     port: z.optional(port()),
-    tls: z._default(bool(), false),
-    ...tlsOptionsShape,
+    ...tlsSwitch,
     sasl: z.optional(secret(sasl, 'mapping')),
     topic: z.optional(text('a topic name').check(z.refine((t) => /^[a-zA-Z0-9._-]{1,249}$/.test(t), { message: 'expected a Kafka topic name (letters, digits, ".", "_", "-"; at most 249)' }))),
   })
