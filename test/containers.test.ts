@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { containerOptions, imageName, referenceEnv, typeOfImage, valueEnv } from '../src/config/containers.js';
+import { containerOptions, containerPort, imageName, referenceEnv, typeOfImage, valueEnv } from '../src/config/containers.js';
 import { discover } from '../src/config/discover.js';
 
 test('image references: registry, library/, tag and digest dropped', () => {
@@ -28,6 +28,10 @@ test('the image map comes from the types; a registry path falls back to its last
     ['nats:2', 'nats'],
     ['eclipse-mosquitto:2', 'mqtt'],
     ['public.ecr.aws/docker/library/redis:7', 'redis'],
+    ['lscr.io/linuxserver/openssh-server:latest', 'ssh'],
+    ['osixia/openldap:1.5.0', 'ldap'],
+    ['docker.io/bitnami/openldap:2.6', 'ldap'],
+    ['atmoz/sftp', undefined],
     ['minio/minio:RELEASE.2025-04-22T22-12-26Z', 's3'],
     ['quay.io/minio/minio', 's3'],
     ['bitnami/minio:2025', 's3'],
@@ -54,6 +58,21 @@ test('credentials: references for init (never the literal), values for services'
   assert.deepEqual(containerOptions(minio, referenceEnv({ MINIO_ROOT_USER: 'admin', MINIO_ROOT_PASSWORD: 'literal-pw' })), { access_key_id: '${MINIO_ROOT_USER:-admin}', secret_access_key: '${MINIO_ROOT_PASSWORD}' });
   assert.deepEqual(containerOptions(minio, valueEnv({})), { access_key_id: 'minioadmin', secret_access_key: 'minioadmin' });
   assert.deepEqual(containerOptions(minio, valueEnv({ MINIO_ROOT_USER: 'u', MINIO_ROOT_PASSWORD: 'p', MINIO_DEFAULT_BUCKETS: 'uploads:public,logs' })), { access_key_id: 'u', secret_access_key: 'p', bucket: 'uploads' });
+});
+
+test('the port inside the container: the type\'s, or the image\'s own (bitnami/openldap listens on 1389)', async () => {
+  const ldap = (await typeOfImage('osixia/openldap'))!;
+  assert.equal(containerPort(ldap, 'osixia/openldap:1.5.0'), 389);
+  assert.equal(containerPort(ldap, 'docker.io/bitnami/openldap:2.6'), 1389);
+  assert.equal(containerPort((await typeOfImage('lscr.io/linuxserver/openssh-server'))!, 'lscr.io/linuxserver/openssh-server'), 2222);
+  assert.equal(containerPort((await typeOfImage('postgres'))!, 'postgres:16'), 5432);
+  // the openldap images' admin bind, from their variables (the base DN from osixia's LDAP_DOMAIN)
+  assert.deepEqual(containerOptions(ldap, valueEnv({ LDAP_DOMAIN: 'corp.example.com', LDAP_ADMIN_PASSWORD: 'pw' })), { bind_dn: 'cn=admin,dc=corp,dc=example,dc=com', password: 'pw', base_dn: 'dc=corp,dc=example,dc=com' });
+  assert.deepEqual(containerOptions(ldap, referenceEnv({ LDAP_ROOT: 'dc=x,dc=org', LDAP_ADMIN_USERNAME: 'root', LDAP_ADMIN_PASSWORD: 'literal-pw' })), {
+    bind_dn: 'cn=${LDAP_ADMIN_USERNAME:-root},${LDAP_ROOT:-dc=x,dc=org}',
+    password: '${LDAP_ADMIN_PASSWORD}',
+    base_dn: '${LDAP_ROOT:-dc=x,dc=org}',
+  });
 });
 
 test('a file named .env is read as a dotenv file even when a line looks like YAML', async () => {

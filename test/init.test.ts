@@ -14,6 +14,8 @@ import { startRedis, type RedisInstance } from './helpers/redis.js';
 import { startMemcached, type Memcached } from './helpers/memcached.js';
 import { startNats, type NatsInstance } from './helpers/nats.js';
 import { startMongoServer, type MongoWireServer } from './helpers/mongo-server.js';
+import { ROOT_PASSWORD, slapdAvailable, startSlapd, type SlapdInstance } from './helpers/slapd.js';
+import { SSH_PASSWORD, SSH_USER, sshdAvailable, startSshd, type SshdInstance } from './helpers/sshd.js';
 
 const MONGO_PASSWORD = 'mongo-Init-pw-3x';
 let pg: PgServers;
@@ -99,6 +101,55 @@ describe('init --from a docker-compose file', () => {
     const wrong = await cli(['--format', 'json', file], { ...env, POSTGRES_PASSWORD: 'Wr0ng-init-pw' });
     assert.equal(wrong.code, 2);
     assert.deepEqual((JSON.parse(wrong.stdout) as { name: string; step: string }[]).filter((x) => x.step).map((x) => [x.name, x.step]), [['db', 'auth']]);
+  });
+});
+
+describe('init --from a compose file with ssh and ldap images', { skip: slapdAvailable() && sshdAvailable() ? false : 'slapd or sshd missing, or not root' }, () => {
+  let slapd: SlapdInstance;
+  let sshd: SshdInstance;
+  before(async () => {
+    [slapd, sshd] = await Promise.all([startSlapd(), startSshd()]);
+  });
+  after(async () => Promise.all([slapd?.stop(), sshd?.stop()]));
+  test('openssh-server and openldap images: credential checks with ${VAR} references (bitnami: port 1389); the result passes', async () => {
+    const compose = write(
+      'compose-ssh-ldap.yaml',
+      `services:
+  shell:
+    image: lscr.io/linuxserver/openssh-server:latest
+    environment:
+      - USER_NAME=${SSH_USER}
+      - USER_PASSWORD=a-literal-ssh-password
+      - PASSWORD_ACCESS=true
+    ports: ["${sshd.port}:2222"]
+  directory:
+    image: osixia/openldap:1.5.0
+    environment:
+      LDAP_DOMAIN: example.test
+      LDAP_ADMIN_PASSWORD: a-literal-ldap-password
+    ports: ["${slapd.port}:389"]
+  directory2:
+    image: bitnami/openldap:2.6
+    environment:
+      LDAP_ROOT: dc=example,dc=test
+      LDAP_ADMIN_PASSWORD: a-literal-ldap-password
+    ports: ["${slapd.port}:1389"]
+`,
+    );
+    const r = await cli(['init', '--from', compose]);
+    assert.equal(r.code, 0, r.all);
+    const cfg = r.stdout;
+    assert.ok(!cfg.includes('a-literal'), cfg);
+    assert.match(cfg, /- name: shell\n  type: ssh\n  host: localhost\n  port: \d+\n  username: "\$\{USER_NAME:-conncheck-ssh\}"\n  password: "\$\{USER_PASSWORD\}"\n/);
+    assert.match(cfg, /- name: directory\n  type: ldap\n[^-]*bind_dn: "cn=admin,dc=example,dc=test"\n  password: "\$\{LDAP_ADMIN_PASSWORD\}"\n  base_dn: "dc=example,dc=test"\n/);
+    assert.match(cfg, /port 1389 published on \d+\n- name: directory2\n  type: ldap\n[^-]*bind_dn: "cn=admin,\$\{LDAP_ROOT:-dc=example,dc=test\}"\n/);
+    const file = write('generated-ssh-ldap.yaml', cfg);
+    const env = { USER_PASSWORD: SSH_PASSWORD, LDAP_ADMIN_PASSWORD: ROOT_PASSWORD };
+    const ran = await cli(['--format', 'json', file], env);
+    assert.equal(ran.code, 0, ran.all);
+    const wrong = await cli(['--format', 'json', file], { ...env, LDAP_ADMIN_PASSWORD: 'Wr0ng-init-pw' });
+    assert.equal(wrong.code, 2);
+    assert.deepEqual((JSON.parse(wrong.stdout) as { name: string; step: string }[]).filter((x) => x.step).map((x) => [x.name, x.step]), [['directory', 'auth'], ['directory2', 'auth']]);
   });
 });
 

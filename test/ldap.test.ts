@@ -100,7 +100,7 @@ describe('ldap against a real OpenLDAP server', () => {
     const bad = async (o: Record<string, unknown>, re: RegExp) => assert.rejects(runOne({ type: 'ldap', ...o }), re);
     await bad({}, /url: missing \(expected url \(ldap:\/\/ or ldaps:\/\/\) or host\)/);
     await bad({ url: `ldap://127.0.0.1:${server.port}`, host: '127.0.0.1' }, /host: expected url or host, got both/);
-    await bad({ url: 'http://127.0.0.1/' }, /url: a ldap check takes a URL starting with ldap:\/\/ or ldaps:\/\/, not http:\/\//);
+    await bad({ url: 'http://127.0.0.1/' }, /url: an ldap check takes a URL starting with ldap:\/\/ or ldaps:\/\/, not http:\/\//);
     await bad({ url: `ldap://127.0.0.1:${server.port}/${BASE}` }, /url: expected ldap:\/\/HOST\[:PORT\] or ldaps:\/\/HOST\[:PORT\] without a path or query \(put the DN in base_dn\)/);
     await bad({ ...plain(), password: LDAP_PASSWORD }, /password needs a bind_dn/);
     await bad({ ...plain(), bind_dn: BIND_DN }, /password: missing \(expected a non-empty password with bind_dn\)/);

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { runYaml } from './helpers/check.js';
 import type { CheckResult } from '../src/runner/result.js';
 import { main } from '../src/cli/main.js';
-import { tlsMaterial } from './helpers/tls.js';
+import { leafFor, tlsMaterial } from './helpers/tls.js';
 import { PG, startPostgres, type PgServers } from './helpers/postgres.js';
 import { startMariadb, type MariadbInstance } from './helpers/mysql.js';
 import { startRedis, type RedisInstance } from './helpers/redis.js';
@@ -21,6 +21,10 @@ import { saslAvailable, startMemcached, type Memcached } from './helpers/memcach
 import { BASIC_PASSWORD, BASIC_USER, startHttpServer, type TestHttpServer } from './helpers/http-servers.js';
 import { startMongoServer, type MongoWireServer } from './helpers/mongo-server.js';
 import { startDnsmasq, type DnsmasqInstance } from './helpers/dnsmasq.js';
+import { freePort } from './helpers/run.js';
+import { assertNoSecrets } from './helpers/results.js';
+import { assertClientsClosed, blackHole } from './helpers/listen.js';
+import { SSH_PASSWORD, SSH_USER, sshdAvailable, startSshd, type SshdInstance } from './helpers/sshd.js';
 
 const enc = encodeURIComponent;
 const WRONG = 'Wr0ng-url-pw';
@@ -32,11 +36,9 @@ async function run(url: string, extra = '', env: NodeJS.ProcessEnv = {}): Promis
   return results[0]!;
 }
 
+/** No form of a password (as written, %-encoded, base64) in a result or the CLI's output. */
 function noLeak(what: unknown, secrets: readonly string[]): void {
-  const text = typeof what === 'string' ? what : JSON.stringify(what);
-  for (const s of [...secrets, WRONG, ODD]) {
-    for (const form of [s, enc(s)]) assert.ok(!text.includes(form), `${form} leaked in ${text}`);
-  }
+  assertNoSecrets(typeof what === 'string' ? what : JSON.stringify(what), [...secrets, WRONG, ODD]);
 }
 
 function passed(r: CheckResult, secrets: readonly string[]): void {
@@ -70,6 +72,37 @@ describe('postgres:// and postgresql://', () => {
   test('a wrong password fails at auth', async () => {
     failedAt(await run(`postgres://${PG.user}:${WRONG}@127.0.0.1:${pg.plain.port}/${PG.database}`), 'auth', secrets);
   });
+  test('several hosts: tried in order, the first that accepts the login passes and is named; a refused login ends the list', async () => {
+    const dead = await freePort();
+    const r = await run(`postgres://${PG.oddUser}:${enc(PG.oddPassword)}@127.0.0.1:${dead},127.0.0.1:${pg.plain.port}/${PG.database}`);
+    passed(r, secrets);
+    assert.equal(r.name, `postgres:127.0.0.1:${dead},127.0.0.1:${pg.plain.port}`);
+    assert.ok(r.details?.some((d) => d.startsWith(`127.0.0.1:${dead} failed at tcp: `)), JSON.stringify(r));
+    assert.ok(r.details?.includes(`127.0.0.1:${pg.plain.port} answered (server 2 of 2)`), JSON.stringify(r));
+    // the first host that answers decides: its TLS port passes before the plain one is tried
+    passed(await run(`postgres://${PG.user}:${PG.password}@127.0.0.1:${pg.tls.port},127.0.0.1:${dead}/${PG.database}?sslmode=require`), secrets);
+    const wrong = await run(`postgres://${PG.user}:${WRONG}@127.0.0.1:${pg.plain.port},127.0.0.1:${pg.tls.port}/${PG.database}`);
+    failedAt(wrong, 'auth', secrets);
+    assert.match(wrong.error ?? '', /^127\.0\.0\.1:\d+: auth: authentication failed .*\(the other server was not tried: a failure at auth ends the list\)$/);
+    const none = await run(`postgres://${PG.user}:${PG.password}@127.0.0.1:${dead},127.0.0.1:${await freePort()}/${PG.database}`);
+    failedAt(none, 'tcp', secrets);
+    // target_session_attrs: the test servers are primaries
+    passed(await run(`postgres://${PG.user}:${PG.password}@127.0.0.1:${dead},127.0.0.1:${pg.plain.port}/${PG.database}?target_session_attrs=read-write`), secrets);
+    const standby = await run(`postgres://${PG.user}:${PG.password}@127.0.0.1:${pg.plain.port},127.0.0.1:${pg.tls.port}/${PG.database}?target_session_attrs=standby`);
+    failedAt(standby, 'query', secrets);
+    assert.match(standby.error ?? '', /^none of the 2 servers passed \(127\.0\.0\.1:\d+: query: the server is a primary, not standby \(target_session_attrs\); 127\.0\.0\.1:\d+: query: the server is a primary, not standby/);
+    // a server that never answers has its share of the timeout, and the next one the rest
+    const silent = await blackHole();
+    try {
+      const slow = await run(`postgres://${PG.user}:${PG.password}@127.0.0.1:${silent.port},127.0.0.1:${pg.plain.port}/${PG.database}`, '  timeout: 4\n');
+      passed(slow, secrets);
+      assert.ok(slow.details?.includes(`127.0.0.1:${silent.port} failed at protocol: timed out after 2.0s (its share of the timeout)`), JSON.stringify(slow));
+      await assertClientsClosed(silent.sockets);
+    } finally {
+      await silent.close();
+    }
+    assert.match(none.error ?? '', /^none of the 2 servers passed \(127\.0\.0\.1:\d+: tcp: connection refused; 127\.0\.0\.1:\d+: tcp: connection refused\)$/);
+  });
   test('options next to url win: the right password replaces a wrong one', async () => {
     passed(await run(`postgres://${PG.user}:${WRONG}@127.0.0.1:${pg.plain.port}/${PG.database}`, `  password: ${PG.password}\n`), secrets);
   });
@@ -80,6 +113,18 @@ describe('postgres:// and postgresql://', () => {
     assert.equal(code, 2, out);
     assert.match(out, /database "nosuchdb" does not exist/);
     assert.match(out, new RegExp(`postgres:127\\.0\\.0\\.1:${pg.plain.port}`));
+    noLeak(out, secrets);
+    // a host list, in the JSON report too: each server's failure, no form of the password
+    out = '';
+    const dead = await freePort();
+    const listed = await main(['-v', '--format', 'json', '-'], {
+      ...io,
+      env: { DATABASE_URL: `postgres://${PG.oddUser}:${enc(PG.oddPassword)}@127.0.0.1:${dead},127.0.0.1:${pg.plain.port}/nosuchdb` },
+      readStdin: () => new TextEncoder().encode('- url: ${DATABASE_URL}\n'),
+    });
+    assert.equal(listed, 2, out);
+    assert.match(out, new RegExp(`"target": ?"127\\.0\\.0\\.1:${dead},127\\.0\\.0\\.1:${pg.plain.port}"`));
+    assert.match(out, /database \\?"nosuchdb\\?" does not exist/);
     noLeak(out, secrets);
   });
 });
@@ -97,6 +142,14 @@ describe('mysql:// and mariadb://', () => {
     passed(await run(`mysql://app:${PASSWORD}@127.0.0.1:${db.port}/app`), [PASSWORD]);
     passed(await run(`mariadb://odd:${enc(ODD)}@127.0.0.1:${db.port}/app`), [PASSWORD]);
     failedAt(await run(`mysql://app:${WRONG}@127.0.0.1:${db.port}/app`), 'auth', [PASSWORD]);
+  });
+  test('?socket=/path: the server\'s Unix socket (the host is not used)', async () => {
+    const r = await run(`mysql://odd:${enc(ODD)}@localhost/app?socket=${enc(db.socket)}`);
+    passed(r, [PASSWORD]);
+    assert.equal(r.name, `mysql:${db.socket}`);
+    assert.ok(r.details?.includes(`connected to Unix socket ${db.socket}`), JSON.stringify(r));
+    failedAt(await run(`mysql://app:${WRONG}@localhost/app?socket=${db.socket}`), 'auth', [PASSWORD]);
+    failedAt(await run(`mysql://app:${PASSWORD}@localhost/app?socket=${db.socket}.nothere`), 'tcp', [PASSWORD]);
   });
 });
 
@@ -118,6 +171,18 @@ describe('redis:// and rediss://', () => {
     passed(await run(`rediss://:${enc(ODD)}@127.0.0.1:${secure.port}/0?ssl_ca_certs=${enc(tls.caFile)}`), []);
     // rediss:// to the TLS port, verified against the machine's roots only: the test CA is unknown
     failedAt(await run(`rediss://:${enc(ODD)}@127.0.0.1:${secure.port}`), 'tls', []);
+  });
+  test('Unix sockets: redis+unix://, redis+socket://, unix:// with type redis', async () => {
+    const r = await run(`redis+unix://:${enc(ODD)}@${plain.socket}?db=2`);
+    passed(r, []);
+    assert.equal(r.name, `redis:${plain.socket}`);
+    assert.ok(r.details?.includes(`connected to Unix socket ${plain.socket}`), JSON.stringify(r));
+    passed(await run(`redis+socket://${plain.socket}?password=${enc(ODD)}`), []);
+    passed(await run(`unix://:${enc(ODD)}@${plain.socket}?db=0`, '  type: redis\n'), []);
+    failedAt(await run(`redis+unix://:${WRONG}@${plain.socket}`), 'auth', []);
+    const missing = await run(`redis+unix://:${enc(ODD)}@${plain.socket}.nothere`);
+    failedAt(missing, 'tcp', []);
+    assert.match(missing.error ?? '', /^Unix socket .*\.nothere: /);
   });
 });
 
@@ -177,6 +242,13 @@ describe('nats:// and tls://', () => {
     failedAt(await run(`nats://${WRONG}@127.0.0.1:${token.port}`), 'auth', [TOKEN]);
     passed(await run(`tls://app:${enc(ODD)}@127.0.0.1:${secure.port}`, '  type: nats\n  disable_tls_verification: true\n'), [TOKEN]);
   });
+  test('a server list: the first server that passes passes; a refused login ends the list', async () => {
+    const dead = await freePort();
+    const r = await run(`nats://app:${enc(ODD)}@127.0.0.1:${dead},nats://127.0.0.1:${user.port}`);
+    passed(r, [TOKEN]);
+    assert.ok(r.details?.includes(`127.0.0.1:${user.port} answered (server 2 of 2)`), JSON.stringify(r));
+    failedAt(await run(`nats://app:${WRONG}@127.0.0.1:${user.port},127.0.0.1:${secure.port}`), 'auth', [TOKEN]);
+  });
 });
 
 describe('mqtt:// and mqtts://', () => {
@@ -202,6 +274,19 @@ describe('memcache:// and memcached://', { skip: saslAvailable() ? false : 'perl
   test('right (%-encoded) and wrong', async () => {
     passed(await run(`memcache://app:${enc(ODD)}@127.0.0.1:${mc.port}`), []);
     failedAt(await run(`memcached://app:${WRONG}@127.0.0.1:${mc.port}`), 'auth', []);
+  });
+});
+
+describe('ssh:// and sftp://', { skip: sshdAvailable() ? false : 'sshd missing, or not root' }, () => {
+  let sshd: SshdInstance;
+  before(async () => {
+    sshd = await startSshd();
+  });
+  after(async () => sshd?.stop());
+  test('user and password from the URL; a wrong one fails at auth', async () => {
+    passed(await run(`ssh://${SSH_USER}:${enc(SSH_PASSWORD)}@127.0.0.1:${sshd.port}`), [SSH_PASSWORD]);
+    passed(await run(`sftp://${SSH_USER}:${enc(SSH_PASSWORD)}@127.0.0.1:${sshd.port}`, `  host_key: ${sshd.fingerprint}\n`), [SSH_PASSWORD]);
+    failedAt(await run(`ssh://${SSH_USER}:${WRONG}@127.0.0.1:${sshd.port}`), 'auth', [SSH_PASSWORD]);
   });
 });
 
@@ -252,5 +337,87 @@ describe('mongodb:// (the wire-protocol test server)', () => {
     failedAt(await run(`mongodb://app:${WRONG}@127.0.0.1:${server.port}/shop?authSource=admin`), 'auth', []);
     const r = await run(`mongodb://app:${enc(ODD)}@127.0.0.1:${server.port}/shop`);
     failedAt(r, 'auth', []); // the user lives in admin, not in shop (the URL's database is the auth source)
+  });
+});
+
+describe('mongodb:// seed lists and mongodb+srv:// (the wire-protocol test server, dnsmasq)', () => {
+  let primary: MongoWireServer;
+  let secondary: MongoWireServer;
+  let secure: MongoWireServer;
+  let ns: DnsmasqInstance;
+  let dead: number;
+  before(async () => {
+    dead = await freePort();
+    const common = { users: [{ db: 'admin', user: 'app', password: ODD }], collections: { shop: ['orders'] } };
+    const cert = leafFor('node2.conn-check.test', 'DNS:node2.conn-check.test');
+    [primary, secondary, secure] = await Promise.all([
+      startMongoServer({ ...common, replicaSet: { name: 'rs0' } }),
+      startMongoServer({ ...common, replicaSet: { name: 'rs0', secondary: true } }),
+      startMongoServer({ ...common, tls: { cert: cert.cert, key: cert.key } }),
+    ]);
+    ns = await startDnsmasq(
+      [
+        '--host-record=node0.conn-check.test,127.0.0.1',
+        '--host-record=node1.conn-check.test,127.0.0.1',
+        // node0 (nobody listening) first by priority, then the primary
+        `--srv-host=_mongodb._tcp.cluster.conn-check.test,node0.conn-check.test,${dead},0,10`,
+        `--srv-host=_mongodb._tcp.cluster.conn-check.test,node1.conn-check.test,${primary.port},1,10`,
+        '--txt-record=cluster.conn-check.test,authSource=admin&replicaSet=rs0',
+        `--srv-host=_mongodb._tcp.other.conn-check.test,node1.conn-check.test,${secondary.port},0,10`,
+        '--txt-record=other.conn-check.test,replicaSet=rs9',
+        `--srv-host=_mongodb._tcp.evil.conn-check.test,node1.elsewhere.test,${primary.port},0,10`,
+        '--host-record=node2.conn-check.test,127.0.0.1',
+        // node9 has no address: that server fails at resolve, the next one is tried
+        `--srv-host=_mongodb._tcp.gap.conn-check.test,node9.conn-check.test,${primary.port},0,10`,
+        `--srv-host=_mongodb._tcp.gap.conn-check.test,node1.conn-check.test,${primary.port},1,10`,
+        `--srv-host=_mongodb._tcp.secure.conn-check.test,node2.conn-check.test,${secure.port},0,10`,
+      ],
+      ['conn-check.test', 'elsewhere.test'],
+      'node1.conn-check.test',
+    );
+  });
+  after(async () => Promise.all([primary?.close(), secondary?.close(), secure?.close(), ns?.stop()]));
+
+  test('a seed list: each seed directly, in order, through the relay; replicaSet is checked', async () => {
+    const r = await run(`mongodb://app:${enc(ODD)}@127.0.0.1:${dead},127.0.0.1:${secondary.port}/shop?authSource=admin&replicaSet=rs0`);
+    passed(r, []);
+    assert.ok(r.details?.includes('replica set "rs0", secondary'), JSON.stringify(r));
+    assert.ok(r.details?.includes(`127.0.0.1:${secondary.port} answered (server 2 of 2)`), JSON.stringify(r));
+    const other = await run(`mongodb://app:${enc(ODD)}@127.0.0.1:${secondary.port},127.0.0.1:${primary.port}/shop?authSource=admin&replicaSet=rs1`);
+    failedAt(other, 'protocol', []);
+    assert.match(other.error ?? '', /^none of the 2 servers passed \(.*in replica set "rs0", not rs1;.*in replica set "rs0", not rs1\)$/);
+    failedAt(await run(`mongodb://app:${WRONG}@127.0.0.1:${primary.port},127.0.0.1:${secondary.port}/shop?authSource=admin`), 'auth', []);
+  });
+
+  test('mongodb+srv://: SRV seeds in priority order, TXT authSource and replicaSet, TLS on by default', async () => {
+    const at = `  dns_server: ${ns.server}\n`;
+    // authSource=admin comes from the TXT record: without it, the auth source would be shop
+    const r = await run(`mongodb+srv://app:${enc(ODD)}@cluster.conn-check.test/shop?tls=false`, at);
+    passed(r, []);
+    assert.equal(r.name, 'mongodb+srv:cluster.conn-check.test');
+    assert.ok(r.details?.some((d) => d.startsWith(`SRV _mongodb._tcp.cluster.conn-check.test (asked ${ns.server}): node0.conn-check.test:${dead}, node1.conn-check.test:${primary.port}`)), JSON.stringify(r));
+    assert.ok(r.details?.includes('TXT cluster.conn-check.test: authSource admin, replicaSet rs0'), JSON.stringify(r));
+    assert.ok(r.details?.includes(`node1.conn-check.test:${primary.port} answered (server 2 of 2)`), JSON.stringify(r));
+    // the URL's authSource wins over the TXT record's
+    failedAt(await run(`mongodb+srv://app:${enc(ODD)}@cluster.conn-check.test/shop?tls=false&authSource=shop`, at), 'auth', []);
+    // TLS is on for +srv unless the URL turns it off: verified against the SRV target's name
+    const tls = await run(`mongodb+srv://app:${enc(ODD)}@secure.conn-check.test/shop?authSource=admin&tlsCAFile=${enc(tlsMaterial().caFile)}`, at);
+    passed(tls, []);
+    assert.ok(tls.details?.some((d) => d.startsWith('TLSv1.3, cert CN=node2.conn-check.test ')), JSON.stringify(tls));
+    // ... and a plain server fails there
+    failedAt(await run(`mongodb+srv://app:${enc(ODD)}@cluster.conn-check.test/shop`, `${at}  disable_tls_verification: true\n`), 'tls', []);
+    // the TXT record's replicaSet is checked
+    const other = await run(`mongodb+srv://app:${enc(ODD)}@other.conn-check.test/shop?tls=false&authSource=admin`, at);
+    failedAt(other, 'protocol', []);
+    assert.match(other.error ?? '', /in replica set "rs0", not rs9/);
+    const gap = await run(`mongodb+srv://app:${enc(ODD)}@gap.conn-check.test/shop?tls=false&authSource=admin`, at);
+    passed(gap, []);
+    assert.ok(gap.details?.includes(`node9.conn-check.test:${primary.port} failed at resolve: node9.conn-check.test: no A or AAAA record at ${ns.server}`), JSON.stringify(gap));
+    const evil = await run(`mongodb+srv://app:${enc(ODD)}@evil.conn-check.test/?tls=false`, at);
+    failedAt(evil, 'resolve', []);
+    assert.match(evil.error ?? '', /names node1\.elsewhere\.test, outside conn-check\.test/);
+    const missing = await run(`mongodb+srv://app:${enc(ODD)}@nothere.conn-check.test/?tls=false`, at);
+    failedAt(missing, 'resolve', []);
+    assert.match(missing.error ?? '', /^SRV _mongodb\._tcp\.nothere\.conn-check\.test: name not found \(NXDOMAIN\)$/);
   });
 });

@@ -8,7 +8,7 @@
  */
 import { execFile } from 'node:child_process';
 import type { ContainerEnv } from '../core/contract.js';
-import { containerOptions, SECRET_NAME, typeOfImage } from '../config/containers.js';
+import { containerOptions, containerPort, SECRET_NAME, typeOfImage } from '../config/containers.js';
 import type { Source } from '../config/load.js';
 
 export const SERVICES_FILE = '<services input>';
@@ -120,7 +120,7 @@ export async function servicesConfig(text: string, inspect: Inspect = dockerInsp
       out.notes.push(`services: ${oneLine(s.name)} maps no port to the runner: not checked`);
       continue;
     }
-    const main = definition?.container ? s.ports.find(([c]) => c === definition.container!.port) : undefined;
+    const main = definition?.container ? s.ports.find(([c]) => c === containerPort(definition, found!.image)) : undefined;
     for (const [container, host] of s.ports) {
       const name = main?.[0] === container || s.ports.length === 1 ? s.name : `${s.name}:${container}`;
       lines.push(`- name: ${yamlString(name)}`);

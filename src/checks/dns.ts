@@ -46,7 +46,7 @@ export function parseServer(value: string): Server | undefined {
   return { host, port };
 }
 
-const serverOption = () => {
+export const serverOption = () => {
   const what = 'a DNS server as host or host:port';
   return z.string({ error: (i) => `expected ${what}, got ${show(i.input)}` }).check(z.refine((v) => parseServer(v) !== undefined, {
     error: (i) => `expected ${what}, got ${show(i.input)}`,

@@ -199,16 +199,19 @@ export const grpc = defineCheck({
         if (alpn && alpn !== 'h2') throw new CheckError('tls', `the server chose ${printable(Buffer.from(alpn), 40)} over TLS, not HTTP/2 (h2): not a gRPC server`);
       },
     };
+    const g = await driver();
     await withService(ctx, spec, async (kit) => {
-      const g = await driver();
-      // What the server did on the relay's connections, for the failure message.
+      // What the server did on the relay's connections, for the failure message. (A TLS 1.3
+      // server refuses a client certificate after the client's handshake is done: the kit's own
+      // connection is watched from the first moment of the exchange.)
       let received = 0;
       let streamError: unknown;
+      const watch = (s: { once(event: 'error', fn: (err: unknown) => void): unknown }) => void s.once('error', (err) => (streamError ??= err));
+      watch(kit.stream);
       const relay = await kit.relay({
         maxConnections: 2,
         reuse: true,
-        // (a TLS 1.3 server refuses a client certificate after the client's handshake is done)
-        opened: (s) => void s.once('error', (err) => (streamError ??= err)),
+        opened: watch,
         frames: () => {
           const inspect = http2Frames(o);
           return (chunk) => {

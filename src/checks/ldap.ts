@@ -10,7 +10,7 @@ import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { bareHost, hostPort } from '../net/dial.js';
 import { nodeTls } from '../net/builtins.js';
 import { describeError } from '../net/errors.js';
-import { CheckError, defineCheck, type StepName } from '../core/contract.js';
+import { CheckError, defineCheck, type ContainerEnv, type StepName } from '../core/contract.js';
 import { bool, host, port, scalarString, text, tlsOptionsShape, url, secret } from '../core/options.js';
 import { printable } from '../net/printable.js';
 import { withService } from './kit/index.js';
@@ -89,6 +89,23 @@ function connectionError(err: unknown, step: StepName, o: Options, ep: Endpoint)
 
 const who = (o: Options) => (o.bind_dn !== undefined ? `"${o.bind_dn}"` : 'an anonymous user');
 
+/**
+ * The admin bind of the openldap images, from their documented variables: bitnami's LDAP_ROOT
+ * (dc=example,dc=org), LDAP_ADMIN_USERNAME (admin) and LDAP_ADMIN_PASSWORD (adminpassword);
+ * osixia's LDAP_BASE_DN, else the one LDAP_DOMAIN (example.org) stands for, and
+ * LDAP_ADMIN_PASSWORD (admin). The entry searched is the base DN.
+ */
+function containerOptions(env: ContainerEnv): Record<string, unknown> {
+  if (env.has('LDAP_ROOT') || env.has('LDAP_ADMIN_USERNAME') || env.has('LDAP_PORT_NUMBER')) {
+    const root = env.get('LDAP_ROOT', 'dc=example,dc=org')!;
+    return { bind_dn: `cn=${env.get('LDAP_ADMIN_USERNAME', 'admin')},${root}`, password: env.get('LDAP_ADMIN_PASSWORD', 'adminpassword'), base_dn: root };
+  }
+  // LDAP_DOMAIN is no secret: its value (or the default of its ${VAR:-...} reference) gives the DN
+  const domain = /^(?:\$\{LDAP_DOMAIN:-)?([a-z0-9-]+(?:\.[a-z0-9-]+)*)\}?$/i.exec(env.get('LDAP_DOMAIN', 'example.org')!)?.[1] ?? 'example.org';
+  const base = env.has('LDAP_BASE_DN') ? env.get('LDAP_BASE_DN')! : domain.split('.').map((p) => `dc=${p}`).join(',');
+  return { bind_dn: `cn=admin,${base}`, password: env.get('LDAP_ADMIN_PASSWORD', 'admin'), base_dn: base };
+}
+
 /** The driver, loaded only when a check of this type runs (the runner loads it before the deadlines start). */
 const driver = () => import('ldapts');
 
@@ -99,6 +116,12 @@ export const ldap = defineCheck({
   // `url:` is this type's own option (ldap:// or ldaps://, validated with the rest); declaring the
   // schemes lets a check with only `url: ldaps://...` and no `type` be an ldap check.
   url: { schemes: ['ldap', 'ldaps'], options: (raw) => ({ url: raw }) },
+  container: {
+    images: ['osixia/openldap', 'bitnami/openldap'],
+    port: 389,
+    ports: { 'bitnami/openldap': 1389 },
+    options: containerOptions,
+  },
   options,
   name: (o) => {
     const ep = endpoint(o);

@@ -8,25 +8,45 @@ import type { MongoClient, MongoClientOptions } from 'mongodb';
 import { describeError } from '../net/errors.js';
 import { lengthPrefixedFrames } from '../net/bounded.js';
 import type { Relay } from '../net/relay.js';
-import { CheckError, defineCheck, type StepName } from '../core/contract.js';
-import { endpoint, login, text, tlsSwitch } from '../core/options.js';
+import { CheckError, defineCheck, type CheckContext, type StepName } from '../core/contract.js';
+import { hostPort, type Address } from '../net/dial.js';
+import { host, login, port, text, tlsSwitch } from '../core/options.js';
+import { eachHost, endpointsOf, hostList, showEndpoints, type Endpoint } from './hosts.js';
+import { parseServer, serverOption } from './dns.js';
+import { srvSeeds } from './mongodb-srv.js';
+import { printable } from '../net/printable.js';
 import { ConnectionString } from 'mongodb-connection-string-url';
 import { UrlError, decodePart, defined, flag } from './url.js';
 import { errorTable, serviceCheck, withService, type Classifier, type DriverError } from './kit/index.js';
 
 const options = z
   .object({
-    ...endpoint(27017),
+    host: z.optional(host()),
+    port: z._default(port(), 27017),
+    /** A seed list: tried in order, each directly (no discovery); the first that passes passes. */
+    hosts: z.optional(hostList()),
+    /** mongodb+srv://NAME: the seed list from the SRV record _mongodb._tcp.NAME. */
+    srv: z.optional(host()),
+    /** The DNS server for srv (host or host:port); default: the system's name servers. */
+    dns_server: z.optional(serverOption()),
+    /** The replica set the server that answers must belong to (its hello's setName). */
+    replica_set: z.optional(text('a replica set name')),
     ...login('a user name'),
     /** Left unset means `test` for the query, and `admin` as the default auth source. */
     database: z.optional(text('a database name')),
     auth_source: z.optional(text('a database name')),
     ...tlsSwitch,
   })
+  .check(z.refine((o) => [o.host, o.hosts, o.srv].filter((v) => v !== undefined).length === 1, { path: ['host'], message: 'expected one of host, hosts (a seed list) or srv (a mongodb+srv name)' }))
+  .check(z.refine((o) => o.dns_server === undefined || o.srv !== undefined, { path: ['dns_server'], message: 'dns_server goes with srv' }))
   // (a username without a password is accepted, as conn-check did, which never sent it: no login)
   .check(z.refine((o) => o.password === undefined || o.username !== undefined, { path: ['password'], message: 'password needs a username' }));
 
 type Options = z.output<typeof options>;
+/** The options for one server of the list (with its addresses when dns_server resolved it). */
+type One = Options & Endpoint & { addresses?: Address[] };
+const servers = (o: Options) => endpointsOf(o, 27017);
+const targetOf = (o: Options) => (o.srv !== undefined ? `mongodb+srv://${o.srv}` : showEndpoints(servers(o)));
 
 const DEFAULT_DATABASE = 'test';
 /** A MongoDB message is at least its 16-byte header, and at most 48 MB (maxMessageSizeBytes). */
@@ -90,6 +110,15 @@ function failure(step: StepName, err: unknown, o: Options, relay?: Relay): Check
   return classify(err, step, o);
 }
 
+/** With replica_set: the server that answered is a member of that set (and says which role it has). */
+function replicaSetMember(o: Options, hello: { setName?: unknown; isWritablePrimary?: unknown; ismaster?: unknown; secondary?: unknown }, ctx: CheckContext): void {
+  const setName = typeof hello.setName === 'string' ? printable(Buffer.from(hello.setName, 'utf8'), 100) : undefined;
+  const role = hello.isWritablePrimary === true || hello.ismaster === true ? 'primary' : hello.secondary === true ? 'secondary' : 'another member';
+  if (setName !== undefined) ctx.note(`replica set ${JSON.stringify(setName)}, ${role}`);
+  if (o.replica_set === undefined || setName === o.replica_set) return;
+  throw new CheckError('protocol', setName === undefined ? `the server is not in a replica set (replica_set ${o.replica_set})` : `the server is in replica set ${JSON.stringify(setName)}, not ${o.replica_set}`);
+}
+
 /** The driver, loaded only when a check of this type runs (the runner loads it before the deadlines start). */
 const driver = () => import('mongodb');
 
@@ -108,8 +137,27 @@ export const mongodb = defineCheck({
         : {},
   },
   options,
-  legacyNames: (o) => [`mongodb:${o.host}:${o.port}:tcp:${o.host}:${o.port}`, `mongodb:${o.host}:${o.port}:connect${o.username !== undefined || o.password !== undefined ? ' with auth' : ''}`],
-  async run(given, ctx) {
+  name: (o) => (o.srv !== undefined ? `mongodb+srv:${o.srv}` : `mongodb:${showEndpoints(servers(o))}`),
+  legacyNames: (o) =>
+    o.host === undefined ? [] : [`mongodb:${o.host}:${o.port}:tcp:${o.host}:${o.port}`, `mongodb:${o.host}:${o.port}:connect${o.username !== undefined || o.password !== undefined ? ' with auth' : ''}`],
+  target: targetOf,
+  egress: (o) => {
+    if (o.srv === undefined) return servers(o).map((e) => ({ protocol: 'tcp' as const, host: e.host, port: e.port }));
+    const s = o.dns_server ? parseServer(o.dns_server) : undefined;
+    // the servers come from DNS: only the DNS server is known beforehand
+    return s ? [{ protocol: 'udp', host: s.host, port: s.port }, { protocol: 'tcp', host: s.host, port: s.port }] : [];
+  },
+  async run(o, ctx) {
+    if (o.srv === undefined) return eachHost(servers(o), ctx, (ep, c) => runOne({ ...o, ...ep }, c), { final: ['auth'] });
+    const found = await ctx.step('resolve', () => srvSeeds(o.srv!, o.dns_server, ctx));
+    // the URL's own authSource and replicaSet win over the TXT record's
+    const withTxt = { ...o, auth_source: o.auth_source ?? found.authSource, replica_set: o.replica_set ?? found.replicaSet };
+    return eachHost(found.seeds, ctx, async (ep, c) => runOne({ ...withTxt, ...ep, addresses: await c.step('resolve', () => found.addressesOf?.(ep.host, c.signal)) }, c), { final: ['auth'] });
+  },
+});
+
+async function runOne(given: One, ctx: CheckContext): Promise<void> {
+  {
     let o = given;
     if (o.username !== undefined && !o.password) {
       ctx.note(`username ${o.username} without a password: no login attempted (conn-check never logged in with it either)`);
@@ -120,6 +168,7 @@ export const mongodb = defineCheck({
     const spec = {
       host: o.host,
       port: o.port,
+      addresses: o.addresses,
       tls: o.tls && o,
       // mongod without TLS closes the connection when a TLS handshake arrives
       tlsFailure: (err: CheckError) =>
@@ -160,8 +209,12 @@ export const mongodb = defineCheck({
       service.onClose(() => client.close());
       // The monitor's first hello says whether a MongoDB server answers at all, before the
       // pool's own connection (which also authenticates) is made.
+      let hello: { setName?: unknown; isWritablePrimary?: unknown; ismaster?: unknown; secondary?: unknown } = {};
       const firstHello = new Promise<void>((resolve, reject) => {
-        client.once('serverHeartbeatSucceeded', () => resolve());
+        client.once('serverHeartbeatSucceeded', (event) => {
+          hello = (event.reply ?? {}) as typeof hello;
+          resolve();
+        });
         client.once('serverHeartbeatFailed', (event) => reject(event.failure));
       });
       const connecting = client.connect();
@@ -179,6 +232,7 @@ export const mongodb = defineCheck({
           }
           throw e;
         }
+        replicaSetMember(o, hello, ctx);
       });
       const loginStep: StepName = o.username ? 'auth' : 'protocol';
       await ctx.step(loginStep, async () => {
@@ -207,14 +261,15 @@ export const mongodb = defineCheck({
         ctx.note(`${names.length} collection${names.length === 1 ? '' : 's'} in ${database}`);
       });
     });
-  },
-});
+  }
+}
 
 /**
- * `mongodb://[user:password@]host[:port][/database][?authSource=...&tls=true...]` read by the
- * driver's own parser (mongodb-connection-string-url). One host: the check talks to one server
- * directly, so a replica set's list and `mongodb+srv://` (an SRV lookup) are refused with a
- * message saying what to write instead.
+ * `mongodb://[user:password@]host[:port][,host2[:port]...][/database][?authSource=...&tls=true...]`
+ * and `mongodb+srv://[user:password@]NAME[/database][?...]` read by the driver's own parser
+ * (mongodb-connection-string-url). Several hosts are a seed list (`hosts`: each is tried
+ * directly, in order); +srv is `srv` (the seed list from DNS when the check runs, TLS on unless
+ * the URL says `tls=false`, as the driver specification says).
  */
 function fromUrl(raw: string): Record<string, unknown> {
   let c: ConnectionString;
@@ -224,15 +279,20 @@ function fromUrl(raw: string): Record<string, unknown> {
     const msg = err instanceof Error ? err.message : '';
     throw new UrlError(/srv/i.test(msg) ? 'is not a mongodb+srv URL (one host name, no port)' : 'cannot be parsed (look at its hosts, port and %-escapes)');
   }
+  const at: Record<string, unknown> = {};
   if (c.isSRV) {
-    throw new UrlError('mongodb+srv:// needs a DNS SRV lookup, which this check does not do: write mongodb://HOST:PORT with a server the SRV record names (and tls=true)');
+    at.srv = decodePart(c.hosts[0]!, 'host');
+  } else {
+    const list = c.hosts.map((h) => {
+      const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(h);
+      if (!m) throw new UrlError('cannot be parsed (look at its host and port)');
+      const host = decodePart(m[1]!, 'host').replace(/^\[(.*)\]$/, '$1');
+      if (host.startsWith('/')) throw new UrlError('names a Unix socket; this check connects over TCP');
+      return { host, port: m[2] === undefined ? 27017 : Number(m[2]) };
+    });
+    if (list.length === 1) Object.assign(at, list[0]);
+    else at.hosts = list.map((e) => hostPort(e.host, e.port));
   }
-  const hosts = c.hosts;
-  if (hosts.length !== 1) throw new UrlError(`has several hosts (${hosts.join(',')}); a check talks to one server: write one check per host`);
-  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hosts[0]!);
-  if (!m) throw new UrlError('cannot be parsed (look at its host and port)');
-  const host = decodePart(m[1]!, 'host').replace(/^\[(.*)\]$/, '$1');
-  if (host.startsWith('/')) throw new UrlError('names a Unix socket; this check connects over TCP');
   const p = c.searchParams;
   const get = (name: string) => {
     for (const [k, v] of p) if (k.toLowerCase() === name.toLowerCase()) return v;
@@ -243,13 +303,13 @@ function fromUrl(raw: string): Record<string, unknown> {
   const keyFile = get('tlsCertificateKeyFile');
   const db = c.pathname.replace(/^\//, '');
   return defined({
-    host,
-    port: m[2] === undefined ? 27017 : Number(m[2]),
+    ...at,
     username: c.username ? decodePart(c.username, 'user name') : undefined,
     password: c.password ? decodePart(c.password, 'password') : undefined,
     database: db ? decodePart(db, 'database') : undefined,
     auth_source: get('authSource'),
-    tls: flag(lower, 'tls', 'ssl'),
+    tls: flag(lower, 'tls', 'ssl') ?? (c.isSRV ? true : undefined),
+    replica_set: get('replicaSet'),
     disable_tls_verification: insecure,
     ca_file: get('tlsCAFile'),
     client_cert: keyFile,

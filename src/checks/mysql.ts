@@ -6,22 +6,21 @@
 import * as z from 'zod/mini';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { untilAborted } from '../net/dial.js';
+import { hostPort, untilAborted } from '../net/dial.js';
+import { isSocketPath } from '../net/unix.js';
 import { minVersionFailure } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck } from '../core/contract.js';
-import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
+import { endpoint, scalarString, secret, text, tlsSwitch } from '../core/options.js';
 import { UrlError, defined, flag, hostAndLogin, parseGeneric } from './url.js';
 import { errorTable, messageOf, serviceCheck, timeLeft, withService, type DriverError } from './kit/index.js';
 
 const options = z.object({
-  host: host(),
-  port: z._default(port(), 3306),
+  ...endpoint(3306),
   username: text(),
   password: z.optional(secret(scalarString())),
   database: z.optional(text()),
-  tls: z._default(bool(), false),
-  ...tlsOptionsShape,
+  ...tlsSwitch,
 });
 type Options = z.output<typeof options>;
 
@@ -87,6 +86,9 @@ export const mysql = defineCheck({
     },
   },
   options,
+  // a host that is a path is the server's Unix socket (mysql's --socket)
+  name: (o) => `mysql:${isSocketPath(o.host) ? o.host : hostPort(o.host, o.port)}`,
+  target: (o) => (isSocketPath(o.host) ? o.host : hostPort(o.host, o.port)),
   async run(o, ctx) {
     const remaining = timeLeft(ctx);
     // Loaded before connecting: the socket must reach mysql2 without an I/O turn in between
@@ -237,6 +239,12 @@ function fromUrl(raw: string): Record<string, unknown> {
   if (u.path.length > 1) throw new UrlError('path: expected one database name');
   const p = u.params;
   const out: Record<string, unknown> = { ...hostAndLogin(u, 3306), database: u.path[0] };
+  // `?socket=/path` (the mysql client's --socket, as Prisma and the mysql drivers' URLs write it): the host is not used
+  const socket = p.get('socket');
+  if (socket !== null) {
+    if (!isSocketPath(socket)) throw new UrlError('socket: expected an absolute path to the server\'s Unix socket');
+    out.host = socket;
+  }
   const mode = (p.get('ssl-mode') ?? p.get('sslmode') ?? p.get('ssl_mode'))?.toUpperCase().replace(/-/g, '_');
   const ssl = p.get('ssl');
   if (mode !== undefined) {

@@ -10,14 +10,18 @@ import type { NodeConnectionOptions } from '@nats-io/transport-node';
 
 type NodeTlsOptions = NonNullable<NodeConnectionOptions['tls']>;
 import { untilAborted } from '../net/dial.js';
-import { CheckError, defineCheck } from '../core/contract.js';
-import { endpoint, login, passwordNeedsUsername, scalarString, secret, tlsSwitch } from '../core/options.js';
-import { defined, parseGeneric, requireHost } from './url.js';
+import { CheckError, defineCheck, type CheckContext } from '../core/contract.js';
+import { host, login, passwordNeedsUsername, port, scalarString, secret, tlsSwitch } from '../core/options.js';
+import { defined, hostListOf, parseGeneric, requireHost } from './url.js';
+import { eachHost, endpointsOf, hostList, hostOrHosts, showEndpoints, type Endpoint } from './hosts.js';
 import { errorTable, serviceCheck, timeLeft, withService } from './kit/index.js';
 
 const options = z
   .object({
-    ...endpoint(4222),
+    host: z.optional(host()),
+    port: z._default(port(), 4222),
+    /** A server list (a cluster's seed servers): tried in order, the first that passes passes. */
+    hosts: z.optional(hostList()),
     ...login(),
     token: z.optional(secret(scalarString('a token'))),
     ...tlsSwitch,
@@ -26,8 +30,12 @@ const options = z
   .check(z.refine((o) => o.token === undefined || (o.username === undefined && o.password === undefined), {
     message: 'expected either token or username/password, got both',
     path: ['token'],
-  }));
+  }))
+  .check(...hostOrHosts());
 type Options = z.output<typeof options>;
+/** The options for one server of the list. */
+type One = Options & Endpoint;
+const servers = (o: Options) => endpointsOf(o, 4222);
 
 /** The fields of the server's INFO this check reads. */
 interface ServerInfo {
@@ -112,7 +120,15 @@ export const nats = defineCheck({
   url: { schemes: ['nats'], alsoSchemes: ['tls'], options: fromUrl },
   container: { images: ['nats'], port: 4222, options: () => ({}) },
   options,
-  async run(o, ctx) {
+  name: (o) => `nats:${showEndpoints(servers(o))}`,
+  target: (o) => showEndpoints(servers(o)),
+  egress: (o) => servers(o).map((e) => ({ protocol: 'tcp' as const, host: e.host, port: e.port })),
+  // the servers of a cluster share their accounts: a refused login ends the list
+  run: (o, ctx) => eachHost(servers(o), ctx, (ep, c) => runOne({ ...o, ...ep }, c), { final: ['auth'] }),
+});
+
+async function runOne(o: One, ctx: CheckContext): Promise<void> {
+  {
     const remaining = timeLeft(ctx);
     const { connect } = await driver();
     // NATS upgrades in-band: the server's INFO comes in plain text, then the TLS handshake.
@@ -186,16 +202,20 @@ export const nats = defineCheck({
         ctx.note(`PING/PONG round trip ${Math.round(rtt)} ms`);
       });
     });
-  },
-});
+  }
+}
 
-/** `nats://[user:password@|token@]host[:port]`, `tls://` for TLS, as the NATS clients read them. */
-function fromUrl(raw: string): Record<string, unknown> {
-  const u = parseGeneric(raw);
+/**
+ * `nats://[user:password@|token@]host[:port]`, `tls://` for TLS, as the NATS clients read them;
+ * a server list as the clients take it (`nats://h1:4222,h2:4222` or `nats://h1:4222,nats://h2:4222`,
+ * the credentials in the first) is `hosts`.
+ */
+function fromUrl(given: string): Record<string, unknown> {
+  const { single, hosts } = hostListOf(given.trim().replace(/,\s*(?:nats|tls):\/\//gi, ','), 4222);
+  const u = parseGeneric(single);
   const token = u.username !== undefined && u.password === undefined;
   return defined({
-    host: requireHost(u),
-    port: u.port ?? 4222,
+    ...(hosts ? { hosts } : { host: requireHost(u), port: u.port ?? 4222 }),
     username: token ? undefined : u.username,
     password: u.password,
     token: token ? u.username : undefined,

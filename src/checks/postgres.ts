@@ -10,19 +10,24 @@ import type { Client as PgClient, QueryConfig } from 'pg';
 import { minVersionFailure } from '../net/tls.js';
 import { describeError, isTlsError } from '../net/errors.js';
 import { capReads } from '../net/bounded.js';
-import { CheckError, defineCheck } from '../core/contract.js';
+import { CheckError, defineCheck, type CheckContext } from '../core/contract.js';
 import { host, oneOf, port, scalarString, secret, text, tlsOptionsShape, type TlsOptions } from '../core/options.js';
 import { parse as parsePgUrl } from 'pg-connection-string';
-import { UrlError, defined, flag, oneHost } from './url.js';
+import { UrlError, defined, flag, hostListOf } from './url.js';
+import { eachHost, endpointsOf, hostList, hostOrHosts, showEndpoints, type Endpoint } from './hosts.js';
 import { printable } from '../net/printable.js';
 import { errorTable, serviceCheck, timeLeft, withService, type DriverError, type Service } from './kit/index.js';
 
 const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 type SslMode = (typeof SSL_MODES)[number];
+const SESSION_ATTRS = ['any', 'read-write', 'read-only', 'primary', 'standby'] as const;
 
-const options = z.object({
-  host: host(),
-  port: port(),
+const options = z
+  .object({
+  host: z.optional(host()),
+  /** libpq's host list: tried in order, the first that accepts the login passes. */
+  hosts: z.optional(hostList()),
+  port: z.optional(port()),
   username: text(),
   password: secret(scalarString()),
   database: text(),
@@ -34,8 +39,15 @@ const options = z.object({
   server_name: tlsOptionsShape.server_name,
   min_tls_version: tlsOptionsShape.min_tls_version,
   min_cert_days: tlsOptionsShape.min_cert_days,
-});
+  /** libpq's target_session_attrs: what the server that passes must be (others are skipped). */
+  target_session_attrs: z._default(oneOf(SESSION_ATTRS), 'any'),
+  })
+  .check(...hostOrHosts())
+  .check(z.refine((o) => o.hosts !== undefined || o.port !== undefined, { message: 'expected an integer 1-65535, got nothing', path: ['port'] }));
 type Options = z.output<typeof options>;
+/** The options for one server of the list. */
+type One = Options & Endpoint;
+const servers = (o: Options) => endpointsOf(o, 5432);
 
 /** The message pg emits when the server answers the SSLRequest with 'N'. */
 const NO_SSL = 'The server does not support SSL connections';
@@ -114,12 +126,20 @@ export const postgres = defineCheck({
     },
   },
   options,
+  name: (o) => `postgres:${showEndpoints(servers(o))}`,
   // a unix socket (a host starting with /) had no tcp step
-  usesTls: (o) => !o.host.startsWith('/') && o.sslmode !== 'disable',
+  usesTls: (o) => servers(o).some((e) => !e.host.startsWith('/')) && o.sslmode !== 'disable',
   // prefer and require (without a CA file) encrypt without verifying: reports mark them
-  insecure: (o) => !o.host.startsWith('/') && o.sslmode !== 'disable' && verification(o) === 'none',
-  legacyNames: (o) => [...(o.host.startsWith('/') ? [] : [`tcp:${o.host}:${o.port}`]), `postgres:${o.host}:${o.port}`],
-  async run(o, ctx) {
+  insecure: (o) => servers(o).some((e) => !e.host.startsWith('/')) && o.sslmode !== 'disable' && verification(o) === 'none',
+  legacyNames: (o) => servers(o).flatMap((e) => [...(e.host.startsWith('/') ? [] : [`tcp:${e.host}:${e.port}`]), `postgres:${e.host}:${e.port}`]),
+  target: (o) => showEndpoints(servers(o)),
+  egress: (o) => servers(o).filter((e) => !e.host.startsWith('/')).map((e) => ({ protocol: 'tcp' as const, host: e.host, port: e.port })),
+  // libpq: a failed login ends the list (the next server would refuse it too)
+  run: (o, ctx) => eachHost(servers(o), ctx, (ep, c) => runOne({ ...o, ...ep }, c), { final: ['auth'] }),
+});
+
+async function runOne(o: One, ctx: CheckContext): Promise<void> {
+  {
     const remaining = timeLeft(ctx);
     const unixSocket = o.host.startsWith('/');
     const useTls = !unixSocket && o.sslmode !== 'disable';
@@ -152,6 +172,9 @@ export const postgres = defineCheck({
         });
         // pg opens its own connection (and its TLS socket): both read within the check's budget.
         const entry = { client, raw: capReads(client.connection.stream as Socket, ctx.signal), ok: false };
+        // Watched from before the connect: once pg has read an 'S' it wraps this socket in TLS, and
+        // the socket emits no more data, so a listener that came late would wait for the deadline.
+        const firstChunk = firstBytes(entry.raw);
         client.connection.once('sslconnect', () => capReads(client.connection.stream as TLSSocket, ctx.signal));
         // pg answers a request for the password in cleartext without a word: say so, and whether
         // anything protected it on the way (libpq's sslmode prefer does the same).
@@ -190,7 +213,7 @@ export const postgres = defineCheck({
         // Until the server's first bytes arrive, and when they are not PostgreSQL's (an HTTP or SSH
         // port), the failure is the protocol's, not the login's.
         await ctx.step('protocol', async () => {
-          const first = await firstBytes(entry.raw);
+          const first = await firstChunk;
           if (first === undefined) {
             // pg's own timer, set to the same deadline, can end a silent server before the runner
             // does: still no first byte, so still the protocol's failure (a close is the login's).
@@ -200,6 +223,10 @@ export const postgres = defineCheck({
           }
           if (!(ssl ? sslReply(first) : STARTUP_REPLIES.includes(first[0]!))) {
             throw new CheckError('protocol', `the server does not speak PostgreSQL: its first bytes are "${printable(first, 32)}"`);
+          }
+          // A message's length counts itself (4 bytes): less is no PostgreSQL message.
+          if (!ssl && first.length >= 5 && first.readUInt32BE(1) < 4) {
+            throw new CheckError('protocol', `the server sent a message the client could not read (a message length of ${first.readUInt32BE(1)})`);
           }
         });
         if (ssl) {
@@ -261,6 +288,7 @@ export const postgres = defineCheck({
           }
           const ok = (rows[0] as { ok?: unknown } | undefined)?.ok;
           if (ok !== 1) throw new CheckError('query', `unexpected answer to SELECT 1: ${JSON.stringify(ok) ?? 'no row'}`);
+          if (o.target_session_attrs !== 'any') await sessionAttrs(client, o, remaining(), ctx);
         });
       } finally {
         ctx.signal.removeEventListener('abort', onAbort);
@@ -282,10 +310,30 @@ export const postgres = defineCheck({
       service.socket.destroy();
       return session(service.address.address, service);
     });
-  },
-});
+  }
+}
 
 function noop(): void {}
+
+/**
+ * libpq's target_session_attrs, asked as libpq asks a server: whether it is in recovery (a
+ * standby) and whether its sessions are read-only. A server that is not what was asked for
+ * fails at `query` (with a host list, the next one is tried).
+ */
+async function sessionAttrs(client: PgClient, o: One, timeoutMs: number, ctx: CheckContext): Promise<void> {
+  let row: { standby?: unknown; ro?: unknown } | undefined;
+  try {
+    ({ rows: [row] } = await client.query({ text: "SELECT pg_is_in_recovery() AS standby, current_setting('transaction_read_only') AS ro", query_timeout: timeoutMs } as QueryConfig));
+  } catch (err) {
+    throw classify(err, 'query', o);
+  }
+  const standby = row?.standby === true;
+  const readOnly = standby || row?.ro === 'on';
+  ctx.note(`the server is ${standby ? 'a standby' : 'a primary'}${readOnly ? ', its sessions read-only' : ''}`);
+  const wanted = o.target_session_attrs;
+  const ok = { any: true, 'read-write': !readOnly, 'read-only': readOnly, primary: !standby, standby }[wanted];
+  if (!ok) throw new CheckError('query', `the server is ${standby ? 'a standby' : readOnly ? 'read-only' : 'a primary'}, not ${wanted} (target_session_attrs)`);
+}
 
 /**
  * What a PostgreSQL server answers first. To an SSLRequest: the single byte 'S' or 'N' (nothing
@@ -332,8 +380,8 @@ const PG_FILE_PARAMS: Record<string, string> = { sslrootcert: 'ca_file', sslcert
  * own parser (pg-connection-string): %-decoded userinfo, a Unix-socket directory as `%2Fpath` or
  * `?host=/path`, `ssl=true` as sslmode require; the database defaults to the user name, as in libpq.
  */
-function fromUrl(raw: string): Record<string, unknown> {
-  oneHost(raw);
+function fromUrl(given: string): Record<string, unknown> {
+  const { single: raw, hosts } = hostListOf(given.trim(), 5432);
   const q = raw.indexOf('?');
   const params = new URLSearchParams(q === -1 ? '' : raw.slice(q + 1));
   const files: Record<string, string> = {};
@@ -344,6 +392,8 @@ function fromUrl(raw: string): Record<string, unknown> {
   }
   const sslmode = params.get('sslmode') ?? undefined;
   params.delete('sslmode');
+  const attrs = params.get('target_session_attrs');
+  params.delete('target_session_attrs');
   const rest = params.toString();
   let c: ReturnType<typeof parsePgUrl>;
   try {
@@ -355,13 +405,14 @@ function fromUrl(raw: string): Record<string, unknown> {
   if (!hostText) throw new UrlError('has no host (a Unix-socket directory goes in as %2Fpath or ?host=/path)');
   const ssl = flag(params, 'ssl');
   const user = c.user || undefined;
+  if (hosts && hostText.startsWith('/')) throw new UrlError('has a Unix-socket directory in a list of hosts: write one check for the socket');
   return defined({
-    host: hostText,
-    port: c.port ? Number(c.port) : 5432,
+    ...(hosts ? { hosts } : { host: hostText, port: c.port ? Number(c.port) : 5432 }),
     username: user,
     password: c.password || undefined,
     database: c.database || user,
     sslmode: sslmode ?? (ssl === undefined ? undefined : ssl ? 'require' : 'disable'),
+    target_session_attrs: attrs ?? undefined,
     ...files,
   });
 }

@@ -9,10 +9,12 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Redis as RedisClient } from 'ioredis';
 import { respFrames } from '../net/bounded.js';
+import { hostPort } from '../net/dial.js';
+import { isSocketPath } from '../net/unix.js';
 import { CheckError, defineCheck, type StepName } from '../core/contract.js';
 import { errorTable, messageOf, serviceCheck, timeLeft, withService } from './kit/index.js';
-import { bool, host, integer, nullMeans, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
-import { UrlError, defined, flag, hostAndLogin, parseGeneric, tlsParams } from './url.js';
+import { host, integer, nullMeans, port, scalarString, secret, text, tlsSwitch } from '../core/options.js';
+import { UrlError, decodePart, defined, flag, hostAndLogin, parseGeneric, tlsParams } from './url.js';
 
 const options = z.object({
   host: host(),
@@ -21,8 +23,7 @@ const options = z.object({
   // conn-check-configs writes `username: null` for a celery broker without a user: absent
   username: nullMeans(undefined, z.optional(text())),
   db: z.optional(integer(0, 1_000_000)),
-  tls: z._default(bool(), false),
-  ...tlsOptionsShape,
+  ...tlsSwitch,
 });
 type Options = z.output<typeof options>;
 
@@ -92,7 +93,7 @@ const driver = () => import('ioredis');
 export const redis = defineCheck({
   ...serviceCheck('redis', driver),
   summary: 'a Redis server answers PING (after AUTH when a password is given)',
-  url: { schemes: ['redis', 'rediss'], options: fromUrl },
+  url: { schemes: ['redis', 'rediss', 'redis+unix', 'redis+socket'], alsoSchemes: ['unix'], options: fromUrl },
   container: {
     images: ['redis', 'valkey/valkey', 'redis/redis-stack-server', 'bitnami/redis', 'bitnami/valkey'],
     port: 6379,
@@ -100,7 +101,10 @@ export const redis = defineCheck({
     options: (env) => ({ password: env.has('REDIS_PASSWORD') ? env.get('REDIS_PASSWORD') : env.get('VALKEY_PASSWORD') }),
   },
   options,
-  legacyNames: (o) => [`redis:${o.host}:${o.port}:tcp:${o.host}:${o.port}`, `redis:${o.host}:${o.port}:connect${o.password !== undefined ? ' with auth' : ''}`],
+  // a host that is a path is the server's Unix socket (redis.conf's unixsocket)
+  name: (o) => `redis:${isSocketPath(o.host) ? o.host : hostPort(o.host, o.port)}`,
+  target: (o) => (isSocketPath(o.host) ? o.host : hostPort(o.host, o.port)),
+  legacyNames: (o) => isSocketPath(o.host) ? [] : [`redis:${o.host}:${o.port}:tcp:${o.host}:${o.port}`, `redis:${o.host}:${o.port}:connect${o.password !== undefined ? ' with auth' : ''}`],
   async run(o, ctx) {
     const remaining = timeLeft(ctx);
     await withService(
@@ -207,7 +211,8 @@ export const redis = defineCheck({
 });
 
 /** `redis[s]://[[user]:password@]host[:port][/db][?db=N]`, as ioredis and redis-py read it. */
-function fromUrl(raw: string): Record<string, unknown> {
+function fromUrl(raw: string, scheme: string): Record<string, unknown> {
+  if (['unix', 'redis+unix', 'redis+socket'].includes(scheme)) return fromSocketUrl(raw);
   const u = parseGeneric(raw);
   const dbText = u.path[0] ?? u.params.get('db') ?? undefined;
   if (dbText !== undefined && !/^\d+$/.test(dbText)) throw new UrlError('path: expected a database number (redis://host:6379/0)');
@@ -218,5 +223,28 @@ function fromUrl(raw: string): Record<string, unknown> {
     tls: u.scheme === 'rediss',
     ...tlsParams(u.params, { ca: ['ssl_ca_certs', 'ca_file'], cert: ['ssl_certfile'], key: ['ssl_keyfile'] }),
     disable_tls_verification: insecure === null ? flag(u.params, 'insecure') : insecure.toLowerCase() === 'none',
+  });
+}
+
+/**
+ * A Unix socket as the redis clients write it: `unix://[[user]:password@]/path/to/redis.sock?db=N`
+ * (redis-py, redis-rb; `unix://` only with type redis), `redis+unix:///path` (redis-rs) and
+ * `redis+socket:///path` (kombu); `?password=` as redis-py takes it.
+ */
+function fromSocketUrl(raw: string): Record<string, unknown> {
+  const m = /^[a-z+]+:\/\/(?:([^@/]*)@)?(\/[^?#]*)(?:\?([^#]*))?$/i.exec(raw.trim());
+  if (!m) throw new UrlError('expected unix:///path/to/redis.sock (the socket\'s absolute path)');
+  const path = decodePart(m[2]!, 'path');
+  const params = new URLSearchParams(m[3] ?? '');
+  const [user, password] = m[1] === undefined ? [] : m[1].includes(':') ? [m[1].slice(0, m[1].indexOf(':')), m[1].slice(m[1].indexOf(':') + 1)] : [m[1], undefined];
+  const dbText = params.get('db') ?? undefined;
+  if (dbText !== undefined && !/^\d+$/.test(dbText)) throw new UrlError('db: expected a database number');
+  return defined({
+    host: path,
+    port: 6379,
+    username: user ? decodePart(user, 'user name') : undefined,
+    password: password ? decodePart(password, 'password') : (params.get('password') ?? undefined),
+    db: dbText === undefined ? undefined : Number(dbText),
+    tls: false,
   });
 }

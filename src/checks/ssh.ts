@@ -14,6 +14,7 @@ import { CheckError, defineCheck } from '../core/contract.js';
 import { host, port, scalarString, stringList, text, secret } from '../core/options.js';
 import { printable } from '../net/printable.js';
 import { serviceCheck, withService } from './kit/index.js';
+import { hostAndLogin, parseGeneric } from './url.js';
 
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
 /** What a server may send before authentication completes (OpenSSH sends a few KiB). */
@@ -143,6 +144,14 @@ const CLOSED = Symbol('closed');
 export const ssh = defineCheck({
   ...serviceCheck('ssh', driver),
   summary: 'an SSH server (with the pinned host key) accepts a login with the given key or password',
+  url: { schemes: ['ssh', 'sftp'], options: (raw) => ({ ...hostAndLogin(parseGeneric(raw), 22) }) },
+  container: {
+    // its users come as `user:pass` arguments (atmoz/sftp) elsewhere: only this image names them in variables
+    images: ['linuxserver/openssh-server', 'lscr.io/linuxserver/openssh-server'],
+    port: 2222,
+    // USER_PASSWORD logs in with PASSWORD_ACCESS=true; without it the check asks for a key or password
+    options: (env) => ({ username: env.get('USER_NAME', 'linuxserver.io'), password: env.get('USER_PASSWORD') }),
+  },
   options,
   async run(o, ctx) {
     const { Client, utils } = await ssh2();

@@ -5,6 +5,9 @@
  * Messages never contain the URL (it may hold a password).
  */
 
+import { hostPort } from '../net/dial.js';
+import { parseEndpoint } from './hosts.js';
+
 /** A URL that cannot stand for a check: the message says why, without the URL itself. */
 export class UrlError extends Error {
   constructor(message: string) {
@@ -34,12 +37,33 @@ function authorityOf(raw: string): string | undefined {
   return m ? m[1] : undefined;
 }
 
-/** Refuses a URL with several hosts (`h1:1,h2:2`): conn-check checks one server per entry. */
+/**
+ * The host list of a URL whose authority has several (`h1:5432,h2:5433`, as libpq, MongoDB and
+ * NATS write them): `hosts` as `HOST:PORT` entries (%-decoded, `defaultPort` where an entry has
+ * none), and `single`, the URL with only the first host, for a parser that takes one. Without a
+ * list: the URL as it is, and no `hosts`.
+ */
+export function hostListOf(raw: string, defaultPort: number): { single: string; hosts?: string[] } {
+  const authority = authorityOf(raw);
+  if (authority === undefined) return { single: raw };
+  const at = authority.lastIndexOf('@');
+  const hostPart = authority.slice(at + 1);
+  if (!hostPart.includes(',')) return { single: raw };
+  const hosts = hostPart.split(',').map((entry) => {
+    const ep = parseEndpoint(decodePart(entry, 'host'), defaultPort);
+    if (!ep || !entry) throw new UrlError(`has a host list with an entry that is not HOST[:PORT] (${entry.length > 40 ? 'a long one' : JSON.stringify(entry)})`);
+    return hostPort(ep.host, ep.port);
+  });
+  const start = raw.indexOf('//') + 2 + at + 1;
+  return { single: raw.slice(0, start) + hostPart.split(',')[0] + raw.slice(start + hostPart.length), hosts };
+}
+
+/** Refuses a URL with several hosts (`h1:1,h2:2`) for a type whose protocol has no host list. */
 export function oneHost(raw: string): void {
   const authority = authorityOf(raw) ?? '';
   const hostPart = authority.slice(authority.lastIndexOf('@') + 1);
   if (hostPart.includes(',')) {
-    throw new UrlError(`has several hosts (${hostPart}); a check talks to one server: write one check per host`);
+    throw new UrlError(`has several hosts (${hostPart}); this protocol's URLs name one server: write one check per host`);
   }
 }
 

@@ -22,6 +22,13 @@ export async function typeOfImage(image: string): Promise<AnyCheckDefinition | u
   return (await typeForImage(name)) ?? (name.includes('/') ? typeForImage(name.slice(name.lastIndexOf('/') + 1)) : undefined);
 }
 
+/** The port a known image's server listens on inside its container. */
+export function containerPort(definition: AnyCheckDefinition, image: string): number {
+  const name = imageName(image);
+  const ports = definition.container?.ports ?? {};
+  return ports[name] ?? ports[name.slice(name.lastIndexOf('/') + 1)] ?? definition.container!.port;
+}
+
 /** Names of variables whose values are credentials: referenced, never copied. */
 export const SECRET_NAME = /PASS|SECRET|TOKEN|KEY|CREDENTIAL|AUTH/i;
 

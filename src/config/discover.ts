@@ -6,7 +6,7 @@
 import { parseAllDocuments } from 'yaml';
 import { MAX_ALIAS_COUNT } from '../core/constants.js';
 import { checksFromEnv } from './from-env.js';
-import { containerOptions, referenceEnv, typeOfImage } from './containers.js';
+import { containerOptions, containerPort, referenceEnv, typeOfImage } from './containers.js';
 
 export interface Proposal {
   /** Comment lines above the check. */
@@ -110,11 +110,12 @@ async function fromCompose(doc: Obj, file: string): Promise<Discovered> {
     const definition = image ? await typeOfImage(image) : undefined;
     const where = `${file}: service ${line(service)}${image ? ` (${line(image)})` : ''}`;
     if (definition?.container) {
-      const main = ports.find((p) => p.target === definition.container!.port);
+      const cport = containerPort(definition, image!);
+      const main = ports.find((p) => p.target === cport);
       const env = referenceEnv(composeEnv(raw.environment));
       const at = main?.published
         ? { host: main.host, port: portValue(main.published), how: `port ${main.target} published on ${main.published}` }
-        : { host: service, port: definition.container.port, how: `port ${definition.container.port} not published: reachable as ${line(service)} inside the compose network` };
+        : { host: service, port: cport, how: `port ${cport} not published: reachable as ${line(service)} inside the compose network` };
       if (raw.env_file !== undefined) notes.push(`Service ${line(service)} reads an env_file: its variables are not seen here; add them to the check if they hold credentials.`);
       proposals.push({ comment: [`${where}, ${at.how}`], options: { name: service, type: definition.type, host: at.host, port: at.port, ...containerOptions(definition, env) } });
       continue;
@@ -169,7 +170,7 @@ async function fromKubernetes(docs: unknown[], file: string): Promise<Discovered
       const image = typeof c.image === 'string' ? c.image : '';
       const definition = image ? await typeOfImage(image) : undefined;
       if (definition?.container) {
-        const cport = definition.container.port;
+        const cport = containerPort(definition, image);
         const portName = (Array.isArray(c.ports) ? c.ports : []).filter(isObj).find((p) => p.containerPort === cport)?.name;
         for (const s of services) {
           if (!Object.entries(s.selector).length || !Object.entries(s.selector).every(([k, v]) => labels[k] === v)) continue;

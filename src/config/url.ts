@@ -59,7 +59,7 @@ export async function expandUrls(items: readonly ParsedItem[], env: NodeJS.Proce
         continue;
       }
       if (!scheme || !accepted.includes(scheme)) {
-        fail(`a ${definition.type} check takes a URL starting with ${accepted.map((s) => `${s}://`).join(' or ')}${scheme ? `, not ${scheme}://` : ''}`, definition.type);
+        fail(`${article(definition.type)} ${definition.type} check takes a URL starting with ${accepted.map((s) => `${s}://`).join(' or ')}${scheme ? `, not ${scheme}://` : ''}`, definition.type);
         continue;
       }
     }
@@ -71,6 +71,11 @@ export async function expandUrls(items: readonly ParsedItem[], env: NodeJS.Proce
     }
   }
   return out;
+}
+
+/** `a`/`an` as the type's name is read aloud (an HTTP, an LDAP, an SSH, an amqp, a postgres, a udp). */
+export function article(type: string): string {
+  return /^[aeio]/i.test(type) || /^(http|ldap|mqtt|smtp|ssh)$/i.test(type) ? 'an' : 'a';
 }
 
 /**

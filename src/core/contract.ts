@@ -154,6 +154,8 @@ export interface ContainerSupport {
   readonly images: readonly string[];
   /** The port the server listens on inside the container. */
   readonly port: number;
+  /** Images whose server listens on another port by default (`bitnami/openldap`: 1389). */
+  readonly ports?: Readonly<Record<string, number>>;
   /** The options besides host and port, from the container's environment. */
   options(env: ContainerEnv): Record<string, unknown>;
 }

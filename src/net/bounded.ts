@@ -44,6 +44,11 @@ export function setReadBudget(signal: AbortSignal, cap: number, trip: (err: Read
   budgets.set(signal, { cap, used: 0, trip });
 }
 
+/** Makes `signal` (a part of a check, such as one server of several) read from `parent`'s budget. */
+export function setReadBudgetOf(signal: AbortSignal, parent: AbortSignal): void {
+  budgets.set(signal, budgetOf(parent));
+}
+
 function budgetOf(signal: AbortSignal): Budget {
   let b = budgets.get(signal);
   if (!b) {

@@ -60,6 +60,11 @@ export async function resolveHost(host: string, signal: AbortSignal): Promise<Ad
 
 /** Opens one TCP connection to one address. */
 export function connectAddress(addr: Address, port: number, signal: AbortSignal): Promise<Socket> {
+  return openSocket({ host: addr.address, port, family: addr.family }, signal);
+}
+
+/** Opens one connection (TCP to an address, or a Unix socket's `path`); a failure is the socket's error. */
+export function openSocket(to: { host: string; port: number; family: number } | { path: string }, signal: AbortSignal): Promise<Socket> {
   return new Promise<Socket>((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     const socket = new Socket();
@@ -80,7 +85,7 @@ export function connectAddress(addr: Address, port: number, signal: AbortSignal)
       socket.on('error', () => {});
       resolve(socket);
     });
-    socket.connect({ host: addr.address, port, family: addr.family });
+    socket.connect(to);
   });
 }
 

@@ -27,7 +27,7 @@ function row(r: CheckResult): string {
   if (r.status === 'failed') details = `<b>${escapeHtml(r.step ?? 'failed')}</b>: ${escapeHtml(r.error ?? '')}`;
   else if (r.status === 'skipped') details = escapeHtml(r.error ?? '');
   else if (r.details?.length) details = escapeHtml(r.details.join('; '));
-  if (r.tls_verification === 'disabled') details = `🔓 <b>TLS not verified</b> (disable_tls_verification)${details ? `; ${details}` : ''}`;
+  if (r.tls_verification === 'disabled') details = `🔓 <b>TLS not verified</b>${details ? `; ${details}` : ''}`;
   if (r.attempts) details += escapeHtml(r.status === 'passed' ? ` (passed on attempt ${r.attempts})` : ` (after ${r.attempts} attempts)`);
   const time = r.status === 'skipped' ? '' : seconds(r.duration_ms);
   return `<tr><td>${icon(r)}</td><td>${escapeHtml(r.name)}</td><td><code>${escapeHtml(r.target)}</code></td><td>${time}</td><td>${details}</td></tr>`;

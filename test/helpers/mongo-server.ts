@@ -48,6 +48,8 @@ export interface MongoServerOptions {
    * else. garbage: answers the first message with bytes that are not a MongoDB reply.
    */
   mode?: 'normal' | 'silent' | 'close-after-hello' | 'stall-after-hello' | 'garbage';
+  /** Answer hello as a member of this replica set (setName, hosts, me), the primary unless `secondary`. */
+  replicaSet?: { name: string; secondary?: boolean };
 }
 
 export interface ReceivedCommand {
@@ -276,6 +278,15 @@ export async function startMongoServer(opts: MongoServerOptions = {}): Promise<M
       maxWireVersion: opts.maxWireVersion ?? 21,
       readOnly: false,
     };
+    if (opts.replicaSet) {
+      const me = `${opts.host ?? '127.0.0.1'}:${port}`;
+      Object.assign(reply, { setName: opts.replicaSet.name, hosts: [me], me, setVersion: 1, secondary: opts.replicaSet.secondary === true });
+      if (opts.replicaSet.secondary) {
+        delete reply.isWritablePrimary;
+        delete reply.ismaster;
+        reply[legacy ? 'ismaster' : 'isWritablePrimary'] = false;
+      }
+    }
     if (typeof cmd.saslSupportedMechs === 'string') {
       const user = users.get(cmd.saslSupportedMechs);
       if (user) reply.saslSupportedMechs = [...user.credentials.keys()];

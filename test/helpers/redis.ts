@@ -16,6 +16,8 @@ export interface RedisInstance {
   port: number;
   pid: number;
   dir: string;
+  /** The Unix socket it also listens on (`unixsocket`, mode 700): DIR/redis.sock. */
+  socket: string;
   stop(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ export async function startRedis(opts: RedisStartOptions = {}): Promise<RedisIns
     } else {
       args.push('--port', String(port));
     }
+    args.push('--unixsocket', join(dir, 'redis.sock'), '--unixsocketperm', '700');
     if (opts.password !== undefined) args.push('--requirepass', opts.password);
     for (const u of opts.users ?? []) args.push('--user', u.name, u.enabled === false ? 'off' : 'on', `>${u.password}`, '~*', '&*', '+@all');
     try {
@@ -59,7 +62,7 @@ export async function startRedis(opts: RedisStartOptions = {}): Promise<RedisIns
           await killPid(pid);
           rmSync(dir, { recursive: true, force: true });
         };
-        return { port, pid, dir, stop };
+        return { port, pid, dir, socket: join(dir, 'redis.sock'), stop };
       }
       if (pid && !alive(pid)) break;
       await sleep(20);

@@ -22,7 +22,7 @@ export const BASE = 'dc=example,dc=test';
 export const BIND_DN = `cn=reader,ou=people,${BASE}`;
 export const LDAP_PASSWORD = 'ldap-Secret-5t2m8';
 export const ROOT_DN = `cn=admin,${BASE}`;
-const ROOT_PASSWORD = 'ldap-Root-9w3k1';
+export const ROOT_PASSWORD = 'ldap-Root-9w3k1';
 
 export interface SlapdInstance {
   /** ldap:// (StartTLS offered). */

@@ -109,3 +109,8 @@ export function tlsMaterial(): TlsMaterial {
   };
   return cached;
 }
+
+/** A server certificate from the test CA for other names (`DNS:node1.example.test`). */
+export function leafFor(name: string, san: string): Pair {
+  return leaf(tlsMaterial().dir, name, `/CN=${name}`, san, {});
+}

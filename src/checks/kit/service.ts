@@ -35,11 +35,15 @@ import { nodeTls } from '../../net/builtins.js';
 import { bareHost, connectAddress, connectFirst, connectTcp, hostPort, resolveHost, showAddress, type Address, type Endpoint } from '../../net/dial.js';
 import { describeError } from '../../net/errors.js';
 import { startRelay, type Relay } from '../../net/relay.js';
+import { connectUnixSocket, isSocketPath } from '../../net/unix.js';
 import { assertCertificate, awaitServerVerdict, handshake, secureOptions, verificationFailure } from '../../net/tls.js';
 
 export interface ServiceSpec {
+  /** A host name or address, or a Unix socket's path (`/run/mysqld/mysqld.sock`: net/unix.ts). */
   host: string;
   port: number;
+  /** The host's addresses when the check resolved it itself (mongodb+srv with dns_server). */
+  addresses?: Address[];
   /** The check's TLS options when it speaks TLS; absent (or false): no TLS. */
   tls?: Partial<TlsOptions> | false;
   /**
@@ -117,8 +121,9 @@ export async function withService<T>(ctx: CheckContext, spec: ServiceSpec, excha
   let tlsOptions = await readTls(ctx, spec);
   const { endpoints } = spec;
   if (!endpoints) {
-    const { socket, address } = await ctx.step('tcp', () => connectTcp(spec.host, spec.port, ctx.signal));
-    ctx.note(`connected to ${showAddress(address)}`);
+    const unix = isSocketPath(spec.host);
+    const { socket, address } = await ctx.step('tcp', () => (unix ? connectUnixSocket(spec.host, ctx.signal) : connectTcp(spec.host, spec.port, ctx.signal, spec.addresses)));
+    ctx.note(`connected to ${unix ? `Unix socket ${spec.host}` : showAddress(address)}`);
     return run(new Connection(ctx, spec, socket, address, tlsOptions, started), exchange);
   }
   const { socket, address, endpoint } = await ctx.step('tcp', () => connectFirst(endpoints.list, ctx.signal));

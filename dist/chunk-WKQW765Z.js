@@ -1,2 +1,0 @@
-import{createRequire as __connCheckRequire}from'node:module';const require=__connCheckRequire(import.meta.url);
-import{a as s}from"./chunk-VROXILAB.js";function t(r){let e;try{e=new URL(r)}catch{return r.replace(/\/\/[^/@\s]*@/,"//***@").replace(/\?.*$/,"?***")}(e.username||e.password)&&(e.username=e.username?"***":"",e.password="");let n=[...e.searchParams.keys()];return n.length&&(e.search="?"+n.map(a=>`${encodeURIComponent(a)}=***`).join("&")),e.toString().replace("%2A%2A%2A","***")}s(t,"safeUrl");export{t as a};
