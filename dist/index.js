@@ -1,2 +1,2 @@
-import{createRequire as __connCheckRequire}from'node:module';const require=__connCheckRequire(import.meta.url);
-import{a as e,c as t}from"./chunk-W7LNJYA4.js";import"./chunk-VROXILAB.js";e();t();import("./run-XWQSJJLJ.js").then(({run:o})=>o()).then(()=>{process.stdout.write("",()=>setTimeout(()=>process.exit(),100).unref())});
+
+import{a as e,c as t}from"./chunk-USQ2NIMZ.js";import"./chunk-MUJP27IL.js";e();t();import("./run-KIO7RWXO.js").then(({run:o})=>o()).then(()=>{process.stdout.write("",()=>setTimeout(()=>process.exit(),100).unref())});

@@ -17,7 +17,7 @@
 //   (esbuild alone gives a split-off CommonJS chunk a default export only: see lazyCommonJs);
 // - minified, with names kept (drivers show class names in their errors);
 // - the licences of every bundled package, in licenses.txt.
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,8 @@ import * as esbuild from 'esbuild';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const out = resolve(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? join(ROOT, 'dist'));
 const stats = process.argv.includes('--stats');
+/** The `require` that CommonJS code in an output file needs (esbuild's __require calls it). */
+const BANNER = 'const require=process.getBuiltinModule("node:module").createRequire(import.meta.url);';
 
 rmSync(out, { recursive: true, force: true });
 const result = await esbuild.build({
@@ -48,20 +50,106 @@ const result = await esbuild.build({
   // The CommonJS packages' require('net') etc. go through esbuild's __require, which needs a
   // `require` in scope: each output file gets its own. The names cannot clash with the bundle's
   // (minified top-level names are short).
-  banner: { js: "import{createRequire as __connCheckRequire}from'node:module';const require=__connCheckRequire(import.meta.url);" },
+  // Only the files that use it keep it (see the loop after the build).
+  banner: { js: BANNER },
   define: { __dirname: 'import.meta.dirname', __filename: 'import.meta.filename' },
   metafile: true,
   logLevel: 'warning',
+  // A name read from a built-in that the building Node lacks would be undefined at run time
+  // (see builtinsByName): fail the build instead.
+  logOverride: { 'import-is-undefined': 'error' },
   // Optional native parts (ssh2's sshcrypto.node, cpu-features) are never bundled, whether or not
   // this machine's npm compiled them: a build must not depend on that. ssh2 requires both inside
   // try/catch and runs in pure JavaScript without them.
   external: ['cpu-features'],
-  plugins: [lazyCommonJs(), noNativeAddons(), grpcWithoutProtoLoader()],
+  plugins: [unusedActionsParts(), builtinsByName(), lazyCommonJs(), noNativeAddons(), grpcWithoutProtoLoader()],
+  write: false,
 });
+
+// The banner's createRequire costs a little in each of the ~15 files a run loads: it stays in
+// the files that name `require` (esbuild's runtime chunk, whose __require serves every
+// CommonJS driver's require of a built-in), and goes from the others.
+for (const file of result.outputFiles) {
+  let text = file.text;
+  if (text.startsWith(BANNER) && !/\brequire\b/.test(text.slice(BANNER.length))) text = text.slice(BANNER.length);
+  mkdirSync(dirname(file.path), { recursive: true });
+  writeFileSync(file.path, text);
+}
 
 writeFileSync(join(out, 'package.json'), '{\n  "type": "module"\n}\n');
 writeFileSync(join(out, 'licenses.txt'), licenses(Object.keys(result.metafile.inputs)));
 if (stats) writeFileSync(join(out, 'meta.json'), JSON.stringify(result.metafile, null, 1) + '\n');
+
+/**
+ * `import { readFileSync } from 'node:fs'` in the bundle's ESM code (src/, and ESM packages such
+ * as @actions/core) reads only the names it uses. Left to Node, importing a built-in as ESM
+ * builds its ESM facade, which reads EVERY export of the built-in and so runs the lazy getters
+ * behind them: node:util's TextDecoder loads worker_threads, node:fs its streams,
+ * node:fs/promises readline; a one-check run loaded ~50 built-in modules it never used
+ * (docs/performance.md has the numbers). Each importing file gets a small module of its own
+ * instead (so no chunk is added):
+ *
+ *   const m = process.getBuiltinModule("node:fs");
+ *   export const readFileSync = pick(m, "readFileSync");   // one per export of the built-in
+ *
+ * with the reads marked pure, so esbuild keeps only the names that file uses. Like the facade's
+ * bindings, each is read once, when the file loads. The names are those of the Node that
+ * builds; a name it lacks is a build error (named imports: "No matching export"; `ns.name`:
+ * import-is-undefined, made an error above). CommonJS packages keep their own require.
+ */
+function builtinsByName() {
+  const builtins = new Set(builtinModules);
+  const require = createRequire(import.meta.url);
+  return {
+    name: 'builtins-by-name',
+    setup(build) {
+      build.onResolve({ filter: /^(node:)?[a-z_][a-z_0-9/]*$/ }, (args) => {
+        const name = args.path.replace(/^node:/, '');
+        if (args.kind !== 'import-statement' || (!builtins.has(name) && !args.path.startsWith('node:'))) return undefined;
+        // one module per importing file (the suffix only tells them apart)
+        return { path: `node:${name}?${relative(ROOT, args.importer).split("\\").join("/")}`, namespace: 'builtins-by-name', pluginData: `node:${name}` };
+      });
+      build.onLoad({ filter: /.*/, namespace: 'builtins-by-name' }, ({ pluginData: id }) => {
+        const names = Object.keys(require(id)).filter((k) => k !== 'default' && /^[A-Za-z_$][\w$]*$/.test(k));
+        const lines = [
+          `const m = /* @__PURE__ */ process.getBuiltinModule(${JSON.stringify(id)});`,
+          'function pick(o, k) { return o[k]; }',
+          'export default m;',
+          ...names.map((k) => `export const ${k} = /* @__PURE__ */ pick(m, ${JSON.stringify(k)});`),
+        ];
+        return { contents: lines.join('\n') + '\n', loader: 'js' };
+      });
+    },
+  };
+}
+
+/**
+ * @actions/core imports, for features the action never calls, @actions/http-client (with
+ * undici, ~430 KB, and tunnel: getIDToken's OIDC client) and @actions/exec (its `platform`
+ * export runs lsb_release & co. on demand). esbuild must keep a module it cannot prove free of
+ * side effects even when none of its exports is used, so the action loaded and ran all of it at
+ * start (with node:tls, http, http2, crypto, zlib, child_process): ~70 ms of its start-up.
+ * Those imports, made from @actions/core's own files only, are declared side-effect free here
+ * (what they do at import is define things), so esbuild drops them while unused: were the
+ * action to call getIDToken or read `platform`, they would be bundled as before. core's package
+ * exports only its main module, so its parts cannot be imported one by one instead.
+ * test/lazy-load.test.ts checks that an action run loads no undici.
+ */
+function unusedActionsParts() {
+  const CORE = /[\\/]node_modules[\\/]@actions[\\/]core[\\/]/;
+  const PARTS = new Set(['@actions/http-client', '@actions/http-client/lib/auth', '@actions/exec', './oidc-utils.js', './platform.js']);
+  return {
+    name: 'unused-actions-parts',
+    setup(build) {
+      build.onResolve({ filter: /^(@actions\/(http-client|exec)|\.\/(oidc-utils|platform)\.js)/ }, async (args) => {
+        if (!PARTS.has(args.path) || !CORE.test(args.importer) || args.pluginData === 'unused-actions-parts') return undefined;
+        const resolved = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'unused-actions-parts' });
+        if (resolved.errors.length > 0) return { errors: resolved.errors };
+        return { ...resolved, sideEffects: false };
+      });
+    },
+  };
+}
 
 /** `require('./x.node')` becomes a module that throws, as a missing addon would: see `external` above. */
 function noNativeAddons() {
@@ -147,6 +235,7 @@ function lazyCommonJs() {
 function licenses(inputs) {
   const roots = new Set();
   for (const input of inputs) {
+    if (/^[\w-]+:/.test(input)) continue; // a plugin's module (builtins-by-name, lazy-commonjs)
     const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
     if (m) roots.add(m[1]);
   }

@@ -1,5 +1,4 @@
 /** Process plumbing shared by the two entry points: compile cache, cancellation by signal, broken pipes. */
-import * as nodeModule from 'node:module';
 
 /**
  * Turns on V8's on-disk compile cache (Node >= 22.1; a no-op before) for the modules loaded
@@ -9,7 +8,8 @@ import * as nodeModule from 'node:module';
  */
 export function enableCompileCache(): void {
   try {
-    (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+    // Read at run time: the Node that builds the bundle (20) may lack it (scripts/build.mjs).
+    (process.getBuiltinModule('node:module') as { enableCompileCache?: () => unknown }).enableCompileCache?.();
   } catch {
     // A cache that cannot be written (read-only temp, odd permissions) only costs speed.
   }

@@ -1,28 +1,17 @@
 /** The action bundle, run as the Actions runner runs it: INPUT_* variables, summary and output files. */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:net';
-import { freePort, runAction } from './helpers/run.js';
+import { openAndClosedPorts, runAction } from './helpers/run.js';
 
-let server: Server;
-let open: number;
-let closed: number;
-
-before(async () => {
-  server = createServer((s) => s.end());
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  open = (server.address() as { port: number }).port;
-  closed = await freePort();
-});
-after(() => server.close());
+const ports = openAndClosedPorts();
 
 const yaml = () =>
   [
     '# deploy dependencies',
-    `- {type: tcp, host: 127.0.0.1, port: ${open}, tags: [web]}`,
+    `- {type: tcp, host: 127.0.0.1, port: ${ports.open}, tags: [web]}`,
     `- type: tcp`,
     `  host: 127.0.0.1`,
-    `  port: ${closed}`,
+    `  port: ${ports.closed}`,
     `  name: "db <primary> & co"`,
   ].join('\n') + '\n';
 
@@ -37,7 +26,7 @@ test('a failing check: outputs, summary table, annotation at its line, failed st
   assert.deepEqual(
     results.map((x: { name: string; status: string; step: string | null; error: string | null; file: string; line: number }) => [x.name, x.status, x.step, x.error, x.file, x.line]),
     [
-      [`tcp:127.0.0.1:${open}`, 'passed', null, null, 'deps.yaml', 2],
+      [`tcp:127.0.0.1:${ports.open}`, 'passed', null, null, 'deps.yaml', 2],
       ['db <primary> & co', 'failed', 'tcp', 'connection refused', 'deps.yaml', 3],
     ],
   );
@@ -45,15 +34,15 @@ test('a failing check: outputs, summary table, annotation at its line, failed st
   assert.match(r.stdout, /^::error title=conn-check%3A db <primary> & co,file=deps\.yaml,line=3::db <primary> & co FAILED - tcp: connection refused$/m);
   assert.match(r.stdout, /^::error::1 of 2 checks failed: db <primary> & co$/m);
   // one log line per check
-  assert.match(r.stdout, new RegExp(`^tcp:127\\.0\\.0\\.1:${open} OK \\(`, 'm'));
+  assert.match(r.stdout, new RegExp(`^tcp:127\\.0\\.0\\.1:${ports.open} OK \\(`, 'm'));
   // summary: verdict, failures first, HTML escaped
-  assert.match(r.summary, /<p><b>1 of 2 checks failed<\/b><\/p>/);
-  assert.ok(r.summary.indexOf('db &lt;primary&gt; &amp; co') < r.summary.indexOf(`tcp:127.0.0.1:${open}`));
+  assert.match(r.summary, /<p><b>1 of 2 checks failed in \d+\.\d\ds<\/b><\/p>/);
+  assert.ok(r.summary.indexOf('db &lt;primary&gt; &amp; co') < r.summary.indexOf(`tcp:127.0.0.1:${ports.open}`));
   assert.doesNotMatch(r.summary, /<primary>/);
 });
 
 test('all passing: exit 0, verdict line; fail-on-error false keeps the step green', async () => {
-  const ok = await runAction({ checks: `- {type: tcp, host: 127.0.0.1, port: ${open}}` });
+  const ok = await runAction({ checks: `- {type: tcp, host: 127.0.0.1, port: ${ports.open}}` });
   assert.equal(ok.code, 0, ok.stdout);
   assert.match(ok.summary, /<p><b>1 check passed in \d+\.\d\ds<\/b><\/p>/);
   assert.equal(ok.outputs.failed, '0');
@@ -81,7 +70,7 @@ test('an invalid config: annotations at line and column, a failed step, nothing 
 });
 
 test('validate-only, dry-run, tags, patterns and multiple configs through inputs', async () => {
-  const files = { 'a.yaml': yaml(), 'b.yaml': `- {type: tcp, host: localhost, port: ${open}, name: other}\n` };
+  const files = { 'a.yaml': yaml(), 'b.yaml': `- {type: tcp, host: localhost, port: ${ports.open}, name: other}\n` };
   const valid = await runAction({ config: 'a.yaml\nb.yaml', 'validate-only': 'true' }, { files });
   assert.equal(valid.code, 0);
   assert.match(valid.stdout, /The config is valid: 3 checks\./);
@@ -91,12 +80,12 @@ test('validate-only, dry-run, tags, patterns and multiple configs through inputs
   const tagged = await runAction({ config: '*.yaml', 'include-tags': 'web' }, { files });
   assert.equal(tagged.code, 0);
   assert.deepEqual([tagged.outputs.passed, tagged.outputs.skipped], ['1', '2']);
-  const patterned = await runAction({ config: '*.yaml', patterns: `other, tcp:*:${open}` }, { files });
+  const patterned = await runAction({ config: '*.yaml', patterns: `other, tcp:*:${ports.open}` }, { files });
   assert.equal(patterned.code, 0);
   assert.deepEqual([patterned.outputs.passed, patterned.outputs.skipped], ['2', '1']);
   const conflicting = await runAction({ config: 'a.yaml', 'include-tags': 'a', 'exclude-tags': 'b' }, { files });
   assert.equal(conflicting.code, 1);
-  assert.match(conflicting.stdout, /::error::inputs include-tags and exclude-tags cannot both be set/);
+  assert.match(conflicting.stdout, /::error::input include-tags and input exclude-tags cannot both be set/);
 });
 
 test('bad inputs fail the step with the input named', async () => {
@@ -108,7 +97,7 @@ test('bad inputs fail the step with the input named', async () => {
 });
 
 test('a selection that selects nothing fails the step, naming it; a tag-excluded broken check is a warning', async () => {
-  const checks = `- {type: tcp, host: 127.0.0.1, port: ${open}, tags: [web]}\n- {type: redis, host: x, port: nope, tags: [old]}`;
+  const checks = `- {type: tcp, host: 127.0.0.1, port: ${ports.open}, tags: [web]}\n- {type: redis, host: x, port: nope, tags: [old]}`;
   const none = await runAction({ checks, patterns: 'mysql:*', 'exclude-tags': 'old' });
   assert.equal(none.code, 1);
   assert.match(none.stdout, /::error::nothing to check: no check among the checks input exclude-tags old selects matches the pattern "mysql:\*"/);
@@ -122,13 +111,13 @@ test('a selection that selects nothing fails the step, naming it; a tag-excluded
 });
 
 test('summary: false writes no summary', async () => {
-  const r = await runAction({ checks: `- {type: tcp, host: 127.0.0.1, port: ${open}}`, summary: 'false' });
+  const r = await runAction({ checks: `- {type: tcp, host: 127.0.0.1, port: ${ports.open}}`, summary: 'false' });
   assert.equal(r.code, 0);
   assert.equal(r.summary, '');
 });
 
 test('severity warning: a warning annotation, the warnings output, the step stays green; report-file', async () => {
-  const r = await runAction({ checks: `- {type: tcp, host: 127.0.0.1, port: ${closed}, severity: warning, name: optional}\n- {type: tcp, host: 127.0.0.1, port: ${open}}`, 'report-file': 'out/results.json' });
+  const r = await runAction({ checks: `- {type: tcp, host: 127.0.0.1, port: ${ports.closed}, severity: warning, name: optional}\n- {type: tcp, host: 127.0.0.1, port: ${ports.open}}`, 'report-file': 'out/results.json' });
   assert.equal(r.code, 0, r.stdout);
   assert.deepEqual([r.outputs.failed, r.outputs.warnings, r.outputs['failed-checks']], ['0', '1', '']);
   assert.match(r.stdout, /^::warning title=conn-check%3A optional::optional WARNING - tcp: connection refused$/m);

@@ -1,27 +1,17 @@
 /** The CLI bundle, spawned as users and Nagios run it: output lines, order, exit codes. */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:net';
-import { freePort, runCli, tempConfig } from './helpers/run.js';
+import { openAndClosedPorts, runCli, tempConfig } from './helpers/run.js';
+import { blackHole } from './helpers/listen.js';
 
-let server: Server;
-let open: number;
-let closed: number;
-
-before(async () => {
-  server = createServer((s) => s.end());
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  open = (server.address() as { port: number }).port;
-  closed = await freePort();
-});
-after(() => server.close());
+const ports = openAndClosedPorts();
 
 function config(): string {
   return tempConfig(
     [
-      `- {type: tcp, host: 127.0.0.1, port: ${open}, tags: [web]}`,
-      `- {type: tcp, host: 127.0.0.1, port: ${closed}, tags: [db]}`,
-      `- {type: tcp, host: localhost, port: ${open}, name: named-check}`,
+      `- {type: tcp, host: 127.0.0.1, port: ${ports.open}, tags: [web]}`,
+      `- {type: tcp, host: 127.0.0.1, port: ${ports.closed}, tags: [db]}`,
+      `- {type: tcp, host: localhost, port: ${ports.open}, name: named-check}`,
     ].join('\n') + '\n',
   );
 }
@@ -30,17 +20,17 @@ test('text output: conn-check lines, failures first, a verdict line, exit 2 on f
   const r = await runCli([config()]);
   assert.equal(r.code, 2, r.stderr);
   const lines = r.stdout.trimEnd().split('\n');
-  assert.deepEqual(lines.slice(0, 3), [`tcp:127.0.0.1:${closed} FAILED - tcp: connection refused`, 'named-check OK', `tcp:127.0.0.1:${open} OK`]);
+  assert.deepEqual(lines.slice(0, 3), [`tcp:127.0.0.1:${ports.closed} FAILED - tcp: connection refused`, 'named-check OK', `tcp:127.0.0.1:${ports.open} OK`]);
   assert.match(lines[3]!, /^CRITICAL: 1 of 3 checks failed in \d+\.\d+s$/);
   assert.equal(lines.length, 4);
 });
 
 test('exit 0 when all pass; patterns and tags select; unselected checks print nothing', async () => {
   const cfg = config();
-  const byPattern = await runCli([cfg, 'named-*', `*:${open}`]);
+  const byPattern = await runCli([cfg, 'named-*', `*:${ports.open}`]);
   assert.equal(byPattern.code, 0, byPattern.stdout);
   // conn-check dropped unselected checks before building them: no SKIPPED line, not counted
-  assert.match(byPattern.stdout, new RegExp(`^named-check OK\\ntcp:127.0.0.1:${open} OK\\nOK: 2 checks passed in `));
+  assert.match(byPattern.stdout, new RegExp(`^named-check OK\\ntcp:127.0.0.1:${ports.open} OK\\nOK: 2 checks passed in `));
   const byTag = await runCli(['--include-tags', 'web', cfg]);
   assert.equal(byTag.code, 0);
   assert.doesNotMatch(byTag.stdout, /SKIPPED|named-check/);
@@ -48,7 +38,7 @@ test('exit 0 when all pass; patterns and tags select; unselected checks print no
   assert.equal(excluded.code, 0);
   const both = await runCli(['--include-tags', 'a', '--exclude-tags', 'b', cfg]);
   assert.equal(both.code, 3);
-  assert.match(both.stderr, /cannot be used together/);
+  assert.match(both.stderr, /--include-tags and --exclude-tags cannot both be set/);
 });
 
 test('--format json prints the results array', async () => {
@@ -64,10 +54,10 @@ test('--format json prints the results array', async () => {
 });
 
 test('config from stdin, --validate, --dry-run, -d, -U, -v', async () => {
-  const yaml = `- {type: tcp, host: 127.0.0.1, port: ${open}}\n`;
+  const yaml = `- {type: tcp, host: 127.0.0.1, port: ${ports.open}}\n`;
   const stdin = await runCli(['-'], { stdin: yaml });
   assert.equal(stdin.code, 0);
-  assert.match(stdin.stdout, new RegExp(`^tcp:127.0.0.1:${open} OK\\n`));
+  assert.match(stdin.stdout, new RegExp(`^tcp:127.0.0.1:${ports.open} OK\\n`));
   const validate = await runCli(['--validate', '-'], { stdin: yaml });
   assert.equal(validate.code, 0);
   assert.equal(validate.stdout, 'OK: the config is valid (1 check)\n');
@@ -111,17 +101,15 @@ test('--help and --version exit 0', async () => {
 });
 
 test('--max-timeout stops a run against a black hole and still reports', async () => {
-  const hole = createServer(() => {});
-  await new Promise<void>((r) => hole.listen(0, '127.0.0.1', r));
-  const port = (hole.address() as { port: number }).port;
+  const hole = await blackHole();
   try {
-    const r = await runCli(['--max-timeout', '1', '-'], { stdin: `- {type: tls, host: 127.0.0.1, port: ${port}, timeout: 30}\n` });
+    const r = await runCli(['--max-timeout', '1', '-'], { stdin: `- {type: tls, host: 127.0.0.1, port: ${hole.port}, timeout: 30}\n` });
     assert.equal(r.code, 2);
     assert.match(r.stdout, /FAILED - tls: max-timeout reached/);
     // a hang guard only: the precise bound is tested in-process (runner.test.ts)
     assert.ok(r.ms < 15000, `took ${r.ms} ms`);
   } finally {
-    hole.close();
+    await hole.close();
   }
 });
 
@@ -166,14 +154,14 @@ test('--format junit and markdown, --output FILE; severity warning exits 1', asy
   const { readFileSync, mkdtempSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
-  const yaml = `- {type: tcp, host: 127.0.0.1, port: ${open}, name: "a<b>"}\n- {type: tcp, host: 127.0.0.1, port: ${closed}, severity: warning}\n`;
+  const yaml = `- {type: tcp, host: 127.0.0.1, port: ${ports.open}, name: "a<b>"}\n- {type: tcp, host: 127.0.0.1, port: ${ports.closed}, severity: warning}\n`;
   const junit = await runCli(['--format', 'junit', '-'], { stdin: yaml });
   assert.equal(junit.code, 1, junit.stderr);
   assert.match(junit.stdout, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="conn-check" tests="2" failures="1" errors="0" skipped="0" time="[\d.]+">/);
   assert.match(junit.stdout, /<testcase name="a&lt;b&gt;" classname="conn-check.tcp" file="&lt;stdin&gt;" line="1" time="[\d.]+">/);
   assert.match(junit.stdout, /<failure message="tcp: connection refused" type="warning">/);
   const md = await runCli(['--format', 'markdown', '-'], { stdin: yaml });
-  assert.match(md.stdout, /^## conn-check\n\n\*\*1 of 2 checks failed with severity warning\*\*\n\n\| \| Check \| Target \| Time \| Details \|/);
+  assert.match(md.stdout, /^## conn-check\n\n\*\*1 of 2 checks failed with severity warning in \d+\.\d\ds\*\*\n\n\| \| Check \| Target \| Time \| Details \|/);
   assert.match(md.stdout, /\| ⚠️ \| tcp:127\.0\.0\.1:\d+ \| 127\.0\.0\.1:\d+ \| [\d.]+s \| tcp: connection refused \|/);
   assert.match(md.stdout, /\| ✅ \| a\\<b\\> \|/);
   const text = await runCli(['-'], { stdin: yaml });

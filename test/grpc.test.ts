@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { createServer as createHttp2Server, type Http2Server } from 'node:http2';
 import { join } from 'node:path';
-import { liveHandles, runOne, silentServerCases } from './helpers/check.js';
-import { ACTION, CLI, freePort, runAction, runCli, tempConfig } from './helpers/run.js';
+import { assertLeavesNothing, runOne, silentServerCases } from './helpers/check.js';
+import { ACTION, CLI, cliTextAndJson, freePort, runAction, runCli } from './helpers/run.js';
 import { tlsMaterial, type TlsMaterial } from './helpers/tls.js';
 import { GARBAGE, startCloser, startGarbage, startPlainHttp, type TcpPeer } from './helpers/peers.js';
 import { startGrpcServer, type GrpcServer } from './helpers/grpc.js';
@@ -232,55 +232,48 @@ describe('grpc against peers that are not gRPC servers', () => {
 
 describe('grpc leaves nothing behind', () => {
   test('no timer or socket is left in this process after passing and failing checks', async () => {
-    const count = () => liveHandles().filter((h) => h === 'Timeout' || h === 'TCPSocketWrap' || h === 'TLSWrap' || h === 'TCPServerWrap').length;
-    const before = count();
-    await runOne(at(server, { service: 'conncheck.Up' }));
-    await runOne(at(server, { service: 'conncheck.Down' }));
-    await runOne(at(bare, { service: 'x' }));
-    await runOne({ type: 'grpc', host: 'localhost', port: secure.port, tls: true, ca_file: tls.caFile });
-    await runOne({ type: 'grpc', host: 'localhost', port: expired.port, tls: true, ca_file: tls.caFile });
-    await runOne(at(secure));
-    await new Promise((r) => setTimeout(r, 200));
-    assert.ok(count() <= before, `left behind: ${liveHandles().join(', ')}`);
+    await assertLeavesNothing(
+      [
+        at(server, { service: 'conncheck.Up' }),
+        at(server, { service: 'conncheck.Down' }),
+        at(bare, { service: 'x' }),
+        { type: 'grpc', host: 'localhost', port: secure.port, tls: true, ca_file: tls.caFile },
+        { type: 'grpc', host: 'localhost', port: expired.port, tls: true, ca_file: tls.caFile },
+        at(secure),
+      ],
+      { kinds: ['Timeout', 'TCPSocketWrap', 'TLSWrap', 'TCPServerWrap'], settleMs: 200 },
+    );
   });
 });
 
 describe('grpc through the CLI bundle', { skip: !existsSync(join(CLI, '../../dist/cli/index.js')) && 'dist/ not built (npm run build)' }, () => {
   test('passing and failing checks: the right lines', async () => {
-    const config = tempConfig(
-      JSON.stringify([
+    const { text, json } = await cliTextAndJson(
+      [
         { ...at(server), name: 'grpc-plain' },
         { ...at(server), name: 'grpc-up', service: 'conncheck.Up' },
         { name: 'grpcs-url', url: `grpcs://localhost:${secure.port}?service=conncheck.Up`, ca_file: tls.caFile },
         { ...at(server), name: 'grpc-down', service: 'conncheck.Down' },
         { ...at(bare), name: 'grpc-nohealth', service: 'conncheck.Up' },
         { type: 'grpc', name: 'grpc-expired', host: 'localhost', port: expired.port, tls: true, ca_file: tls.caFile },
-      ]),
+      ],
     );
-    for (const format of ['text', 'json']) {
-      const ran = await runCli(['-v', '--format', format, config]);
-      const all = ran.stdout + ran.stderr;
-      assert.equal(ran.code, 2, all);
-      if (format === 'text') {
-        assert.equal(ran.stderr.replace(/^Starting .*\n/gm, ''), '');
-        assert.match(ran.stdout, /^grpc-plain OK .*health of the whole server \(service ""\): SERVING/m);
-        assert.match(ran.stdout, /^grpc-up OK /m);
-        assert.match(ran.stdout, /^grpcs-url OK .*TLSv1\.[23], cert CN=localhost/m);
-        assert.match(ran.stdout, /^grpc-down FAILED - query: service "conncheck\.Down" is NOT_SERVING/m);
-        assert.match(ran.stdout, /^grpc-nohealth FAILED - query: the server has no health service .*UNIMPLEMENTED, 12/m);
-        assert.match(ran.stdout, /^grpc-expired FAILED - tls: certificate has expired/m);
-      } else {
-        const results = JSON.parse(ran.stdout) as { name: string; status: string }[];
-        assert.deepEqual(results.map((r) => [r.name, r.status]), [
-          ['grpc-plain', 'passed'],
-          ['grpc-up', 'passed'],
-          ['grpcs-url', 'passed'],
-          ['grpc-down', 'failed'],
-          ['grpc-nohealth', 'failed'],
-          ['grpc-expired', 'failed'],
-        ]);
-      }
-    }
+    assert.equal(text.stderr.replace(/^Starting .*\n/gm, ''), '');
+    assert.match(text.stdout, /^grpc-plain OK .*health of the whole server \(service ""\): SERVING/m);
+    assert.match(text.stdout, /^grpc-up OK /m);
+    assert.match(text.stdout, /^grpcs-url OK .*TLSv1\.[23], cert CN=localhost/m);
+    assert.match(text.stdout, /^grpc-down FAILED - query: service "conncheck\.Down" is NOT_SERVING/m);
+    assert.match(text.stdout, /^grpc-nohealth FAILED - query: the server has no health service .*UNIMPLEMENTED, 12/m);
+    assert.match(text.stdout, /^grpc-expired FAILED - tls: certificate has expired/m);
+    const results = JSON.parse(json.stdout) as { name: string; status: string }[];
+    assert.deepEqual(results.map((r) => [r.name, r.status]), [
+      ['grpc-plain', 'passed'],
+      ['grpc-up', 'passed'],
+      ['grpcs-url', 'passed'],
+      ['grpc-down', 'failed'],
+      ['grpc-nohealth', 'failed'],
+      ['grpc-expired', 'failed'],
+    ]);
   });
 
   test('--from-env: a grpc:// address in a *_ADDR variable is a grpc check', async () => {

@@ -903,29 +903,10 @@ describe('http: expected_json and expected_headers', () => {
 
 // ---------- the shared TLS assertions and all_addresses (issue 5) ----------
 
-import { mock } from 'node:test';
-import dnsPromises from 'node:dns/promises';
-import { syncBuiltinESMExports } from 'node:module';
+import { dualStackLocalhost } from './helpers/dual-stack.js';
 import { createServer as createHttpsServerTls, type Server as HttpsServerTls, type ServerOptions as HttpsServerOptions } from 'node:https';
 import type { TLSSocket as TlsSocketSeen } from 'node:tls';
 
-/** `localhost` resolving to 127.0.0.1 AND ::1 while a test runs (the servers are real). */
-function dualStackLocalhost(): () => void {
-  const original = dnsPromises.lookup;
-  mock.method(dnsPromises, 'lookup', (host: string, options: unknown) =>
-    host === 'localhost'
-      ? Promise.resolve([
-          { address: '127.0.0.1', family: 4 },
-          { address: '::1', family: 6 },
-        ])
-      : original(host, options as never),
-  );
-  syncBuiltinESMExports();
-  return () => {
-    mock.restoreAll();
-    syncBuiltinESMExports();
-  };
-}
 
 interface Answered {
   port: number;

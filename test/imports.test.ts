@@ -96,6 +96,22 @@ test('the checker sees imports (a known edge is found)', () => {
   assert.ok(deps.includes('net/dial.ts'), deps.join(', '));
 });
 
+test('only src/action/ imports @actions/core, and nothing the CLI entry reaches does', () => {
+  const g = graph();
+  const usesCore = (f: string) => /\bfrom\s+['"]@actions\/|\bimport\(\s*['"]@actions\//.test(readFileSync(f, 'utf8'));
+  const outside = [...g.keys()].filter((f) => usesCore(f) && layerOf(f) !== 'action').map((f) => relative(SRC, f));
+  assert.deepEqual(outside, []);
+  const reached = new Set<string>();
+  const visit = (f: string) => {
+    if (reached.has(f)) return;
+    reached.add(f);
+    for (const d of g.get(f) ?? []) visit(d);
+  };
+  visit(join(SRC, 'cli.ts'));
+  assert.ok(reached.has(join(SRC, 'app.ts')), 'the CLI goes through src/app.ts');
+  assert.deepEqual([...reached].filter((f) => usesCore(f) || layerOf(f) === 'action').map((f) => relative(SRC, f)), []);
+});
+
 test('no file in src/ is over 450 lines (a longer one is several concerns: split it)', () => {
   const long = files(SRC)
     .map((f) => ({ f: relative(SRC, f), lines: readFileSync(f, 'utf8').split('\n').length }))

@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type Socket } from 'node:net';
 import { resultAssertions } from './helpers/results.js';
-import { runOne, runYaml, settledHandles, silentServerCases } from './helpers/check.js';
+import { certDaysCases, otherProtocolCase, runOne, runYaml, settledHandles, silentServerCases, SSH_BANNER } from './helpers/check.js';
 import { freePort } from './helpers/run.js';
 import { tlsMaterial } from './helpers/tls.js';
 import { startMosquitto, type MosquittoInstance } from './helpers/mosquitto.js';
@@ -111,21 +111,14 @@ describe('mqtt against a real mosquitto', () => {
   });
 
   test('a server that accepts and never speaks fails within timeout + margin (auth; tls when tls is set)', async () => {
-    const results = await silentServerCases(alice, [
+    await silentServerCases(alice, [
       [{}, 'auth'],
       [{ tls: true }, 'tls'],
-    ]);
-    results.forEach((r) => noSecrets(r));
+    ], noSecrets);
   });
 
   test('a server that speaks another protocol fails at auth: not MQTT', async () => {
-    const other = await listen((s) => s.write('SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n'));
-    try {
-      failed(await runOne(alice(other.port, { timeout: 2 })), 'auth', 'the server did not answer with the MQTT protocol');
-      await assertClientsClosed(other.sockets);
-    } finally {
-      other.server.close();
-    }
+    await otherProtocolCase(alice, SSH_BANNER, (r) => failed(r, 'auth', 'the server did not answer with the MQTT protocol'));
   });
 
   test('invalid options are config errors; the default port is 1883', async () => {
@@ -146,9 +139,6 @@ describe('mqtt against a real mosquitto', () => {
 
 describe('mqtt: min_cert_days and min_tls_version', () => {
   test('min_cert_days 60 fails at cert before CONNECT; 7 passes and the details show the days left', async () => {
-    failed(await runOne(alice(broker.tlsPort, { tls: true, ca_file: tls.caFile, min_cert_days: 60 })), 'cert', 'certificate expires in 29 days (minimum 60)');
-    const r = await runOne(alice(broker.tlsPort, { tls: true, ca_file: tls.caFile, min_cert_days: 7, min_tls_version: 'TLSv1.2' }));
-    passed(r);
-    assert.match(r.details?.[1] ?? '', /^TLSv1\.[23], cert CN=localhost \(issuer CN=conn-check test CA\) expires in 29 days$/);
+    await certDaysCases((extra) => alice(broker.tlsPort, { tls: true, ca_file: tls.caFile, min_tls_version: 'TLSv1.2', ...extra }), { failed, passed });
   });
 });

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resultAssertions } from './helpers/results.js';
-import { runOne, runYaml, settledHandles, silentServerCases } from './helpers/check.js';
+import { certDaysCases, TEST_CERT_LINE, otherProtocolCase, runOne, runYaml, settledHandles, silentServerCases, SSH_BANNER } from './helpers/check.js';
 import { freePort } from './helpers/run.js';
 import { tlsMaterial } from './helpers/tls.js';
 import { startMariadb, type MariadbInstance } from './helpers/mysql.js';
@@ -142,21 +142,14 @@ describe('mysql against real MariaDB servers', () => {
   });
 
   test('a server that accepts and never speaks fails at protocol within timeout + margin', async () => {
-    const results = await silentServerCases(app, [
+    await silentServerCases(app, [
       [{}, 'protocol'],
       [{ tls: true }, 'protocol'],
-    ]);
-    results.forEach((r) => noSecrets(r));
+    ], noSecrets);
   });
 
   test('a server that speaks another protocol fails at protocol', async () => {
-    const ssh = await listen((s) => s.write('SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n'));
-    try {
-      failed(await runOne(app(ssh.port, { timeout: 2 })), 'protocol', 'the server did not answer with the MySQL protocol');
-      await assertClientsClosed(ssh.sockets);
-    } finally {
-      ssh.server.close();
-    }
+    await otherProtocolCase(app, SSH_BANNER, (r) => failed(r, 'protocol', 'the server did not answer with the MySQL protocol'));
   });
 
   test('a server that closes the connection at once fails at protocol', async () => {
@@ -189,7 +182,6 @@ describe('mysql against real MariaDB servers', () => {
 
 describe('mysql: min_cert_days, min_tls_version and client certificates (REQUIRE X509)', () => {
   const CERT_PASSWORD = 'x509-Secret-5t7u1';
-  const CERT_LINE = /^TLSv1\.[23], cert CN=localhost \(issuer CN=conn-check test CA\) expires in 29 days$/;
 
   before(async () => {
     // a user that must present a client certificate signed by the server's CA (ssl_ca)
@@ -203,10 +195,7 @@ describe('mysql: min_cert_days, min_tls_version and client certificates (REQUIRE
   });
 
   test('min_cert_days 60 fails at cert against the 30-day certificate; 7 passes and the details show the days left', async () => {
-    failed(await runOne(app(withTls.port, { tls: true, ca_file: tls.caFile, min_cert_days: 60 })), 'cert', 'certificate expires in 29 days (minimum 60)');
-    const enough = await runOne(app(withTls.port, { host: 'localhost', tls: true, ca_file: tls.caFile, min_cert_days: 7 }));
-    passed(enough);
-    assert.match(enough.details?.[2] ?? '', CERT_LINE);
+    await certDaysCases((extra) => app(withTls.port, { host: 'localhost', tls: true, ca_file: tls.caFile, ...extra }), { failed, passed });
   });
 
   test('min_tls_version: TLSv1.2 and TLSv1.3 pass against MariaDB (which offers TLS 1.3); the negotiated version is noted', async () => {
@@ -224,7 +213,7 @@ describe('mysql: min_cert_days, min_tls_version and client certificates (REQUIRE
     assert.ok(!JSON.stringify(without).includes(CERT_PASSWORD));
     const withCert = await runOne(app(withTls.port, { ...user, tls: true, ca_file: tls.caFile, client_cert: tls.client.certFile, client_key: tls.client.keyFile, min_cert_days: 7 }));
     assert.equal(withCert.status, 'passed', JSON.stringify(withCert));
-    assert.match(withCert.details?.[2] ?? '', CERT_LINE);
+    assert.match(withCert.details?.[2] ?? '', TEST_CERT_LINE);
     assert.ok(!JSON.stringify(withCert).includes(CERT_PASSWORD));
   });
 });

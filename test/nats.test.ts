@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resultAssertions } from './helpers/results.js';
-import { runOne, runYaml, settledHandles, silentServerCases } from './helpers/check.js';
+import { certDaysCases, otherProtocolCase, runOne, runYaml, settledHandles, silentServerCases, SMTP_BANNER } from './helpers/check.js';
 import { freePort } from './helpers/run.js';
 import { tlsMaterial } from './helpers/tls.js';
 import { startNats, type NatsInstance } from './helpers/nats.js';
@@ -100,21 +100,14 @@ describe('nats against real nats-servers', () => {
   });
 
   test('a server that accepts and never speaks fails at protocol within timeout + margin', async () => {
-    const results = await silentServerCases(user, [
+    await silentServerCases(user, [
       [{}, 'protocol'],
       [{ tls: true }, 'protocol'],
-    ]);
-    results.forEach((r) => noSecrets(r));
+    ], noSecrets);
   });
 
   test('a server that speaks another protocol fails at protocol', async () => {
-    const other = await listen((s) => s.write('220 mail.example ESMTP\r\n'));
-    try {
-      failed(await runOne(user(other.port, { timeout: 2 })), 'protocol', 'the server did not answer with the NATS protocol');
-      await assertClientsClosed(other.sockets);
-    } finally {
-      other.server.close();
-    }
+    await otherProtocolCase(user, SMTP_BANNER, (r) => failed(r, 'protocol', 'the server did not answer with the NATS protocol'));
   });
 
   test('a server that sends INFO and then never answers CONNECT/PING times out at auth', async () => {
@@ -155,9 +148,6 @@ describe('nats against real nats-servers', () => {
 
 describe('nats: min_cert_days and min_tls_version', () => {
   test('min_cert_days 60 fails at cert before the login; 7 passes and the details show the days left', async () => {
-    failed(await runOne(user(tlsAuth.port, { tls: true, ca_file: tls.caFile, min_cert_days: 60 })), 'cert', 'certificate expires in 29 days (minimum 60)');
-    const r = await runOne(user(tlsAuth.port, { tls: true, ca_file: tls.caFile, min_cert_days: 7, min_tls_version: 'TLSv1.2' }));
-    passed(r);
-    assert.match(r.details?.[2] ?? '', /^TLSv1\.[23], cert CN=localhost \(issuer CN=conn-check test CA\) expires in 29 days$/);
+    await certDaysCases((extra) => user(tlsAuth.port, { tls: true, ca_file: tls.caFile, min_tls_version: 'TLSv1.2', ...extra }), { failed, passed });
   });
 });

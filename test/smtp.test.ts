@@ -1,11 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertNoLeaks, liveHandles, runOne, runYaml } from './helpers/check.js';
-import { assertNoSecrets } from './helpers/results.js';
+import { assertNoLeaks, liveHandles, otherProtocolCase, runOne, runYaml, silentServerCases } from './helpers/check.js';
+import { assertNoSecrets, resultAssertions } from './helpers/results.js';
 import { freePort } from './helpers/run.js';
 import { startSmtp, type SmtpTestServer } from './helpers/smtp.js';
 import { tlsMaterial } from './helpers/tls.js';
-import { listen, close, assertClientsClosed } from './helpers/listen.js';
 import { SMTPServer } from 'smtp-server';
 
 const USER = 'mailer';
@@ -171,61 +170,26 @@ describe('smtp against real SMTP servers (smtp-server)', () => {
 });
 
 describe('smtp failures without an SMTP server', () => {
+  const { failed, noSecrets } = resultAssertions([PASSWORD]);
+  const smtp = (port: number, extra: Record<string, unknown> = {}) => ({ type: 'smtp', host: '127.0.0.1', port, username: USER, password: PASSWORD, use_tls: false, ...extra });
+
   test('refused port', async () => {
-    const r = await runOne({ type: 'smtp', host: '127.0.0.1', port: await freePort(), username: USER, password: PASSWORD });
-    assert.equal(r.status, 'failed');
-    assert.equal(r.step, 'tcp');
-    assert.equal(r.error, 'connection refused');
-    assertNoSecrets(r, [PASSWORD]);
+    failed(await runOne(smtp(await freePort())), 'tcp', 'connection refused');
   });
 
   test('a server that accepts and never speaks: timed out within the deadline, at tls or protocol', async () => {
-    const hole = await listen((s) => s.resume());
-    try {
-      const handles = liveHandles();
-      for (const [useTls, step] of [
-        [true, 'tls'],
-        [false, 'protocol'],
-      ] as const) {
-        const t0 = performance.now();
-        const r = await runOne({ type: 'smtp', host: '127.0.0.1', port: hole.port, username: USER, password: PASSWORD, use_tls: useTls, timeout: 1 });
-        const ms = performance.now() - t0;
-        assert.equal(r.status, 'failed');
-        assert.equal(r.step, step);
-        assert.equal(r.error, 'timed out after 1s');
-        assert.ok(ms < 3000, `took ${ms} ms`);
-        assertNoSecrets(r, [PASSWORD]);
-        await assertClientsClosed(hole.sockets);
-      }
-      await assertNoLeaks(handles);
-    } finally {
-      await close(hole);
-    }
+    await silentServerCases(smtp, [[{ use_tls: true }, 'tls'], [{ use_tls: false }, 'protocol']], noSecrets, { leaks: true });
   });
 
   test('a server that answers something else: not an SMTP server', async () => {
-    const http = await listen((s) => s.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n'));
-    try {
-      const r = await runOne({ type: 'smtp', host: '127.0.0.1', port: http.port, username: USER, password: PASSWORD, use_tls: false });
-      assert.equal(r.status, 'failed');
-      assert.equal(r.step, 'protocol');
-      assert.equal(r.error, 'not an SMTP server (unexpected reply "HTTP/1.1 400 Bad Request")');
-    } finally {
-      await close(http);
-    }
+    await otherProtocolCase(smtp, 'HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n', (r) => failed(r, 'protocol', 'not an SMTP server (unexpected reply "HTTP/1.1 400 Bad Request")'));
   });
 
   test('a server that greets with 554: session refused', async () => {
-    const busy = await listen((s) => s.end('554 5.3.2 no service here\r\n'));
-    try {
-      const r = await runOne({ type: 'smtp', host: '127.0.0.1', port: busy.port, username: USER, password: PASSWORD, use_tls: false });
-      assert.equal(r.step, 'protocol');
-      assert.equal(r.error, 'the server refused the session (554 5.3.2 no service here)');
-    } finally {
-      await close(busy);
-    }
+    await otherProtocolCase(smtp, '554 5.3.2 no service here\r\n', (r) => failed(r, 'protocol', 'the server refused the session (554 5.3.2 no service here)'));
   });
 });
+
 
 // ---------- the shared TLS assertions (issue 5) ----------
 

@@ -1,13 +1,13 @@
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { liveHandles, runOne, runYaml } from './helpers/check.js';
 import { freePort } from './helpers/run.js';
 import { tlsMaterial, type TlsMaterial } from './helpers/tls.js';
 import { startBlackHole, startCloser, startPlainHttp, startSlowDrip, startTlsServer, startGarbage, type TcpPeer } from './helpers/peers.js';
+import { keptPeers } from './helpers/peers.js';
 
 let m: TlsMaterial;
-const peers: TcpPeer[] = [];
 let valid: TcpPeer;
 let valid6: TcpPeer;
 let expired: TcpPeer;
@@ -17,11 +17,7 @@ let mtls: TcpPeer;
 let mtls12: TcpPeer;
 let tls12: TcpPeer;
 
-async function keep(p: Promise<TcpPeer>): Promise<TcpPeer> {
-  const peer = await p;
-  peers.push(peer);
-  return peer;
-}
+const keep = keptPeers();
 
 before(async () => {
   m = tlsMaterial();
@@ -33,10 +29,6 @@ before(async () => {
   mtls = await keep(startTlsServer({ cert: m.valid.cert, key: m.valid.key, ca: m.ca, requestCert: true, rejectUnauthorized: true }));
   mtls12 = await keep(startTlsServer({ cert: m.valid.cert, key: m.valid.key, ca: m.ca, requestCert: true, rejectUnauthorized: true, maxVersion: 'TLSv1.2' }));
   tls12 = await keep(startTlsServer({ cert: m.valid.cert, key: m.valid.key, maxVersion: 'TLSv1.2' }));
-});
-
-after(async () => {
-  await Promise.all(peers.map((p) => p.close()));
 });
 
 test('tls passes with ca_file, names the check tls:HOST:PORT and notes protocol, CN, issuer and days left', async () => {
@@ -288,32 +280,11 @@ test('nothing of a tls check stays alive after it: passed, failed, timed out, mT
 
 // ---------- all_addresses (issue 5) ----------
 
-import { describe as describeAll, mock } from 'node:test';
-import dnsPromises from 'node:dns/promises';
-import { syncBuiltinESMExports } from 'node:module';
+import { describe as describeAll } from 'node:test';
+import { dualStackLocalhost } from './helpers/dual-stack.js';
 import { createServer as createTlsServerAll, type Server as TlsServerAll, type TlsOptions as TlsServerOptions } from 'node:tls';
 import { settledHandles } from './helpers/check.js';
 
-/**
- * `localhost` resolving to 127.0.0.1 AND ::1 (this machine's resolver gives only 127.0.0.1):
- * the system lookup is replaced for that one name while a test runs; the servers are real.
- */
-function dualStackLocalhost(): () => void {
-  const original = dnsPromises.lookup;
-  mock.method(dnsPromises, 'lookup', (host: string, options: unknown) =>
-    host === 'localhost'
-      ? Promise.resolve([
-          { address: '127.0.0.1', family: 4 },
-          { address: '::1', family: 6 },
-        ])
-      : original(host, options as never),
-  );
-  syncBuiltinESMExports();
-  return () => {
-    mock.restoreAll();
-    syncBuiltinESMExports();
-  };
-}
 
 /** TLS servers on 127.0.0.1 and/or ::1 sharing one port (undefined options: nothing listens there). */
 async function samePort(v4: TlsServerOptions | undefined, v6: TlsServerOptions | undefined): Promise<{ port: number; close(): Promise<void> }> {

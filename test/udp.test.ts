@@ -1,20 +1,16 @@
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { liveHandles, runOne, runYaml } from './helpers/check.js';
 import { freeUdpPort, startSilentUdp, startUdp, type UdpPeer } from './helpers/peers.js';
+import { keptPeers } from './helpers/peers.js';
 import { printable } from '../src/net/printable.js';
 
-const peers: UdpPeer[] = [];
 let pong: UdpPeer;
 let pong6: UdpPeer;
 let wrong: UdpPeer;
 
-async function keep(p: Promise<UdpPeer>): Promise<UdpPeer> {
-  const peer = await p;
-  peers.push(peer);
-  return peer;
-}
+const keep = keptPeers();
 
 const pingPong = (msg: Buffer) => (msg.toString() === 'ping' ? 'pong' : 'what?');
 
@@ -22,10 +18,6 @@ before(async () => {
   pong = await keep(startUdp('127.0.0.1', pingPong));
   pong6 = await keep(startUdp('::1', pingPong));
   wrong = await keep(startUdp('127.0.0.1', () => Buffer.concat([Buffer.from('PONG\n\t\\'), Buffer.from([0, 0xff]), Buffer.alloc(80, 'z')])));
-});
-
-after(async () => {
-  await Promise.all(peers.map((p) => p.close()));
 });
 
 test('udp passes when the reply equals expect, names the check and the address that answered', async () => {
@@ -142,6 +134,6 @@ test('nothing of a udp check stays alive after it: passed, refused, timed out, s
   await sleep(50);
   const udpHandles = liveHandles().filter((h) => h === 'UDPWrap');
   // only the peers started in before() are left
-  assert.equal(udpHandles.length, peers.length, `live: ${liveHandles().join(', ')}`);
+  assert.equal(udpHandles.length, keep.all.length, `live: ${liveHandles().join(', ')}`);
   assert.ok(!liveHandles().includes('Timeout'), `live: ${liveHandles().join(', ')}`);
 });

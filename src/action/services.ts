@@ -6,7 +6,6 @@
  * they are `${VAR}` references to variables of an overlay environment, so they go through the
  * same interpolation and secret collection as any config (and are masked).
  */
-import { execFile } from 'node:child_process';
 import type { ContainerEnv } from '../core/contract.js';
 import { containerOptions, containerPort, SECRET_NAME, typeOfImage } from '../config/containers.js';
 import type { Source } from '../config/load.js';
@@ -65,6 +64,9 @@ export function parseServices(text: string): Service[] {
 /** `docker inspect` of the containers; rejects when docker is missing or fails. */
 export const dockerInspect: Inspect = (ids) =>
   new Promise((resolve, reject) => {
+    // Loaded here, not at import: node:child_process costs every action run ~60M instructions
+    // at start (it loads dgram, net and more), and only a run with `services` calls docker.
+    const { execFile } = process.getBuiltinModule('node:child_process');
     execFile('docker', ['inspect', '--', ...ids], { timeout: INSPECT_TIMEOUT_MS, maxBuffer: MAX_INSPECT_BYTES, encoding: 'utf8' }, (err, stdout, stderr) => {
       if (err) {
         const code = (err as NodeJS.ErrnoException).code;

@@ -2,7 +2,8 @@
  * The command line, as conn-check's: `conn-check [options] CONFIG [PATTERN ...]`, its flags,
  * its output lines and Nagios exit codes. Returns the exit code; never calls process.exit.
  */
-import { existsSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   CONCURRENCY_FD_HEADROOM,
@@ -12,33 +13,22 @@ import {
   DEFAULT_CONNECT_TIMEOUT_S,
   ExitCode,
   MAX_CONFIG_BYTES,
-  MAX_TIMEOUT_S,
   VERSION,
 } from '../core/constants.js';
-import { allSecrets, ConfigError, formatIssue, gatherConfig } from '../config/index.js';
+import { readSettings, runApp, SettingError, type AppOutcome } from '../app.js';
 import { checkTypes } from '../checks/registry.js';
-import { environmentAndSources } from '../config/sources.js';
-import { loadCaPath } from '../net/tls.js';
-import { renderJson } from '../report/json.js';
-import { renderJunit } from '../report/junit.js';
-import { renderMarkdown } from '../report/markdown.js';
-import { renderEgress } from '../report/egress.js';
+import { formatIssue } from '../config/index.js';
 import { OutputGate } from '../report/gate.js';
-import { renderText, textLine, verdict } from '../report/text.js';
-import { cancelledCount, ordered, summarize } from '../runner/result.js';
-import { runChecks } from '../runner/run.js';
-import { checkSelection, excludedByTags, splitList } from '../runner/select.js';
-import { resolve } from 'node:path';
+import { judge } from '../report/status.js';
+import { paintVerdict } from '../report/colour.js';
+import { renderText, textLine, verdict, type TextOptions } from '../report/text.js';
+import { splitList } from '../runner/select.js';
 import { argsProblem } from './usage.js';
-import { assertWritable, OutputError, writeReport } from './output.js';
+import { assertWritable, FORMATS, OutputError, renderReport, writeReport, type Format } from './output.js';
 import { wantsColour } from './colour.js';
 import { Progress } from './progress.js';
-import { paintVerdict } from '../report/colour.js';
 import type { Io } from './io.js';
-export type { Io } from './io.js';
-
-
-const FORMATS = ['text', 'json', 'junit', 'markdown'] as const;
+export { processIo, type Io } from './io.js';
 
 export const HELP = `Usage: conn-check [options] CONFIG [PATTERN ...]
 
@@ -82,14 +72,11 @@ Check types: ${checkTypes()
   .join(', ')}
 `;
 
-class UsageError extends Error {}
+/** How the messages name a setting. */
+const flag = (setting: string) => `--${setting}`;
 
-function seconds(name: string, raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0 || n > MAX_TIMEOUT_S) throw new UsageError(`--${name}: expected a number of seconds > 0 and <= ${MAX_TIMEOUT_S}, got ${JSON.stringify(raw)}`);
-  return n;
-}
+/** Nagios' exit code for a run's verdict. */
+const EXIT = { OK: ExitCode.Ok, WARNING: ExitCode.Warning, CRITICAL: ExitCode.Critical } as const;
 
 export async function main(argv: string[], rawIo: Io): Promise<number> {
   // Every byte out goes through the gate: no line of it can start a workflow command.
@@ -141,122 +128,72 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
 
   try {
     const [config, ...patterns] = args.positionals;
-    if (!config && !o['from-env']) throw new UsageError('no CONFIG file given');
+    if (!config && !o['from-env']) throw new SettingError('no CONFIG file given');
     const format = o.format ?? 'text';
-    if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format: expected one of ${FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
-    const connectTimeoutS = seconds('connect-timeout', o['connect-timeout']) ?? DEFAULT_CONNECT_TIMEOUT_S;
-    const maxTimeoutS = seconds('max-timeout', o['max-timeout']);
-    const waitS = seconds('wait', o.wait);
-    let concurrency: number | undefined;
-    if (o.concurrency !== undefined) {
-      concurrency = Number(o.concurrency);
-      if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency: expected a whole number >= 1, got ${JSON.stringify(o.concurrency)}`);
-    }
-    const includeTags = splitList(o['include-tags']);
-    const excludeTags = splitList(o['exclude-tags']);
-    if (includeTags.length && excludeTags.length) throw new UsageError('--include-tags and --exclude-tags cannot be used together');
-    let extraCa: string[] = [];
-    if (o['tls-certs-path']) {
-      try {
-        extraCa = await loadCaPath(o['tls-certs-path']);
-      } catch (err) {
-        throw new UsageError((err as Error).message.replace(/^tls-certs-path/, '--tls-certs-path'));
-      }
-    }
-
-    let gathered;
-    try {
-      const more = await environmentAndSources(io.env, { envFiles: o['env-file'] ?? [], fromEnv: !!o['from-env'], base: io.cwd, needed: !config });
-      for (const note of more.notes) io.stderr(`conn-check: ${gate.text(note)}\n`);
-      gathered = await gatherConfig({
-        ...(config === undefined ? {} : config === '-' ? { stdin: io.readStdin(MAX_CONFIG_BYTES) } : { paths: [config], base: io.cwd }),
-        env: more.env,
-        sources: more.sources,
-        leftOutByTags: (tags) => excludedByTags(tags, { includeTags, excludeTags }),
-      });
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      gate.mask(err.secrets);
-      io.stderr(err.issues.map((i) => `${formatIssue(gate.value(i, 500))}\n`).join(''));
-      const errors = err.issues.filter((i) => i.severity === 'error');
-      const n = errors.length;
-      if (errors.every((i) => i.unreadable)) io.stderr(`UNKNOWN: cannot read the config file${n === 1 ? '' : 's'}\n`);
-      else io.stderr(`UNKNOWN: invalid config (${n} problem${n === 1 ? '' : 's'})\n`);
-      return ExitCode.Unknown;
-    }
-    gate.mask(allSecrets(gathered.checks));
-    for (const w of gathered.warnings) io.stderr(formatIssue(gate.value(w, 500)) + '\n');
-    if (o.egress) {
-      io.stdout(await renderEgress(gathered.checks, (s) => gate.text(s)));
-      return ExitCode.Ok;
-    }
-    if (o.validate) {
-      io.stdout(`OK: the config is valid (${gathered.checks.length} check${gathered.checks.length === 1 ? '' : 's'})\n`);
-      return ExitCode.Ok;
-    }
-
-    const selection = { includeTags, excludeTags, patterns };
-    const picked = checkSelection(gathered.checks, selection, (p) => existsSync(resolve(io.cwd, p)));
-    for (const w of picked.warnings) io.stderr(`warning: ${gate.text(w)}\n`);
-    if (picked.error) {
-      io.stderr(`UNKNOWN: ${gate.text(picked.error)}\n`);
-      return ExitCode.Unknown;
-    }
-
-    if (o.output !== undefined) assertWritable(o.output, io.cwd);
-    const text = format === 'text';
+    if (!(FORMATS as readonly string[]).includes(format)) throw new SettingError(`--format: expected one of ${FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
+    const settings = await readSettings(
+      {
+        'connect-timeout': o['connect-timeout'],
+        'max-timeout': o['max-timeout'],
+        wait: o.wait,
+        concurrency: o.concurrency,
+        'tls-certs-path': o['tls-certs-path'],
+        'include-tags': splitList(o['include-tags']),
+        'exclude-tags': splitList(o['exclude-tags']),
+        patterns,
+      },
+      flag,
+    );
     // With --output the report goes to the file and the text lines to stdout.
-    const textToStdout = text || o.output !== undefined;
+    const textToStdout = format === 'text' || o.output !== undefined;
     const unbuffered = textToStdout && !!o['unbuffered-output'];
-    const lineOpts = { durations: !!o.duration, verbose: !!o.verbose };
+    const verbose = !!o.verbose && textToStdout;
     // Colour only on stdout's text, never in a --output file or a machine format.
-    const shown = { ...lineOpts, colour: textToStdout && wantsColour(io.env, io.isTTY?.stdout) };
-    const progress = o['dry-run'] ? undefined : new Progress({ write: io.stderr, live: !!io.isTTY?.stderr, verbose: !!o.verbose && textToStdout, redact: (s) => gate.text(s), waitS, maxTimeoutS });
-    const outcome = await runChecks(gathered.checks, {
-      connectTimeoutS,
-      maxTimeoutS,
-      waitS,
-      concurrency,
-      extraCa,
-      env: io.env,
-      selection,
-      dryRun: !!o['dry-run'],
-      signal: io.signal,
-      onStart: (c) => {
-        progress?.onStart(c);
-        if (o.verbose && textToStdout) (progress ? progress.say.bind(progress) : io.stderr)(`Starting ${gate.text(c.name)} (${gate.text(c.target)})...\n`);
+    const view = { durations: !!o.duration, verbose: !!o.verbose, colour: textToStdout && wantsColour(io.env, io.isTTY?.stdout) };
+    let progress: Progress | undefined;
+    const outcome = await runApp(
+      {
+        settings,
+        config: {
+          ...(config === undefined ? {} : config === '-' ? { stdin: io.readStdin(MAX_CONFIG_BYTES) } : { paths: [config] }),
+          base: io.cwd,
+          env: io.env,
+          envFiles: o['env-file'] ?? [],
+          fromEnv: !!o['from-env'],
+        },
+        mode: o.egress ? 'egress' : o.validate ? 'validate' : 'run',
+        dryRun: !!o['dry-run'],
+        gate,
+        name: flag,
+        signal: io.signal,
+        isFile: (p) => existsSync(resolve(io.cwd, p)),
       },
-      onResult: (r) => {
-        progress?.onResult(r);
-        if (unbuffered) io.stdout(textLine(gate.value(r), shown) + '\n');
+      {
+        note: (line) => io.stderr(`conn-check: ${line}\n`),
+        warnings: (issues) => io.stderr(issues.map((w) => formatIssue(w) + '\n').join('')),
+        selectionWarning: (line) => io.stderr(`warning: ${line}\n`),
+        beforeRun: () => {
+          if (o.output !== undefined) assertWritable(o.output, io.cwd);
+          if (!o['dry-run']) progress = new Progress({ write: io.stderr, live: !!io.isTTY?.stderr, verbose, redact: (s) => gate.text(s), waitS: settings.waitS, maxTimeoutS: settings.maxTimeoutS });
+        },
+        onStart: (c) => {
+          progress?.onStart();
+          if (verbose) (progress ? progress.say.bind(progress) : io.stderr)(`Starting ${c.name} (${c.target})...\n`);
+        },
+        onResult: (r) => {
+          progress?.onResult(r);
+          if (unbuffered) io.stdout(textLine(r, view) + '\n');
+        },
+        onRetry: (c, retry) => progress?.onRetry(c, retry),
       },
-      onRetry: (c, retry) => progress?.onRetry(c, retry),
-    }).finally(() => progress?.stop());
-    // Results are cleaned as data (redacted, neutralised, cut) before any format renders them.
-    const results = gate.value(outcome.results);
-    const report =
-      format === 'json'
-        ? renderJson(results)
-        : format === 'junit'
-          ? renderJunit(results, outcome.durationMs)
-          : format === 'markdown'
-            ? renderMarkdown(results, outcome.durationMs)
-            : renderText(ordered(results), outcome.durationMs, lineOpts);
-    if (o.output !== undefined) writeReport(o.output, io.cwd, report);
-    if (unbuffered) {
-      const last = verdict(results, outcome.durationMs);
-      io.stdout((shown.colour ? paintVerdict(last) : last) + '\n');
-    } else if (o.output !== undefined || text) io.stdout(renderText(ordered(results), outcome.durationMs, shown));
-    else io.stdout(report);
-    const s = summarize(results, 0);
-    // A cancelled run proved nothing about the checks it stopped: critical, whatever their severity.
-    return s.failed || cancelledCount(results) ? ExitCode.Critical : s.warnings ? ExitCode.Warning : ExitCode.Ok;
+    ).finally(() => progress?.stop());
+    return finish(outcome, io, { format: format as Format, output: o.output, unbuffered, view });
   } catch (err) {
     if (err instanceof OutputError) {
       io.stderr(`conn-check: ${gate.text(err.message)}\n`);
       return ExitCode.Unknown;
     }
-    if (err instanceof UsageError) {
+    if (err instanceof SettingError) {
       io.stderr(`conn-check: ${gate.text(err.message)}\nTry 'conn-check --help'.\n`);
       return ExitCode.Unknown;
     }
@@ -266,43 +203,34 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
   }
 }
 
-/** The real process's I/O. */
-export function processIo(signal?: AbortSignal): Io {
-  return {
-    stdout: (s) => process.stdout.write(s),
-    stderr: (s) => process.stderr.write(s),
-    readStdin: (limit) => readStdinCapped(limit),
-    env: process.env,
-    cwd: process.cwd(),
-    signal,
-    isTTY: { stdout: process.stdout.isTTY, stderr: process.stderr.isTTY },
-  };
-}
-
-/**
- * Standard input, read until EOF or until it holds more than `limit` bytes, whichever is first:
- * `conn-check -` fed an endless stream stops at its cap instead of reading everything first.
- */
-function readStdinCapped(limit: number): Uint8Array {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  const buf = Buffer.alloc(64 * 1024);
-  while (total <= limit) {
-    let n: number;
-    try {
-      n = readSync(0, buf, 0, buf.length, null);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN') {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10); // a non-blocking pipe: wait for data
-        continue;
-      }
-      if (code === 'EOF') break;
-      throw err;
+/** Writes what the run came to where the flags say, and returns the exit code. */
+function finish(outcome: AppOutcome, io: Io, o: { format: Format; output?: string; unbuffered: boolean; view: TextOptions }): number {
+  const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  switch (outcome.kind) {
+    case 'invalid': {
+      io.stderr(outcome.issues.map((i) => `${formatIssue(i)}\n`).join(''));
+      const n = outcome.errors.length;
+      if (outcome.errors.every((i) => i.unreadable)) io.stderr(`UNKNOWN: cannot read the config file${n === 1 ? '' : 's'}\n`);
+      else io.stderr(`UNKNOWN: invalid config (${plural(n, 'problem')})\n`);
+      return ExitCode.Unknown;
     }
-    if (n === 0) break;
-    chunks.push(Buffer.from(buf.subarray(0, n)));
-    total += n;
+    case 'egress':
+      io.stdout(outcome.report);
+      return ExitCode.Ok;
+    case 'valid':
+      io.stdout(`OK: the config is valid (${plural(outcome.checks, 'check')})\n`);
+      return ExitCode.Ok;
+    case 'nothing-selected':
+      io.stderr(`UNKNOWN: ${outcome.error}\n`);
+      return ExitCode.Unknown;
   }
-  return Buffer.concat(chunks);
+  const { results, durationMs } = outcome;
+  const plain = { durations: o.view.durations, verbose: o.view.verbose };
+  if (o.output !== undefined) writeReport(o.output, io.cwd, renderReport(o.format, results, durationMs, plain));
+  if (o.unbuffered) {
+    const last = verdict(results, durationMs);
+    io.stdout((o.view.colour ? paintVerdict(last) : last) + '\n');
+  } else if (o.output !== undefined || o.format === 'text') io.stdout(renderText(results, durationMs, o.view));
+  else io.stdout(renderReport(o.format, results, durationMs, plain));
+  return EXIT[judge(results).level];
 }

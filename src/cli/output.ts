@@ -1,6 +1,22 @@
-/** `--output FILE`: checked before anything runs, so a long run does not end in "cannot write". */
+/** The report in its format, and `--output FILE` (checked before anything runs, so a long run does not end in "cannot write"). */
 import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { renderJson } from '../report/json.js';
+import { renderJunit } from '../report/junit.js';
+import { renderMarkdown } from '../report/markdown.js';
+import { renderText, type TextOptions } from '../report/text.js';
+import type { CheckResult } from '../runner/result.js';
+
+export const FORMATS = ['text', 'json', 'junit', 'markdown'] as const;
+export type Format = (typeof FORMATS)[number];
+
+/** The report in a --format. */
+export function renderReport(format: Format, results: readonly CheckResult[], durationMs: number, text: TextOptions): string {
+  if (format === 'json') return renderJson(results);
+  if (format === 'junit') return renderJunit(results, durationMs);
+  if (format === 'markdown') return renderMarkdown(results, durationMs);
+  return renderText(results, durationMs, text);
+}
 
 /** A report that cannot be written: says what failed; not a usage mistake, so no "Try --help". */
 export class OutputError extends Error {}

@@ -7,6 +7,7 @@
  */
 import type { CheckSpec } from '../config/index.js';
 import type { CheckResult } from '../runner/result.js';
+import { now } from '../runner/clock.js';
 
 export interface ProgressOptions {
   write: (s: string) => void;
@@ -38,13 +39,13 @@ export class Progress {
   private shown = false;
 
   constructor(private readonly o: ProgressOptions) {
-    this.now = o.now ?? (() => performance.now());
+    this.now = o.now ?? now;
     this.started = this.now();
     this.timer = setInterval(() => this.tick(), o.live ? LIVE_TICK_MS : PLAIN_TICK_MS);
     this.timer.unref();
   }
 
-  onStart(_check: CheckSpec): void {
+  onStart(): void {
     this.running++;
   }
 

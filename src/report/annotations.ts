@@ -3,6 +3,7 @@ import type { ConfigIssue } from '../config/errors.js';
 import { formatIssue } from '../config/errors.js';
 import { isWarning, type CheckResult } from '../runner/result.js';
 import { failure } from './text.js';
+import { statusWord } from './status.js';
 
 export interface Annotation {
   level: 'error' | 'warning';
@@ -25,7 +26,7 @@ export function failureAnnotations(results: readonly CheckResult[]): Annotation[
     .map((r) => ({
       level: isWarning(r) ? ('warning' as const) : ('error' as const),
       title: `conn-check: ${r.name}`,
-      message: `${r.name} ${isWarning(r) ? 'WARNING' : 'FAILED'} - ${failure(r)}`,
+      message: `${r.name} ${statusWord(r)} - ${failure(r)}`,
       ...(isRealFile(r.file) ? { file: r.file, startLine: r.line } : {}),
     }));
 }

@@ -61,8 +61,10 @@ export class OutputGate {
 
   /** Untrusted text as one safe line: redacted, neutralised, redacted again, then cut. */
   text(s: string, max = MAX_FIELD_CHARS): string {
-    const once = neutralise(this.redactor.redact(s));
-    return cut(this.redactor.redact(once), max);
+    const redacted = this.redactor.redact(s);
+    const once = neutralise(redacted);
+    // Nothing masked and nothing escaped: the second pass would scan `s` again and give `s`.
+    return cut(redacted === s && once === s ? s : this.redactor.redact(once), max);
   }
 
   /** Text the project wrote itself that quotes untrusted parts: each line made safe on its own. */

@@ -1,7 +1,7 @@
 /** The job summary's table as Markdown, for `--format markdown` (PR comments, wikis). */
 import { ordered, type CheckResult } from '../runner/result.js';
-import { icon, summaryVerdict } from './summary.js';
-import { failure, seconds } from './text.js';
+import { icon, seconds, verdictHeading } from './status.js';
+import { failure } from './text.js';
 
 function cell(s: string): string {
   return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ').replace(/([<>*_`[\]])/g, '\\$1');
@@ -14,5 +14,5 @@ export function renderMarkdown(results: readonly CheckResult[], durationMs: numb
     if (r.attempts) details += r.status === 'passed' ? ` (passed on attempt ${r.attempts})` : ` (after ${r.attempts} attempts)`;
     return `| ${icon(r)} | ${cell(r.name)} | ${cell(r.target)} | ${r.status === 'skipped' ? '' : seconds(r.duration_ms)} | ${cell(details)} |`;
   });
-  return ['## conn-check', '', `**${summaryVerdict(results, durationMs)}**`, '', '| | Check | Target | Time | Details |', '| --- | --- | --- | --- | --- |', ...rows, ''].join('\n');
+  return ['## conn-check', '', `**${verdictHeading(results, durationMs)}**`, '', '| | Check | Target | Time | Details |', '| --- | --- | --- | --- | --- |', ...rows, ''].join('\n');
 }

@@ -1,25 +1,11 @@
 /** The job summary: a verdict and one table row per check, HTML-escaped, under a size budget. */
 import { MAX_SUMMARY_BYTES } from '../core/constants.js';
-import { cancelledCount, isWarning, ordered, summarize, type CheckResult } from '../runner/result.js';
-import { failure, ownFailures, seconds } from './text.js';
+import { formatIssue, type ConfigIssue } from '../config/errors.js';
+import { ordered, type CheckResult } from '../runner/result.js';
+import { icon, seconds, verdictHeading } from './status.js';
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
-export const icon = (r: CheckResult): string => (r.status === 'passed' ? '✅' : r.status === 'skipped' ? '⏭️' : r.stopped === 'cancelled' ? '⏹️' : isWarning(r) ? '⚠️' : '❌');
-
-export function summaryVerdict(results: readonly CheckResult[], durationMs: number): string {
-  const s = summarize(results, durationMs);
-  const ran = s.total - s.skipped;
-  const skipped = s.skipped ? ` (${s.skipped} skipped)` : '';
-  const warned = s.warnings ? `, ${s.warnings} with warnings` : '';
-  const cancelled = cancelledCount(results);
-  if (cancelled) return `Cancelled: ${cancelled} of ${ran} check${ran === 1 ? '' : 's'} did not finish; ${ownFailures(results)} failed, ${s.passed} passed${skipped}`;
-  if (s.failed) return `${s.failed} of ${ran} check${ran === 1 ? '' : 's'} failed${warned}${skipped}`;
-  if (s.warnings) return `${s.warnings} of ${ran} check${ran === 1 ? '' : 's'} failed with severity warning${skipped}`;
-  if (ran === 0) return `No checks ran${skipped}`;
-  return `${s.passed} check${s.passed === 1 ? '' : 's'} passed in ${seconds(durationMs)}${skipped}`;
 }
 
 function row(r: CheckResult): string {
@@ -36,20 +22,33 @@ function row(r: CheckResult): string {
 /** The whole summary as HTML (the job summary accepts GitHub-flavoured HTML). */
 export function renderSummary(results: readonly CheckResult[], durationMs: number, budget = MAX_SUMMARY_BYTES): string {
   const head =
-    `<h2>conn-check</h2>\n<p><b>${escapeHtml(summaryVerdict(results, durationMs))}</b></p>\n` +
+    `<h2>conn-check</h2>\n<p><b>${escapeHtml(verdictHeading(results, durationMs))}</b></p>\n` +
     '<table><thead><tr><th></th><th>Check</th><th>Target</th><th>Time</th><th>Details</th></tr></thead><tbody>\n';
   const tail = '</tbody></table>\n';
-  let used = Buffer.byteLength(head) + Buffer.byteLength(tail) + 200;
-  const rows: string[] = [];
-  const all = ordered(results);
-  for (const r of all) {
-    const line = row(r) + '\n';
-    const size = Buffer.byteLength(line);
-    if (used + size > budget) break;
-    rows.push(line);
-    used += size;
+  const rows = fit(ordered(results), (r) => row(r) + '\n', budget - Buffer.byteLength(head + tail) - 200);
+  const more = rows.cut ? `<p>… and ${rows.cut} more check${rows.cut === 1 ? '' : 's'} not shown (the summary has a size limit); see the <code>results</code> output.</p>\n` : '';
+  return head + rows.text + tail + more;
+}
+
+/** The config's problems for the job summary, escaped, under the summary's size budget. */
+export function renderConfigErrors(errors: readonly ConfigIssue[], budget = MAX_SUMMARY_BYTES): string {
+  const head = `<h2>conn-check</h2>\n<p><b>The config is invalid: ${errors.length} problem${errors.length === 1 ? '' : 's'}</b></p>\n<ul>\n`;
+  const tail = '</ul>\n';
+  const items = fit(errors, (i) => `<li><code>${escapeHtml(formatIssue(i))}</code></li>\n`, budget - Buffer.byteLength(head + tail) - 300);
+  const more = items.cut ? `<p>… and ${items.cut} more problem${items.cut === 1 ? '' : 's'} not shown (the summary has a size limit); see the annotations.</p>\n` : '';
+  return head + items.text + tail + more;
+}
+
+/** The rendered items, in order, as many as fit in `room` bytes, and how many did not. */
+function fit<T>(items: readonly T[], render: (item: T) => string, room: number): { text: string; cut: number } {
+  let used = 0;
+  let text = '';
+  let n = 0;
+  for (; n < items.length; n++) {
+    const html = render(items[n]!);
+    used += Buffer.byteLength(html);
+    if (used > room) break;
+    text += html;
   }
-  const cut = all.length - rows.length;
-  const more = cut ? `<p>… and ${cut} more check${cut === 1 ? '' : 's'} not shown (the summary has a size limit); see the <code>results</code> output.</p>\n` : '';
-  return head + rows.join('') + tail + more;
+  return { text, cut: items.length - n };
 }

@@ -1,6 +1,7 @@
 /** conn-check's text output (Nagios-friendly): failures first, one line per check, a verdict. */
-import { paint, paintVerdict, type Colour } from './colour.js';
-import { cancelledCount, DRY_RUN, isWarning, ordered, summarize, type CheckResult } from '../runner/result.js';
+import { paint, paintVerdict } from './colour.js';
+import { DRY_RUN, ordered, type CheckResult } from '../runner/result.js';
+import { judge, seconds, statusColour, statusWord } from './status.js';
 
 export interface TextOptions {
   durations?: boolean;
@@ -9,34 +10,20 @@ export interface TextOptions {
   colour?: boolean;
 }
 
-export function seconds(ms: number): string {
-  return ms < 10_000 ? `${(ms / 1000).toFixed(2)}s` : `${(ms / 1000).toFixed(1)}s`;
-}
-
 /** One check's line: `NAME OK`, `NAME FAILED - step: message`, `SKIPPED: NAME`. */
 export function textLine(r: CheckResult, o: TextOptions = {}): string {
   const time = o.durations && r.status !== 'skipped' ? ` (${seconds(r.duration_ms)})` : '';
   const notes = [...(r.tls_verification === 'disabled' ? ['TLS not verified'] : []), ...(r.details ?? [])];
   const details = o.verbose && notes.length ? ` [${notes.join('; ')}]` : '';
-  const word = (w: string, c: Colour) => (o.colour ? paint(w, c) : w);
-  if (r.status === 'passed') return `${r.name} ${word('OK', 'green')}${r.attempts ? ` (passed on attempt ${r.attempts})` : ''}${time}${details}`;
+  const status = o.colour ? paint(statusWord(r), statusColour(r)) : statusWord(r);
+  if (r.status === 'passed') return `${r.name} ${status}${r.attempts ? ` (passed on attempt ${r.attempts})` : ''}${time}${details}`;
   if (r.status === 'skipped') {
     // A dry run lists what would run: where, too, when the name does not say it.
     const target = r.error === DRY_RUN && !r.name.includes(r.target) ? ` (${r.target})` : '';
-    return `${word('SKIPPED', 'cyan')}: ${r.name}${target}${o.verbose && r.error ? ` (${r.error})` : ''}`;
+    return `${status}: ${r.name}${target}${o.verbose && r.error ? ` (${r.error})` : ''}`;
   }
   const attempts = r.attempts ? ` (after ${r.attempts} attempts)` : '';
-  return `${r.name} ${colourWord(r, word)} - ${failure(r)}${attempts}${time}${details}`;
-}
-
-/** FAILED, WARNING, or CANCELLED for a check the run was stopped in the middle of (it did not fail on its own). */
-export function statusWord(r: CheckResult): string {
-  return r.stopped === 'cancelled' ? 'CANCELLED' : isWarning(r) ? 'WARNING' : 'FAILED';
-}
-
-function colourWord(r: CheckResult, word: (w: string, c: Colour) => string): string {
-  const w = statusWord(r);
-  return word(w, w === 'FAILED' ? 'red' : 'yellow');
+  return `${r.name} ${status} - ${failure(r)}${attempts}${time}${details}`;
 }
 
 /** `step: message` of a failed check. */
@@ -47,24 +34,10 @@ export function failure(r: CheckResult): string {
 /** What the text format shows: checks left out by tags or patterns print nothing, as in conn-check. */
 const shown = (results: readonly CheckResult[]) => results.filter((r) => !r.unselected);
 
+/** The last line: `CRITICAL: 1 of 3 checks failed, 1 skipped in 1.20s`. */
 export function verdict(all: readonly CheckResult[], durationMs: number): string {
-  const results = shown(all);
-  const s = summarize(results, durationMs);
-  const time = seconds(durationMs);
-  const skipped = s.skipped ? `, ${s.skipped} skipped` : '';
-  const ran = s.total - s.skipped;
-  const warned = s.warnings ? `, ${s.warnings} with warnings` : '';
-  const cancelled = cancelledCount(results);
-  if (cancelled) return `CRITICAL: cancelled, ${cancelled} of ${ran} check${ran === 1 ? '' : 's'} did not finish; ${ownFailures(results)} failed, ${s.passed} passed${skipped} in ${time}`;
-  if (s.failed) return `CRITICAL: ${s.failed} of ${ran} check${ran === 1 ? '' : 's'} failed${warned}${skipped} in ${time}`;
-  if (s.warnings) return `WARNING: ${s.warnings} of ${ran} check${ran === 1 ? '' : 's'} failed with severity warning${skipped} in ${time}`;
-  if (s.passed === 0) return `OK: no checks ran${skipped} in ${time}`;
-  return `OK: ${s.passed} check${s.passed === 1 ? '' : 's'} passed${skipped} in ${time}`;
-}
-
-/** Checks that failed on their own (not stopped by a cancelled run), warnings included. */
-export function ownFailures(results: readonly CheckResult[]): number {
-  return results.filter((r) => r.status === 'failed' && r.stopped !== 'cancelled').length;
+  const v = judge(shown(all));
+  return `${v.level}: ${v.what}${v.skipped ? `, ${v.skipped} skipped` : ''} in ${seconds(durationMs)}`;
 }
 
 export function renderText(results: readonly CheckResult[], durationMs: number, o: TextOptions = {}): string {

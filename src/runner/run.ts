@@ -4,6 +4,7 @@
  * A check gets an AbortSignal; the runner reports at the deadline even if a check ignores it.
  */
 import { setMaxListeners } from 'node:events';
+import { now } from './clock.js';
 import { defaultConcurrency } from './concurrency.js';
 import type { CheckSpec } from '../config/load.js';
 import { CheckError, StopReason, type CheckContext, type StepName } from '../core/contract.js';
@@ -39,6 +40,9 @@ export interface RunOutcome {
   maxTimeoutReached: boolean;
   cancelled: boolean;
 }
+
+/** The reason every attempt's signal gets when it is over: one object, not a stack trace per attempt. */
+let finished: StopReason | undefined;
 
 /** Backoff never waits longer than this between two attempts. */
 const MAX_RETRY_DELAY_MS = 30_000;
@@ -94,7 +98,7 @@ function formatSeconds(s: number): string {
 }
 
 export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions): Promise<RunOutcome> {
-  const started = performance.now();
+  const started = now();
   const results: CheckResult[] = new Array(checks.length);
   const env = opts.env ?? process.env;
   const extraCa = opts.extraCa ?? [];
@@ -125,7 +129,7 @@ export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions):
 
   /** One attempt under its own deadline: passed, or the failure with its step. */
   const attempt = async (check: CheckSpec): Promise<Attempt> => {
-    const t0 = performance.now();
+    const t0 = now();
     const timeoutS = check.common.timeout ?? opts.connectTimeoutS;
     const ownMs = timeoutS * 1000;
     const leftMs = Math.max(0, deadlineAll - t0);
@@ -188,7 +192,7 @@ export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions):
     } finally {
       if (timer) clearTimeout(timer);
       stopAll.signal.removeEventListener('abort', onStop);
-      if (!own.signal.aborted) own.abort(new StopReason('finished', 'finished'));
+      if (!own.signal.aborted) own.abort((finished ??= new StopReason('finished', 'finished')));
     }
   };
 
@@ -225,7 +229,7 @@ export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions):
     }
 
     opts.onStart?.(check);
-    const t0 = performance.now();
+    const t0 = now();
     const c = check.common;
     let attempts = 0;
     let verdict: Verdict;
@@ -235,7 +239,7 @@ export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions):
       if (verdict.ok || verdict.final || stopAll.signal.aborted) break;
       const delayMs = Math.min(c.retry_delay * 1000 * (c.backoff === 'exponential' ? 2 ** (attempts - 1) : 1), MAX_RETRY_DELAY_MS);
       const byRetries = attempts <= c.retries;
-      const byWait = waitUntil !== undefined && performance.now() + delayMs < waitUntil;
+      const byWait = waitUntil !== undefined && now() + delayMs < waitUntil;
       if (!byRetries && !byWait) break;
       opts.onRetry?.(check, { attempt: attempts, step: verdict.step, error: verdict.error, delayMs });
       if (!(await pause(delayMs))) break;
@@ -243,7 +247,7 @@ export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions):
     const result: CheckResult = {
       ...base,
       status: verdict.ok ? 'passed' : 'failed',
-      duration_ms: Math.round(performance.now() - t0),
+      duration_ms: Math.round(now() - t0),
     };
     if (!verdict.ok) {
       result.step = verdict.step;
@@ -283,5 +287,5 @@ export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions):
     if (maxTimer) clearTimeout(maxTimer);
     opts.signal?.removeEventListener('abort', onCancel);
   }
-  return { results, durationMs: performance.now() - started, maxTimeoutReached, cancelled };
+  return { results, durationMs: now() - started, maxTimeoutReached, cancelled };
 }

@@ -5,7 +5,8 @@ import { parseConfig } from '../../src/config/load.js';
 import { runChecks, type RunOptions } from '../../src/runner/run.js';
 import type { CheckResult } from '../../src/runner/result.js';
 import { ROOT } from './run.js';
-import { assertClientsClosed, blackHole } from './listen.js';
+import type { resultAssertions } from './results.js';
+import { assertClientsClosed, blackHole, listen } from './listen.js';
 
 /** Parses YAML text as a config file and runs its checks; returns results in file order. */
 export async function runYaml(yaml: string, opts: Partial<RunOptions> = {}, env: NodeJS.ProcessEnv = process.env): Promise<CheckResult[]> {
@@ -81,14 +82,28 @@ export async function runInChild(checks: Record<string, unknown>[], killAfterMs 
 }
 
 /**
+ * runInChild for [check options, [status, step]] pairs: each check must come out so, and the
+ * child must exit on its own within 10 s (a surviving timer or socket would keep it alive).
+ */
+export async function assertChildExits(cases: readonly (readonly [Record<string, unknown>, readonly [string, string | null]])[], killAfterMs?: number): Promise<{ stderr: string }> {
+  const out = await runInChild(cases.map(([c]) => c), killAfterMs);
+  assert.deepEqual(out.results, cases.map(([, r]) => [...r]));
+  assert.ok(out.ms < 10_000, `took ${Math.round(out.ms)} ms`);
+  return out;
+}
+
+/**
  * A check against a server that accepts and never says a word, once per [extra options, step]:
  * `check(port, { timeout: 1, ...extra })` must fail at `step` with "timed out after 1s", within
- * 3 s, and close its connection. Gives back the results (for the caller's secret checks).
+ * 3 s, and close its connection; `each` (the caller's secret checks) runs on every result.
  */
 export async function silentServerCases(
-  check: (port: number, extra: Record<string, unknown>) => Record<string, unknown>,
+  check: CheckOptions,
   cases: readonly (readonly [Record<string, unknown>, string])[],
+  each: (r: CheckResult) => void = () => {},
+  o: { /** Also: no socket or timer is left in this process afterwards (assertNoLeaks). */ leaks?: boolean } = {},
 ): Promise<CheckResult[]> {
+  const handles = o.leaks ? liveHandles() : undefined;
   const hole = await blackHole();
   const results: CheckResult[] = [];
   try {
@@ -101,10 +116,67 @@ export async function silentServerCases(
       assert.equal(r.error, 'timed out after 1s', JSON.stringify(r));
       assert.ok(ms < 3000, `${JSON.stringify(extra)} took ${Math.round(ms)} ms`);
       await assertClientsClosed(hole.sockets);
+      each(r);
       results.push(r);
     }
   } finally {
     await hole.close();
   }
+  if (handles) await assertNoLeaks(handles);
   return results;
+}
+
+/** A check's options for a server on `port`, plus `extra` options. */
+export type CheckOptions = (port: number, extra: Record<string, unknown>) => Record<string, unknown>;
+
+/**
+ * A check against a server that greets with another protocol's `banner` (an SSH or SMTP server on
+ * the port): `check(port, { timeout: 2 })` goes to `expect` (the caller's failed(...)), and the
+ * check must close its connection.
+ */
+export async function otherProtocolCase(check: CheckOptions, banner: string, expect: (r: CheckResult) => void): Promise<void> {
+  // it reads (and drops) what comes, so that the client's close is noticed
+  const other = await listen((s) => s.resume().write(banner));
+  try {
+    expect(await runOne(check(other.port, { timeout: 2 })));
+    await assertClientsClosed(other.sockets);
+  } finally {
+    await other.close();
+  }
+}
+
+/** What an SSH server says first, and an SMTP server: other protocols on a checked port. */
+export const SSH_BANNER = 'SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n';
+export const SMTP_BANNER = '220 mail.example ESMTP\r\n';
+
+/**
+ * Runs each check (one after the other, passing and failing ones); a moment (`settleMs`) later
+ * no more handles of `kinds` (timers, sockets) are alive in this process than before.
+ */
+export async function assertLeavesNothing(
+  checks: readonly Record<string, unknown>[],
+  o: { kinds?: readonly string[]; settleMs?: number } = {},
+): Promise<void> {
+  const kinds = o.kinds ?? ['Timeout', 'TCPSocketWrap', 'TLSWrap'];
+  const count = () => liveHandles().filter((h) => kinds.includes(h)).length;
+  const before = count();
+  for (const c of checks) await runOne(c);
+  await new Promise((r) => setTimeout(r, o.settleMs ?? 100));
+  assert.ok(count() <= before, `left behind: ${liveHandles().join(', ')}`);
+}
+
+/** The line TLS checks add to details about the test certificate (helpers/tls.ts: 29 days left). */
+export const TEST_CERT_LINE = /^TLSv1\.[23], cert CN=localhost \(issuer CN=conn-check test CA\) expires in 29 days$/;
+
+/**
+ * min_cert_days against the test certificate (29 days left): `options({ min_cert_days: 60 })`
+ * fails at cert; `options({ min_cert_days: 7 })` passes and its details tell the days left.
+ * `a` is the file's resultAssertions (so its secrets are looked for too). Gives back the pass.
+ */
+export async function certDaysCases(options: (extra: Record<string, unknown>) => Record<string, unknown>, a: Pick<ReturnType<typeof resultAssertions>, 'failed' | 'passed'>): Promise<CheckResult> {
+  a.failed(await runOne(options({ min_cert_days: 60 })), 'cert', 'certificate expires in 29 days (minimum 60)');
+  const enough = await runOne(options({ min_cert_days: 7 }));
+  a.passed(enough);
+  assert.ok(enough.details?.some((d) => TEST_CERT_LINE.test(d)), `no certificate line in ${JSON.stringify(enough.details)}`);
+  return enough;
 }

@@ -12,7 +12,7 @@ import { createServer as createHttpServer, request as httpRequest, type Incoming
 import { createServer as createHttpsServer } from 'node:https';
 import { connect as netConnect, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { trackSockets } from './listen.js';
+import { started, trackSockets } from './listen.js';
 
 export interface SeenRequest {
   method: string;
@@ -174,11 +174,9 @@ function handler(seen: SeenRequest[], base: () => string) {
   };
 }
 
-function listen(server: HttpServer | NetServer): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port));
-  });
+async function listen(server: HttpServer | NetServer): Promise<number> {
+  await started(server, (done) => server.listen(0, '127.0.0.1', done));
+  return (server.address() as { port: number }).port;
 }
 
 function closer(server: HttpServer | NetServer, sockets: Set<Socket | Duplex>): () => Promise<void> {

@@ -4,6 +4,7 @@
  * destroys them all and a test can assert that a check closed its own.
  */
 import assert from 'node:assert/strict';
+import type { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 
 export interface Listener {
@@ -36,30 +37,39 @@ export function trackSockets(server: Server | import('node:http').Server): { soc
   };
 }
 
-/** Tracks `server`'s connections and listens on a free port of `host`. */
-export function listenOn(server: Server, host = '127.0.0.1', onClose: () => void = () => {}): Promise<Listener> {
-  const tracked = trackSockets(server);
+/**
+ * Runs `start(done)` (a listen, a bind) and waits for it to call done; an 'error' event before
+ * that (the address is taken) rejects instead.
+ */
+export function started(emitter: EventEmitter, start: (done: () => void) => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      server.off('error', reject);
-      resolve({
-        server,
-        host,
-        port: (server.address() as { port: number }).port,
-        sockets: tracked.sockets,
-        get accepted() {
-          return tracked.accepted;
-        },
-        close: () =>
-          new Promise<void>((done) => {
-            onClose();
-            for (const s of tracked.sockets) s.destroy();
-            server.close(() => done());
-          }),
-      });
+    emitter.once('error', reject);
+    start(() => {
+      emitter.off('error', reject);
+      resolve();
     });
   });
+}
+
+/** Tracks `server`'s connections and listens on a free port of `host`. */
+export async function listenOn(server: Server, host = '127.0.0.1', onClose: () => void = () => {}): Promise<Listener> {
+  const tracked = trackSockets(server);
+  await started(server, (done) => server.listen(0, host, done));
+  return {
+    server,
+    host,
+    port: (server.address() as { port: number }).port,
+    sockets: tracked.sockets,
+    get accepted() {
+      return tracked.accepted;
+    },
+    close: () =>
+      new Promise<void>((done) => {
+        onClose();
+        for (const s of tracked.sockets) s.destroy();
+        server.close(() => done());
+      }),
+  };
 }
 
 /** A server on a free port of `host` (127.0.0.1) that hands each connection to `onSocket`. */

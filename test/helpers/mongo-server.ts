@@ -16,6 +16,7 @@ import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { BSON } from 'mongodb';
+import { started } from './listen.js';
 
 type Doc = Record<string, unknown>;
 export type ScramMechanism = 'SCRAM-SHA-1' | 'SCRAM-SHA-256';
@@ -522,10 +523,7 @@ export async function startMongoServer(opts: MongoServerOptions = {}): Promise<M
   } else {
     server = createTcpServer(onConnection);
   }
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, () => resolve());
-  });
+  await started(server, (done) => server.listen(0, host, done));
   const port = (server.address() as { port: number }).port;
   return {
     host,

@@ -3,23 +3,19 @@
  * process), a plain listener and a TLS listener on free loopback ports, no anonymous access,
  * a password file made with mosquitto_passwd, an ACL file; stop() kills it by pid.
  */
-import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './run.js';
-import { alive, canConnect, killPid, sleep } from './server-process.js';
+import { canConnect, logTail, spawnServer, startServerProcess, type ServerProcess } from './server-process.js';
 
 const run = promisify(execFile);
 
-export interface MosquittoInstance {
-  /** The plain MQTT listener. */
-  port: number;
+export interface MosquittoInstance extends ServerProcess {
+  /** (port: the plain MQTT listener) */
   /** The TLS listener. */
   tlsPort: number;
-  pid: number;
-  stop(): Promise<void>;
 }
 
 export interface MosquittoStartOptions {
@@ -30,17 +26,15 @@ export interface MosquittoStartOptions {
 }
 
 export async function startMosquitto(opts: MosquittoStartOptions): Promise<MosquittoInstance> {
-  let lastErr = '';
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const dir = mkdtempSync(join(tmpdir(), 'conn-check-mosquitto-'));
+  let tlsPort = 0;
+  const server = await startServerProcess('mosquitto', async (dir, port) => {
     const passwd = join(dir, 'passwd');
     const acl = join(dir, 'acl');
     const logFile = join(dir, 'mosquitto.log');
     writeFileSync(passwd, '', { mode: 0o600 });
     for (const u of opts.users) await run('/usr/bin/mosquitto_passwd', ['-b', passwd, u.name, u.password], { timeout: 10_000 });
     writeFileSync(acl, opts.acl, { mode: 0o600 });
-    const port = await freePort();
-    let tlsPort = await freePort();
+    tlsPort = await freePort();
     while (tlsPort === port) tlsPort = await freePort();
     const conf = join(dir, 'mosquitto.conf');
     writeFileSync(
@@ -61,21 +55,8 @@ export async function startMosquitto(opts: MosquittoStartOptions): Promise<Mosqu
         '',
       ].join('\n'),
     );
-    const child = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: 'ignore' });
-    let spawnError = '';
-    child.on('error', (err) => (spawnError = String(err)));
-    child.unref();
-    const pid = child.pid ?? 0;
-    const stop = async () => {
-      await killPid(pid);
-      rmSync(dir, { recursive: true, force: true });
-    };
-    for (let i = 0; i < 200 && pid && alive(pid); i++) {
-      if ((await canConnect(port)) && (await canConnect(tlsPort))) return { port, tlsPort, pid, stop };
-      await sleep(25);
-    }
-    lastErr = spawnError || (existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-2000) : 'no log');
-    await stop();
-  }
-  throw new Error(`could not start mosquitto: ${lastErr}`);
+    const spawned = spawnServer('/usr/sbin/mosquitto', ['-c', conf]);
+    return { ...spawned, ready: async () => (await canConnect(port)) && (await canConnect(tlsPort)), why: () => spawned.spawnError() || logTail(logFile) };
+  });
+  return { ...server, tlsPort };
 }

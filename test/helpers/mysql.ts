@@ -3,24 +3,18 @@
  * directory, `mariadbd` (real grant tables; as root or as the user running the tests) on a free loopback port and a Unix socket,
  * users and databases created over the socket as root; stop() kills the server by pid.
  */
-import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './run.js';
-import { alive, killPid, sleep } from './server-process.js';
+import { logTail, spawnServer, startServerProcess, type ServerProcess } from './server-process.js';
 
 const run = promisify(execFile);
 
-export interface MariadbInstance {
-  port: number;
-  pid: number;
-  dir: string;
+export interface MariadbInstance extends ServerProcess {
   socket: string;
   /** Runs SQL as root over the Unix socket. */
   sql(statements: string): Promise<string>;
-  stop(): Promise<void>;
 }
 
 export interface MariadbStartOptions {
@@ -37,76 +31,53 @@ const AS_ROOT = process.getuid?.() === 0 ? ['--user=root'] : [];
 const SMALL = ['--innodb-buffer-pool-size=16M', '--innodb-log-file-size=4M', '--innodb-flush-log-at-trx-commit=0', '--innodb-doublewrite=0', '--skip-name-resolve'];
 
 export async function startMariadb(opts: MariadbStartOptions = {}): Promise<MariadbInstance> {
-  let lastErr = '';
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const dir = mkdtempSync(join(tmpdir(), 'conn-check-mariadb-'));
-    const datadir = join(dir, 'data');
-    const socket = join(dir, 'mysqld.sock');
-    const pidFile = join(dir, 'mysqld.pid');
-    const logFile = join(dir, 'error.log');
-    try {
-      await run(
-        'mariadb-install-db',
-        ['--no-defaults', `--datadir=${datadir}`, ...AS_ROOT, '--auth-root-authentication-method=normal', '--skip-test-db', ...SMALL],
-        { timeout: 60_000 },
-      );
-    } catch (err) {
-      lastErr = `mariadb-install-db: ${String(err).slice(0, 1000)}`;
-      rmSync(dir, { recursive: true, force: true });
-      continue;
-    }
-    const port = await freePort();
-    const args = [
-      '--no-defaults',
-      ...AS_ROOT,
-      `--datadir=${datadir}`,
-      `--socket=${socket}`,
-      `--port=${port}`,
-      '--bind-address=127.0.0.1',
-      `--pid-file=${pidFile}`,
-      `--log-error=${logFile}`,
-      ...SMALL,
-    ];
-    if (opts.tls) args.push(`--ssl-cert=${opts.tls.certFile}`, `--ssl-key=${opts.tls.keyFile}`, `--ssl-ca=${opts.tls.caFile}`);
-    const child = spawn('/usr/sbin/mariadbd', args, { stdio: 'ignore', detached: false });
-    child.on('error', () => {});
-    child.unref();
-    const pid = child.pid ?? 0;
-    const sql = async (statements: string): Promise<string> => {
-      const { stdout } = await run('mariadb', ['--no-defaults', '-S', socket, '-uroot', '--batch', '-e', statements], { timeout: 20_000 });
-      return stdout;
-    };
-    const stop = async () => {
-      await killPid(pid);
-      rmSync(dir, { recursive: true, force: true });
-    };
-    let up = false;
-    for (let i = 0; i < 300 && alive(pid); i++) {
-      if (existsSync(socket)) {
-        try {
-          await sql('SELECT 1');
-          up = true;
-          break;
-        } catch {
-          // not ready yet
-        }
+  let socket = '';
+  const sql = async (statements: string): Promise<string> => {
+    const { stdout } = await run('mariadb', ['--no-defaults', '-S', socket, '-uroot', '--batch', '-e', statements], { timeout: 20_000 });
+    return stdout;
+  };
+  const server = await startServerProcess(
+    'mariadbd',
+    async (dir, port) => {
+      const datadir = join(dir, 'data');
+      socket = join(dir, 'mysqld.sock');
+      const logFile = join(dir, 'error.log');
+      try {
+        await run('mariadb-install-db', ['--no-defaults', `--datadir=${datadir}`, ...AS_ROOT, '--auth-root-authentication-method=normal', '--skip-test-db', ...SMALL], { timeout: 60_000 });
+      } catch (err) {
+        throw new Error(`mariadb-install-db: ${String(err).slice(0, 1000)}`);
       }
-      await sleep(50);
-    }
-    if (!up) {
-      lastErr = existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-2000) : 'no log';
-      await stop();
-      continue;
-    }
-    try {
-      // Only root over the socket may log in without a password: no root over TCP.
-      await sql("DELETE FROM mysql.global_priv WHERE User='root' AND Host<>'localhost'; DELETE FROM mysql.global_priv WHERE User=''; FLUSH PRIVILEGES;");
-      if (opts.setup) await sql(opts.setup);
-    } catch (err) {
-      await stop();
-      throw err;
-    }
-    return { port, pid, dir, socket, sql, stop };
+      const args = [
+        '--no-defaults',
+        ...AS_ROOT,
+        `--datadir=${datadir}`,
+        `--socket=${socket}`,
+        `--port=${port}`,
+        '--bind-address=127.0.0.1',
+        `--pid-file=${join(dir, 'mysqld.pid')}`,
+        `--log-error=${logFile}`,
+        ...SMALL,
+      ];
+      if (opts.tls) args.push(`--ssl-cert=${opts.tls.certFile}`, `--ssl-key=${opts.tls.keyFile}`, `--ssl-ca=${opts.tls.caFile}`);
+      const spawned = spawnServer('/usr/sbin/mariadbd', args);
+      const ready = () =>
+        existsSync(socket)
+          ? sql('SELECT 1').then(
+              () => true,
+              () => false, // not ready yet
+            )
+          : Promise.resolve(false);
+      return { ...spawned, ready, why: () => spawned.spawnError() || logTail(logFile) };
+    },
+    { polls: 300, pollMs: 50 },
+  );
+  try {
+    // Only root over the socket may log in without a password: no root over TCP.
+    await sql("DELETE FROM mysql.global_priv WHERE User='root' AND Host<>'localhost'; DELETE FROM mysql.global_priv WHERE User=''; FLUSH PRIVILEGES;");
+    if (opts.setup) await sql(opts.setup);
+  } catch (err) {
+    await server.stop();
+    throw err;
   }
-  throw new Error(`could not start mariadbd: ${lastErr}`);
+  return { ...server, socket, sql };
 }

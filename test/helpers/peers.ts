@@ -8,7 +8,8 @@ import { createServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { isIP } from 'node:net';
-import { listenOn } from './listen.js';
+import { after } from 'node:test';
+import { listenOn, started } from './listen.js';
 
 export interface Peer {
   host: string;
@@ -24,6 +25,21 @@ export interface TcpPeer extends Peer {
 export interface UdpPeer extends Peer {
   /** Datagrams received so far (copies). */
   readonly received: Buffer[];
+}
+
+/**
+ * The peers a test file starts in `before`: `keep(start...())` remembers each (in `keep.all`),
+ * and an `after` hook closes them all once the file's tests are done.
+ */
+export function keptPeers(): (<P extends Peer>(p: Promise<P>) => Promise<P>) & { all: readonly Peer[] } {
+  const all: Peer[] = [];
+  after(() => Promise.all(all.map((p) => p.close())));
+  const keep = async <P extends Peer>(p: Promise<P>): Promise<P> => {
+    const peer = await p;
+    all.push(peer);
+    return peer;
+  };
+  return Object.assign(keep, { all });
 }
 
 /**
@@ -111,7 +127,7 @@ function udpType(host: string): 'udp4' | 'udp6' {
  * A UDP socket that answers each datagram with `reply(msg)` (nothing when it returns undefined).
  * With no `reply` it is silent: bound, receiving, never answering.
  */
-export function startUdp(host = '127.0.0.1', reply?: (msg: Buffer) => string | Buffer | undefined): Promise<UdpPeer> {
+export async function startUdp(host = '127.0.0.1', reply?: (msg: Buffer) => string | Buffer | undefined): Promise<UdpPeer> {
   const received: Buffer[] = [];
   const sock: UdpSocket = createSocket(udpType(host));
   sock.on('message', (msg, rinfo) => {
@@ -120,18 +136,13 @@ export function startUdp(host = '127.0.0.1', reply?: (msg: Buffer) => string | B
     if (answer !== undefined) sock.send(answer, rinfo.port, rinfo.address);
   });
   sock.on('error', () => {});
-  return new Promise((resolve, reject) => {
-    sock.once('error', reject);
-    sock.bind(0, host, () => {
-      sock.off('error', reject);
-      resolve({
-        host,
-        port: sock.address().port,
-        received,
-        close: () => new Promise<void>((done) => sock.close(() => done())),
-      });
-    });
-  });
+  await started(sock, (done) => sock.bind(0, host, done));
+  return {
+    host,
+    port: sock.address().port,
+    received,
+    close: () => new Promise<void>((done) => sock.close(() => done())),
+  };
 }
 
 /** A bound UDP socket that never answers. */

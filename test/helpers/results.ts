@@ -17,10 +17,11 @@ export function assertNoSecrets(r: unknown, secrets: readonly string[]): void {
 
 /**
  * `failed(r, step, error)`, `passed(r)` and `noSecrets(r, ...more)` for a test file whose
- * servers use `secrets`: every failed or passed result is also checked for all of them.
+ * servers use `secrets` (or a function giving them, for secrets made in `before`): every failed
+ * or passed result is also checked for all of them.
  */
-export function resultAssertions(secrets: readonly string[] = []) {
-  const noSecrets = (r: unknown, ...more: string[]): void => assertNoSecrets(r, [...secrets, ...more]);
+export function resultAssertions(secrets: readonly string[] | (() => readonly string[]) = []) {
+  const noSecrets = (r: unknown, ...more: string[]): void => assertNoSecrets(r, [...(typeof secrets === 'function' ? secrets() : secrets), ...more]);
   return {
     noSecrets,
     /** The check failed at `step` with exactly `error` (a string) or a message matching it. */

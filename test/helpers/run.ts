@@ -1,4 +1,7 @@
 /** Runs the built bundles the way users and the Actions runner do, and reads what they wrote. */
+import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
+import { listen, type Listener } from './listen.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -135,4 +138,38 @@ export function watchPeakRss(pid: number, everyMs = 20): { stop(): number } {
       return peakKiB / 1024;
     },
   };
+}
+
+/**
+ * For the tests of whole runs (CLI, action): `open`, a port that accepts connections (and ends
+ * them), and `closed`, one nobody listens on; set up before the file's tests, closed after.
+ */
+export function openAndClosedPorts(): { open: number; closed: number } {
+  const ports = { open: 0, closed: 0 };
+  let server: Listener | undefined;
+  before(async () => {
+    server = await listen((s) => s.end());
+    ports.open = server.port;
+    ports.closed = await freePort();
+  });
+  after(() => server?.close());
+  return ports;
+}
+
+/**
+ * The CLI bundle over `checks` (written to a temp config) with -v, in text and in json: some of
+ * them fail, so it exits 2, and none of `secrets` is in any output. Gives back both runs (the
+ * text run's lines for the caller to match).
+ */
+export async function cliTextAndJson(checks: readonly object[], secrets: readonly string[] = []): Promise<{ text: Ran; json: Ran }> {
+  const config = tempConfig(JSON.stringify(checks));
+  const runs: Partial<Record<'text' | 'json', Ran>> = {};
+  for (const format of ['text', 'json'] as const) {
+    const ran = await runCli(['-v', '--format', format, config]);
+    const all = ran.stdout + ran.stderr;
+    assert.equal(ran.code, 2, all);
+    for (const s of secrets) assert.ok(!all.includes(s), `secret in the ${format} output`);
+    runs[format] = ran;
+  }
+  return { text: runs.text!, json: runs.json! };
 }

@@ -11,11 +11,10 @@
  * Anonymous users may read ou=people only.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './run.js';
-import { alive, canConnect, sleep } from './server-process.js';
+import { canConnect, pidFromFile, startServerProcess, type ServerProcess } from './server-process.js';
 
 export const SLAPD = '/usr/sbin/slapd';
 export const BASE = 'dc=example,dc=test';
@@ -24,14 +23,10 @@ export const LDAP_PASSWORD = 'ldap-Secret-5t2m8';
 export const ROOT_DN = `cn=admin,${BASE}`;
 export const ROOT_PASSWORD = 'ldap-Root-9w3k1';
 
-export interface SlapdInstance {
-  /** ldap:// (StartTLS offered). */
-  port: number;
+export interface SlapdInstance extends ServerProcess {
+  /** (port: ldap://, StartTLS offered) */
   /** ldaps://. */
   tlsPort: number;
-  pid: number;
-  dir: string;
-  stop(): Promise<void>;
 }
 
 export function slapdAvailable(): boolean {
@@ -85,72 +80,56 @@ export interface SlapdOptions {
 
 /** Starts one slapd; retries on a port clash. */
 export async function startSlapd(opts: SlapdOptions = {}): Promise<SlapdInstance> {
-  let lastErr = '';
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const dir = mkdtempSync(join(tmpdir(), 'conn-check-slapd-'));
-    const data = join(dir, 'data');
-    mkdirSync(data);
-    const [port, tlsPort] = [await freePort(), await freePort()];
-    const pidFile = join(dir, 'slapd.pid');
-    const conf = join(dir, 'slapd.conf');
-    writeFileSync(
-      conf,
-      [
-        ...['core', 'cosine', 'inetorgperson', 'nis'].map((s) => `include /etc/ldap/schema/${s}.schema`),
-        'modulepath /usr/lib/ldap',
-        'moduleload back_mdb',
-        `pidfile ${pidFile}`,
-        `argsfile ${join(dir, 'slapd.args')}`,
-        ...(opts.tls ? [`TLSCACertificateFile ${opts.tls.caFile}`, `TLSCertificateFile ${opts.tls.certFile}`, `TLSCertificateKeyFile ${opts.tls.keyFile}`] : []),
-        'database mdb',
-        `suffix "${BASE}"`,
-        `rootdn "${ROOT_DN}"`,
-        `rootpw ${ROOT_PASSWORD}`,
-        `directory ${data}`,
-        'maxsize 10485760',
-        'access to attrs=userPassword by self write by anonymous auth by * none',
-        `access to dn.subtree="ou=hidden,${BASE}" by * none`,
-        `access to dn.subtree="ou=sealed,${BASE}" by users disclose by * none`,
-        `access to dn.subtree="ou=people,${BASE}" by * read`,
-        `access to dn.base="${BASE}" by * read`,
-        'access to * by users read by * none',
-      ].join('\n') + '\n',
-    );
-    try {
-      execFileSync('/usr/sbin/slapadd', ['-f', conf, '-q'], { input: TREE, stdio: ['pipe', 'pipe', 'pipe'] });
-      const urls = [`ldap://127.0.0.1:${port}/`, ...(opts.tls ? [`ldaps://127.0.0.1:${tlsPort}/`] : [])].join(' ');
-      // Ubuntu confines /usr/sbin/slapd with AppArmor (no access to a temp directory): a copy
-      // of the binary elsewhere is not confined
-      let slapd = SLAPD;
-      if (existsSync('/etc/apparmor.d/usr.sbin.slapd')) copyFileSync(SLAPD, (slapd = join(dir, 'slapd')));
-      execFileSync(slapd, ['-f', conf, '-h', urls], { stdio: 'pipe', timeout: 10_000 });
-    } catch (err) {
-      lastErr = `${String(err)} ${(err as { stderr?: Buffer }).stderr?.toString() ?? ''}`;
-      rmSync(dir, { recursive: true, force: true });
-      continue;
-    }
-    let pid = 0;
-    for (let i = 0; i < 250; i++) {
-      if (!pid && existsSync(pidFile)) pid = Number(readFileSync(pidFile, 'utf8').trim()) || 0;
-      if (pid && (await canConnect(port)) && (!opts.tls || (await canConnect(tlsPort)))) {
-        const stop = async () => {
-          try {
-            process.kill(pid, 'SIGTERM');
-          } catch {
-            // gone already
-          }
-          for (let j = 0; j < 150 && alive(pid); j++) await sleep(20);
-          if (alive(pid)) process.kill(pid, 'SIGKILL');
-          rmSync(dir, { recursive: true, force: true });
-        };
-        return { port, tlsPort, pid, dir, stop };
+  let tlsPort = 0;
+  const server = await startServerProcess(
+    'slapd',
+    async (dir, port) => {
+      const data = join(dir, 'data');
+      mkdirSync(data);
+      tlsPort = await freePort();
+      const pidFile = join(dir, 'slapd.pid');
+      const conf = join(dir, 'slapd.conf');
+      writeFileSync(
+        conf,
+        [
+          ...['core', 'cosine', 'inetorgperson', 'nis'].map((s) => `include /etc/ldap/schema/${s}.schema`),
+          'modulepath /usr/lib/ldap',
+          'moduleload back_mdb',
+          `pidfile ${pidFile}`,
+          `argsfile ${join(dir, 'slapd.args')}`,
+          ...(opts.tls ? [`TLSCACertificateFile ${opts.tls.caFile}`, `TLSCertificateFile ${opts.tls.certFile}`, `TLSCertificateKeyFile ${opts.tls.keyFile}`] : []),
+          'database mdb',
+          `suffix "${BASE}"`,
+          `rootdn "${ROOT_DN}"`,
+          `rootpw ${ROOT_PASSWORD}`,
+          `directory ${data}`,
+          'maxsize 10485760',
+          'access to attrs=userPassword by self write by anonymous auth by * none',
+          `access to dn.subtree="ou=hidden,${BASE}" by * none`,
+          `access to dn.subtree="ou=sealed,${BASE}" by users disclose by * none`,
+          `access to dn.subtree="ou=people,${BASE}" by * read`,
+          `access to dn.base="${BASE}" by * read`,
+          'access to * by users read by * none',
+        ].join('\n') + '\n',
+      );
+      try {
+        execFileSync('/usr/sbin/slapadd', ['-f', conf, '-q'], { input: TREE, stdio: ['pipe', 'pipe', 'pipe'] });
+        const urls = [`ldap://127.0.0.1:${port}/`, ...(opts.tls ? [`ldaps://127.0.0.1:${tlsPort}/`] : [])].join(' ');
+        // Ubuntu confines /usr/sbin/slapd with AppArmor (no access to a temp directory): a copy
+        // of the binary elsewhere is not confined
+        let slapd = SLAPD;
+        if (existsSync('/etc/apparmor.d/usr.sbin.slapd')) copyFileSync(SLAPD, (slapd = join(dir, 'slapd')));
+        execFileSync(slapd, ['-f', conf, '-h', urls], { stdio: 'pipe', timeout: 10_000 });
+      } catch (err) {
+        throw new Error(`${String(err)} ${(err as { stderr?: Buffer }).stderr?.toString() ?? ''}`);
       }
-      if (pid && !alive(pid)) break;
-      await sleep(20);
-    }
-    lastErr = 'slapd did not start listening';
-    if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  }
-  throw new Error(`could not start slapd: ${lastErr}`);
+      return {
+        pid: pidFromFile(pidFile),
+        ready: async () => (await canConnect(port)) && (!opts.tls || (await canConnect(tlsPort))),
+        why: () => 'slapd did not start listening',
+      };
+    },
+    { polls: 250, pollMs: 20, graceMs: 3000 },
+  );
+  return { ...server, tlsPort };
 }

@@ -5,6 +5,7 @@
  */
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { tlsMaterial } from './tls.js';
+import { started } from './listen.js';
 
 export interface ReceivedMail {
   from: string;
@@ -77,10 +78,7 @@ export async function startSmtp(users: Record<string, string>, mode: SmtpServerM
   };
   const server = new SMTPServer(options);
   server.on('error', () => {});
-  await new Promise<void>((resolve, reject) => {
-    server.server.once('error', reject);
-    server.listen(mode.listen?.port ?? 0, mode.listen?.host ?? '127.0.0.1', () => resolve());
-  });
+  await started(server.server, (done) => server.listen(mode.listen?.port ?? 0, mode.listen?.host ?? '127.0.0.1', done));
   const port = (server.server.address() as { port: number }).port;
   return {
     port,

@@ -5,12 +5,11 @@
  * password and an authorized key. Needs root (sshd, useradd, chpasswd) and /run/sshd.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './run.js';
-import { alive, sleep } from './server-process.js';
+import { logTail, pidFromFile, startServerProcess, type ServerProcess } from './server-process.js';
 
 export const SSHD = '/usr/sbin/sshd';
 /** The test account (created once, its password set on every start). */
@@ -31,15 +30,11 @@ export interface SshKeys {
   strangerFile: string;
 }
 
-export interface SshdInstance {
-  port: number;
-  pid: number;
-  dir: string;
+export interface SshdInstance extends ServerProcess {
   /** `SHA256:...` of the server's host key, as `ssh-keygen -l -E sha256` prints it. */
   fingerprint: string;
   /** sshd's log so far (LogLevel DEBUG1: one `userauth-request` line per authentication attempt). */
   log(): string;
-  stop(): Promise<void>;
 }
 
 export function sshdAvailable(): boolean {
@@ -109,75 +104,57 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdInstance> {
   ensureAccount();
   const k = sshKeys();
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-  let lastErr = '';
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const dir = mkdtempSync(join(tmpdir(), 'conn-check-sshd-'));
-    chmodSync(dir, 0o755);
-    const port = await freePort();
-    const hostKey = join(dir, 'host_ed25519');
-    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'conn-check test host', '-f', hostKey], { stdio: 'pipe' });
-    const fingerprint = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${hostKey}.pub`], { encoding: 'utf8' }).split(' ')[1]!;
-    const authorized = join(dir, 'authorized_keys');
-    writeFileSync(authorized, [readFileSync(`${k.ed25519File}.pub`, 'utf8'), readFileSync(`${k.rsaEncryptedFile}.pub`, 'utf8')].join(''));
-    chmodSync(authorized, 0o644);
-    const pidFile = join(dir, 'sshd.pid');
-    const logFile = join(dir, 'sshd.log');
-    const lines = [
-      `Port ${port}`,
-      'ListenAddress 127.0.0.1',
-      `HostKey ${hostKey}`,
-      `PidFile ${pidFile}`,
-      'UsePAM no',
-      `PasswordAuthentication ${opts.password === false ? 'no' : 'yes'}`,
-      'KbdInteractiveAuthentication no',
-      'PubkeyAuthentication yes',
-      `AuthorizedKeysFile ${authorized}`,
-      // the temp directory's parents (/tmp) are world-writable: sshd's path checks would refuse the key file
-      'StrictModes no',
-      'PermitRootLogin no',
-      `AllowUsers ${SSH_USER}`,
-      'MaxAuthTries 10',
-      'MaxStartups 100',
-      'X11Forwarding no',
-      'AllowTcpForwarding no',
-      'PermitTTY no',
-      // DEBUG1 logs every userauth-request: the tests read it to prove no credential was sent
-      'LogLevel DEBUG1',
-    ];
-    if (opts.banner !== undefined) {
-      writeFileSync(join(dir, 'banner'), opts.banner);
-      lines.push(`Banner ${join(dir, 'banner')}`);
-    }
-    const config = join(dir, 'sshd_config');
-    writeFileSync(config, lines.join('\n') + '\n');
-    try {
-      execFileSync(SSHD, ['-f', config, '-E', logFile], { stdio: 'pipe', timeout: 10_000 });
-    } catch (err) {
-      lastErr = `${String(err)} ${existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-2000) : ''}`;
-      rmSync(dir, { recursive: true, force: true });
-      continue;
-    }
-    let pid = 0;
-    for (let i = 0; i < 250; i++) {
-      if (!pid && existsSync(pidFile)) pid = Number(readFileSync(pidFile, 'utf8').trim()) || 0;
-      if (pid && (await ident(port))?.startsWith('SSH-2.0-')) {
-        const stop = async () => {
-          try {
-            process.kill(pid, 'SIGTERM');
-          } catch {
-            // gone already
-          }
-          for (let j = 0; j < 100 && alive(pid); j++) await sleep(20);
-          rmSync(dir, { recursive: true, force: true });
-        };
-        return { port, pid, dir, fingerprint, log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''), stop };
+  let fingerprint = '';
+  let logFile = '';
+  const server = await startServerProcess(
+    'sshd',
+    async (dir, port) => {
+      chmodSync(dir, 0o755);
+      const hostKey = join(dir, 'host_ed25519');
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'conn-check test host', '-f', hostKey], { stdio: 'pipe' });
+      fingerprint = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${hostKey}.pub`], { encoding: 'utf8' }).split(' ')[1]!;
+      const authorized = join(dir, 'authorized_keys');
+      writeFileSync(authorized, [readFileSync(`${k.ed25519File}.pub`, 'utf8'), readFileSync(`${k.rsaEncryptedFile}.pub`, 'utf8')].join(''));
+      chmodSync(authorized, 0o644);
+      const pidFile = join(dir, 'sshd.pid');
+      logFile = join(dir, 'sshd.log');
+      const lines = [
+        `Port ${port}`,
+        'ListenAddress 127.0.0.1',
+        `HostKey ${hostKey}`,
+        `PidFile ${pidFile}`,
+        'UsePAM no',
+        `PasswordAuthentication ${opts.password === false ? 'no' : 'yes'}`,
+        'KbdInteractiveAuthentication no',
+        'PubkeyAuthentication yes',
+        `AuthorizedKeysFile ${authorized}`,
+        // the temp directory's parents (/tmp) are world-writable: sshd's path checks would refuse the key file
+        'StrictModes no',
+        'PermitRootLogin no',
+        `AllowUsers ${SSH_USER}`,
+        'MaxAuthTries 10',
+        'MaxStartups 100',
+        'X11Forwarding no',
+        'AllowTcpForwarding no',
+        'PermitTTY no',
+        // DEBUG1 logs every userauth-request: the tests read it to prove no credential was sent
+        'LogLevel DEBUG1',
+      ];
+      if (opts.banner !== undefined) {
+        writeFileSync(join(dir, 'banner'), opts.banner);
+        lines.push(`Banner ${join(dir, 'banner')}`);
       }
-      if (pid && !alive(pid)) break;
-      await sleep(20);
-    }
-    lastErr = existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-2000) : 'no log';
-    if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  }
-  throw new Error(`could not start sshd: ${lastErr}`);
+      const config = join(dir, 'sshd_config');
+      writeFileSync(config, lines.join('\n') + '\n');
+      try {
+        execFileSync(SSHD, ['-f', config, '-E', logFile], { stdio: 'pipe', timeout: 10_000 });
+      } catch (err) {
+        throw new Error(`${String(err)} ${existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-2000) : ''}`);
+      }
+      return { pid: pidFromFile(pidFile), ready: async () => (await ident(port))?.startsWith('SSH-2.0-') ?? false, why: () => logTail(logFile) };
+    },
+    { polls: 250, pollMs: 20, graceMs: 2000 },
+  );
+  const log = logFile;
+  return { ...server, fingerprint, log: () => (existsSync(log) ? readFileSync(log, 'utf8') : '') };
 }

@@ -1,2 +1,0 @@
-import{createRequire as __connCheckRequire}from'node:module';const require=__connCheckRequire(import.meta.url);
-import{a,b,c,d,e,f,g,h,i,j,k}from"./chunk-M5AUNDK2.js";import"./chunk-3DIPKNFW.js";import"./chunk-VROXILAB.js";export{i as assertCertificate,k as awaitServerVerdict,b as caBundle,h as certLine,f as handshake,a as loadCaPath,e as minVersionFailure,g as peerCertInfo,d as secureOptions,j as verificationFailure,c as warmTrust};

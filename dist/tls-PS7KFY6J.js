@@ -1,2 +1,0 @@
-import{createRequire as __connCheckRequire}from'node:module';const require=__connCheckRequire(import.meta.url);
-import{a as b}from"./chunk-QF5VROXS.js";import{c as a}from"./chunk-DQYGUXM6.js";import"./chunk-OCORUUU3.js";import"./chunk-MKL7M5E6.js";import"./chunk-2QCWGT4T.js";import"./chunk-M5AUNDK2.js";import"./chunk-XVD3C7PO.js";import"./chunk-FEHRXLJD.js";import"./chunk-3DIPKNFW.js";import"./chunk-VROXILAB.js";export{a as eachAddress,b as tls};
