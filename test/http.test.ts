@@ -1189,10 +1189,10 @@ describe('http: the trust store only for TLS (issue 15)', () => {
 
 describe('http: each client maps its own errors to the same steps and words (errors.ts)', () => {
   test('node:http and undici failures of the same kind are said alike', async () => {
-    const { classify, DIRECT_BODY, DIRECT_REQUEST, PROXIED_BODY, PROXIED_REQUEST } = await import('../src/checks/http/errors.js');
+    const { directBody: DIRECT_BODY, directRequest: DIRECT_REQUEST, proxiedBody: PROXIED_BODY, proxiedRequest: PROXIED_REQUEST } = await import('../src/checks/http/errors.js');
     const err = (message: string, extra: Record<string, unknown>) => Object.assign(new Error(message), extra);
-    const said = (e: unknown, table: Parameters<typeof classify>[1], step: 'request' | 'body' = 'request') => {
-      const f = classify(e, table, { step });
+    const said = (e: unknown, table: typeof DIRECT_REQUEST, step: 'request' | 'body' = 'request') => {
+      const f = table(e, step, {});
       return `${f.step}: ${f.message}`;
     };
     // [node:http's error, undici's error for the same event, what both say]

@@ -1,7 +1,8 @@
 /**
  * The service-check kit (src/checks/kit/) on its own: the order of its first steps (TLS
- * material before any connection), its teardown (at the end, on failure, on abort), and the
- * error table's rules (codes first, steps, secrets masked in their wire forms).
+ * material before any connection; several endpoints at once), its teardown (at the end, on
+ * failure, on abort), and the error table's rules (codes first, steps, secrets masked in their
+ * wire forms, the errors an error wraps).
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -97,6 +98,28 @@ describe('withService', () => {
     }
   });
 
+  test('endpoints: every endpoint is dialled at once, the first that accepts is used and named; none accepting says each one\'s reason', async () => {
+    const server = await blackHole();
+    const gone = await blackHole();
+    const refused = gone.port;
+    await gone.close();
+    try {
+      const ctx = context();
+      const list = [{ host: '127.0.0.1', port: refused }, { host: '127.0.0.1', port: server.port }];
+      const port = await withService(ctx, { host: '127.0.0.1', port: refused, endpoints: { list, label: 'bootstrap broker' } }, async (s) => s.socket.remotePort);
+      assert.equal(port, server.port);
+      assert.deepEqual(ctx.notes, [`connected to 127.0.0.1 (bootstrap broker 127.0.0.1:${server.port})`]);
+      await assertClientsClosed(server.sockets);
+      const none = [{ host: '127.0.0.1', port: refused }, { host: '127.0.0.1', port: refused }];
+      await assert.rejects(
+        withService(context(), { host: '127.0.0.1', port: refused, endpoints: { list: none, label: 'broker' } }, async () => assert.fail('nothing accepted')),
+        (err: unknown) => err instanceof CheckError && err.step === 'tcp' && err.message === `127.0.0.1:${refused}: connection refused; 127.0.0.1:${refused}: connection refused`,
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
   test('stopKind is undefined for a signal the runner did not stop', () => {
     const c = new AbortController();
     assert.equal(stopKind(c.signal), undefined);
@@ -149,5 +172,20 @@ describe('errorTable', () => {
       assert.equal(said, 'the server said login *** refused', form);
     }
     assert.doesNotMatch(classify(new Error(`unexpected ${c.password}`), 'auth', c).message, /wörd/);
+  });
+
+  test('causes: the rules also meet the errors an error wraps, rule by rule (the first rule that matches any of them wins)', () => {
+    const wrapped = errorTable<C>(
+      [
+        { code: 'CERT_HAS_EXPIRED', step: 'tls', say: (e) => `tls: ${(e.link as Error).message} in ${(e.err as Error).message}` },
+        { code: 'ECONNRESET', say: 'reset' },
+      ],
+      { causes: true },
+    );
+    const err = Object.assign(new Error('fetch failed'), { code: 'ECONNRESET', cause: Object.assign(new Error('expired'), { code: 'CERT_HAS_EXPIRED' }) });
+    assert.deepEqual([wrapped(err, 'request', c).step, wrapped(err, 'request', c).message], ['tls', 'tls: expired in fetch failed']);
+    // without causes no rule reads the wrapped error: the shared wording (which reads the chain) at the running step
+    const flat = errorTable<C>([{ code: 'CERT_HAS_EXPIRED', step: 'tls', say: 'expired' }]);
+    assert.deepEqual([flat(err, 'request', c).step, flat(err, 'request', c).message], ['request', 'certificate has expired']);
   });
 });

@@ -5,19 +5,16 @@
  * SERVING; without it, a ready connection passes and the server's health answer for "" (the
  * whole server) is noted when it has one.
  *
- * @grpc/grpc-js opens its own connections: it connects to a loopback relay (net/relay.ts) whose
+ * @grpc/grpc-js opens its own connections: it connects to the kit's loopback relay whose
  * far side is the connection this check opened (the project's dial, TLS and certificate checks,
  * the read budget), and speaks plain HTTP/2 to it. The two tiny health messages are encoded by
  * hand here (field 1: a string; field 1: an enum): no .proto file, no protobufjs.
  */
 import * as z from 'zod/mini';
-import type { Socket } from 'node:net';
-import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import type * as Grpc from '@grpc/grpc-js';
-import { bareHost, connectTcp, hostPort, showAddress } from '../net/dial.js';
-import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
-import { describeError } from '../net/errors.js';
-import { startRelay, type Relay } from '../net/relay.js';
+import { bareHost, hostPort } from '../net/dial.js';
+import { describeError, isTlsError } from '../net/errors.js';
+import { withService, type ServiceSpec } from './kit/index.js';
 import { headerFrames, type FrameInspector } from '../net/bounded.js';
 import { CheckError, defineCheck } from '../core/contract.js';
 import { bool, host, port, text, tlsOptionsShape } from '../core/options.js';
@@ -191,57 +188,30 @@ export const grpc = defineCheck({
   async run(o, ctx) {
     const deadline = Date.now() + ctx.timeoutMs;
     const p = portOf(o);
-    const g = await driver();
-    const { socket, address } = await ctx.step('tcp', () => connectTcp(o.host, p, ctx.signal));
-    ctx.note(`connected to ${showAddress(address)}`);
-
-    let first: Socket | TLSSocket | undefined = socket;
-    let tlsSettings: ConnectionOptions | undefined;
-    if (o.tls) {
-      first = undefined;
-      await ctx.step('tls', async () => {
-        let settings: ConnectionOptions;
-        try {
-          // gRPC over TLS is HTTP/2 chosen by ALPN (servers refuse a connection that did not ask for it)
-          settings = { ...(await secureOptions(o, o.host, ctx)), ALPNProtocols: ['h2'] };
-        } catch (err) {
-          socket.destroy();
-          throw err;
-        }
-        const secured = await handshake(socket, settings, ctx.signal);
-        try {
-          assertCertificate(secured, o, ctx, o.server_name ?? bareHost(o.host));
-          const alpn = secured.alpnProtocol;
-          if (alpn && alpn !== 'h2') throw new CheckError('tls', `the server chose ${printable(Buffer.from(alpn), 40)} over TLS, not HTTP/2 (h2): not a gRPC server`);
-        } catch (err) {
-          secured.destroy();
-          throw err;
-        }
-        tlsSettings = settings;
-        first = secured;
-      });
-    }
-
-    // What the server did on the relay's connections, for the failure message.
-    let received = 0;
-    let streamError: unknown;
-    const open = async (): Promise<Socket | TLSSocket> => {
-      let s: Socket | TLSSocket;
-      if (first) {
-        s = first;
-        first = undefined;
-      } else {
-        const { socket: next } = await connectTcp(o.host, p, ctx.signal, [address]);
-        s = tlsSettings ? await handshake(next, tlsSettings, ctx.signal) : next;
-      }
-      // (a TLS 1.3 server refuses a client certificate after the client's handshake is done)
-      s.once('error', (err) => (streamError ??= err));
-      return s;
+    const spec: ServiceSpec = {
+      host: o.host,
+      port: p,
+      tls: o.tls && o,
+      // gRPC over TLS is HTTP/2 chosen by ALPN (servers refuse a connection that did not ask for it)
+      alpn: ['h2'],
+      checkTls: (secured) => {
+        const alpn = secured.alpnProtocol;
+        if (alpn && alpn !== 'h2') throw new CheckError('tls', `the server chose ${printable(Buffer.from(alpn), 40)} over TLS, not HTTP/2 (h2): not a gRPC server`);
+      },
     };
-    let relay: Relay;
-    try {
-      relay = await startRelay(open, {
-        signal: ctx.signal,
+    const g = await driver();
+    await withService(ctx, spec, async (kit) => {
+      // What the server did on the relay's connections, for the failure message. (A TLS 1.3
+      // server refuses a client certificate after the client's handshake is done: the kit's own
+      // connection is watched from the first moment of the exchange.)
+      let received = 0;
+      let streamError: unknown;
+      const watch = (s: { once(event: 'error', fn: (err: unknown) => void): unknown }) => void s.once('error', (err) => (streamError ??= err));
+      watch(kit.stream);
+      const relay = await kit.relay({
+        maxConnections: 2,
+        reuse: true,
+        opened: watch,
         frames: () => {
           const inspect = http2Frames(o);
           return (chunk) => {
@@ -249,48 +219,36 @@ export const grpc = defineCheck({
             return inspect(chunk);
           };
         },
-        maxConnections: 2,
       });
-    } catch (err) {
-      (first as Socket | undefined)?.destroy();
-      throw err;
-    }
 
-    const client = new g.Client(`ipv4:127.0.0.1:${relay.port}`, g.credentials.createInsecure(), {
-      // the server sees the name it was asked by (virtual hosts, proxies that route on it)
-      'grpc.default_authority': hostPort(o.server_name ?? o.host, p),
-      'grpc.primary_user_agent': 'conn-check',
-      'grpc.max_receive_message_length': MAX_MESSAGE,
-      'grpc.max_send_message_length': MAX_MESSAGE,
-      'grpc.max_metadata_size': 16 * 1024,
-      'grpc.enable_retries': 0,
-      'grpc.enable_http_proxy': 0,
-      'grpc.enable_channelz': 0,
-      'grpc.use_local_subchannel_pool': 1,
-      'grpc.service_config_disable_resolution': 1,
-      'grpc.initial_reconnect_backoff_ms': ctx.timeoutMs + 1000,
-      'grpc.max_reconnect_backoff_ms': ctx.timeoutMs + 1000,
-    });
-    let call: Grpc.ClientUnaryCall | undefined;
-    const close = () => {
-      call?.cancel();
-      client.close();
-      void relay.close();
-      (first as Socket | undefined)?.destroy();
-    };
-    ctx.signal.addEventListener('abort', close, { once: true });
-    /** Why the connection failed (grpc-js only says that it did), for the step that was running. */
-    const connectionFailure = (step: 'protocol' | 'query'): CheckError => {
-      if (relay.failure instanceof CheckError) return relay.failure;
-      if (relay.failure !== undefined) return new CheckError(step, describeError(relay.failure));
-      if (streamError !== undefined) {
-        const code = (streamError as { code?: unknown }).code;
-        return new CheckError(typeof code === 'string' && code.startsWith('ERR_SSL') ? 'tls' : step, describeError(streamError));
-      }
-      if (received === 0) return new CheckError(step, `the server closed the connection before the HTTP/2 handshake${o.tls ? '' : ' (is this a TLS port? set tls: true)'}`);
-      return new CheckError(step, 'the HTTP/2 connection failed (the server sent something the client could not read, or closed it)');
-    };
-    try {
+      const client = new g.Client(`ipv4:127.0.0.1:${relay.port}`, g.credentials.createInsecure(), {
+        // the server sees the name it was asked by (virtual hosts, proxies that route on it)
+        'grpc.default_authority': hostPort(o.server_name ?? o.host, p),
+        'grpc.primary_user_agent': 'conn-check',
+        'grpc.max_receive_message_length': MAX_MESSAGE,
+        'grpc.max_send_message_length': MAX_MESSAGE,
+        'grpc.max_metadata_size': 16 * 1024,
+        'grpc.enable_retries': 0,
+        'grpc.enable_http_proxy': 0,
+        'grpc.enable_channelz': 0,
+        'grpc.use_local_subchannel_pool': 1,
+        'grpc.service_config_disable_resolution': 1,
+        'grpc.initial_reconnect_backoff_ms': ctx.timeoutMs + 1000,
+        'grpc.max_reconnect_backoff_ms': ctx.timeoutMs + 1000,
+      });
+      let call: Grpc.ClientUnaryCall | undefined;
+      kit.onClose(() => {
+        call?.cancel();
+        client.close();
+      });
+      /** Why the connection failed (grpc-js only says that it did), for the step that was running. */
+      const connectionFailure = (step: 'protocol' | 'query'): CheckError => {
+        if (relay.failure instanceof CheckError) return relay.failure;
+        if (relay.failure !== undefined) return new CheckError(step, describeError(relay.failure));
+        if (streamError !== undefined) return new CheckError(isTlsError(streamError) ? 'tls' : step, describeError(streamError));
+        if (received === 0) return new CheckError(step, `the server closed the connection before the HTTP/2 handshake${o.tls ? '' : ' (is this a TLS port? set tls: true)'}`);
+        return new CheckError(step, 'the HTTP/2 connection failed (the server sent something the client could not read, or closed it)');
+      };
       await ctx.step('protocol', async () => {
         const channel = client.getChannel();
         await new Promise<void>((resolve, reject) => {
@@ -335,10 +293,7 @@ export const grpc = defineCheck({
       }
       const failure = callFailure(outcome.error!, o, label, ctx, connectionFailure);
       if (failure) throw failure;
-    } finally {
-      ctx.signal.removeEventListener('abort', close);
-      close();
-    }
+    });
   },
 });
 

@@ -6,15 +6,12 @@
  */
 import * as z from 'zod/mini';
 import { setReadBudgetOf } from '../net/bounded.js';
-import { hostPort } from '../net/dial.js';
+import { hostPort, type Endpoint } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
 import { stringList } from '../core/options.js';
 import { CheckError, type CheckContext, type StepName } from '../core/contract.js';
 
-export interface Endpoint {
-  host: string;
-  port: number;
-}
+export type { Endpoint };
 
 // eslint-disable-next-line no-control-regex
 const BAD = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\s,/?#@]/;

@@ -11,16 +11,12 @@
  * wants to measure).
  */
 import * as z from 'zod/mini';
-import { isIP, type Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
-import { bareHost, connectTcp, hostPort, showAddress, type Connected } from '../net/dial.js';
-import { assertCertificate, handshake, secureOptions } from '../net/tls.js';
+import { bareHost, hostPort } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
+import { errorTable, withService } from './kit/index.js';
 import {
   API,
-  KafkaClosedError,
   KafkaConnection,
-  KafkaWireError,
   METADATA_VERSIONS,
   ScramClient,
   apiVersions,
@@ -32,8 +28,8 @@ import {
   type Metadata,
   type VersionRange,
 } from '../net/kafka-wire.js';
-import { CheckError, defineCheck, type StepName } from '../core/contract.js';
-import { alsoAccepts, bool, host, oneOf, port, preprocess, scalarString, secret, stringList, text, tlsOptionsShape } from '../core/options.js';
+import { CheckError, defineCheck } from '../core/contract.js';
+import { alsoAccepts, host, oneOf, port, preprocess, scalarString, secret, stringList, text, tlsSwitch } from '../core/options.js';
 import { UrlError } from './url.js';
 import { printable } from '../net/printable.js';
 
@@ -80,8 +76,7 @@ const options = z
     )),
     host: z.optional(host()),
     port: z.optional(port()),
-    tls: z._default(bool(), false),
-    ...tlsOptionsShape,
+    ...tlsSwitch,
     sasl: z.optional(secret(sasl, 'mapping')),
     topic: z.optional(text('a topic name').check(z.refine((t) => /^[a-zA-Z0-9._-]{1,249}$/.test(t), { message: 'expected a Kafka topic name (letters, digits, ".", "_", "-"; at most 249)' }))),
   })
@@ -99,30 +94,6 @@ const shown = (b: Broker) => hostPort(b.host, b.port);
 /** Text from the server (host names, cluster id, error messages): printable, cut. */
 const fromServer = (s: string, max = 120) => printable(Buffer.from(s, 'utf8'), max);
 
-/**
- * Connects to every bootstrap broker at once and keeps the first that accepts (a Kafka client
- * tries them in turn; at once, one that drops packets does not use up the deadline). When none
- * accepts: each one's reason, at step resolve when no name resolved, else tcp.
- */
-async function connectFirst(brokers: Broker[], signal: AbortSignal): Promise<Connected & { broker: Broker }> {
-  // Each attempt runs under the check's own signal (so its socket reads count against the check's
-  // budget); the runner aborts that signal when the check ends, which stops the attempts still
-  // connecting, and an attempt that connects after the first is closed at once.
-  const attempts = brokers.map((b) => connectTcp(b.host, b.port, signal).then((c) => ({ ...c, broker: b })));
-  try {
-    const winner = await Promise.any(attempts);
-    for (const p of attempts) p.then((c) => c.socket !== winner.socket && c.socket.destroy(), () => {});
-    return winner;
-  } catch (err) {
-    if (signal.aborted) throw signal.reason;
-    const errors = (err as AggregateError).errors ?? [err];
-    if (errors.length === 1) throw errors[0];
-    const steps = errors.map((e: unknown) => (e instanceof CheckError ? e.step : 'tcp'));
-    const text = errors.map((e: unknown, i: number) => `${shown(brokers[i]!)}: ${e instanceof CheckError ? e.message : describeError(e)}`).join('; ');
-    throw new CheckError(steps.every((s: string) => s === 'resolve') ? 'resolve' : 'tcp', text);
-  }
-}
-
 /** The highest version of `api` both sides speak, or undefined. */
 function common(apis: Map<number, VersionRange>, api: number, ours: VersionRange): number | undefined {
   const theirs = apis.get(api);
@@ -132,6 +103,16 @@ function common(apis: Map<number, VersionRange>, api: number, ours: VersionRange
 }
 
 const mechanismName = (m: Mechanism) => m.toUpperCase();
+
+/**
+ * A failure of the exchange, in words; the context is the hint for a closed connection (a
+ * broker that closes with our request unread resets the connection instead).
+ */
+const classify = errorTable<string>([
+  { name: 'KafkaWireError', say: (e) => e.message },
+  { name: 'KafkaClosedError', say: (e, hint) => `${e.message}${hint}` },
+  { code: ['ECONNRESET', 'EPIPE'], say: (e, hint) => `${describeError(e.err)}${hint}` },
+]);
 
 export const kafka = defineCheck({
   type: 'kafka',
@@ -148,37 +129,12 @@ export const kafka = defineCheck({
   insecure: (o) => o.tls && o.disable_tls_verification,
   async run(o, ctx) {
     const brokers = brokersOf(o);
-    // TLS material is read before connecting (no file I/O between the connect and the handshake)
-    const tlsBase = o.tls ? await ctx.step('tls', () => secureOptions(o, brokers[0]!.host, ctx)) : undefined;
-    const { socket, address, broker } = await ctx.step('tcp', () => connectFirst(brokers, ctx.signal));
-    let stream: Socket | TLSSocket = socket;
-    let conn: KafkaConnection | undefined;
-    const close = () => {
-      stream.destroy();
-      socket.destroy();
-    };
-    ctx.signal.addEventListener('abort', close, { once: true });
-    try {
-      ctx.note(`connected to ${showAddress(address)}${brokers.length > 1 ? ` (bootstrap broker ${shown(broker)})` : ''}`);
-      if (tlsBase) {
-        const h = bareHost(broker.host);
-        const servername = o.server_name ?? (isIP(h) ? undefined : h);
-        const secure = await ctx.step('tls', () => handshake(socket, { ...tlsBase, servername }, ctx.signal));
-        stream = secure;
-        assertCertificate(secure, o, ctx, o.server_name ?? h);
-      }
-      const c = new KafkaConnection(stream, ctx.signal, MAX_RESPONSE);
-      conn = c;
+    // all the bootstrap brokers at once: the first that accepts is asked
+    const spec = { host: brokers[0]!.host, port: brokers[0]!.port, tls: o.tls && o, endpoints: { list: brokers, label: 'bootstrap broker' } };
+    await withService(ctx, spec, async (service) => {
+      const c = new KafkaConnection(service.stream, ctx.signal, MAX_RESPONSE);
+      service.onClose(() => c.dispose());
       const hint = o.tls ? '' : ' (is this a TLS listener? set tls: true)';
-      /** A failure of the exchange at `step`, in words. */
-      const wire = (step: StepName, err: unknown, closedHint = ''): CheckError => {
-        if (err instanceof CheckError) return err;
-        if (err instanceof KafkaWireError) return new CheckError(step, err.message);
-        if (err instanceof KafkaClosedError) return new CheckError(step, `${err.message}${closedHint}`);
-        // a broker that closes with our request unread resets the connection instead
-        const code = (err as { code?: unknown })?.code;
-        return new CheckError(step, `${describeError(err)}${code === 'ECONNRESET' || code === 'EPIPE' ? closedHint : ''}`);
-      };
 
       const apis = await ctx.step('protocol', async () => {
         try {
@@ -188,7 +144,7 @@ export const kafka = defineCheck({
           if (!r.apis.has(API.Metadata)) throw new CheckError('protocol', 'the server does not list the Metadata API: not a Kafka broker');
           return r.apis;
         } catch (err) {
-          throw wire('protocol', err, hint);
+          throw classify(err, 'protocol', hint);
         }
       });
 
@@ -199,7 +155,7 @@ export const kafka = defineCheck({
           try {
             await authenticate(c, apis, mechanism, username, password);
           } catch (err) {
-            throw wire('auth', err);
+            throw classify(err, 'auth', '');
           }
         });
         ctx.note(`authenticated as "${username}" (SASL ${name})`);
@@ -213,7 +169,7 @@ export const kafka = defineCheck({
           return await metadata(c, version, o.topic === undefined ? [] : [o.topic]);
         } catch (err) {
           // a SASL listener closes the connection on any request before authentication
-          throw wire('query', err, o.sasl ? '' : ' (does this listener require SASL? set sasl)');
+          throw classify(err, 'query', o.sasl ? '' : ' (does this listener require SASL? set sasl)');
         }
       });
       report(md, ctx);
@@ -221,11 +177,7 @@ export const kafka = defineCheck({
         const topic = o.topic;
         await ctx.step('query', () => checkTopic(md, topic, ctx));
       }
-    } finally {
-      ctx.signal.removeEventListener('abort', close);
-      conn?.dispose();
-      close();
-    }
+    });
   },
 });
 

@@ -12,7 +12,7 @@
 import * as z from 'zod/mini';
 import type { Socket } from 'node:net';
 import { CheckError, defineCheck, type StepName } from '../core/contract.js';
-import { host, port, scalarString, secret, text } from '../core/options.js';
+import { host, login, passwordNeedsUsername, port } from '../core/options.js';
 import { hostAndLogin, parseGeneric } from './url.js';
 import { readUntil, serviceCheck, withService } from './kit/index.js';
 
@@ -20,17 +20,13 @@ const options = z
   .object({
     host: host(),
     port: port(),
-    username: z.optional(text('a non-empty user name')),
-    password: z.optional(secret(scalarString('a password'))),
+    ...login(),
   })
   .check(z.refine((o) => o.username === undefined || o.password !== undefined, {
     message: 'expected a password with username (SASL needs both), got nothing',
     path: ['password'],
   }))
-  .check(z.refine((o) => o.password === undefined || o.username !== undefined, {
-    message: 'expected a username with password (SASL needs both), got nothing',
-    path: ['username'],
-  }));
+  .check(passwordNeedsUsername(' (SASL needs both)'));
 
 /** Bytes as they may appear in a message: printable ASCII kept, the rest escaped, cut short. */
 function showBytes(buf: Buffer): string {

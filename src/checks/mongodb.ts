@@ -10,7 +10,7 @@ import { lengthPrefixedFrames } from '../net/bounded.js';
 import type { Relay } from '../net/relay.js';
 import { CheckError, defineCheck, type CheckContext, type StepName } from '../core/contract.js';
 import { hostPort, type Address } from '../net/dial.js';
-import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
+import { host, login, port, text, tlsSwitch } from '../core/options.js';
 import { eachHost, endpointsOf, hostList, showEndpoints, type Endpoint } from './hosts.js';
 import { parseServer, serverOption } from './dns.js';
 import { srvSeeds } from './mongodb-srv.js';
@@ -31,13 +31,11 @@ const options = z
     dns_server: z.optional(serverOption()),
     /** The replica set the server that answers must belong to (its hello's setName). */
     replica_set: z.optional(text('a replica set name')),
-    username: z.optional(text('a user name')),
-    password: z.optional(secret(scalarString('a password'))),
+    ...login('a user name'),
     /** Left unset means `test` for the query, and `admin` as the default auth source. */
     database: z.optional(text('a database name')),
     auth_source: z.optional(text('a database name')),
-    tls: z._default(bool(), false),
-    ...tlsOptionsShape,
+    ...tlsSwitch,
   })
   .check(z.refine((o) => [o.host, o.hosts, o.srv].filter((v) => v !== undefined).length === 1, { path: ['host'], message: 'expected one of host, hosts (a seed list) or srv (a mongodb+srv name)' }))
   .check(z.refine((o) => o.dns_server === undefined || o.srv !== undefined, { path: ['dns_server'], message: 'dns_server goes with srv' }))
@@ -140,7 +138,6 @@ export const mongodb = defineCheck({
   },
   options,
   name: (o) => (o.srv !== undefined ? `mongodb+srv:${o.srv}` : `mongodb:${showEndpoints(servers(o))}`),
-  usesTls: (o) => o.tls,
   legacyNames: (o) =>
     o.host === undefined ? [] : [`mongodb:${o.host}:${o.port}:tcp:${o.host}:${o.port}`, `mongodb:${o.host}:${o.port}:connect${o.username !== undefined || o.password !== undefined ? ' with auth' : ''}`],
   target: targetOf,

@@ -9,7 +9,7 @@ import { nodeCrypto } from '../net/builtins.js';
 import { untilAborted } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck, stopKind } from '../core/contract.js';
-import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
+import { endpoint, login, passwordNeedsUsername, text, tlsSwitch } from '../core/options.js';
 import { defined, hostAndLogin, parseGeneric } from './url.js';
 import { errorTable, serviceCheck, timeLeft, withService } from './kit/index.js';
 
@@ -19,19 +19,13 @@ const topicName = () =>
 
 const options = z
   .object({
-    host: host(),
-    port: z._default(port(), 1883),
-    username: z.optional(text('a non-empty user name')),
-    password: z.optional(secret(scalarString('a password'))),
+    ...endpoint(1883),
+    ...login(),
     client_id: z.optional(text('a client id')),
     topic: z.optional(topicName()),
-    tls: z._default(bool(), false),
-    ...tlsOptionsShape,
+    ...tlsSwitch,
   })
-  .check(z.refine((o) => o.password === undefined || o.username !== undefined, {
-    message: 'expected a username with password, got nothing',
-    path: ['username'],
-  }));
+  .check(passwordNeedsUsername());
 type Options = z.output<typeof options>;
 
 /** CONNACK return codes of MQTT 3.1.1. */
@@ -67,7 +61,6 @@ export const mqtt = defineCheck({
   url: { schemes: ['mqtt', 'mqtts'], options: fromUrl },
   container: { images: ['eclipse-mosquitto'], port: 1883, options: () => ({}) },
   options,
-  usesTls: (o) => o.tls,
   async run(o, ctx) {
     const remaining = timeLeft(ctx);
     const { MqttClient } = await driver();

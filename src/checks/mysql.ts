@@ -11,18 +11,16 @@ import { isSocketPath } from '../net/unix.js';
 import { minVersionFailure } from '../net/tls.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck } from '../core/contract.js';
-import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
+import { endpoint, scalarString, secret, text, tlsSwitch } from '../core/options.js';
 import { UrlError, defined, flag, hostAndLogin, parseGeneric } from './url.js';
 import { errorTable, messageOf, serviceCheck, timeLeft, withService, type DriverError } from './kit/index.js';
 
 const options = z.object({
-  host: host(),
-  port: z._default(port(), 3306),
+  ...endpoint(3306),
   username: text(),
   password: z.optional(secret(scalarString())),
   database: z.optional(text()),
-  tls: z._default(bool(), false),
-  ...tlsOptionsShape,
+  ...tlsSwitch,
 });
 type Options = z.output<typeof options>;
 
@@ -90,7 +88,6 @@ export const mysql = defineCheck({
   options,
   // a host that is a path is the server's Unix socket (mysql's --socket)
   name: (o) => `mysql:${isSocketPath(o.host) ? o.host : hostPort(o.host, o.port)}`,
-  usesTls: (o) => o.tls,
   target: (o) => (isSocketPath(o.host) ? o.host : hostPort(o.host, o.port)),
   async run(o, ctx) {
     const remaining = timeLeft(ctx);

@@ -11,7 +11,7 @@ import type { NodeConnectionOptions } from '@nats-io/transport-node';
 type NodeTlsOptions = NonNullable<NodeConnectionOptions['tls']>;
 import { untilAborted } from '../net/dial.js';
 import { CheckError, defineCheck, type CheckContext } from '../core/contract.js';
-import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
+import { host, login, passwordNeedsUsername, port, scalarString, secret, tlsSwitch } from '../core/options.js';
 import { defined, hostListOf, parseGeneric, requireHost } from './url.js';
 import { eachHost, endpointsOf, hostList, hostOrHosts, showEndpoints, type Endpoint } from './hosts.js';
 import { errorTable, serviceCheck, timeLeft, withService } from './kit/index.js';
@@ -22,16 +22,11 @@ const options = z
     port: z._default(port(), 4222),
     /** A server list (a cluster's seed servers): tried in order, the first that passes passes. */
     hosts: z.optional(hostList()),
-    username: z.optional(text('a non-empty user name')),
-    password: z.optional(secret(scalarString('a password'))),
+    ...login(),
     token: z.optional(secret(scalarString('a token'))),
-    tls: z._default(bool(), false),
-    ...tlsOptionsShape,
+    ...tlsSwitch,
   })
-  .check(z.refine((o) => o.password === undefined || o.username !== undefined, {
-    message: 'expected a username with password, got nothing',
-    path: ['username'],
-  }))
+  .check(passwordNeedsUsername())
   .check(z.refine((o) => o.token === undefined || (o.username === undefined && o.password === undefined), {
     message: 'expected either token or username/password, got both',
     path: ['token'],
@@ -126,7 +121,6 @@ export const nats = defineCheck({
   container: { images: ['nats'], port: 4222, options: () => ({}) },
   options,
   name: (o) => `nats:${showEndpoints(servers(o))}`,
-  usesTls: (o) => o.tls,
   target: (o) => showEndpoints(servers(o)),
   egress: (o) => servers(o).map((e) => ({ protocol: 'tcp' as const, host: e.host, port: e.port })),
   // the servers of a cluster share their accounts: a refused login ends the list

@@ -13,7 +13,7 @@ import { hostPort } from '../net/dial.js';
 import { isSocketPath } from '../net/unix.js';
 import { CheckError, defineCheck, type StepName } from '../core/contract.js';
 import { errorTable, messageOf, serviceCheck, timeLeft, withService } from './kit/index.js';
-import { bool, host, integer, nullMeans, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';
+import { host, integer, nullMeans, port, scalarString, secret, text, tlsSwitch } from '../core/options.js';
 import { UrlError, decodePart, defined, flag, hostAndLogin, parseGeneric, tlsParams } from './url.js';
 
 const options = z.object({
@@ -23,8 +23,7 @@ const options = z.object({
   // conn-check-configs writes `username: null` for a celery broker without a user: absent
   username: nullMeans(undefined, z.optional(text())),
   db: z.optional(integer(0, 1_000_000)),
-  tls: z._default(bool(), false),
-  ...tlsOptionsShape,
+  ...tlsSwitch,
 });
 type Options = z.output<typeof options>;
 
@@ -105,7 +104,6 @@ export const redis = defineCheck({
   // a host that is a path is the server's Unix socket (redis.conf's unixsocket)
   name: (o) => `redis:${isSocketPath(o.host) ? o.host : hostPort(o.host, o.port)}`,
   target: (o) => (isSocketPath(o.host) ? o.host : hostPort(o.host, o.port)),
-  usesTls: (o) => o.tls,
   legacyNames: (o) => isSocketPath(o.host) ? [] : [`redis:${o.host}:${o.port}:tcp:${o.host}:${o.port}`, `redis:${o.host}:${o.port}:connect${o.password !== undefined ? ' with auth' : ''}`],
   async run(o, ctx) {
     const remaining = timeLeft(ctx);

@@ -9,7 +9,7 @@ import * as z from 'zod/mini';
 import { defineCheck } from '../core/contract.js';
 import { bool, host, port, tlsOptionsShape } from '../core/options.js';
 import { parseGeneric, requireHost, requirePort } from './url.js';
-import { eachAddress, serviceCheck, withEachAddress, withService } from './kit/index.js';
+import { serviceCheck, withEachAddress, withService } from './kit/index.js';
 
 export const tls = defineCheck({
   ...serviceCheck('tls'),
@@ -33,5 +33,3 @@ export const tls = defineCheck({
   },
 });
 
-/** (http's all_addresses still imports it from here.) */
-export { eachAddress };

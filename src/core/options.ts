@@ -181,3 +181,26 @@ export type TlsOptions = {
   min_tls_version?: 'TLSv1.2' | 'TLSv1.3';
   min_cert_days?: number;
 };
+
+// ---- option groups a service check's options are made of ------------------------------------
+
+/** `host`, and `port` with the service's standard port when none is given. */
+export function endpoint(standardPort: number) {
+  return { host: host(), port: z._default(port(), standardPort) };
+}
+
+/** `tls` (off unless set) and the TLS options: a service that speaks TLS when asked to. */
+export const tlsSwitch = { tls: z._default(bool(), false), ...tlsOptionsShape };
+
+/** `username` and `password` (a credential) for a login; `who` is what a username is said to be. */
+export function login(who = 'a non-empty user name') {
+  return { username: z.optional(text(who)), password: z.optional(secret(scalarString('a password'))) };
+}
+
+/** The refinement for a login whose password needs a username, reported at username. */
+export function passwordNeedsUsername(why = '') {
+  return z.refine<{ username?: string; password?: string }>((o) => o.password === undefined || o.username !== undefined, {
+    message: `expected a username with password${why}, got nothing`,
+    path: ['username'],
+  });
+}

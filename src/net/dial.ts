@@ -126,6 +126,34 @@ export async function connectTcp(host: string, port: number, signal: AbortSignal
   }
 }
 
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+/**
+ * Connects to every endpoint at once (a cluster's bootstrap list) and keeps the first that
+ * accepts (a client that tries them in turn lets one that drops packets use up the deadline).
+ * Each attempt runs under the check's own signal (so its reads count against the check's
+ * budget); an attempt that connects after the first is closed at once. When none accepts:
+ * each one's reason, at step resolve when no name resolved, else tcp.
+ */
+export async function connectFirst<E extends Endpoint>(endpoints: readonly E[], signal: AbortSignal): Promise<Connected & { endpoint: E }> {
+  const attempts = endpoints.map((e) => connectTcp(e.host, e.port, signal).then((c) => ({ ...c, endpoint: e })));
+  try {
+    const winner = await Promise.any(attempts);
+    for (const p of attempts) p.then((c) => c.socket !== winner.socket && c.socket.destroy(), () => {});
+    return winner;
+  } catch (err) {
+    if (signal.aborted) throw signal.reason;
+    const errors = (err as AggregateError).errors ?? [err];
+    if (errors.length === 1) throw errors[0];
+    const steps = errors.map((e: unknown) => (e instanceof CheckError ? e.step : 'tcp'));
+    const text = errors.map((e: unknown, i: number) => `${hostPort(endpoints[i]!.host, endpoints[i]!.port)}: ${e instanceof CheckError ? e.message : describeError(e)}`).join('; ');
+    throw new CheckError(steps.every((s: string) => s === 'resolve') ? 'resolve' : 'tcp', text);
+  }
+}
+
 /** host:port with brackets around IPv6 literals. */
 export function hostPort(host: string, port: number | string): string {
   const h = bareHost(host);

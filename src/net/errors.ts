@@ -123,5 +123,5 @@ const TLS_CODE =
 export function isTlsError(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown } | null | undefined;
   if (typeof e?.code === 'string' && TLS_CODE.test(e.code)) return true;
-  return typeof e?.message === 'string' && /before secure TLS connection|wrong version number|ssl3_|tls_/i.test(e.message);
+  return typeof e?.message === 'string' && /before secure TLS connection|wrong version number|packet length too long|ssl3_|tls_/i.test(e.message);
 }

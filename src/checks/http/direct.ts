@@ -16,7 +16,7 @@ import { request1 } from '../../net/http1.js';
 import { assertCertificate, handshake } from '../../net/tls.js';
 import type { CheckContext } from '../../core/contract.js';
 import type { TlsOptions } from '../../core/options.js';
-import { classify, DIRECT_BODY, DIRECT_REQUEST } from './errors.js';
+import { directBody, directRequest } from './errors.js';
 import { BODY_LIMIT, defaultPort, type HttpClient, type Send } from './send.js';
 
 export interface DirectOptions {
@@ -91,13 +91,13 @@ export function directClient(opts: DirectOptions, ctx: Pick<CheckContext, 'signa
   const send: Send = async ({ url, method, headers, body }) => {
     const socket = await connect(url);
     const answer = await request1({ url, method, headers, body, socket, onRequest: (req) => live.add(req) }).catch((err: unknown) => {
-      throw classify(err, DIRECT_REQUEST, { step: 'request' });
+      throw directRequest(err, 'request', {});
     });
     return {
       statusCode: answer.statusCode,
       headers: answer.headers,
-      read: (limit) => answer.read(limit).catch((err: unknown) => Promise.reject(classify(err, DIRECT_BODY, { step: 'body' }))),
-      discard: () => answer.discard(BODY_LIMIT).catch((err: unknown) => Promise.reject(classify(err, DIRECT_BODY, { step: 'body' }))),
+      read: (limit) => answer.read(limit).catch((err: unknown) => Promise.reject(directBody(err, 'body', {}))),
+      discard: () => answer.discard(BODY_LIMIT).catch((err: unknown) => Promise.reject(directBody(err, 'body', {}))),
     };
   };
 

@@ -12,7 +12,7 @@ import { describeError } from '../../net/errors.js';
 import { parseProxyUrl } from '../../net/proxy.js';
 import { secureOptions } from '../../net/tls.js';
 import { CheckError, defineCheck, type CheckContext } from '../../core/contract.js';
-import { eachAddress } from '../tls.js';
+import { eachAddress } from '../kit/index.js';
 import { connectDirect, directClient, pinnedLookup } from './direct.js';
 import { exchange } from './exchange.js';
 import { expectAnswer } from './expect.js';

@@ -15,7 +15,7 @@ import { envProxyFor, parseProxyUrl } from '../../net/proxy.js';
 import { assertCertificate } from '../../net/tls.js';
 import { CheckError, type CheckContext } from '../../core/contract.js';
 import { basicAuthorization } from './auth.js';
-import { classify, PROXIED_BODY, PROXIED_REQUEST } from './errors.js';
+import { proxiedBody, proxiedRequest } from './errors.js';
 import type { Options } from './options.js';
 import { BODY_LIMIT, type HttpClient, type Send } from './send.js';
 
@@ -190,8 +190,8 @@ export async function proxiedClient(opts: ProxiedOptions, ctx: CheckContext): Pr
   const send: Send = async ({ url, method, headers, body }) => {
     const r = await undici
       .request(url, { dispatcher, method: method as Dispatcher.HttpMethod, headers, body, signal: ctx.signal })
-      .catch((err: unknown) => Promise.reject(ctx.signal.aborted ? err : classify(err, PROXIED_REQUEST, { step: 'request', minVersion: opts.assert.min_tls_version })));
-    const bodyFailure = (err: unknown) => Promise.reject(ctx.signal.aborted ? err : classify(err, PROXIED_BODY, { step: 'body' }));
+      .catch((err: unknown) => Promise.reject(ctx.signal.aborted ? err : proxiedRequest(err, 'request', { minVersion: opts.assert.min_tls_version })));
+    const bodyFailure = (err: unknown) => Promise.reject(ctx.signal.aborted ? err : proxiedBody(err, 'body', {}));
     return {
       statusCode: r.statusCode,
       headers: r.headers,

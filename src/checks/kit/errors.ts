@@ -25,6 +25,8 @@ export interface DriverError {
   readonly match: RegExpExecArray | null;
   /** The step that was running. */
   readonly step: StepName;
+  /** What the rule matched: `err` itself, or (with `causes`) an error it wraps. */
+  readonly link: unknown;
 }
 
 export interface ErrorRule<C> {
@@ -44,6 +46,11 @@ export interface TableOptions<C> {
   secrets?(c: C): readonly (string | undefined)[];
   /** What an error no rule matches says; the shared wording (net/errors.ts) when unset. */
   otherwise?(e: DriverError, c: C): string | CheckError;
+  /**
+   * Match each rule against the error and the errors it wraps (`cause`, five deep: undici wraps
+   * socket and TLS errors), rule by rule: the first rule that matches any of them wins.
+   */
+  causes?: boolean;
 }
 
 const oneOf = <T>(want: T | readonly T[] | undefined, have: T): boolean => want === undefined || (Array.isArray(want) ? want.includes(have) : want === have);
@@ -57,30 +64,47 @@ export function messageOf(err: unknown): string {
 export function errorTable<C>(rules: readonly ErrorRule<C>[], options: TableOptions<C> = {}): Classifier<C> {
   return (err, step, c) => {
     if (err instanceof CheckError) return err;
-    const e = (err ?? {}) as { code?: unknown; name?: unknown };
-    const base = {
-      err,
-      code: typeof e.code === 'string' || typeof e.code === 'number' ? e.code : undefined,
-      name: typeof e.name === 'string' ? e.name : '',
-      message: messageOf(err),
-      step,
+    const seen = (link: unknown) => {
+      const e = (link ?? {}) as { code?: unknown; name?: unknown };
+      return {
+        err,
+        link,
+        code: typeof e.code === 'string' || typeof e.code === 'number' ? e.code : undefined,
+        name: typeof e.name === 'string' ? e.name : '',
+        message: messageOf(link),
+        step,
+      };
     };
+    const links = (options.causes ? causeChain(err) : [err]).map(seen);
     const finish = (said: string | CheckError, at: StepName) => {
       if (said instanceof CheckError) return said;
       const secrets = options.secrets?.(c).filter((s): s is string => typeof s === 'string' && s !== '');
       return new CheckError(at, secrets?.length ? new Redactor(secrets).redact(said) : said);
     };
     for (const rule of rules) {
-      if (rule.code !== undefined && (base.code === undefined || !oneOf(rule.code, base.code))) continue;
-      if (rule.name !== undefined && !oneOf(rule.name, base.name)) continue;
-      const match = rule.message ? rule.message.exec(base.message) : null;
-      if (rule.message && !match) continue;
-      const found: DriverError = { ...base, match };
-      if (rule.when && !rule.when(found, c)) continue;
-      const at = rule.step ?? step;
-      return finish(typeof rule.say === 'string' ? rule.say : rule.say({ ...found, step: at }, c), at);
+      for (const base of links) {
+        if (rule.code !== undefined && (base.code === undefined || !oneOf(rule.code, base.code))) continue;
+        if (rule.name !== undefined && !oneOf(rule.name, base.name)) continue;
+        const match = rule.message ? rule.message.exec(base.message) : null;
+        if (rule.message && !match) continue;
+        const found: DriverError = { ...base, match };
+        if (rule.when && !rule.when(found, c)) continue;
+        const at = rule.step ?? step;
+        return finish(typeof rule.say === 'string' ? rule.say : rule.say({ ...found, step: at }, c), at);
+      }
     }
-    const found: DriverError = { ...base, match: null };
+    const found: DriverError = { ...seen(err), match: null };
     return finish(options.otherwise ? options.otherwise(found, c) : describeError(err), step);
   };
+}
+
+/** An error and the errors it wraps (`cause`), five at most; [err] for anything else. */
+function causeChain(err: unknown): unknown[] {
+  const out: unknown[] = [];
+  let cur: unknown = err;
+  for (let i = 0; i < 5 && cur && typeof cur === 'object'; i++) {
+    out.push(cur);
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return out.length ? out : [err];
 }

@@ -26,13 +26,13 @@
  * first one the kit's own, with `reuse`), with TLS done by the kit (`terminate`) or, for a
  * protocol that negotiates TLS in-band (NATS), by the driver with `service.driverTls()`.
  */
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { ConnectionOptions, PeerCertificate, TLSSocket } from 'node:tls';
 import { CheckError, stopKind, type CheckContext, type StepName } from '../../core/contract.js';
 import type { TlsOptions } from '../../core/options.js';
 import { capReads, type FrameInspector } from '../../net/bounded.js';
 import { nodeTls } from '../../net/builtins.js';
-import { bareHost, connectAddress, connectTcp, hostPort, resolveHost, showAddress, type Address } from '../../net/dial.js';
+import { bareHost, connectAddress, connectFirst, connectTcp, hostPort, resolveHost, showAddress, type Address, type Endpoint } from '../../net/dial.js';
 import { describeError } from '../../net/errors.js';
 import { startRelay, type Relay } from '../../net/relay.js';
 import { connectUnixSocket, isSocketPath } from '../../net/unix.js';
@@ -52,6 +52,13 @@ export interface ServiceSpec {
    * driver: the kit only reads the material, `service.tlsOptions`).
    */
   tlsMode?: 'direct' | 'upgrade' | 'driver';
+  /**
+   * Several endpoints instead of one (a cluster's bootstrap list, `host`/`port` being the
+   * first): all are dialled at once and the first that accepts is used, its host being the name
+   * verified; with more than one, the connection note names it (`connected to ADDRESS (LABEL
+   * HOST:PORT)`). When none accepts: each one's reason (net/dial.ts connectFirst).
+   */
+  endpoints?: { list: readonly Endpoint[]; label: string };
   /** Rewrites a failed handshake (a hint for a plain-text port). */
   tlsFailure?(err: CheckError): CheckError;
   /** Noted when the check's deadline passes during the handshake (a server that never answers one). */
@@ -62,6 +69,10 @@ export interface ServiceSpec {
    * certificate is waited for (net/tls.ts awaitServerVerdict).
    */
   inspect?: boolean;
+  /** ALPN protocols offered in every handshake of the check (the relay's connections' too). */
+  alpn?: string[];
+  /** Checked after the handshake and the certificate assertions, at step tls (the server's ALPN choice, say). */
+  checkTls?(secure: TLSSocket): void;
 }
 
 export interface RelaySpec {
@@ -73,6 +84,8 @@ export interface RelaySpec {
   reuse?: boolean;
   /** The kit does the TLS of each connection (the driver speaks plain text to the relay); default true. */
   terminate?: boolean;
+  /** Sees each connection the relay carries (the kit's first one included) before the driver does. */
+  opened?(socket: Socket): void;
 }
 
 export interface Service {
@@ -105,11 +118,21 @@ export interface Service {
 /** Connects as `spec` says, runs `exchange` on the connection, and tears it all down. */
 export async function withService<T>(ctx: CheckContext, spec: ServiceSpec, exchange: (service: Service) => Promise<T>): Promise<T> {
   const started = performance.now();
-  const tlsOptions = spec.tls ? await ctx.step('tls', () => secureOptions(spec.tls as Partial<TlsOptions>, spec.host, ctx)) : undefined;
-  const unix = isSocketPath(spec.host);
-  const { socket, address } = await ctx.step('tcp', () => (unix ? connectUnixSocket(spec.host, ctx.signal) : connectTcp(spec.host, spec.port, ctx.signal, spec.addresses)));
-  ctx.note(`connected to ${unix ? `Unix socket ${spec.host}` : showAddress(address)}`);
-  return run(new Connection(ctx, spec, socket, address, tlsOptions, started), exchange);
+  let tlsOptions = await readTls(ctx, spec);
+  const { endpoints } = spec;
+  if (!endpoints) {
+    const unix = isSocketPath(spec.host);
+    const { socket, address } = await ctx.step('tcp', () => (unix ? connectUnixSocket(spec.host, ctx.signal) : connectTcp(spec.host, spec.port, ctx.signal, spec.addresses)));
+    ctx.note(`connected to ${unix ? `Unix socket ${spec.host}` : showAddress(address)}`);
+    return run(new Connection(ctx, spec, socket, address, tlsOptions, started), exchange);
+  }
+  const { socket, address, endpoint } = await ctx.step('tcp', () => connectFirst(endpoints.list, ctx.signal));
+  ctx.note(`connected to ${showAddress(address)}${endpoints.list.length > 1 ? ` (${endpoints.label} ${hostPort(endpoint.host, endpoint.port)})` : ''}`);
+  if (tlsOptions && spec.tls && !spec.tls.server_name && endpoint.host !== spec.host) {
+    const h = bareHost(endpoint.host);
+    tlsOptions = { ...tlsOptions, servername: isIP(h) ? undefined : h };
+  }
+  return run(new Connection(ctx, { ...spec, host: endpoint.host, port: endpoint.port }, socket, address, tlsOptions, started), exchange);
 }
 
 /**
@@ -120,7 +143,7 @@ export async function withService<T>(ctx: CheckContext, spec: ServiceSpec, excha
  */
 export async function withEachAddress(ctx: CheckContext, spec: ServiceSpec, exchange: (service: Service) => Promise<void>): Promise<void> {
   const started = performance.now();
-  const tlsOptions = spec.tls ? await ctx.step('tls', () => secureOptions(spec.tls as Partial<TlsOptions>, spec.host, ctx)) : undefined;
+  const tlsOptions = await readTls(ctx, spec);
   const addresses = await ctx.step('resolve', () => resolveHost(spec.host, ctx.signal));
   await ctx.step(tlsOptions ? 'tls' : 'tcp', () =>
     eachAddress(addresses, ctx, async (address, note) => {
@@ -134,6 +157,14 @@ export async function withEachAddress(ctx: CheckContext, spec: ServiceSpec, exch
       return run(new Connection({ ...ctx, note }, spec, socket, address, tlsOptions, started), exchange);
     }),
   );
+}
+
+/** The check's TLS options, its files read at step tls (before any connection); undefined without TLS. */
+async function readTls(ctx: CheckContext, spec: ServiceSpec): Promise<ConnectionOptions | undefined> {
+  if (!spec.tls) return undefined;
+  const tls = spec.tls;
+  const options = await ctx.step('tls', () => secureOptions(tls, spec.host, ctx));
+  return spec.alpn ? { ...options, ALPNProtocols: spec.alpn } : options;
 }
 
 async function run<T>(service: Connection, exchange: (service: Service) => Promise<T>): Promise<T> {
@@ -219,6 +250,7 @@ class Connection implements Service {
     }
     this.stream = secure;
     this.assertTls(secure);
+    spec.checkTls?.(secure);
     return secure;
   }
 
@@ -260,13 +292,16 @@ class Connection implements Service {
       this.socket.destroy();
     }
     const open = async (): Promise<Socket> => {
+      let s: Socket;
       if (first) {
-        const s = first;
+        s = first;
         first = undefined;
-        return s;
+      } else {
+        const { socket } = await connectTcp(this.spec.host, this.spec.port, ctx.signal, [this.address]);
+        s = terminate && this.tlsOptions ? await handshake(socket, this.tlsOptions, ctx.signal) : socket;
       }
-      const { socket } = await connectTcp(this.spec.host, this.spec.port, ctx.signal, [this.address]);
-      return terminate && this.tlsOptions ? handshake(socket, this.tlsOptions, ctx.signal) : socket;
+      spec.opened?.(s);
+      return s;
     };
     const relay = await startRelay(open, { signal: ctx.signal, frames: spec.frames, maxConnections: spec.maxConnections });
     this.closers.push(() => relay.close());
@@ -313,8 +348,10 @@ export function timeLeft(ctx: Pick<CheckContext, 'timeoutMs'>): () => number {
 
 /**
  * What a service check's definition starts with: its type, its driver's loader (the runner
- * loads it before the deadlines start), and `TYPE:HOST:PORT` / `HOST:PORT` as its name and
- * target. `defineCheck({ ...serviceCheck('redis', driver), summary, options, run })`.
+ * loads it before the deadlines start), `TYPE:HOST:PORT` / `HOST:PORT` as its name and
+ * target, and that it uses TLS when its `tls` option (core/options.ts tlsSwitch) is set (a
+ * check whose TLS is decided otherwise says so after the spread).
+ * `defineCheck({ ...serviceCheck('redis', driver), summary, options, run })`.
  */
 export function serviceCheck<T extends string>(type: T, load?: () => Promise<unknown>) {
   return {
@@ -322,5 +359,6 @@ export function serviceCheck<T extends string>(type: T, load?: () => Promise<unk
     ...(load ? { load } : {}),
     name: (o: { host: string; port: number }) => `${type}:${hostPort(o.host, o.port)}`,
     target: (o: { host: string; port: number }) => hostPort(o.host, o.port),
+    usesTls: (o: object) => (o as { tls?: unknown }).tls === true,
   };
 }
