@@ -1,2 +1,0 @@
-
-import{a as e}from"./chunk-MUJP27IL.js";function s(){try{process.getBuiltinModule("node:module").enableCompileCache?.()}catch{}}e(s,"enableCompileCache");function r(){let n=new AbortController,o=e(()=>n.abort(),"onSignal");return process.once("SIGINT",o),process.once("SIGTERM",o),{signal:n.signal,dispose(){process.off("SIGINT",o),process.off("SIGTERM",o)}}}e(r,"cancellation");function t(){for(let n of[process.stdout,process.stderr])n.on("error",o=>{if(o.code!=="EPIPE")throw o})}e(t,"tolerateBrokenPipes");export{s as a,r as b,t as c};
