@@ -1123,6 +1123,21 @@ describe('http: one connection per check and per redirect hop (issue 15)', () =>
     assert.equal(await accepted(web, () => check({ url: web.url('/digest/md5'), digest_auth: [DIGEST_USER, DIGEST_PASSWORD] })), 2);
   });
 
+  test('the TLS material is read before the tcp step, as on the kit: a readable ca_file and a refused port fail at tcp; an unreadable one fails at tls with no connection made', async () => {
+    const m = tlsMaterial();
+    const refused = await freePort();
+    assertFailed(await check({ url: `https://127.0.0.1:${refused}/ok`, ca_file: m.caFile }), 'tcp', 'connection refused');
+    const unreadable = '/nonexistent/conn-check/ca.pem';
+    const cannot = `cannot read ca_file ${unreadable} (ENOENT)`;
+    assertFailed(await check({ url: `https://127.0.0.1:${refused}/ok`, ca_file: unreadable }), 'tls', cannot);
+    // with a server listening: it accepts no connection (https, and the files named with an http:// URL)
+    for (const [server, url] of [[tlsValid, tlsValid.url('/ok')], [web, web.url('/ok')]] as const) {
+      const before = server.connections;
+      assertFailed(await check({ url, ca_file: unreadable }), 'tls', cannot);
+      assert.equal(server.connections - before, 0, url);
+    }
+  });
+
   test('through a proxy, the tcp step\'s connection to the proxy carries the request (plain, CONNECT, an https proxy)', async () => {
     const m = tlsMaterial();
     assert.equal(await accepted(proxy, () => check({ url: web.url('/ok'), proxy_host: '127.0.0.1', proxy_port: proxy.port })), 1);

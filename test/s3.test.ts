@@ -19,7 +19,7 @@ import { CLI, freePort, runCli, tempConfig } from './helpers/run.js';
 import { tlsMaterial, type TlsMaterial } from './helpers/tls.js';
 import { resultAssertions } from './helpers/results.js';
 import { signRequest, startS3, type S3Instance } from './helpers/s3.js';
-import { GARBAGE, startCloser, startGarbage, type Peer } from './helpers/peers.js';
+import { GARBAGE, startBlackHole, startCloser, startGarbage, type Peer } from './helpers/peers.js';
 import * as hostile from './helpers/hostile.js';
 import { formatSkew } from '../src/checks/s3.js';
 
@@ -252,6 +252,18 @@ describe('s3: region answers of AWS that the servers here do not give, staged by
 });
 
 describe('s3 against peers that are not S3', () => {
+  test('the TLS material is read before the tcp step: a readable ca_file and a refused port fail at tcp; an unreadable one fails at tls with no connection made', async () => {
+    const refused = await freePort();
+    failed(await runOne(check({ endpoint: `https://127.0.0.1:${refused}`, ca_file: tls.caFile })), 'tcp', 'connection refused');
+    const unreadable = '/nonexistent/conn-check/ca.pem';
+    const cannot = `cannot read ca_file ${unreadable} (ENOENT)`;
+    failed(await runOne(check({ endpoint: `https://127.0.0.1:${refused}`, ca_file: unreadable })), 'tls', cannot);
+    const listener = await startBlackHole();
+    peers.push(listener);
+    failed(await runOne(check({ endpoint: `https://127.0.0.1:${listener.port}`, ca_file: unreadable, timeout: 3 })), 'tls', cannot);
+    assert.equal(listener.accepted, 0);
+  });
+
   test('a refused port fails at tcp; garbage and a plain HTTP server fail at protocol', async () => {
     failed(await runOne(check({ endpoint: `http://127.0.0.1:${await freePort()}` })), 'tcp', 'connection refused');
     const garbage = await startGarbage('127.0.0.1', GARBAGE);

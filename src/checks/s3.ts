@@ -12,7 +12,7 @@
  */
 import * as z from 'zod/mini';
 import { bareHost, hostPort } from '../net/dial.js';
-import { secureOptions } from '../net/tls.js';
+import { readTls } from './kit/index.js';
 import { connectDirect } from './http/direct.js';
 import type { Answer } from './http/send.js';
 import { describeError } from '../net/errors.js';
@@ -278,9 +278,10 @@ export const s3 = defineCheck({
   egress: (o) => [{ protocol: 'tcp', host: plan(o).host, port: plan(o).port }],
   async run(o, ctx) {
     const p = plan(o);
-    // The kit's direct HTTP client (checks/http/direct.ts): the tcp step, then the request on
-    // that connection, TLS on it first for https (steps tls and cert).
-    const client = await connectDirect(p.url, { tls: () => secureOptions(o, p.host, ctx), assert: o }, ctx);
+    // The kit's direct HTTP client (checks/http/direct.ts): for https the TLS material first (the
+    // kit's readTls, step tls, before any connection), the tcp step, then the request on that
+    // connection, TLS on it first for https (steps tls and cert).
+    const client = await connectDirect(p.url, { tls: () => readTls(ctx, { host: p.host, tls: o }), assert: o }, ctx);
     try {
       const { headers, signature } = await signedHeaders(o, p);
       // The signed request is the authentication: a server that never answers it times out here.

@@ -21,9 +21,9 @@ import { BODY_LIMIT, defaultPort, type HttpClient, type Send } from './send.js';
 
 export interface DirectOptions {
   /**
-   * Node's TLS options for https connections (net/tls.ts secureOptions), asked for before the
-   * first https connection is made: a check whose requests stay on http never reads the trust
-   * store. Its failure is the request's.
+   * Node's TLS options for https connections (the kit's readTls), asked for before an https
+   * connection is made (connectDirect: before its tcp step): a check whose requests stay on
+   * http never reads the trust store. Its failure is at step tls.
    */
   tls(): Promise<ConnectionOptions>;
   /** The TLS assertions made on every https connection, and server_name (SNI and the name verified). */
@@ -40,12 +40,19 @@ export interface DirectOptions {
 /**
  * The tcp step to `url`'s host and port (every resolved address at once, the first that accepts;
  * noted as `connected to ADDRESS`), and a direct client whose first request runs on that
- * connection: one connection for a check that sends one request.
+ * connection: one connection for a check that sends one request. For an https URL the TLS
+ * material (`opts.tls()`, the kit's readTls: step tls) is read first, before the tcp step, as
+ * every check on the kit does: an unreadable ca_file fails at tls with no connection made.
  */
 export async function connectDirect(url: URL, opts: Omit<DirectOptions, 'first'>, ctx: Pick<CheckContext, 'signal' | 'step' | 'note'>): Promise<HttpClient> {
+  let { tls } = opts;
+  if (url.protocol === 'https:') {
+    const ready = await tls();
+    tls = () => Promise.resolve(ready);
+  }
   const { socket, address } = await ctx.step('tcp', () => connectTcp(url.hostname, defaultPort(url), ctx.signal));
   ctx.note(`connected to ${showAddress(address)}`);
-  return directClient({ ...opts, first: socket }, ctx);
+  return directClient({ ...opts, tls, first: socket }, ctx);
 }
 
 /** The direct client: `first` (when given) for the first request, a new connection for each other. */

@@ -12,7 +12,7 @@ import { describeError } from '../../net/errors.js';
 import { parseProxyUrl } from '../../net/proxy.js';
 import { secureOptions } from '../../net/tls.js';
 import { CheckError, defineCheck, type CheckContext } from '../../core/contract.js';
-import { eachAddress } from '../kit/index.js';
+import { eachAddress, readTls } from '../kit/index.js';
 import { connectDirect, directClient, pinnedLookup } from './direct.js';
 import { exchange } from './exchange.js';
 import { expectAnswer } from './expect.js';
@@ -76,17 +76,16 @@ export const http = defineCheck({
       throw new CheckError('proxy', `all_addresses cannot be used through a proxy (${route.source} is set: add the host to NO_PROXY)`);
     }
 
-    // TLS material: read before the connection when the URL is https (or files are named, whose
-    // failure is reported as before), otherwise only when a request meets https.
+    // TLS material (the kit's readTls, step tls): read before any connection when the URL is
+    // https or files are named (their failure is at tls, no connection made, as for every type),
+    // otherwise only when a request meets https (before that connection). Through a proxy it
+    // is read while the tcp step to the proxy runs, and awaited after it.
     let material: Promise<ConnectionOptions> | undefined;
-    const tls = () => (material ??= ctx.step('tls', () => secureOptions(o, original.hostname, ctx)));
-    const eager = original.protocol === 'https:' || hasTlsFiles(o) || route.proxy !== undefined;
-    const early = eager ? secureOptions(o, original.hostname, ctx) : undefined;
-    early?.catch(() => {});
+    const tls = () => (material ??= readTls(ctx, { host: original.hostname, tls: o }));
+    const eager = original.protocol === 'https:' || hasTlsFiles(o);
 
     if (o.all_addresses) {
-      if (early) material = ctx.step('tls', () => early);
-      await material;
+      if (eager) await tls();
       return everyAddress(o, original, tls, ctx);
     }
 
@@ -94,10 +93,13 @@ export const http = defineCheck({
     // the request then runs on.
     let client: HttpClient | undefined;
     try {
-      if (route.proxy) client = await proxied(o, route as Route & { proxy: URL }, early!, ctx);
-      else {
+      if (route.proxy) {
+        const early = secureOptions(o, original.hostname, ctx);
+        early.catch(() => {});
+        client = await proxied(o, route as Route & { proxy: URL }, early, ctx);
+      } else {
+        if (eager) await tls();
         client = await connectDirect(original, { tls, assert: o }, ctx);
-        if (early) await (material = ctx.step('tls', () => early));
       }
       await request(client, o, original, route.proxy !== undefined, ctx);
     } finally {

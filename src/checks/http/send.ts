@@ -5,17 +5,18 @@
  * its own errors into the same steps and messages (errors.ts); nothing here knows which one ran.
  *
  * Another check that needs HTTP requests (an object store, say) uses the direct client as is
- * (direct.ts), with its own TLS options and assertions:
- *   const client = await connectDirect(url, { tls: () => secureOptions(o, url.hostname, ctx), assert: o }, ctx);
+ * (direct.ts), with its own TLS options (read by the kit's readTls) and assertions:
+ *   const client = await connectDirect(url, { tls: () => readTls(ctx, { host: url.hostname, tls: o }), assert: o }, ctx);
  *   try {
  *     const answer = await client.send({ url, method: 'GET', headers: {} });
  *     const { data } = await answer.read(limit);
  *   } finally {
  *     await client.close();
  *   }
- * connectDirect is the tcp step (and notes the address); the first request runs on that
+ * connectDirect reads the TLS material first for an https URL (step tls, no connection made
+ * yet), then is the tcp step (and notes the address); the first request runs on that
  * connection, TLS on it first for https (steps tls and cert); failures come as CheckErrors at
- * steps tcp, resolve, tls, cert, request (send) and body (read, discard).
+ * steps tls, tcp, resolve, cert, request (send) and body (read, discard).
  */
 
 /** How much of a body is read: enough for expected_body, bounded for huge downloads. */

@@ -159,8 +159,15 @@ export async function withEachAddress(ctx: CheckContext, spec: ServiceSpec, exch
   );
 }
 
-/** The check's TLS options, its files read at step tls (before any connection); undefined without TLS. */
-async function readTls(ctx: CheckContext, spec: ServiceSpec): Promise<ConnectionOptions | undefined> {
+/**
+ * The check's TLS options, its files (ca_file, client certificate) and the trust store read at
+ * step tls, before any connection (so never between a connection and its handshake); undefined
+ * without TLS. withService's first step; a check that connects by other means (the http
+ * check's direct client, s3) calls it before its tcp step.
+ */
+export async function readTls(ctx: Pick<CheckContext, 'step' | 'extraCa' | 'env'>, spec: Pick<ServiceSpec, 'host' | 'tls' | 'alpn'> & { tls: Partial<TlsOptions> }): Promise<ConnectionOptions>;
+export async function readTls(ctx: Pick<CheckContext, 'step' | 'extraCa' | 'env'>, spec: Pick<ServiceSpec, 'host' | 'tls' | 'alpn'>): Promise<ConnectionOptions | undefined>;
+export async function readTls(ctx: Pick<CheckContext, 'step' | 'extraCa' | 'env'>, spec: Pick<ServiceSpec, 'host' | 'tls' | 'alpn'>): Promise<ConnectionOptions | undefined> {
   if (!spec.tls) return undefined;
   const tls = spec.tls;
   const options = await ctx.step('tls', () => secureOptions(tls, spec.host, ctx));
