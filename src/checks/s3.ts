@@ -12,8 +12,7 @@
  */
 import * as z from 'zod/mini';
 import { bareHost, hostPort } from '../net/dial.js';
-import { readTls } from './kit/index.js';
-import { connectDirect } from './http/direct.js';
+import { withDirect } from './http/direct.js';
 import type { Answer } from './http/send.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck } from '../core/contract.js';
@@ -278,11 +277,10 @@ export const s3 = defineCheck({
   egress: (o) => [{ protocol: 'tcp', host: plan(o).host, port: plan(o).port }],
   async run(o, ctx) {
     const p = plan(o);
-    // The kit's direct HTTP client (checks/http/direct.ts): for https the TLS material first (the
-    // kit's readTls, step tls, before any connection), the tcp step, then the request on that
-    // connection, TLS on it first for https (steps tls and cert).
-    const client = await connectDirect(p.url, { tls: () => readTls(ctx, { host: p.host, tls: o }), assert: o }, ctx);
-    try {
+    // The kit's direct HTTP client (checks/http/direct.ts withDirect, on withService): for https
+    // the TLS material first (step tls, before any connection), the tcp step, the handshake and
+    // the certificate (steps tls and cert), then the request on that connection.
+    return withDirect(p.url, { tls: o }, ctx, async (client) => {
       const { headers, signature } = await signedHeaders(o, p);
       // The signed request is the authentication: a server that never answers it times out here.
       const { answer, body, receivedAt } = await ctx.step('auth', async () => {
@@ -312,8 +310,6 @@ export const s3 = defineCheck({
         return;
       }
       throw scrubbed(refusal(o, p, answer, body, receivedAt), signature);
-    } finally {
-      await client.close();
-    }
+    });
   },
 });

@@ -1,20 +1,21 @@
 /**
  * The direct client: node:http (net/http1.ts), one connection per request, no agent. The first
- * request can run on a connection the caller opened already (the http check's tcp step: one
- * connection per check, not a probe and then the request); every other one opens its own (a
- * redirect's target, the digest round trip). On an https connection the handshake is the tls
- * step and the certificate is asserted (net/tls.ts) before anything is sent on it. Every
- * connection is destroyed at the deadline and by close().
+ * request can run on a connection opened already (withDirect: the kit's, its tcp step and for
+ * https its handshake; one connection per check, not a probe and then the request); every
+ * other one opens its own (a redirect's target, the digest round trip). On an https
+ * connection the handshake is the tls step and the certificate is asserted (net/tls.ts) before
+ * anything is sent on it. Every connection is destroyed at the deadline and by close().
  */
 import type { LookupAddress, LookupOptions } from 'node:dns';
 import { createConnection, isIP, type LookupFunction, type Socket } from 'node:net';
-import type { ConnectionOptions } from 'node:tls';
+import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { capReads } from '../../net/bounded.js';
 import { nodeDns } from '../../net/builtins.js';
-import { bareHost, connectTcp, showAddress, type Address } from '../../net/dial.js';
+import { bareHost, type Address } from '../../net/dial.js';
 import { request1 } from '../../net/http1.js';
 import { assertCertificate, handshake } from '../../net/tls.js';
 import type { CheckContext } from '../../core/contract.js';
+import { readTls, withService, type Service } from '../kit/index.js';
 import type { TlsOptions } from '../../core/options.js';
 import { directBody, directRequest } from './errors.js';
 import { BODY_LIMIT, defaultPort, type HttpClient, type Send } from './send.js';
@@ -22,8 +23,8 @@ import { BODY_LIMIT, defaultPort, type HttpClient, type Send } from './send.js';
 export interface DirectOptions {
   /**
    * Node's TLS options for https connections (the kit's readTls), asked for before an https
-   * connection is made (connectDirect: before its tcp step): a check whose requests stay on
-   * http never reads the trust store. Its failure is at step tls.
+   * connection is made: a check whose requests stay on http never reads the trust store. Its
+   * failure is at step tls.
    */
   tls(): Promise<ConnectionOptions>;
   /** The TLS assertions made on every https connection, and server_name (SNI and the name verified). */
@@ -32,27 +33,39 @@ export interface DirectOptions {
   lookup?: LookupFunction;
   /**
    * A connection already open (connected) to the first request's host and port:
-   * that request runs on it (over TLS for an https URL) instead of opening another.
+   * that request runs on it (over TLS for an https URL: a TLS socket is used as it is, a TCP
+   * one gets its handshake here) instead of opening another.
    */
   first?: Socket;
 }
 
 /**
- * The tcp step to `url`'s host and port (every resolved address at once, the first that accepts;
- * noted as `connected to ADDRESS`), and a direct client whose first request runs on that
- * connection: one connection for a check that sends one request. For an https URL the TLS
- * material (`opts.tls()`, the kit's readTls: step tls) is read first, before the tcp step, as
- * every check on the kit does: an unreadable ca_file fails at tls with no connection made.
+ * A direct client whose first request runs on the connection the kit opens (withService in
+ * direct mode): the TLS material read first (step tls, no connection made yet: for an https URL,
+ * or any URL with `readFirst`, the http check's named TLS files), the tcp step (`connected to
+ * ADDRESS`), for an https URL the handshake and the certificate assertions (steps tls, cert) and
+ * the TLS note; then `use(client, service)` (one connection for a check that sends one
+ * request), and everything torn down after. Other https connections (a redirect's) read the
+ * material when they first need it, before connecting.
  */
-export async function connectDirect(url: URL, opts: Omit<DirectOptions, 'first'>, ctx: Pick<CheckContext, 'signal' | 'step' | 'note'>): Promise<HttpClient> {
-  let { tls } = opts;
-  if (url.protocol === 'https:') {
-    const ready = await tls();
-    tls = () => Promise.resolve(ready);
-  }
-  const { socket, address } = await ctx.step('tcp', () => connectTcp(url.hostname, defaultPort(url), ctx.signal));
-  ctx.note(`connected to ${showAddress(address)}`);
-  return directClient({ ...opts, tls, first: socket }, ctx);
+export function withDirect<T>(
+  url: URL,
+  opts: { tls: Partial<TlsOptions>; readFirst?: boolean },
+  ctx: CheckContext,
+  use: (client: HttpClient, service: Service) => Promise<T>,
+): Promise<T> {
+  const https = url.protocol === 'https:';
+  const spec = { host: url.hostname, port: defaultPort(url), tls: (https || opts.readFirst) && opts.tls, tlsMode: https ? ('direct' as const) : ('driver' as const) };
+  return withService(ctx, spec, async (service) => {
+    let material = service.tlsOptions && Promise.resolve(service.tlsOptions);
+    const tls = () => (material ??= readTls(ctx, { host: url.hostname, tls: opts.tls }));
+    const client = directClient({ tls, assert: opts.tls, first: service.stream }, ctx);
+    try {
+      return await use(client, service);
+    } finally {
+      await client.close();
+    }
+  });
 }
 
 /** The direct client: `first` (when given) for the first request, a new connection for each other. */
@@ -72,6 +85,8 @@ export function directClient(opts: DirectOptions, ctx: Pick<CheckContext, 'signa
     const port = defaultPort(target);
     const given = first;
     first = undefined;
+    // (a given TLS socket: its handshake and assertions are done, withDirect's kit did them)
+    if (given && (given as TLSSocket).encrypted) return given;
     if (target.protocol !== 'https:') {
       if (given) return given;
       if (ctx.signal.aborted) throw ctx.signal.reason;

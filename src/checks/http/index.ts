@@ -13,7 +13,7 @@ import { parseProxyUrl } from '../../net/proxy.js';
 import { secureOptions } from '../../net/tls.js';
 import { CheckError, defineCheck, type CheckContext } from '../../core/contract.js';
 import { eachAddress, readTls } from '../kit/index.js';
-import { connectDirect, directClient, pinnedLookup } from './direct.js';
+import { directClient, pinnedLookup, withDirect } from './direct.js';
 import { exchange } from './exchange.js';
 import { expectAnswer } from './expect.js';
 import { options, type Options } from './options.js';
@@ -80,37 +80,34 @@ export const http = defineCheck({
     // https or files are named (their failure is at tls, no connection made, as for every type),
     // otherwise only when a request meets https (before that connection). Through a proxy it
     // is read while the tcp step to the proxy runs, and awaited after it.
-    let material: Promise<ConnectionOptions> | undefined;
-    const tls = () => (material ??= readTls(ctx, { host: original.hostname, tls: o }));
-    const eager = original.protocol === 'https:' || hasTlsFiles(o);
-
     if (o.all_addresses) {
-      if (eager) await tls();
+      let material: Promise<ConnectionOptions> | undefined;
+      const tls = () => (material ??= readTls(ctx, { host: original.hostname, tls: o }));
+      if (original.protocol === 'https:' || hasTlsFiles(o)) await tls();
       return everyAddress(o, original, tls, ctx);
     }
 
     // The tcp step (conn-check's pre-check, to the proxy when there is one) opens the connection
-    // the request then runs on.
+    // the request then runs on. Direct: the kit's (withService: the TLS material, the tcp step,
+    // for https the handshake); the time taken counts from the connection, its handshake
+    // included (status N after M ms, max_response_time), as it did before the kit.
+    if (!route.proxy) {
+      return withDirect(original, { tls: o, readFirst: hasTlsFiles(o) }, ctx, (client, service) => request(client, o, original, false, ctx, service.connectedAt));
+    }
     let client: HttpClient | undefined;
     try {
-      if (route.proxy) {
-        const early = secureOptions(o, original.hostname, ctx);
-        early.catch(() => {});
-        client = await proxied(o, route as Route & { proxy: URL }, early, ctx);
-      } else {
-        if (eager) await tls();
-        client = await connectDirect(original, { tls, assert: o }, ctx);
-      }
-      await request(client, o, original, route.proxy !== undefined, ctx);
+      const early = secureOptions(o, original.hostname, ctx);
+      early.catch(() => {});
+      client = await proxied(o, route as Route & { proxy: URL }, early, ctx);
+      await request(client, o, original, true, ctx);
     } finally {
       await client?.close();
     }
   },
 });
 
-/** The exchange and the expectations over one client. */
-async function request(client: HttpClient, o: Options, original: URL, viaProxy: boolean, ctx: CheckContext): Promise<void> {
-  const started = performance.now();
+/** The exchange and the expectations over one client; the time taken counts from `started` (default: now). */
+async function request(client: HttpClient, o: Options, original: URL, viaProxy: boolean, ctx: CheckContext, started = performance.now()): Promise<void> {
   const answer = await exchange(client.send, o, original, viaProxy, ctx);
   await expectAnswer(answer, o, started, ctx);
 }

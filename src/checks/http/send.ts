@@ -5,18 +5,16 @@
  * its own errors into the same steps and messages (errors.ts); nothing here knows which one ran.
  *
  * Another check that needs HTTP requests (an object store, say) uses the direct client as is
- * (direct.ts), with its own TLS options (read by the kit's readTls) and assertions:
- *   const client = await connectDirect(url, { tls: () => readTls(ctx, { host: url.hostname, tls: o }), assert: o }, ctx);
- *   try {
+ * (direct.ts), with its own TLS options and assertions (s3 does):
+ *   await withDirect(url, { tls: o }, ctx, async (client) => {
  *     const answer = await client.send({ url, method: 'GET', headers: {} });
  *     const { data } = await answer.read(limit);
- *   } finally {
- *     await client.close();
- *   }
- * connectDirect reads the TLS material first for an https URL (step tls, no connection made
- * yet), then is the tcp step (and notes the address); the first request runs on that
- * connection, TLS on it first for https (steps tls and cert); failures come as CheckErrors at
- * steps tls, tcp, resolve, cert, request (send) and body (read, discard).
+ *   });
+ * withDirect is the kit's withService: for an https URL the TLS material first (step tls, no
+ * connection made yet), the tcp step (noting the address), the handshake and the certificate
+ * (steps tls and cert); the first request runs on that connection, and all is closed after.
+ * Failures come as CheckErrors at steps tls, resolve, tcp, cert, request (send) and body (read,
+ * discard).
  */
 
 /** How much of a body is read: enough for expected_body, bounded for huge downloads. */

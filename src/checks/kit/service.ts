@@ -91,6 +91,8 @@ export interface RelaySpec {
 export interface Service {
   /** The address that accepted the connection. */
   readonly address: Address;
+  /** performance.now() when the connection was made (before any handshake): for a check that times its exchange from there (http's response time). */
+  readonly connectedAt: number;
   /** The TCP connection. */
   readonly socket: Socket;
   /** What the protocol reads and writes: the TLS socket once TLS is up, else the TCP socket. */
@@ -123,16 +125,18 @@ export async function withService<T>(ctx: CheckContext, spec: ServiceSpec, excha
   if (!endpoints) {
     const unix = isSocketPath(spec.host);
     const { socket, address } = await ctx.step('tcp', () => (unix ? connectUnixSocket(spec.host, ctx.signal) : connectTcp(spec.host, spec.port, ctx.signal, spec.addresses)));
+    const connectedAt = performance.now();
     ctx.note(`connected to ${unix ? `Unix socket ${spec.host}` : showAddress(address)}`);
-    return run(new Connection(ctx, spec, socket, address, tlsOptions, started), exchange);
+    return run(new Connection(ctx, spec, socket, address, tlsOptions, started, connectedAt), exchange);
   }
   const { socket, address, endpoint } = await ctx.step('tcp', () => connectFirst(endpoints.list, ctx.signal));
+  const connectedAt = performance.now();
   ctx.note(`connected to ${showAddress(address)}${endpoints.list.length > 1 ? ` (${endpoints.label} ${hostPort(endpoint.host, endpoint.port)})` : ''}`);
   if (tlsOptions && spec.tls && !spec.tls.server_name && endpoint.host !== spec.host) {
     const h = bareHost(endpoint.host);
     tlsOptions = { ...tlsOptions, servername: isIP(h) ? undefined : h };
   }
-  return run(new Connection(ctx, { ...spec, host: endpoint.host, port: endpoint.port }, socket, address, tlsOptions, started), exchange);
+  return run(new Connection(ctx, { ...spec, host: endpoint.host, port: endpoint.port }, socket, address, tlsOptions, started, connectedAt), exchange);
 }
 
 /**
@@ -154,7 +158,7 @@ export async function withEachAddress(ctx: CheckContext, spec: ServiceSpec, exch
         if (ctx.signal.aborted) throw err;
         throw new CheckError('tcp', describeError(err));
       }
-      return run(new Connection({ ...ctx, note }, spec, socket, address, tlsOptions, started), exchange);
+      return run(new Connection({ ...ctx, note }, spec, socket, address, tlsOptions, started, performance.now()), exchange);
     }),
   );
 }
@@ -232,6 +236,7 @@ class Connection implements Service {
     readonly address: Address,
     readonly tlsOptions: ConnectionOptions | undefined,
     private readonly started: number,
+    readonly connectedAt: number,
   ) {
     this.stream = socket;
     this.verifyName = (spec.tls ? spec.tls.server_name : undefined) ?? bareHost(spec.host);
