@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resultAssertions } from './helpers/results.js';
-import { blackHole } from './helpers/listen.js';
+import { assertClientsClosed, blackHole, forwarder } from './helpers/listen.js';
 import { assertChildExits, certDaysCases, runOne } from './helpers/check.js';
 import { freePort } from './helpers/run.js';
 import { createServer as createHttpServer } from 'node:http';
@@ -57,6 +57,28 @@ describe('postgres against real servers', () => {
     const r = await runOne(check({}, pg.plain.port));
     assert.equal(r.status, 'passed', r.error);
     assert.deepEqual(r.details?.slice(0, 2), ['connected to 127.0.0.1', 'without TLS']);
+  });
+
+  test('one TCP connection per check: pg logs in on the tcp step\'s connection (through the kit\'s relay); only prefer\'s fallback after an N opens a second', async () => {
+    const cases: [string, Record<string, unknown>, number, number][] = [
+      ['prefer', {}, pg.tls.port, 1],
+      ['require', { sslmode: 'require' }, pg.tls.port, 1],
+      ['verify-full', { host: 'localhost', sslmode: 'verify-full', ca_file: tls.caFile }, pg.tls.port, 1],
+      ['disable', { sslmode: 'disable' }, pg.tls.port, 1],
+      ['disable, server without TLS', { sslmode: 'disable' }, pg.plain.port, 1],
+      ['prefer, server without TLS', {}, pg.plain.port, 2],
+    ];
+    for (const [label, extra, target, expected] of cases) {
+      const fwd = await forwarder(target);
+      try {
+        const r = await runOne(check({ ...extra }, fwd.port));
+        assert.equal(r.status, 'passed', `${label}: ${r.error}`);
+        assert.equal(fwd.accepted, expected, `${label}: TCP connections to the server`);
+        await assertClientsClosed(fwd.sockets);
+      } finally {
+        await fwd.close();
+      }
+    }
   });
 
   test('sslmode disable connects without TLS even when the server offers it', async () => {

@@ -2,6 +2,8 @@
  * postgres (postgresql): TCP pre-check, then log in as `username` to `database` (with TLS as
  * `sslmode` says, libpq's meanings), then `SELECT 1`. A `host` starting with `/` is a Unix-socket
  * directory, as in libpq and conn-check: no TCP pre-check, and no TLS (libpq never uses TLS there).
+ * Over TCP, pg logs in on the tcp step's connection, through the kit's loopback relay (one
+ * connection per check; a second only for prefer's plain retry after the server's 'N').
  */
 import * as z from 'zod/mini';
 import type { Socket } from 'node:net';
@@ -9,7 +11,7 @@ import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import type { Client as PgClient, QueryConfig } from 'pg';
 import { minVersionFailure } from '../net/tls.js';
 import { describeError, isTlsError } from '../net/errors.js';
-import { capReads } from '../net/bounded.js';
+import { capReads, setReadBudget, type ReadLimitError } from '../net/bounded.js';
 import { CheckError, defineCheck, type CheckContext } from '../core/contract.js';
 import { host, oneOf, port, scalarString, secret, text, tlsOptionsShape, type TlsOptions } from '../core/options.js';
 import { parse as parsePgUrl } from 'pg-connection-string';
@@ -17,6 +19,7 @@ import { UrlError, defined, flag, hostListOf } from './url.js';
 import { always, eachHost, endpointsOf, hostList, hostOrHosts, showEndpoints, type Endpoint } from './hosts.js';
 import { printable } from '../net/printable.js';
 import { errorTable, serviceCheck, timeLeft, withService, type DriverError, type Service } from './kit/index.js';
+import type { Relay } from '../net/relay.js';
 
 const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
 type SslMode = (typeof SSL_MODES)[number];
@@ -146,11 +149,24 @@ async function runOne(o: One, ctx: CheckContext): Promise<void> {
     const remaining = timeLeft(ctx);
     const unixSocket = o.host.startsWith('/');
     const useTls = !unixSocket && o.sslmode !== 'disable';
-    /** The login with pg, at `connectHost`; `service` is the kit's connection (none for a Unix socket). */
-    const session = async (connectHost: string, service?: Service): Promise<void> => {
+    /**
+     * The login with pg at `connectHost`:`connectPort`: the Unix socket, or the kit's relay,
+     * whose connections are carried over the kit's (`service`, `relay`: none for a Unix socket).
+     */
+    const session = async (connectHost: string, connectPort: number, service?: Service, relay?: Relay): Promise<void> => {
       const { Client } = await driver();
 
       const clients: { client: PgClient; raw: Socket; ok: boolean }[] = [];
+      // pg's sockets are guarded (net/bounded.ts): a message pg-protocol cannot parse (it throws
+      // inside the socket's push) ends the check instead of the process. Through the relay the
+      // server's bytes were counted already, on the kit's connection: pg's loopback socket and
+      // its TLS socket get a budget of their own, without a cap, that only records such a message.
+      let unreadable: ReadLimitError | undefined;
+      let guard = ctx.signal;
+      if (relay) {
+        guard = new AbortController().signal;
+        setReadBudget(guard, Number.POSITIVE_INFINITY, (err) => (unreadable ??= err));
+      }
       const destroy = (c: { client: PgClient; raw: Socket }) => {
         (c.client.connection.stream as Socket).destroy();
         c.raw.destroy();
@@ -162,7 +178,7 @@ async function runOne(o: One, ctx: CheckContext): Promise<void> {
       const login = async (ssl: ConnectionOptions | false): Promise<PgClient> => {
         const client = new Client({
           host: connectHost,
-          port: o.port,
+          port: connectPort,
           user: o.username,
           password: o.password,
           database: o.database,
@@ -175,12 +191,11 @@ async function runOne(o: One, ctx: CheckContext): Promise<void> {
           query_timeout: remaining() + DRIVER_TIMER_SLACK_MS,
           keepAlive: false,
         });
-        // pg opens its own connection (and its TLS socket): both read within the check's budget.
-        const entry = { client, raw: capReads(client.connection.stream as Socket, ctx.signal), ok: false };
+        const entry = { client, raw: capReads(client.connection.stream as Socket, guard), ok: false };
         // Watched from before the connect: once pg has read an 'S' it wraps this socket in TLS, and
         // the socket emits no more data, so a listener that came late would wait for the deadline.
         const firstChunk = firstBytes(entry.raw);
-        client.connection.once('sslconnect', () => capReads(client.connection.stream as TLSSocket, ctx.signal));
+        client.connection.once('sslconnect', () => capReads(client.connection.stream as TLSSocket, guard));
         // pg answers a request for the password in cleartext without a word: say so, and whether
         // anything protected it on the way (libpq's sslmode prefer does the same).
         client.connection.once('authenticationCleartextPassword', () => {
@@ -248,13 +263,16 @@ async function runOne(o: One, ctx: CheckContext): Promise<void> {
         return client;
       };
 
+      // A connection the relay could not open (prefer's second, to a server gone meanwhile) is
+      // reported as the kit's dial says; pg only saw its loopback connection close.
+      const failed = (err: unknown): CheckError => (relay?.failure instanceof CheckError ? relay.failure : classify(err, 'auth', o));
       try {
         const client = await ctx.step('auth', async () => {
           if (!useTls) {
             try {
               return await login(false);
             } catch (err) {
-              throw classify(err, 'auth', o);
+              throw failed(err);
             }
           }
           const tls = tlsFor(o, service!);
@@ -266,15 +284,15 @@ async function runOne(o: One, ctx: CheckContext): Promise<void> {
               try {
                 return await login(false);
               } catch (err2) {
-                throw classify(err2, 'auth', o);
+                throw failed(err2);
               }
             }
-            throw classify(err, 'auth', o);
+            throw failed(err);
           }
         });
         const stream = client.connection.stream as Socket | TLSSocket;
         if ('encrypted' in stream && stream.encrypted) {
-          // pg upgraded this very connection: the certificate is the server's.
+          // pg upgraded its connection, carried over the kit's: the certificate is the server's.
           service!.assertTls(stream as TLSSocket);
         } else {
           ctx.note(unixSocket ? `Unix socket ${o.host}/.s.PGSQL.${o.port}, without TLS` : 'without TLS');
@@ -295,6 +313,10 @@ async function runOne(o: One, ctx: CheckContext): Promise<void> {
           if (ok !== 1) throw new CheckError('query', `unexpected answer to SELECT 1: ${JSON.stringify(ok) ?? 'no row'}`);
           if (o.target_session_attrs !== 'any') await sessionAttrs(client, o, remaining(), ctx);
         });
+      } catch (err) {
+        // pg only saw its connection close: the failure is the message it could not read.
+        if (unreadable && !ctx.signal.aborted) throw new CheckError(err instanceof CheckError ? err.step : 'auth', unreadable.message);
+        throw err;
       } finally {
         ctx.signal.removeEventListener('abort', onAbort);
         for (const c of clients) {
@@ -307,13 +329,15 @@ async function runOne(o: One, ctx: CheckContext): Promise<void> {
       }
     };
     // A Unix socket has no TCP step and no TLS (libpq never uses TLS there).
-    if (unixSocket) return session(o.host);
-    // pg opens its own connection and negotiates TLS itself (SSLRequest): the kit reads the TLS
-    // material, connects (the tcp step) and asserts the certificate pg got; pg logs in at the
-    // address that answered (TLS still checks the name that was asked for).
-    await withService(ctx, { host: o.host, port: o.port, tls: useTls && tlsSettings(o), tlsMode: 'driver' }, (service) => {
-      service.socket.destroy();
-      return session(service.address.address, service);
+    if (unixSocket) return session(o.host, o.port);
+    // The kit reads the TLS material and connects (the tcp step); pg dials the kit's loopback
+    // relay, whose first connection is carried over that very connection (reuse), and negotiates
+    // TLS itself (SSLRequest) through it, with the kit's options: SNI and verify-full's check are
+    // the name asked for, not the relay's 127.0.0.1; the kit asserts the certificate pg got.
+    // prefer's plain retry after an 'N' is the relay's second connection, to the same address.
+    await withService(ctx, { host: o.host, port: o.port, tls: useTls && tlsSettings(o), tlsMode: 'driver' }, async (service) => {
+      const relay = await service.relay({ maxConnections: useTls && o.sslmode === 'prefer' ? 2 : 1, reuse: true, terminate: false });
+      return session('127.0.0.1', relay.port, service, relay);
     });
   }
 }

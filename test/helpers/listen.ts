@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import type { EventEmitter } from 'node:events';
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 
 export interface Listener {
   server: Server;
@@ -86,6 +86,21 @@ export function listen(onSocket: (s: Socket) => void, host = '127.0.0.1'): Promi
  */
 export function blackHole(host = '127.0.0.1'): Promise<Listener> {
   return listen((s) => s.resume(), host);
+}
+
+/**
+ * A plain TCP forwarder to `port` on `host`: each connection it accepts is piped to a new
+ * connection of its own to the target, so `accepted` counts the connections a client opened
+ * to the service behind it (a real server's own count is out of a test's reach).
+ */
+export function forwarder(port: number, host = '127.0.0.1'): Promise<Listener> {
+  return listen((s) => {
+    const up = connect(port, host);
+    up.on('error', () => s.destroy());
+    s.once('close', () => up.destroy());
+    up.once('close', () => s.destroy());
+    s.pipe(up).pipe(s);
+  }, host);
 }
 
 /** Destroys every open connection and closes the server. */
