@@ -79,3 +79,28 @@ test('disable_tls_verification marks the result; reports show it', async () => {
   const plain = await runOne({ type: 'tcp', host: '127.0.0.1', port: await freePort() });
   assert.equal(plain.tls_verification, undefined);
 });
+
+test('a name the resolver does not answer for in time fails at resolve, not tcp (tcp, and a check on the kit)', async () => {
+  // getaddrinfo runs on libuv's thread pool: four long key derivations occupy all of its threads
+  // (4 by default), so the lookup of "localhost" waits past the 1 s deadline, as a stalled
+  // resolver would make it wait.
+  const { pbkdf2 } = await import('node:crypto');
+  const checks = (host: string) => JSON.stringify([
+    { type: 'tcp', host, port: 9, timeout: 1 },
+    { type: 'redis', host, port: 9, timeout: 1 },
+  ]);
+  // Loaded first (a module load reads files on the same thread pool).
+  await runYaml(checks('127.0.0.1'));
+  const size = Number(process.env.UV_THREADPOOL_SIZE ?? 4);
+  const busy = Array.from({ length: size }, () => new Promise((r) => pbkdf2('p', 's', 4_000_000, 64, 'sha512', r)));
+  const started = performance.now();
+  const results = await runYaml(checks('localhost'));
+  const blockedFor = performance.now() - started;
+  await Promise.all(busy);
+  assert.ok(blockedFor < 3000, `the run took ${Math.round(blockedFor)} ms: the deadline did not end the lookup`);
+  for (const r of results) {
+    assert.equal(r.status, 'failed', JSON.stringify(r));
+    assert.equal(r.step, 'resolve', JSON.stringify(r));
+    assert.equal(r.error, 'timed out after 1s', JSON.stringify(r));
+  }
+});

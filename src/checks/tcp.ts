@@ -3,7 +3,8 @@
  * `all_addresses`, only if every one does (a half-broken dual-stack service is found, not hidden).
  */
 import * as z from 'zod/mini';
-import { connectAddress, connectTcp, resolveHost, showAddress } from '../net/dial.js';
+import { isIP } from 'node:net';
+import { bareHost, connectAddress, connectTcp, resolveHost, showAddress } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck } from '../core/contract.js';
 import { bool, host, port } from '../core/options.js';
@@ -18,7 +19,9 @@ export const tcp = defineCheck({
   legacyNames: (o) => [`tcp:${o.host}:${o.port}`],
   async run(o, ctx) {
     if (!o.all_addresses) {
-      const { socket, address } = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal));
+      // a name is resolved in a step of its own (a resolver that times out is resolve's failure)
+      const addresses = isIP(bareHost(o.host)) ? undefined : await ctx.step('resolve', () => resolveHost(o.host, ctx.signal));
+      const { socket, address } = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal, addresses));
       socket.destroy();
       ctx.note(`connected to ${showAddress(address)}`);
       return;

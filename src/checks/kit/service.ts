@@ -124,7 +124,10 @@ export async function withService<T>(ctx: CheckContext, spec: ServiceSpec, excha
   const { endpoints } = spec;
   if (!endpoints) {
     const unix = isSocketPath(spec.host);
-    const { socket, address } = await ctx.step('tcp', () => (unix ? connectUnixSocket(spec.host, ctx.signal) : connectTcp(spec.host, spec.port, ctx.signal, spec.addresses)));
+    // A name is resolved in a step of its own: a resolver that does not answer in time is the
+    // resolve step's failure ("resolve: timed out"), not the connection's.
+    const addresses = unix || spec.addresses || isIP(bareHost(spec.host)) ? spec.addresses : await ctx.step('resolve', () => resolveHost(spec.host, ctx.signal));
+    const { socket, address } = await ctx.step('tcp', () => (unix ? connectUnixSocket(spec.host, ctx.signal) : connectTcp(spec.host, spec.port, ctx.signal, addresses)));
     const connectedAt = performance.now();
     ctx.note(`connected to ${unix ? `Unix socket ${spec.host}` : showAddress(address)}`);
     return run(new Connection(ctx, spec, socket, address, tlsOptions, started, connectedAt), exchange);
