@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ACTION, CLI, NODE, ROOT, freePort, runAction, tempConfig } from './helpers/run.js';
+import { ACTION, CLI, NODE, ROOT, refusedPort, runAction, tempConfig } from './helpers/run.js';
 import { startBlackHole, type TcpPeer } from './helpers/peers.js';
 
 const built = existsSync(join(ROOT, 'dist/cli/index.js')) && existsSync(ACTION) ? false : 'dist/ not built (npm run build)';
@@ -21,7 +21,7 @@ let open: TcpPeer; // the fast passing check's target (tcp passes on anything th
 let refused: number;
 
 before(async () => {
-  [hole, open, refused] = await Promise.all([startBlackHole(), startBlackHole(), freePort()]);
+  [hole, open, refused] = await Promise.all([startBlackHole(), startBlackHole(), refusedPort()]);
 });
 after(async () => {
   await Promise.all([hole?.close(), open?.close()]);

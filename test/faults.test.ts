@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { CheckResult } from '../src/runner/result.js';
 import { liveHandles, runYaml, settledHandles } from './helpers/check.js';
-import { CLI, NODE, freePort, runAction, tempConfig, watchPeakRss } from './helpers/run.js';
+import { CLI, NODE, refusedPort as freeRefusedPort, runAction, tempConfig, watchPeakRss } from './helpers/run.js';
 import { tlsMaterial } from './helpers/tls.js';
 import { GARBAGE, freeUdpPort, startBlackHole, startCloser, startGarbage, startSilentUdp, startTlsServer, startUdp, type Peer } from './helpers/peers.js';
 import { startDrip, startUpgrade } from './helpers/faults.js';
@@ -82,7 +82,7 @@ async function peer<T extends Peer>(p: Promise<T>): Promise<T> {
 }
 
 // ---- the peers -------------------------------------------------------------------------------
-const refusedPort = await freePort();
+const refusedPort = await freeRefusedPort();
 const blackHole = await peer(startBlackHole());
 const closer = await peer(startCloser());
 const garbage = await peer(startGarbage(H, GARBAGE));

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { freePort, runAction, runCli, tempConfig } from './helpers/run.js';
+import { refusedPort, runAction, runCli, tempConfig } from './helpers/run.js';
 
 /** A line the runner would run as a command (it trims leading whitespace, and reads CR as a line end). */
 const commandLines = (s: string) => s.split(/\r\n|\r|\n/).filter((l) => /^\s*(::|##\[)/.test(l));
@@ -35,7 +35,7 @@ before(async () => {
   });
   await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
   smtpPort = (smtp.address() as { port: number }).port;
-  refused = await freePort();
+  refused = await refusedPort();
 });
 after(() => new Promise<void>((r) => smtp.close(() => r())));
 

@@ -13,7 +13,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, runAction, runCli, type Ran } from './helpers/run.js';
+import { refusedPort, runAction, runCli, type Ran } from './helpers/run.js';
 import { startBlackHole, startSilentUdp, type Peer } from './helpers/peers.js';
 import { typeTests } from './types/index.js';
 import type { SecretKit, Target } from './types/kit.js';
@@ -165,7 +165,7 @@ before(async () => {
   echoPort = (echo.address() as { port: number }).port;
   blackHole = await startBlackHole();
   silentUdp = await startSilentUdp();
-  refused = await freePort();
+  refused = await refusedPort();
   serverSecret = secret('server-redirect-password');
   serverToken = secret('server-redirect-token');
   pair(serverUser, serverSecret);

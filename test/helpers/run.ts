@@ -94,6 +94,30 @@ export async function runAction(
   return { ...ran, summary: readFileSync(summaryFile, 'utf8'), outputs: parseOutputs(readFileSync(outputFile, 'utf8')), workspace };
 }
 
+/**
+ * A port that stays refused for the whole test file: below the kernel's ephemeral range, so no
+ * server the tests start on port 0 can be given it later (freePort's port can be: a "refused"
+ * cell once reached the slow-drip peer that the kernel had put there). Checked free when chosen.
+ */
+export async function refusedPort(host = '127.0.0.1'): Promise<number> {
+  let low = 32768;
+  try {
+    low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
+  } catch {
+    // not Linux: the usual range
+  }
+  for (let i = 0; i < 50; i++) {
+    const port = 10000 + Math.floor(Math.random() * Math.max(1, Math.min(low, 32768) - 10000));
+    const free = await new Promise<boolean>((r) => {
+      const s = createServer();
+      s.once('error', () => r(false));
+      s.listen(port, host, () => s.close(() => r(true)));
+    });
+    if (free) return port;
+  }
+  return freePort(host);
+}
+
 /** A port nobody listens on (bound then released). */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolvePromise, reject) => {
