@@ -126,6 +126,7 @@ for (const { type, test: desc } of types) {
     udpGarbage,
     caFile: { ca_file: mat.caFile },
     at,
+    urlOf: (scheme, p, host = H) => `${scheme}://${host}:${typeof p === 'number' ? p : p.port}`,
     peer,
     drip,
     upgrade,

@@ -16,11 +16,11 @@ export default defineTypeTest({
     };
   },
   async faults(k) {
-    const { H, BAD, WRONG, refusedPort, blackHole, closer, garbage, banner, tlsExpired, tlsWrongHost, tlsQuiet, caFile, peer, drip, server, add } = k;
+    const { H, BAD, WRONG, refusedPort, blackHole, closer, garbage, banner, tlsExpired, tlsWrongHost, tlsQuiet, caFile, peer, drip, server, add, urlOf } = k;
     const NOT_IN_BODY = /^the body does not contain "needle" \(first 1 MiB read\)$/;
     const httpServer = (await server(() => startHttpServer(), (s) => s.close()))!;
 
-    const url = (scheme: string, p: { port: number } | number, host = H) => ({ url: `${scheme}://${host}:${typeof p === 'number' ? p : p.port}/` });
+    const url = (scheme: string, p: { port: number } | number, host?: string) => ({ url: `${urlOf(scheme, p, host)}/` });
     add('refused', url('http', refusedPort), fail('tcp', REFUSED));
     add('blackhole', url('http', blackHole), fail('request', TIMED_OUT));
     add('closer', url('http', closer), fail('request', /^connection closed by peer$/));

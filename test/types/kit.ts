@@ -88,6 +88,8 @@ export interface FaultKit {
   /** `ca_file` naming the test CA. */
   readonly caFile: { ca_file: string };
   at(p: { port: number }): { host: string; port: number };
+  /** `scheme://host:port` for a peer (or a port number), host H unless given. */
+  urlOf(scheme: string, p: { port: number } | number, host?: string): string;
   /** Registers a peer the descriptor started (closed after the matrix). */
   peer<T extends Peer>(p: Promise<T>): Promise<T>;
   /** A slow drip: `prefix` at once, then one byte of `fill` at a time, faster than one a second. */

@@ -15,11 +15,11 @@ export default defineTypeTest({
   credentials: (t, s) => ({ host: t.host, port: t.port, bind_dn: 'cn=reader,dc=example,dc=test', password: s.secret('ldap') }),
   credsTest: 'test/ldap.test.ts (wrong password, unknown DN)',
   async faults(k) {
-    const { H, BAD, PASSWORD, WRONG, refusedPort, blackHole, closer, garbage, banner, tlsExpired, tlsWrongHost, tlsQuiet, caFile, peer, drip, server, add } = k;
+    const { H, BAD, PASSWORD, WRONG, refusedPort, blackHole, closer, garbage, banner, tlsExpired, tlsWrongHost, tlsQuiet, caFile, peer, drip, server, add, urlOf } = k;
     const slapdServer = slapdAvailable() ? await server(() => startSlapd(), (s) => s.stop()) : undefined;
     // plain cells bind with a password; TLS cells use ldaps://
     const ldapBind = { bind_dn: 'cn=fault,dc=example,dc=test', password: PASSWORD };
-    const ldapUrl = (scheme: string, p: { port: number } | number, host = H) => ({ url: `${scheme}://${host}:${typeof p === 'number' ? p : p.port}`, ...ldapBind });
+    const ldapUrl = (scheme: string, p: { port: number } | number, host?: string) => ({ url: urlOf(scheme, p, host), ...ldapBind });
     /** A BindResponse, success, to the request in `req` (its message id echoed). */
     const ldapBindOk = (req: Buffer) => Buffer.from([0x30, 0x0c, 0x02, 0x01, req[2] === 0x02 && req[3] === 0x01 ? req[4]! : 1, 0x61, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00]);
     add('refused', ldapUrl('ldap', refusedPort), fail('tcp', REFUSED));

@@ -22,12 +22,12 @@ export default defineTypeTest({
   driver: { module: 'aws4', marker: 'extraHeadersToIgnore', options: 'access_key_id: a, secret_access_key: b', loadedOnFailure: true },
   credentials: (t, s) => ({ host: t.host, port: t.port, bucket: 'b', access_key_id: 'AKIASECRETSTEST00001', secret_access_key: s.secret('s3-secret-key'), session_token: s.secret('s3-session-token') }),
   async faults(k) {
-    const { H, BAD, PASSWORD, WRONG, refusedPort, blackHole, closer, garbage, banner, tlsExpired, tlsWrongHost, tlsQuiet, caFile, peer, drip, server, add } = k;
+    const { H, BAD, PASSWORD, WRONG, refusedPort, blackHole, closer, garbage, banner, tlsExpired, tlsWrongHost, tlsQuiet, caFile, peer, drip, server, add, urlOf } = k;
     // the verifier over s3rver (test/helpers/s3.ts): it checks SigV4 signatures as S3 does
     const s3Server = await server(() => startS3({ users: [{ accessKeyId: KEY_ID, secretAccessKey: PASSWORD, buckets: '*' }], buckets: { fault: {} } }), (s) => s.close());
     // an http:// endpoint; TLS cells with https:// and the test CA
     const keys = { bucket: 'fault', access_key_id: KEY_ID, secret_access_key: PASSWORD };
-    const at = (scheme: string, p: { port: number } | number, host = H) => ({ endpoint: `${scheme}://${host}:${typeof p === 'number' ? p : p.port}`, ...keys });
+    const at = (scheme: string, p: { port: number } | number, host?: string) => ({ endpoint: urlOf(scheme, p, host), ...keys });
     add('refused', at('http', refusedPort), fail('tcp', REFUSED));
     add('blackhole', at('http', blackHole), fail('auth', TIMED_OUT));
     add('closer', at('http', closer), fail('auth', /^the server closed the connection without answering \(is this an https:\/\/ endpoint\?\)$/));
