@@ -3,7 +3,7 @@
  * interpolate ${VAR}, validate every check against its type's schema, and collect secrets.
  * Every problem is gathered and thrown at once as a ConfigError; nothing else escapes.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { files } from '../net/builtins.js';
 import type * as z from 'zod/mini';
 import { MAX_CONFIG_BYTES } from '../core/constants.js';
 import { fastParse } from './fast-yaml.js';
@@ -51,7 +51,7 @@ export async function readSource(path: string, shownAs = path): Promise<Source> 
   };
   let info;
   try {
-    info = await stat(path);
+    info = await files.stat(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return fail(code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : `cannot read the file (${code ?? 'error'})`);
@@ -61,7 +61,7 @@ export async function readSource(path: string, shownAs = path): Promise<Source> 
   if (info.size > MAX_CONFIG_BYTES) return fail(`file is too large (${info.size} bytes; the limit is ${MAX_CONFIG_BYTES})`);
   let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    bytes = await files.read(path);
   } catch (err) {
     return fail(`cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }

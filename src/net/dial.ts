@@ -1,9 +1,9 @@
 /** Name resolution and TCP connections that obey an AbortSignal and say what went wrong. */
-import { lookup } from 'node:dns/promises';
 import { isIP, Socket } from 'node:net';
+import { nodeDnsPromises } from './builtins.js';
+import { explainLookupFailure } from './dns-reason.js';
 import { CheckError } from '../core/contract.js';
 import { describeError } from './errors.js';
-import { explainLookupFailure } from './dns-reason.js';
 import { capReads } from './bounded.js';
 
 export interface Address {
@@ -44,7 +44,8 @@ export async function resolveHost(host: string, signal: AbortSignal): Promise<Ad
   const family = isIP(h);
   if (family) return [{ address: h, family: family as 4 | 6 }];
   try {
-    const found = await untilAborted(lookup(h, { all: true, verbatim: true }), signal);
+    // The resolver is loaded here, when a name must be resolved (read at each call, so a test's mock of it counts).
+    const found = await untilAborted(nodeDnsPromises().lookup(h, { all: true, verbatim: true }), signal);
     if (!found.length) throw new CheckError('resolve', 'dns resolution failed (no address)');
     return found.map((a) => ({ address: a.address, family: a.family as 4 | 6 }));
   } catch (err) {

@@ -5,7 +5,7 @@
  * never answers. After such a failure (only then), the same name is asked once more of the
  * system's DNS servers, directly, and the answer says which it was.
  */
-import { promises as dnsPromises } from 'node:dns';
+import { nodeDnsPromises } from './builtins.js';
 
 /** How long the explaining query may take (the check's own deadline may cut it shorter). */
 const EXPLAIN_TIMEOUT_MS = 2000;
@@ -37,7 +37,7 @@ const LOOKUP_CODES: Record<string, string> = {
  */
 export async function explainLookupFailure(host: string, lookupCode: string | undefined, signal: AbortSignal, servers?: string[]): Promise<string> {
   const fallback = `dns resolution failed${lookupCode && LOOKUP_CODES[lookupCode] ? `: ${LOOKUP_CODES[lookupCode]}` : ''}`;
-  const resolver = new dnsPromises.Resolver({ timeout: EXPLAIN_TIMEOUT_MS, tries: 1 });
+  const resolver = new (nodeDnsPromises().Resolver)({ timeout: EXPLAIN_TIMEOUT_MS, tries: 1 });
   if (servers) resolver.setServers(servers);
   const ask = async (type: 'A' | 'AAAA'): Promise<string | undefined> => {
     try {

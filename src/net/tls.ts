@@ -1,8 +1,7 @@
 /** TLS material and settings shared by the tls, http and service checks. */
-import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConnectionOptions, SecureContext, TLSSocket } from 'node:tls';
-import { nodeTls } from './builtins.js';
+import { files as fs, nodeTls } from './builtins.js';
 import { isIP, type Socket } from 'node:net';
 import { CheckError, type CheckContext } from '../core/contract.js';
 import type { TlsOptions } from '../core/options.js';
@@ -17,18 +16,18 @@ const PEM = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 export async function loadCaPath(path: string): Promise<string[]> {
   let info;
   try {
-    info = await stat(path);
+    info = await fs.stat(path);
   } catch {
     throw new Error(`tls-certs-path ${path}: not found`);
   }
   const files = info.isDirectory()
-    ? (await readdir(path)).filter((f) => /\.(pem|crt|cer)$/i.test(f)).map((f) => join(path, f))
+    ? (await fs.readdir(path)).filter((f) => /\.(pem|crt|cer)$/i.test(f)).map((f) => join(path, f))
     : [path];
   const certs = new Set<string>();
   for (const f of files) {
     let text: string;
     try {
-      text = await readFile(f, 'utf8');
+      text = await fs.readText(f, 'utf8');
     } catch {
       continue;
     }
@@ -64,7 +63,7 @@ function sharedContext(ca: readonly string[]): SecureContext {
 
 async function readPem(path: string, what: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return await fs.readText(path, 'utf8');
   } catch (err) {
     throw new CheckError('tls', `cannot read ${what} ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }

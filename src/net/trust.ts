@@ -10,9 +10,8 @@
  * Verification stays on. Nothing here runs until a TLS connection is prepared, and the system
  * store is read once per process: a run without TLS never pays for it.
  */
-import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { nodeTls } from './builtins.js';
+import { files as fs, nodeTls } from './builtins.js';
 
 const PEM = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 /** A trust file larger than this is not read (the biggest distribution bundles are ~250 KB). */
@@ -33,9 +32,9 @@ export const DISTRIBUTION_DIR = '/etc/ssl/certs';
 /** The certificates (PEM blocks) in a file; none when it cannot be read or is too large. */
 export async function pemsInFile(path: string): Promise<string[]> {
   try {
-    const info = await stat(path);
+    const info = await fs.stat(path);
     if (!info.isFile() || info.size > MAX_FILE_BYTES) return [];
-    return (await readFile(path, 'latin1')).match(PEM) ?? [];
+    return (await fs.readText(path, 'latin1')).match(PEM) ?? [];
   } catch {
     return [];
   }
@@ -52,7 +51,7 @@ const READ_AT_ONCE = 32;
 export async function pemsInDir(dir: string): Promise<string[]> {
   let names: string[];
   try {
-    names = (await readdir(dir)).filter((n) => HASHED.test(n)).sort().slice(0, MAX_DIR_FILES);
+    names = (await fs.readdir(dir)).filter((n) => HASHED.test(n)).sort().slice(0, MAX_DIR_FILES);
   } catch {
     return [];
   }
