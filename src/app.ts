@@ -12,6 +12,7 @@ import { allSecrets, ConfigError, gatherConfig, type CheckSpec, type ConfigIssue
 import type { Source } from './config/parsed.js';
 import { environmentAndSources } from './config/sources.js';
 import { loadCaPath } from './net/tls.js';
+import { keepYoungGenerationSmall } from './process.js';
 import { renderEgress } from './report/egress.js';
 import type { OutputGate } from './report/gate.js';
 import { summarize, type CheckResult, type RunSummary } from './runner/result.js';
@@ -177,6 +178,7 @@ export async function runApp(req: AppRequest, events: AppEvents = {}): Promise<A
   if (picked.error) return { kind: 'nothing-selected', error: gate.text(picked.error.replace(/--((?:include|exclude)-tags)/g, (_, s: string) => req.name(s))) };
 
   events.beforeRun?.(checks.length);
+  keepYoungGenerationSmall(checks.length);
   const outcome = await runChecks(checks, {
     connectTimeoutS: settings.connectTimeoutS,
     maxTimeoutS: settings.maxTimeoutS,

@@ -3,10 +3,9 @@
  * purpose: it turns the compile cache on, then loads the rest (the build puts it in a chunk of its own),
  * so that repeated runs (Nagios, cron) skip compiling most of the bundle.
  */
-import { cancellation, enableCompileCache, keepYoungGenerationSmall, tolerateBrokenPipes } from './process.js';
+import { cancellation, enableCompileCache, tolerateBrokenPipes } from './process.js';
 
 enableCompileCache();
-keepYoungGenerationSmall();
 tolerateBrokenPipes();
 const cancel = cancellation();
 void import('./cli/main.js').then(async ({ main, processIo }) => {

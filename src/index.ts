@@ -3,10 +3,9 @@
  * the compile cache on (Node 24 runs actions), then loads the rest, which the build puts in a chunk of
  * its own, so a second conn-check step in the same job skips compiling it.
  */
-import { enableCompileCache, keepYoungGenerationSmall, tolerateBrokenPipes } from './process.js';
+import { enableCompileCache, tolerateBrokenPipes } from './process.js';
 
 enableCompileCache();
-keepYoungGenerationSmall();
 tolerateBrokenPipes();
 void import('./action/run.js')
   .then(({ run }) => run())

@@ -16,6 +16,7 @@ import { ACTION, CLI, ROOT, runAction, spawnNode, tempConfig } from './helpers/r
 import { loadRecorder } from './helpers/load-recorder.js';
 import { listen, type Listener } from './helpers/listen.js';
 import { typeTests } from './types/index.js';
+import { LARGE_RUN } from '../src/process.js';
 
 /**
  * A string found in the driver's code and nowhere else in the bundle: not a package name (chunk
@@ -62,16 +63,43 @@ let recorder: string;
 
 /** Runs a bundle with the recorder; returns what it printed and the bundle files (relative to dist/) it loaded. */
 async function recorded(run: (importArgs: string[], env: NodeJS.ProcessEnv) => Promise<{ code: number | null; stdout: string; stderr: string }>) {
-  const log = join(mkdtempSync(join(work, 'run-')), 'loaded.txt');
+  const dir = mkdtempSync(join(work, 'run-'));
+  const log = join(dir, 'loaded.txt');
   writeFileSync(log, '');
-  const ran = await run(['--import', pathToFileURL(recorder).href], { CONN_CHECK_LOAD_LOG: log });
+  const env = { CONN_CHECK_LOAD_LOG: log, CONN_CHECK_BUILTINS_LOG: join(dir, 'builtins.txt') };
+  const ran = await run(['--import', pathToFileURL(recorder).href], env);
   const loaded = readFileSync(log, 'utf8')
     .split('\n')
     .filter((u) => u.startsWith('file:'))
     .map((u) => fileURLToPath(u))
     .filter((p) => p.startsWith(DIST + '/'))
     .map((p) => relative(DIST, p));
-  return { ...ran, loaded: new Set(loaded) };
+  return { ...ran, loaded: new Set(loaded), env };
+}
+
+/**
+ * A `--require` module that writes, at exit, the Node built-ins the process loaded (from
+ * process.moduleLoadList) to the file named by CONN_CHECK_BUILTINS_LOG.
+ */
+function builtinRecorder(): string {
+  const file = join(work, 'record-builtins.cjs');
+  if (!existsSync(file)) {
+    writeFileSync(
+      file,
+      "process.on('exit', () => require('fs').writeFileSync(process.env.CONN_CHECK_BUILTINS_LOG, process.moduleLoadList.join('\\n') + '\\n'));\n",
+    );
+  }
+  return file;
+}
+
+/** The public built-ins ('net', 'fs/promises', ...) a run loaded, as builtinRecorder wrote them. */
+function builtinsOf(env: { CONN_CHECK_BUILTINS_LOG: string }): Set<string> {
+  return new Set(
+    readFileSync(env.CONN_CHECK_BUILTINS_LOG, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('NativeModule ') && !l.startsWith('NativeModule internal/'))
+      .map((l) => l.slice('NativeModule '.length)),
+  );
 }
 
 let tcp: Listener;
@@ -138,6 +166,39 @@ describe('CLI bundle', { skip: !builtCli && 'dist/cli is not built' }, () => {
     assert.equal(anchored.code, 0, anchored.stdout + anchored.stderr);
     assert.match(anchored.stdout, /^OK: 2 checks passed/m);
     assert.ok(anchored.loaded.has(yamlChunks[0]!), `the yaml chunk was not loaded for an anchored file; loaded: ${[...anchored.loaded].join(', ')}`);
+  });
+
+  // Node's own modules: process.moduleLoadList at exit ('NativeModule fs/promises', ...).
+  const builtins = (config: string) => (importArgs: string[], env: NodeJS.ProcessEnv) =>
+    spawnNode(['--require', builtinRecorder(), ...importArgs, CLI, config], { env: { ...process.env, ...env }, timeoutMs: 60_000 });
+
+  test('a tcp check to an address loads neither node:fs/promises nor node:dns nor node:v8', async () => {
+    // fs/promises brings readline, the REPL's history, fs watchers and os; dns its resolver;
+    // v8 heap_utils, serdes and promise hooks: a tenth of a one-check run's instructions.
+    const r = await recorded(builtins(tempConfig(`- {type: tcp, host: 127.0.0.1, port: ${tcpPort}}\n`)));
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^OK: 1 check passed/m);
+    const loaded = builtinsOf(r.env);
+    assert.ok(loaded.has('net'), `no module list recorded: ${[...loaded].join(', ')}`);
+    for (const m of ['fs/promises', 'dns', 'dns/promises', 'v8']) assert.ok(!loaded.has(m), `node:${m} was loaded by a one-check tcp run to 127.0.0.1`);
+  });
+
+  test('a name still resolves: node:dns loads when one must be', async () => {
+    const r = await recorded(builtins(tempConfig(`- {type: tcp, host: localhost, port: ${tcpPort}}\n- {type: tcp, host: no-such-host.invalid, port: ${tcpPort}}\n`)));
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(`^tcp:localhost:${tcpPort} OK`, 'm'));
+    assert.match(r.stdout, /^tcp:no-such-host\.invalid:\d+ FAILED - resolve: dns resolution failed/m);
+    assert.ok(builtinsOf(r.env).has('dns/promises'));
+  });
+
+  test(`a run of ${LARGE_RUN} checks or more keeps the young generation small (node:v8 loads); fewer do not`, async () => {
+    const many = (n: number) => tempConfig(`- {type: tcp, host: 127.0.0.1, port: ${tcpPort}}\n`.repeat(n));
+    const large = await recorded(builtins(many(LARGE_RUN)));
+    assert.equal(large.code, 0, large.stdout + large.stderr);
+    assert.ok(builtinsOf(large.env).has('v8'), `${LARGE_RUN} checks did not set the young generation's growth`);
+    const small = await recorded(builtins(many(LARGE_RUN - 1)));
+    assert.equal(small.code, 0, small.stdout + small.stderr);
+    assert.ok(!builtinsOf(small.env).has('v8'), `${LARGE_RUN - 1} checks loaded node:v8`);
   });
 
   // Each type against a server that accepts and hangs up: it gets to its driver, and loads no other.
