@@ -30,7 +30,7 @@ const stats = process.argv.includes('--stats');
 const BANNER = 'const require=process.getBuiltinModule("node:module").createRequire(import.meta.url);';
 
 rmSync(out, { recursive: true, force: true });
-const result = await esbuild.build({
+const options = {
   absWorkingDir: ROOT,
   entryPoints: [
     { in: 'src/index.ts', out: 'index' },
@@ -64,7 +64,10 @@ const result = await esbuild.build({
   external: ['cpu-features'],
   plugins: [unusedActionsParts(), builtinsByName(), lazyCommonJs(), noNativeAddons(), grpcWithoutProtoLoader()],
   write: false,
-});
+};
+// A first pass (not minified, not written) tells what the code imports; see sharedCore.
+const { metafile: graph } = await esbuild.build({ ...options, minify: false });
+const result = await esbuild.build({ ...options, plugins: [sharedCore(graph), ...options.plugins] });
 
 // The banner's createRequire costs a little in each of the ~15 files a run loads: it stays in
 // the files that name `require` (esbuild's runtime chunk, whose __require serves every
@@ -79,6 +82,51 @@ for (const file of result.outputFiles) {
 writeFileSync(join(out, 'package.json'), '{\n  "type": "module"\n}\n');
 writeFileSync(join(out, 'licenses.txt'), licenses(Object.keys(result.metafile.inputs)));
 if (stats) writeFileSync(join(out, 'meta.json'), JSON.stringify(result.metafile, null, 1) + '\n');
+
+/**
+ * One chunk for the code both entries load at start. esbuild puts a module into the chunk of the
+ * exact set of entry points (the two entries and every dynamic import()) that reach it, so the
+ * code the CLI's main and the action's run share (config, validation, the runner, the report,
+ * core, net, secrets) came out as a dozen small chunks, each reached by a different subset of
+ * the check types: a one-check tcp run loaded 15 files, and Node's ESM loader costs ≈1.4M
+ * instructions per file. Here every module of src/ that is imported dynamically (the check
+ * types, the CLI's main, the action's run, the yaml reader...) also imports that shared code (a
+ * module importing it is added at its top), so all of it is reached by the same entry points and
+ * lands in one chunk. That code is what both entries load statically anyway (found in a first
+ * pass of esbuild, from its metafile), so a run loads nothing it did not load before; drivers
+ * and other packages stay chunks of their own. A one-check tcp run loads 7 files, not 15.
+ */
+function sharedCore(graph) {
+  /** The src/ modules a file loads at once (its static imports, transitively). */
+  const staticallyFrom = (start) => {
+    const seen = new Set([start]);
+    for (const f of seen) for (const i of graph.inputs[f].imports) if (i.kind === 'import-statement' && i.path.startsWith('src/')) seen.add(i.path);
+    return seen;
+  };
+  const cli = staticallyFrom('src/cli/main.ts');
+  const core = [...staticallyFrom('src/action/run.ts')].filter((f) => cli.has(f)).sort();
+  const dynamic = new Set();
+  for (const [file, input] of Object.entries(graph.inputs)) {
+    if (!file.startsWith('src/')) continue;
+    for (const i of input.imports) if (i.kind === 'dynamic-import' && i.path.startsWith('src/')) dynamic.add(i.path);
+  }
+  const BARREL = 'conn-check:shared-core';
+  return {
+    name: 'shared-core',
+    setup(build) {
+      build.onResolve({ filter: /^conn-check:shared-core$/ }, () => ({ path: BARREL, namespace: 'shared-core' }));
+      build.onLoad({ filter: /.*/, namespace: 'shared-core' }, () => ({
+        contents: core.map((f) => `import ${JSON.stringify('./' + f)};`).join('\n') + '\n',
+        resolveDir: ROOT,
+        loader: 'js',
+      }));
+      build.onLoad({ filter: /\.ts$/ }, (args) => {
+        if (!dynamic.has(relative(ROOT, args.path).split('\\').join('/'))) return undefined;
+        return { contents: `import ${JSON.stringify(BARREL)};\n` + readFileSync(args.path, 'utf8'), loader: 'ts' };
+      });
+    },
+  };
+}
 
 /**
  * `import { readFileSync } from 'node:fs'` in the bundle's ESM code (src/, and ESM packages such
