@@ -16,7 +16,7 @@ import { ACTION, CLI, ROOT, runAction, spawnNode, tempConfig } from './helpers/r
 import { loadRecorder } from './helpers/load-recorder.js';
 import { listen, type Listener } from './helpers/listen.js';
 import { typeTests } from './types/index.js';
-import { LARGE_RUN } from '../src/process.js';
+import { compileCacheDirectory, LARGE_RUN } from '../src/process.js';
 
 /**
  * A string found in the driver's code and nowhere else in the bundle: not a package name (chunk
@@ -172,15 +172,16 @@ describe('CLI bundle', { skip: !builtCli && 'dist/cli is not built' }, () => {
   const builtins = (config: string) => (importArgs: string[], env: NodeJS.ProcessEnv) =>
     spawnNode(['--require', builtinRecorder(), ...importArgs, CLI, config], { env: { ...process.env, ...env }, timeoutMs: 60_000 });
 
-  test('a tcp check to an address loads neither node:fs/promises nor node:dns nor node:v8', async () => {
+  test('a tcp check to an address loads neither node:fs/promises nor node:dns nor node:v8 nor node:os', async () => {
     // fs/promises brings readline, the REPL's history, fs watchers and os; dns its resolver;
-    // v8 heap_utils, serdes and promise hooks: a tenth of a one-check run's instructions.
+    // v8 heap_utils, serdes and promise hooks; os only named the compile cache's directory:
+    // together an eighth of a one-check run's instructions.
     const r = await recorded(builtins(tempConfig(`- {type: tcp, host: 127.0.0.1, port: ${tcpPort}}\n`)));
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /^OK: 1 check passed/m);
     const loaded = builtinsOf(r.env);
     assert.ok(loaded.has('net'), `no module list recorded: ${[...loaded].join(', ')}`);
-    for (const m of ['fs/promises', 'dns', 'dns/promises', 'v8']) assert.ok(!loaded.has(m), `node:${m} was loaded by a one-check tcp run to 127.0.0.1`);
+    for (const m of ['fs/promises', 'dns', 'dns/promises', 'v8', 'os']) assert.ok(!loaded.has(m), `node:${m} was loaded by a one-check tcp run to 127.0.0.1`);
   });
 
   test('a name still resolves: node:dns loads when one must be', async () => {
@@ -199,6 +200,16 @@ describe('CLI bundle', { skip: !builtCli && 'dist/cli is not built' }, () => {
     const small = await recorded(builtins(many(LARGE_RUN - 1)));
     assert.equal(small.code, 0, small.stdout + small.stderr);
     assert.ok(!builtinsOf(small.env).has('v8'), `${LARGE_RUN - 1} checks loaded node:v8`);
+  });
+
+  test("the compile cache is where Node puts it by default (named without loading node:os)", { skip: process.platform === 'win32' && 'POSIX only' }, async () => {
+    const envs: NodeJS.ProcessEnv[] = [{}, { TMPDIR: '/x/y/' }, { TMPDIR: '/' }, { TMP: '/from-tmp' }, { TEMP: '/from-temp/' }, { TMPDIR: '', TMP: '/t' }, { NODE_COMPILE_CACHE: '/own' }];
+    for (const extra of envs) {
+      const env = { PATH: process.env.PATH, ...extra };
+      // Node's own default: module.enableCompileCache() without a directory.
+      const r = await spawnNode(['-p', "process.env.NODE_COMPILE_CACHE || require('path').join(require('os').tmpdir(), 'node-compile-cache')"], { env });
+      assert.equal(compileCacheDirectory(env, process.platform), r.stdout.trim(), JSON.stringify(extra));
+    }
   });
 
   // Each type against a server that accepts and hangs up: it gets to its driver, and loads no other.
