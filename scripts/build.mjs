@@ -93,8 +93,9 @@ if (stats) writeFileSync(join(out, 'meta.json'), JSON.stringify(result.metafile,
  * types, the CLI's main, the action's run, the yaml reader...) also imports that shared code (a
  * module importing it is added at its top), so all of it is reached by the same entry points and
  * lands in one chunk. That code is what both entries load statically anyway (found in a first
- * pass of esbuild, from its metafile), so a run loads nothing it did not load before; drivers
- * and other packages stay chunks of their own. A one-check tcp run loads 7 files, not 15.
+ * pass of esbuild, from its metafile), plus the check kit (src/checks/kit: tcp, http and every
+ * service check use it; 9 KB), so a run loads little it did not load before; drivers and other
+ * packages stay chunks of their own. A one-check tcp run loads 6 files, not 15.
  */
 function sharedCore(graph) {
   /** The src/ modules a file loads at once (its static imports, transitively). */
@@ -104,7 +105,9 @@ function sharedCore(graph) {
     return seen;
   };
   const cli = staticallyFrom('src/cli/main.ts');
-  const core = [...staticallyFrom('src/action/run.ts')].filter((f) => cli.has(f)).sort();
+  const both = [...staticallyFrom('src/action/run.ts')].filter((f) => cli.has(f));
+  // and the check kit, which tcp, http and every service check build on
+  const core = [...new Set([...both, ...staticallyFrom('src/checks/kit/index.ts')])].sort();
   const dynamic = new Set();
   for (const [file, input] of Object.entries(graph.inputs)) {
     if (!file.startsWith('src/')) continue;
