@@ -12,6 +12,7 @@ import type { AnyCheckDefinition, CommonOptions } from '../core/contract.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { interpolate, InterpolationError } from './interpolate.js';
 import { unknownOption } from './suggest.js';
+import { safeParseFast } from './fast-validate.js';
 import { collectSecrets, kindsOf, Redactor, MIN_MASK_LENGTH, type SecretKind } from '../secrets/index.js';
 import { show } from '../core/options.js';
 import { dropUrl, expandUrls, mergeUrlOptions } from './url.js';
@@ -262,8 +263,9 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
       issues.push({ ...problem, file, ...where(key), check: checkLabel, option: key });
     }
 
-    const common = commonOptions.safeParse(opts);
-    const own = definition.options.safeParse(opts);
+    // zod runs only when the compiled fast path cannot vouch for the options (and then says why)
+    const common = safeParseFast(commonOptions, opts);
+    const own = safeParseFast(definition.options, opts);
     let failed = false;
     for (const [result, schema] of [[common, commonOptions], [own, definition.options]] as const) {
       if (result.success) continue;
