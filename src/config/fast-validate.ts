@@ -36,6 +36,13 @@ interface Node {
 
 const compiled = new WeakMap<object, Fast>();
 const notCovered: Fast = () => UNSURE;
+/**
+ * The compiled functions whose UNSURE does not always mean that zod fails (they contain a node
+ * not covered): a union needs options whose failures are certain, to know which one zod picks.
+ */
+const inexact = new WeakSet<Fast>([notCovered]);
+/** Thrown where zod would go asynchronous (and throw in a synchronous parse): zod decides. */
+const ASYNC = new Error('asynchronous');
 
 /**
  * `schema.safeParse(value)` for a value the fast path can vouch for, without running zod's parse:
@@ -48,16 +55,24 @@ export function safeParseFast<S extends z.ZodMiniType>(schema: S, value: unknown
 
 /** The fast path alone: `{ value }` when it can vouch for the value, undefined when zod must decide. */
 export function fastValidate(schema: z.ZodMiniType, value: unknown): { value: unknown } | undefined {
-  const out = compile(schema as unknown as Node)(value);
+  let out: unknown;
+  try {
+    out = compileNode(schema as unknown as Node)(value);
+  } catch {
+    // a promise, or a refinement or transform that throws: zod does what it does with it
+    return undefined;
+  }
   return out === UNSURE ? undefined : { value: out };
 }
 
-function compile(node: Node): Fast {
+function compileNode(node: Node): Fast {
   let fast = compiled.get(node);
   if (!fast) {
     // (a recursive schema reaches itself while compiling: not covered)
     compiled.set(node, notCovered);
-    fast = withChecks(node, build(node));
+    const parts: Fast[] = [];
+    fast = withChecks(node, build(node, parts));
+    if (parts.some((p) => inexact.has(p))) inexact.add(fast);
     compiled.set(node, fast);
   }
   return fast;
@@ -83,15 +98,22 @@ function withChecks(node: Node, parse: Fast): Fast {
     for (let i = 0; i < runs.length; i++) {
       const when = whens[i];
       if (when && !when(payload)) continue;
-      if (runs[i]!(payload) instanceof Promise || payload.issues.length) return UNSURE;
+      if (runs[i]!(payload) instanceof Promise) throw ASYNC;
+      if (payload.issues.length) return UNSURE;
     }
     return payload.value;
   };
 }
 
-function build(node: Node): Fast {
+/** The parse of one node (its checks apart); the compiled nodes it uses are added to `parts`. */
+function build(node: Node, parts: Fast[]): Fast {
   const zod = node._zod;
   const def = zod.def;
+  const compile = (n: Node): Fast => {
+    const fast = compileNode(n);
+    parts.push(fast);
+    return fast;
+  };
   if (def.coerce || zod.traits.has('$ZodCodec') || zod.traits.has('$ZodExactOptional')) return notCovered;
   switch (def.type) {
     case 'string':
@@ -141,7 +163,8 @@ function build(node: Node): Fast {
       return (v) => {
         const payload: Payload = { value: v, issues: [] };
         const out = fn(v, payload);
-        return payload.issues.length || out instanceof Promise ? UNSURE : out;
+        if (out instanceof Promise) throw ASYNC;
+        return payload.issues.length ? UNSURE : out;
       };
     }
     case 'array': {
@@ -157,19 +180,38 @@ function build(node: Node): Fast {
         return out;
       };
     }
+    case 'union': {
+      // the first option that succeeds is zod's answer: every option's failure must be certain
+      const options = (def.options as Node[]).map(compile);
+      if (zod.traits.has('$ZodXor') || zod.traits.has('$ZodDiscriminatedUnion') || options.some((o) => inexact.has(o))) return notCovered;
+      return (v) => {
+        for (const option of options) {
+          const out = option(v);
+          if (out !== UNSURE) return out;
+        }
+        return UNSURE;
+      };
+    }
+    case 'record':
+      return record(def, compile);
     case 'object':
-      return object(def);
+      return object(def, compile);
     default:
       return notCovered;
   }
 }
 
-/** zod's object parse (not strict: unknown keys are left out) with its rules for absent keys. */
-function object(def: Internals['def']): Fast {
-  if (def.catchall) return notCovered;
+/**
+ * zod's object parse with its rules for absent keys: unknown keys left out, or (a strict object)
+ * refused.
+ */
+function object(def: Internals['def'], compile: (n: Node) => Fast): Fast {
+  const catchall = def.catchall as Node | undefined;
+  if (catchall && catchall._zod.def.type !== 'never') return notCovered;
   const shape = def.shape as Record<string, Node>;
   if (Object.getOwnPropertySymbols(shape).length) return notCovered;
-  const fields = Object.keys(shape)
+  const keys = new Set(Object.keys(shape));
+  const fields = [...keys]
     .filter((key) => key !== '__proto__')
     .map((key) => {
       const el = shape[key]!;
@@ -185,9 +227,37 @@ function object(def: Internals['def']): Fast {
       if (!present && optionalOut && optin === 'optional') continue;
       if (!present && optin === undefined) return UNSURE;
       const v = fast(given[key]);
-      if (v === UNSURE) return UNSURE;
+      if (v === UNSURE) {
+        // (zod ignores the failure of an absent key that may be absent: when the failure is certain, so does this)
+        if (!present && optionalOut && !inexact.has(fast)) continue;
+        return UNSURE;
+      }
       if (v !== undefined) out[key] = v;
       else if (present || (optin === 'defaulted' && !optionalOut)) out[key] = undefined;
+    }
+    if (catchall) for (const key in given) if (!keys.has(key)) return UNSURE;
+    return out;
+  };
+}
+
+/** zod's record with string keys (any string): every own enumerable key's value, in order. */
+function record(def: Internals['def'], compile: (n: Node) => Fast): Fast {
+  const keyType = def.keyType as Node;
+  const k = keyType._zod;
+  if (k.def.type !== 'string' || k.def.checks?.length || k.values || k.def.coerce || def.mode === 'loose' || def.partial) return notCovered;
+  const value = compile(def.valueType as Node);
+  return (input) => {
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) return UNSURE;
+    const proto = Object.getPrototypeOf(input) as unknown;
+    // (zod's isPlainObject is wider; anything else is left to it)
+    if (proto !== Object.prototype && proto !== null) return UNSURE;
+    const out: Record<string, unknown> = {};
+    for (const key of Reflect.ownKeys(input)) {
+      if (key === '__proto__' || !Object.prototype.propertyIsEnumerable.call(input, key)) continue;
+      if (typeof key !== 'string') return UNSURE;
+      const v = value((input as Record<string, unknown>)[key]);
+      if (v === UNSURE) return UNSURE;
+      out[key] = v;
     }
     return out;
   };
