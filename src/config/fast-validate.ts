@@ -5,12 +5,13 @@
  * value, a shape it does not cover), so every error message stays zod's.
  *
  * What is compiled mirrors zod 4's own parse, node by node: the type test of string, number,
- * boolean, enum, literal, unknown, array and object (unknown keys stripped), optional, nullable,
- * default, pipe and transform (the same transform function zod calls), then the node's checks,
- * run through zod's own check functions (refinements, lengths, bounds, regexes, an object's
- * `.check(...)` refinements). Any issue, a promise, a coercing schema or a kind of node not
- * listed here makes the whole value "not sure". test/validate-fast.test.ts holds the fast path
- * to zod's output for every registered type and many generated variants.
+ * boolean, enum, literal, unknown, array, object (unknown keys stripped, or refused by a strict
+ * one), record (any string keys) and union, optional, nullable, default, pipe and transform (the
+ * same transform function zod calls), then the node's checks, run through zod's own check
+ * functions (refinements, lengths, bounds, regexes, an object's `.check(...)` refinements). Any
+ * issue, a promise, a throw, a coercing schema or a kind of node not listed here (a tuple, say)
+ * makes the value "not sure". test/validate-fast.test.ts holds the fast path to zod's output for
+ * every registered type, generated variants and every kind of node compiled here.
  */
 import type * as z from 'zod/mini';
 
@@ -48,9 +49,9 @@ const ASYNC = new Error('asynchronous');
  * `schema.safeParse(value)` for a value the fast path can vouch for, without running zod's parse:
  * the same result (same coerced values, defaults and key order), or zod's own when it cannot.
  */
-export function safeParseFast<S extends z.ZodMiniType>(schema: S, value: unknown): ReturnType<S["safeParse"]> {
+export function safeParseFast<S extends z.ZodMiniType>(schema: S, value: unknown): ReturnType<S['safeParse']> {
   const data = fastValidate(schema, value);
-  return (data === undefined ? schema.safeParse(value) : { success: true, data: data.value }) as ReturnType<S["safeParse"]>;
+  return (data === undefined ? schema.safeParse(value) : { success: true, data: data.value }) as ReturnType<S['safeParse']>;
 }
 
 /** The fast path alone: `{ value }` when it can vouch for the value, undefined when zod must decide. */
