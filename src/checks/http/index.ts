@@ -108,7 +108,7 @@ export const http = defineCheck({
 
 /** The exchange and the expectations over one client; the time taken counts from `started` (default: now). */
 async function request(client: HttpClient, o: Options, original: URL, viaProxy: boolean, ctx: CheckContext, started = performance.now()): Promise<void> {
-  const answer = await exchange(client.send, o, original, viaProxy, ctx);
+  const answer = await exchange(client, o, original, viaProxy, ctx);
   await expectAnswer(answer, o, started, ctx);
 }
 

@@ -183,14 +183,14 @@ export async function readTls(ctx: Pick<CheckContext, 'step' | 'extraCa' | 'env'
 
 async function run<T>(service: Connection, exchange: (service: Service) => Promise<T>): Promise<T> {
   const { signal } = service.ctx;
-  const onAbort = () => void service.close();
-  signal.addEventListener('abort', onAbort, { once: true });
+  // (the connection is the signal's listener itself: no closure per check)
+  signal.addEventListener('abort', service, { once: true });
   try {
     if (service.tlsOptions && (service.spec.tlsMode ?? 'direct') === 'direct') await service.ctx.step('tls', () => service.startTls());
     if (signal.aborted) throw signal.reason;
     return await exchange(service);
   } finally {
-    signal.removeEventListener('abort', onAbort);
+    signal.removeEventListener('abort', service);
     await service.close();
   }
 }
@@ -332,6 +332,11 @@ class Connection implements Service {
 
   onClose(fn: () => unknown): void {
     this.closers.push(fn);
+  }
+
+  /** The check's signal aborted: tear everything down. */
+  handleEvent(): void {
+    void this.close();
   }
 
   close(): Promise<void> {
