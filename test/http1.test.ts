@@ -1,13 +1,20 @@
 /**
  * net/http1.ts, the direct client's one exchange over a given socket: the answer's headers
  * (lower-case names, a repeated header as a list, in order), and dropping a body: all of it,
- * at most `limit` bytes (then the connection is closed), or the stream's failure.
+ * at most `limit` bytes (then the connection is closed), or the stream's failure. And what an
+ * http check loads: not node:perf_hooks.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { request1 } from '../src/net/http1.js';
 import { listen } from './helpers/listen.js';
+import { ROOT, spawnNode } from './helpers/run.js';
 
 /** A server that answers every request with `raw` (then, with `hangUp`, closes at once). */
 async function rawServer(raw: string | Buffer, hangUp = false) {
@@ -98,5 +105,32 @@ test('a request with a body says its length; the requests made are handed over a
     socket.destroy();
   } finally {
     await srv.close();
+  }
+});
+
+test('an http check does not load node:perf_hooks (the kit and the check time with process.hrtime)', async () => {
+  const tcp = await listen((s) => s.destroy());
+  const http = createHttpServer((_q, res) => res.end('ok'));
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  const httpPort = (http.address() as { port: number }).port;
+  try {
+    const script = join(mkdtempSync(join(tmpdir(), 'conn-check-perf-')), 'probe.mts');
+    writeFileSync(
+      script,
+      [
+        `import { parseConfig } from ${JSON.stringify(pathToFileURL(join(ROOT, 'src/config/load.ts')).href)};`,
+        `import { runChecks } from ${JSON.stringify(pathToFileURL(join(ROOT, 'src/runner/run.ts')).href)};`,
+        `const text = '- {type: http, url: "http://127.0.0.1:${httpPort}/"}\\n- {type: tcp, host: 127.0.0.1, port: ${tcp.port}}\\n';`,
+        `const { checks } = await parseConfig({ file: 't.yaml', text }, {});`,
+        `const out = await runChecks(checks, { connectTimeoutS: 5 });`,
+        `console.log(JSON.stringify({ statuses: out.results.map((r) => r.status), perf: process.moduleLoadList.filter((m) => /perf_hooks/.test(m)) }));`,
+      ].join('\n'),
+    );
+    const r = await spawnNode(['--import', 'tsx', script], { timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { statuses: ['passed', 'passed'], perf: [] });
+  } finally {
+    await tcp.close();
+    await new Promise((r) => http.close(r));
   }
 });

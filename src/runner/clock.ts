@@ -1,9 +1,2 @@
-/**
- * Milliseconds on a monotonic clock, as `performance.now()` gives them but without it: the first
- * use of the global `performance` loads node:perf_hooks and ten modules behind it (~2% of a
- * one-check run's instructions), for a number process.hrtime reads directly.
- */
-export function now(): number {
-  const [s, ns] = process.hrtime();
-  return s * 1e3 + ns / 1e6;
-}
+/** The runner's clock: the kit's (checks/kit/clock.ts), process.hrtime without node:perf_hooks. */
+export { now } from '../checks/kit/clock.js';
