@@ -177,3 +177,22 @@ test('through the runner: cancellation and max-timeout stop checks that ignore t
   ]);
   assert.deepEqual(await settledHandles(), []);
 });
+
+test('a deadline beyond what setTimeout can wait for waits, rather than firing at once', async () => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(w.name);
+  process.on('warning', onWarning);
+  try {
+    const d = new Deadlines();
+    const c = collector(1);
+    d.add(now() + 30 * 86_400_000, c.target('far'));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(c.expired, []);
+    assert.equal(d.armed, true);
+    d.close();
+    // (a delay setTimeout cannot hold becomes 1 ms, with a TimeoutOverflowWarning)
+    assert.deepEqual(warnings, []);
+  } finally {
+    process.off('warning', onWarning);
+  }
+});

@@ -20,6 +20,9 @@ export interface Deadline {
   readonly at: number;
 }
 
+/** The longest delay setTimeout honours (a longer one fires after 1 ms, with a warning). */
+const MAX_DELAY_MS = 2 ** 31 - 1;
+
 interface Entry extends Deadline {
   target: Expiring;
   /** Position in the heap; -1 once fired or removed. */
@@ -86,7 +89,8 @@ export class Deadlines {
   private arm(at: number): void {
     if (this.timer) clearTimeout(this.timer);
     this.armedAt = at;
-    this.timer = setTimeout(() => this.fire(), Math.max(1, Math.ceil(at - this.now())));
+    // (at most what setTimeout takes: a later deadline is re-armed for when this one fires)
+    this.timer = setTimeout(() => this.fire(), Math.min(MAX_DELAY_MS, Math.max(1, Math.ceil(at - this.now()))));
   }
 
   private disarm(): void {
