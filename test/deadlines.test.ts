@@ -7,9 +7,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { z } from 'zod';
 import { Deadlines } from '../src/runner/deadlines.js';
+import { capReads } from '../src/net/bounded.js';
 import { now } from '../src/runner/clock.js';
 import { runChecks } from '../src/runner/run.js';
 import { defineCheck, type AnyCheckDefinition } from '../src/core/contract.js';
@@ -195,4 +197,24 @@ test('a deadline beyond what setTimeout can wait for waits, rather than firing a
   } finally {
     process.off('warning', onWarning);
   }
+});
+
+test('through the runner: a check stopped before its run() returned (a read limit hit at once) is reported, though it ignores its signal', async () => {
+  const greedy = defineCheck({
+    ...deaf,
+    type: 'greedy',
+    maxReadBytes: 10,
+    run: (_o, ctx) => {
+      // reads past its budget before it returns, then never ends
+      const stream = capReads(new Readable({ read() {} }), ctx.signal);
+      stream.on('error', () => {});
+      stream.push(Buffer.alloc(100));
+      return new Promise<void>(() => {});
+    },
+  }) as unknown as AnyCheckDefinition;
+  const out = await runChecks([spec(0, greedy, 60)], { connectTimeoutS: 10 });
+  const r = out.results[0]!;
+  assert.equal(r.status, 'failed');
+  assert.equal(r.error, 'the server sent more than 10 bytes (the read limit for this check)');
+  assert.deepEqual(await settledHandles(), []);
 });

@@ -140,6 +140,8 @@ class Attempt implements Expiring, Stoppable {
   race(running: Promise<void>): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.settle = reject;
+      // (stopped while the check's run() was still in its synchronous part)
+      if (this.own.signal.aborted) reject(this.own.signal.reason);
       running.then(resolve, reject);
     });
   }
