@@ -139,6 +139,22 @@ export type AppOutcome =
 
 const ISSUE_CHARS = 500;
 
+/** A check's name and target as onStart hands them out: cleaned when read (most entries read them only with -v). */
+class CleanNames {
+  constructor(
+    private readonly gate: OutputGate,
+    private readonly check: CheckSpec,
+  ) {}
+
+  get name(): string {
+    return this.gate.text(this.check.name);
+  }
+
+  get target(): string {
+    return this.gate.text(this.check.target);
+  }
+}
+
 export async function runApp(req: AppRequest, events: AppEvents = {}): Promise<AppOutcome> {
   const { gate, settings } = req;
   const mask = (secrets: ReadonlySet<string>) => {
@@ -179,6 +195,9 @@ export async function runApp(req: AppRequest, events: AppEvents = {}): Promise<A
 
   events.beforeRun?.(checks.length);
   keepYoungGenerationSmall(checks.length);
+  // Each result is cleaned once: as it comes in when the entry listens, else at the end.
+  const clean: CheckResult[] = new Array(checks.length);
+  const onResult = events.onResult;
   const outcome = await runChecks(checks, {
     connectTimeoutS: settings.connectTimeoutS,
     maxTimeoutS: settings.maxTimeoutS,
@@ -189,11 +208,11 @@ export async function runApp(req: AppRequest, events: AppEvents = {}): Promise<A
     selection: settings.selection,
     dryRun: !!req.dryRun,
     signal: req.signal,
-    onStart: events.onStart && ((c) => events.onStart!({ name: gate.text(c.name), target: gate.text(c.target) })),
-    onResult: events.onResult && ((r) => events.onResult!(gate.value(r))),
+    onStart: events.onStart && ((c) => events.onStart!(new CleanNames(gate, c))),
+    onResult: onResult && ((r, _c, i) => onResult((clean[i] = gate.value(r)))),
     onRetry: events.onRetry,
   });
   // Results are cleaned as data (redacted, neutralised, cut) before anything renders them.
-  const results = gate.value(outcome.results);
+  const results = outcome.results.map((r, i) => clean[i] ?? gate.value(r));
   return { kind: 'ran', results, durationMs: outcome.durationMs, summary: summarize(results, outcome.durationMs) };
 }

@@ -6,12 +6,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runAction } from './helpers/run.js';
 import { PG, startPostgres, type PgServers } from './helpers/postgres.js';
 import { startRedis, type RedisInstance } from './helpers/redis.js';
 import { parseServices, servicesConfig } from '../src/action/services.js';
+import { scratchDir } from './helpers/scratch.js';
 
 const PG_ID = 'a1b2c3d4e5f6';
 const REDIS_ID = 'f6e5d4c3b2a1';
@@ -22,7 +22,7 @@ let bin: string;
 
 before(async () => {
   [pg, redis] = await Promise.all([startPostgres(), startRedis()]);
-  bin = mkdtempSync(join(tmpdir(), 'conn-check-fake-docker-'));
+  bin = scratchDir('conn-check-fake-docker-');
 });
 after(async () => Promise.all([pg?.stop(), redis?.stop()]));
 

@@ -9,19 +9,19 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT } from './helpers/run.js';
+import { scratchDir } from './helpers/scratch.js';
 
 interface Metafile {
   inputs: Record<string, { imports: { path: string; kind: string; original?: string; external?: boolean }[] }>;
   outputs: Record<string, { entryPoint?: string; exports: string[] }>;
 }
 
-const work = mkdtempSync(join(tmpdir(), 'conn-check-build-'));
+const work = scratchDir('conn-check-build-');
 const first = join(work, 'first');
 const second = join(work, 'second');
 let meta: Metafile;

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openAndClosedPorts, runCli, tempConfig } from './helpers/run.js';
 import { blackHole } from './helpers/listen.js';
+import { scratchDir } from './helpers/scratch.js';
 
 const ports = openAndClosedPorts();
 
@@ -167,7 +168,7 @@ test('--format junit and markdown, --output FILE; severity warning exits 1', asy
   const text = await runCli(['-'], { stdin: yaml });
   assert.equal(text.code, 1);
   assert.match(text.stdout, /^tcp:127\.0\.0\.1:\d+ WARNING - tcp: connection refused\na<b> OK\nWARNING: 1 of 2 checks failed with severity warning in /);
-  const dir = mkdtempSync(join(tmpdir(), 'cc-out-'));
+  const dir = scratchDir('cc-out-');
   const out = await runCli(['--format', 'json', '--output', join(dir, 'r.json'), '-'], { stdin: yaml });
   assert.equal(out.code, 1);
   assert.match(out.stdout, /WARNING - tcp: connection refused/, 'text still goes to stdout');

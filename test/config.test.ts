@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { parseConfig, readSource } from '../src/config/load.js';
 import { ConfigError, formatIssue, gatherConfig } from '../src/config/index.js';
 import { interpolate } from '../src/config/interpolate.js';
 import { MAX_CONFIG_BYTES } from '../src/core/constants.js';
 import { checkTypes, knownTypeNames } from '../src/checks/registry.js';
 import { typeTests } from './types/index.js';
+import { scratchDir } from './helpers/scratch.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures/config');
 
@@ -151,7 +151,7 @@ test('${VAR} interpolation: values, defaults, $${ as the only escape, errors nam
 });
 
 test('files: missing, a directory, too large, not UTF-8 — clear errors, nothing else escapes', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cc-cfg-'));
+  const dir = scratchDir('cc-cfg-');
   const big = join(dir, 'big.yaml');
   writeFileSync(big, Buffer.alloc(MAX_CONFIG_BYTES + 1, 0x20));
   const latin1 = join(dir, 'latin1.yaml');
@@ -173,7 +173,7 @@ test('files: missing, a directory, too large, not UTF-8 — clear errors, nothin
 });
 
 test('gatherConfig collects problems across several files and globs', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cc-glob-'));
+  const dir = scratchDir('cc-glob-');
   mkdirSync(join(dir, 'conf'));
   writeFileSync(join(dir, 'conf/a.yaml'), '- {type: tcp, host: a, port: 1}\n');
   writeFileSync(join(dir, 'conf/b.yaml'), '- {type: tcp, host: b, port: 0}\n');

@@ -4,13 +4,13 @@
  * that copy as it found it.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { ROOT, spawnNode } from './helpers/run.js';
+import { scratchDir } from './helpers/scratch.js';
 
-const copy = mkdtempSync(join(tmpdir(), 'conn-check-demo-clone-'));
+const copy = scratchDir('conn-check-demo-clone-');
 after(() => rmSync(copy, { recursive: true, force: true }));
 
 function tree(dir: string): string[] {

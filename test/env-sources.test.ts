@@ -4,13 +4,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../src/cli/main.js';
 import { readEnvFile } from '../src/config/env-file.js';
 import { checksFromEnv } from '../src/config/from-env.js';
 import { startRedis, type RedisInstance } from './helpers/redis.js';
+import { scratchDir } from './helpers/scratch.js';
 
 const PASSWORD = 'p@ss/w0rd-envfile#1';
 const WRONG = 'Wr0ng-envfile-pw';
@@ -19,7 +19,7 @@ let dir: string;
 
 before(async () => {
   redis = await startRedis({ password: PASSWORD });
-  dir = mkdtempSync(join(tmpdir(), 'conn-check-env-'));
+  dir = scratchDir('conn-check-env-');
 });
 after(async () => redis?.stop());
 

@@ -4,15 +4,15 @@
  * indentation slip, and the JUnit times. In-process through main(), with a fake terminal.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { main, type Io } from '../src/cli/main.js';
 import { renderJunit } from '../src/report/junit.js';
 import type { CheckResult } from '../src/runner/result.js';
+import { scratchDir } from './helpers/scratch.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'conn-check-first-'));
+const dir = scratchDir('conn-check-first-');
 
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';

@@ -7,12 +7,12 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { knownTypeNames } from '../src/checks/registry.js';
 import { MAX_ALIAS_COUNT, MAX_CONFIG_BYTES, MAX_EXPANDED_CHARS, MAX_NAME_CHARS } from '../src/core/constants.js';
 import { runAction, runCli, type Ran } from './helpers/run.js';
+import { scratchDir } from './helpers/scratch.js';
 
 /** Every run must finish long before the helpers' 60 s kill timer. */
 const FAST_MS = 15_000;
@@ -213,7 +213,7 @@ function assertClean(r: Ran, what: string): void {
 
 /** A workspace holding the case's file (written as bytes, or a directory, or nothing). */
 function workspace(c: Case): string {
-  const dir = mkdtempSync(join(tmpdir(), 'conn-check-hostile-'));
+  const dir = scratchDir('conn-check-hostile-');
   if (c.content === 'dir') mkdirSync(join(dir, CONFIG));
   else if (c.content !== null) writeFileSync(join(dir, CONFIG), c.content);
   return dir;
@@ -286,7 +286,7 @@ describe('hostile configs through the action bundle: a failed step with ::error 
 
 describe('what must be accepted', { concurrency: 4 }, () => {
   test('a UTF-8 BOM and CRLF line endings: valid, with the right line numbers', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'conn-check-hostile-'));
+    const dir = scratchDir('conn-check-hostile-');
     const text = '\ufeff# windows\r\n- type: tcp\r\n  host: 127.0.0.1\r\n  port: 1\r\n\r\n- type: tcp\r\n  host: 127.0.0.1\r\n  port: 2\r\n';
     writeFileSync(join(dir, CONFIG), text);
     const valid = await runCli(['--validate', CONFIG], { cwd: dir });

@@ -1,8 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runOne, runYaml } from './helpers/check.js';
@@ -30,6 +29,7 @@ import { ConfigError } from '../src/config/errors.js';
 import { parseConfig } from '../src/config/load.js';
 import { egressOf } from '../src/report/egress.js';
 import type { CheckResult } from '../src/runner/result.js';
+import { scratchDir } from './helpers/scratch.js';
 
 const NO_PROXY_ENV: NodeJS.ProcessEnv = {};
 
@@ -831,7 +831,7 @@ test('nothing of a check keeps the process alive (pass, 401, timeout, proxy)', a
 test('undici is loaded only for a check that goes through a proxy (node:http serves the others)', async () => {
   // A child process records every module file it loads (helpers/load-recorder.ts); it runs
   // direct http and https checks, writes a marker, then a proxied one.
-  const work = mkdtempSync(join(tmpdir(), 'conn-check-undici-'));
+  const work = scratchDir('conn-check-undici-');
   const log = join(work, 'loaded.txt');
   writeFileSync(log, '');
   const recorder = loadRecorder();
@@ -906,7 +906,6 @@ describe('http: expected_json and expected_headers', () => {
 import { dualStackLocalhost } from './helpers/dual-stack.js';
 import { createServer as createHttpsServerTls, type Server as HttpsServerTls, type ServerOptions as HttpsServerOptions } from 'node:https';
 import type { TLSSocket as TlsSocketSeen } from 'node:tls';
-
 
 interface Answered {
   port: number;

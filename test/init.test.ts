@@ -5,8 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../src/cli/main.js';
 import { PG, startPostgres, type PgServers } from './helpers/postgres.js';
@@ -16,6 +15,7 @@ import { startNats, type NatsInstance } from './helpers/nats.js';
 import { startMongoServer, type MongoWireServer } from './helpers/mongo-server.js';
 import { ROOT_PASSWORD, slapdAvailable, startSlapd, type SlapdInstance } from './helpers/slapd.js';
 import { SSH_PASSWORD, SSH_USER, sshdAvailable, startSshd, type SshdInstance } from './helpers/sshd.js';
+import { scratchDir } from './helpers/scratch.js';
 
 const MONGO_PASSWORD = 'mongo-Init-pw-3x';
 let pg: PgServers;
@@ -33,7 +33,7 @@ before(async () => {
     startNats(),
     startMongoServer({ users: [{ db: 'admin', user: 'root', password: MONGO_PASSWORD }], collections: { test: [] } }),
   ]);
-  dir = mkdtempSync(join(tmpdir(), 'conn-check-init-'));
+  dir = scratchDir('conn-check-init-');
 });
 after(async () => Promise.all([pg?.stop(), redis?.stop(), mc?.stop(), nats?.stop(), mongo?.close()]));
 

@@ -6,10 +6,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../src/cli/main.js';
 import { startPostgres, PG, type PgServers } from './helpers/postgres.js';
@@ -21,11 +20,12 @@ import { startTlsServer, startUdp, type TcpPeer, type UdpPeer } from './helpers/
 import { startMongoServer, type MongoWireServer } from './helpers/mongo-server.js';
 import { startSmtp, type SmtpTestServer } from './helpers/smtp.js';
 import { tlsMaterial } from './helpers/tls.js';
+import { scratchDir } from './helpers/scratch.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures/migration');
 const REDIS_PASSWORD = 'celery-Redis-pw-3k9';
 const tls = tlsMaterial();
-const work = mkdtempSync(join(tmpdir(), 'conn-check-migration-'));
+const work = scratchDir('conn-check-migration-');
 
 let pg: PgServers;
 let rabbit: Rabbit;

@@ -10,13 +10,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { refusedPort, runAction, runCli, type Ran } from './helpers/run.js';
 import { startBlackHole, startSilentUdp, type Peer } from './helpers/peers.js';
 import { typeTests } from './types/index.js';
 import type { SecretKit, Target } from './types/kit.js';
+import { scratchDir } from './helpers/scratch.js';
 
 // ---------- secrets and the forms they can take in output ----------
 
@@ -301,7 +301,7 @@ function invalidConfig(env: Record<string, string>): string {
 // ---------- running ----------
 
 function dir(): string {
-  return mkdtempSync(join(tmpdir(), 'conn-check-secrets-'));
+  return scratchDir('conn-check-secrets-');
 }
 
 /** Runs the CLI in every output mode; returns every blob it wrote, by name. */

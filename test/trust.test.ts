@@ -7,19 +7,19 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, writeFileSync, appendFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runYaml } from './helpers/check.js';
 import { startTlsServer, type TcpPeer } from './helpers/peers.js';
 import { ROOT } from './helpers/run.js';
 import { tlsMaterial } from './helpers/tls.js';
+import { scratchDir } from './helpers/scratch.js';
 
 const tls = tlsMaterial();
 let valid: TcpPeer;
 let expired: TcpPeer;
 let wrongHost: TcpPeer;
-const dir = mkdtempSync(join(tmpdir(), 'conn-check-trust-'));
+const dir = scratchDir('conn-check-trust-');
 /** What update-ca-certificates makes of a company CA: the distribution bundle plus the CA. */
 const bundle = join(dir, 'ca-certificates.crt');
 /** An SSL_CERT_DIR holding the CA as OpenSSL's hashed name (`c_rehash` / update-ca-certificates). */

@@ -5,17 +5,17 @@
  * isTTY injected.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { main, type Io } from '../src/cli/main.js';
 import { wantsColour } from '../src/cli/colour.js';
 import { spawn } from 'node:child_process';
 import { CLI, freePort, NODE } from './helpers/run.js';
+import { scratchDir } from './helpers/scratch.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'conn-check-watch-'));
+const dir = scratchDir('conn-check-watch-');
 const ESC = '\x1b[';
 const server = createServer((s) => s.end());
 let config: string;

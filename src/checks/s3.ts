@@ -55,7 +55,8 @@ const options = z
   .check(
     z.refine(
       (o) => {
-        if (o.endpoint === undefined) return true;
+        // (an endpoint that is not a URL at all is the endpoint option's own error)
+        if (o.endpoint === undefined || !URL.canParse(o.endpoint)) return true;
         const u = new URL(o.endpoint);
         return !u.username && !u.password && (u.pathname === '/' || u.pathname === '') && !u.search && !u.hash;
       },

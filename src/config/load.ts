@@ -12,6 +12,7 @@ import type { AnyCheckDefinition, CommonOptions } from '../core/contract.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { interpolate, InterpolationError } from './interpolate.js';
 import { unknownOption } from './suggest.js';
+import { safeParseFast } from './fast-validate.js';
 import { collectSecrets, kindsOf, Redactor, MIN_MASK_LENGTH, type SecretKind } from '../secrets/index.js';
 import { show } from '../core/options.js';
 import { dropUrl, expandUrls, mergeUrlOptions } from './url.js';
@@ -199,8 +200,6 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
       issues.push({ severity: 'error', file, ...at, check: label, message: `expected a mapping with a type (- type: tcp ...), got ${describeNode(raw)}` });
       return;
     }
-    const keyPos = item.keys;
-    const where = (key?: string): Pos => (key && keyPos.get(key)) || at;
     const opts: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
 
     // type
@@ -211,7 +210,7 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
     }
     if (typeof typeValue !== 'string') {
       remember(collectSecrets(opts).secrets);
-      issues.push({ severity: 'error', file, ...where('type'), check: label, option: 'type', message: `expected a type name, got ${describeNode(typeValue)}` });
+      issues.push({ severity: 'error', file, ...keyAt(item, 'type'), check: label, option: 'type', message: `expected a type name, got ${describeNode(typeValue)}` });
       return;
     }
     const found = findCheckType(typeValue);
@@ -219,7 +218,7 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
     const checkLabel = `${label} (${show(typeValue.trim()).replace(/^"|"$/g, '')})`;
     if (!definition) {
       remember(collectSecrets(opts).secrets);
-      issues.push({ severity: 'error', file, ...where('type'), check: checkLabel, option: 'type', message: `unknown check type ${show(typeValue)}; known types: ${knownTypeNames().join(', ')}` });
+      issues.push({ severity: 'error', file, ...keyAt(item, 'type'), check: checkLabel, option: 'type', message: `unknown check type ${show(typeValue)}; known types: ${knownTypeNames().join(', ')}` });
       return;
     }
 
@@ -235,7 +234,7 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
       } catch (err) {
         if (!(err instanceof InterpolationError)) throw err;
         interpolationFailed = true;
-        issues.push({ severity: 'error', file, ...where(key), check: checkLabel, option: key, message: err.message });
+        issues.push({ severity: 'error', file, ...keyAt(item, key), check: checkLabel, option: key, message: err.message });
       }
     }
     mergeUrlOptions(opts, urls.options.get(item));
@@ -245,7 +244,7 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
       issues.push({
         severity: 'warning',
         file,
-        ...where(option),
+        ...keyAt(item, option),
         check: checkLabel,
         option,
         message: `a credential shorter than ${MIN_MASK_LENGTH} characters is not masked in the output (masking it would hide every such sequence of characters); use a longer one`,
@@ -255,15 +254,16 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
     if (interpolationFailed) return;
 
     // unknown options are warnings (conn-check ignored them silently), unless they are a typo of a known one
-    const known = new Set([...commonOptionNames, ...Object.keys(definition.options.shape)]);
+    const known = knownOptions(definition);
     for (const key of Object.keys(opts)) {
       if (known.has(key)) continue;
       const problem = unknownOption(definition.type, key, known, ignoredOptions[definition.type]?.[key]);
-      issues.push({ ...problem, file, ...where(key), check: checkLabel, option: key });
+      issues.push({ ...problem, file, ...keyAt(item, key), check: checkLabel, option: key });
     }
 
-    const common = commonOptions.safeParse(opts);
-    const own = definition.options.safeParse(opts);
+    // zod runs only when the compiled fast path cannot vouch for the options (and then says why)
+    const common = safeParseFast(commonOptions, opts);
+    const own = safeParseFast(definition.options, opts);
     let failed = false;
     for (const [result, schema] of [[common, commonOptions], [own, definition.options]] as const) {
       if (result.success) continue;
@@ -273,7 +273,7 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
       const order = Object.keys(schema.shape);
       const rank = (i: z.core.$ZodIssue) => (i.path.length ? order.indexOf(String(i.path[0])) >>> 0 : -1 >>> 0);
       const sorted = [...result.error.issues].sort((a, b) => rank(a) - rank(b));
-      for (const issue of sorted) issues.push(zodIssue(issue, file, checkLabel, where, opts, secrets));
+      for (const issue of sorted) issues.push(zodIssue(issue, file, checkLabel, item, opts, secrets));
     }
     if (failed || !common.success || !own.success) return;
 
@@ -308,6 +308,22 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
 function headerNames(value: unknown): string[] {
   const list = typeof value === 'string' ? value.split(',') : Array.isArray(value) ? value : [];
   return list.filter((v): v is string => typeof v === 'string').map((v) => v.trim()).filter(Boolean);
+}
+
+/** Where an option of an item is written (where the item starts for none, or one not written). */
+function keyAt(item: ParsedItem, key?: string): Pos {
+  return (key && item.keys.get(key)) || { line: item.line, column: item.column };
+}
+
+const knownCache = new WeakMap<AnyCheckDefinition, Set<string>>();
+/** The options a type knows: the common ones and its own. */
+function knownOptions(definition: AnyCheckDefinition): Set<string> {
+  let known = knownCache.get(definition);
+  if (!known) {
+    known = new Set([...commonOptionNames, ...Object.keys(definition.options.shape)]);
+    knownCache.set(definition, known);
+  }
+  return known;
 }
 
 const kindCache = new WeakMap<AnyCheckDefinition, Record<string, SecretKind>>();
@@ -355,7 +371,7 @@ function zodIssue(
   issue: z.core.$ZodIssue,
   file: string,
   check: string,
-  where: (key?: string) => Pos,
+  item: ParsedItem,
   given: Record<string, unknown>,
   secrets: Iterable<string>,
 ): ConfigIssue {
@@ -373,7 +389,7 @@ function zodIssue(
   if (key !== undefined && issue.path.length === 1 && given[key] === undefined) {
     message = /got nothing$/.test(message) ? `missing (${message.replace(/, got nothing$/, '')})` : 'missing';
   }
-  return { severity: 'error', file, ...where(key), check, option, message };
+  return { severity: 'error', file, ...keyAt(item, key), check, option, message };
 }
 
 function interpolateDeep(value: unknown, env: NodeJS.ProcessEnv, inserted: string[]): unknown {

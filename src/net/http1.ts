@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import { bareHost } from './dial.js';
 
 const nodeHttp = () => process.getBuiltinModule('node:http');
+const nodeStream = () => process.getBuiltinModule('node:stream');
 
 export interface Http1Answer {
   statusCode: number;
@@ -27,24 +28,45 @@ export interface Http1Request {
   body?: string;
   /** The connection to send on (connected, or connecting: its errors become the request's). */
   socket: Socket;
-  /** Called with the request as soon as it exists, so that the caller can destroy it (a deadline). */
-  onRequest?(req: ClientRequest): void;
+  /** Gets the request as soon as it exists, so that the caller can destroy it (a deadline). */
+  live?: { add(req: ClientRequest): unknown };
 }
 
 function hasHeader(headers: OutgoingHttpHeaders, name: string): boolean {
   return Object.keys(headers).some((k) => k.toLowerCase() === name);
 }
 
-/** Sends the request; resolves with the answer once its head is in (the body is left to read). */
+/**
+ * Sends the request; resolves with the answer once its head is in (the body is left to read).
+ * (No closure per request is named: the build keeps function names, and naming one costs a
+ * defineProperty and a map of its own, per request. The callbacks are methods of one object.)
+ */
 export function request1(r: Http1Request): Promise<Http1Answer> {
   return new Promise<Http1Answer>((resolve, reject) => {
     const https = r.url.protocol === 'https:';
-    const headers: OutgoingHttpHeaders = { ...r.headers };
+    let headers: OutgoingHttpHeaders = r.headers;
     // Node frames a body by itself only for methods that usually have one: say its length always.
     if (r.body !== undefined && !hasHeader(headers, 'content-length') && !hasHeader(headers, 'transfer-encoding')) {
-      headers['Content-Length'] = String(Buffer.byteLength(r.body));
+      headers = { ...headers, 'Content-Length': String(Buffer.byteLength(r.body)) };
     }
+    const socket = r.socket;
     let req: ClientRequest;
+    const on = {
+      // No agent: the request runs on the given socket and closes it when done.
+      createConnection() {
+        return socket;
+      },
+      // node:http waits forever on a socket that closed before it was handed over (a server that
+      // accepts and hangs up at once, before the caller's await returned): that is a reset.
+      hungUp() {
+        req.destroy();
+        reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+      },
+      response(res: IncomingMessage) {
+        socket.off('close', on.hungUp);
+        resolve(new Answer(res));
+      },
+    };
     try {
       req = nodeHttp().request({
         host: bareHost(r.url.hostname),
@@ -53,34 +75,52 @@ export function request1(r: Http1Request): Promise<Http1Answer> {
         path: `${r.url.pathname}${r.url.search}`,
         method: r.method,
         headers,
-        // No agent: the request runs on the given socket and closes it when done.
-        createConnection: () => r.socket,
+        createConnection: on.createConnection,
       });
     } catch (err) {
-      r.socket.destroy();
+      socket.destroy();
       return reject(err);
     }
-    r.onRequest?.(req);
+    r.live?.add(req);
     req.on('error', reject); // (also later: a failure once the answer is in is the body's to report)
-    // node:http waits forever on a socket that closed before it was handed over (a server that
-    // accepts and hangs up at once, before the caller's await returned): that is a reset.
-    const hungUp = () => {
-      req.destroy();
-      reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
-    };
-    if (r.socket.destroyed || r.socket.closed) hungUp();
-    else r.socket.once('close', hungUp);
-    req.once('response', (res: IncomingMessage) => {
-      r.socket.off('close', hungUp);
-      const headers: Record<string, string | string[]> = {};
-      for (const [name, values] of Object.entries(res.headersDistinct)) {
-        if (values) headers[name] = values.length === 1 ? values[0]! : values;
-      }
-      resolve({ statusCode: res.statusCode ?? 0, headers, read: (limit) => readCapped(res as AsyncIterable<Buffer>, limit), discard: (limit) => drain(res, limit) });
-    });
+    if (socket.destroyed || socket.closed) on.hungUp();
+    else socket.once('close', on.hungUp);
+    req.once('response', on.response);
     if (r.body !== undefined) req.end(r.body);
     else req.end();
   });
+}
+
+/** An answer's head, and its body to read or drop. */
+class Answer implements Http1Answer {
+  readonly statusCode: number;
+  readonly headers: Record<string, string | string[]> = {};
+
+  constructor(private readonly res: IncomingMessage) {
+    this.statusCode = res.statusCode ?? 0;
+    // Lower-case names, values in order, a repeated header as a list: node:http's
+    // headersDistinct, without building its lists for the headers sent once.
+    const raw = res.rawHeaders;
+    const headers = this.headers;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i]!.toLowerCase();
+      // (a header named __proto__ is no header of ours: assigning it would set the prototype)
+      if (name === '__proto__') continue;
+      const value = raw[i + 1]!;
+      const cur = Object.hasOwn(headers, name) ? headers[name] : undefined;
+      if (cur === undefined) headers[name] = value;
+      else if (Array.isArray(cur)) cur.push(value);
+      else headers[name] = [cur, value];
+    }
+  }
+
+  read(limit: number): Promise<{ data: Buffer; truncated: boolean }> {
+    return readCapped(this.res as AsyncIterable<Buffer>, limit);
+  }
+
+  discard(limit: number): Promise<void> {
+    return drain(this.res, limit);
+  }
 }
 
 /** Reads a body (node:http's or undici's), at most `limit` bytes; leaving early destroys the stream and its connection. */
@@ -99,10 +139,30 @@ export async function readCapped(body: AsyncIterable<Buffer>, limit: number): Pr
   return { data: Buffer.concat(chunks).subarray(0, limit), truncated };
 }
 
-async function drain(res: IncomingMessage, limit: number): Promise<void> {
-  let size = 0;
-  for await (const chunk of res as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size >= limit) break;
-  }
+/**
+ * Reads and drops a body, at most `limit` bytes (then the stream, and its connection, is
+ * destroyed). What an async iterator over it would do, without one: it settles as the stream
+ * does (stream.finished), with the stream's error, or a premature close.
+ */
+function drain(res: IncomingMessage, limit: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let size = 0;
+    const on = {
+      data(chunk: Buffer | string) {
+        size += chunk.length;
+        if (size < limit) return;
+        res.off('data', on.data);
+        stop();
+        res.destroy();
+        resolve();
+      },
+      done(err?: Error | null) {
+        res.off('data', on.data);
+        if (err) reject(err);
+        else resolve();
+      },
+    };
+    const stop = nodeStream().finished(res, { writable: false }, on.done);
+    res.on('data', on.data);
+  });
 }

@@ -19,8 +19,13 @@ import { Redactor } from '../secrets/index.js';
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]/g;
 const NAMED: Record<string, string> = { '\r': '\\r', '\n': '\\n', '\t': '\\t', '\0': '\\0' };
 
+/** The same characters, to ask whether a text has any (no global state, no copy). */
+// eslint-disable-next-line no-control-regex
+const HAS_CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]/;
+
 /** Control characters as visible escapes (`\n`, `\r`, `\u001b`...). */
 export function neutralise(s: string): string {
+  if (!HAS_CONTROL.test(s)) return s;
   return s.replace(CONTROL, (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
@@ -47,8 +52,13 @@ export function cut(s: string, max: number): string {
 /** Longest text a single field of a report keeps (an error, a detail, a name). */
 export const MAX_FIELD_CHARS = 2000;
 
+/** How many distinct keys value() remembers the clean form of (the keys of results and issues are few). */
+const KEY_CACHE_SIZE = 256;
+
 export class OutputGate {
   private redactor: Redactor;
+  /** Keys of structured values, cleaned (results repeat the same dozen): forgotten when the secrets change. */
+  private readonly keys = new Map<string, string>();
 
   constructor(secrets: Iterable<string> = []) {
     this.redactor = new Redactor(secrets);
@@ -57,6 +67,7 @@ export class OutputGate {
   /** From now on, mask these secrets (and every form of them). */
   mask(secrets: Iterable<string>): void {
     this.redactor = new Redactor(secrets);
+    this.keys.clear();
   }
 
   /** Untrusted text as one safe line: redacted, neutralised, redacted again, then cut. */
@@ -75,16 +86,53 @@ export class OutputGate {
       .join('\n');
   }
 
-  /** Every string inside a JSON-like value (keys too) through text(); other values untouched. */
+  /**
+   * Every string inside a JSON-like value (keys too) through text(); other values untouched. An
+   * array or plain object in which nothing changes is returned as it is (a result is built once,
+   * not copied); another object (a class instance) is copied to a plain one, its own enumerable
+   * keys only.
+   */
   value<T>(v: T, max = MAX_FIELD_CHARS): T {
     if (typeof v === 'string') return this.text(v, max) as T;
-    if (Array.isArray(v)) return v.map((x) => this.value(x, max)) as T;
+    if (Array.isArray(v)) {
+      let out: unknown[] | undefined;
+      for (let i = 0; i < v.length; i++) {
+        const x: unknown = v[i];
+        const y = this.value(x, max);
+        if (out) out.push(y);
+        else if (y !== x) (out = v.slice(0, i)).push(y);
+      }
+      return (out ?? v) as T;
+    }
     if (v && typeof v === 'object') {
-      const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) out[this.text(k, max)] = this.value(x, max);
-      return out as T;
+      const o = v as Record<string, unknown>;
+      const keys = Object.keys(o);
+      let out: Record<string, unknown> | undefined = Object.getPrototypeOf(o) === Object.prototype ? undefined : {};
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
+        const x = o[k];
+        const ck = this.key(k, max);
+        const cx = this.value(x, max);
+        if (!out && (ck !== k || cx !== x)) {
+          out = {};
+          for (let j = 0; j < i; j++) out[this.key(keys[j]!, max)] = o[keys[j]!];
+        }
+        if (out) out[ck] = cx;
+      }
+      return (out ?? v) as T;
     }
     return v;
+  }
+
+  /** text() of a key, remembered. */
+  private key(k: string, max: number): string {
+    if (max !== MAX_FIELD_CHARS) return this.text(k, max);
+    let c = this.keys.get(k);
+    if (c === undefined) {
+      c = this.text(k, max);
+      if (this.keys.size < KEY_CACHE_SIZE) this.keys.set(k, c);
+    }
+    return c;
   }
 
   /** Final text for stdout or stderr (rendered from clean values): no line can start a workflow command. */

@@ -13,8 +13,7 @@ export interface TextOptions {
 /** One check's line: `NAME OK`, `NAME FAILED - step: message`, `SKIPPED: NAME`. */
 export function textLine(r: CheckResult, o: TextOptions = {}): string {
   const time = o.durations && r.status !== 'skipped' ? ` (${seconds(r.duration_ms)})` : '';
-  const notes = [...(r.tls_verification === 'disabled' ? ['TLS not verified'] : []), ...(r.details ?? [])];
-  const details = o.verbose && notes.length ? ` [${notes.join('; ')}]` : '';
+  const details = o.verbose ? detailsOf(r) : '';
   const status = o.colour ? paint(statusWord(r), statusColour(r)) : statusWord(r);
   if (r.status === 'passed') return `${r.name} ${status}${r.attempts ? ` (passed on attempt ${r.attempts})` : ''}${time}${details}`;
   if (r.status === 'skipped') {
@@ -24,6 +23,12 @@ export function textLine(r: CheckResult, o: TextOptions = {}): string {
   }
   const attempts = r.attempts ? ` (after ${r.attempts} attempts)` : '';
   return `${r.name} ${status} - ${failure(r)}${attempts}${time}${details}`;
+}
+
+/** ` [TLS not verified; detail; ...]` (-v), or nothing. */
+function detailsOf(r: CheckResult): string {
+  const notes = [...(r.tls_verification === 'disabled' ? ['TLS not verified'] : []), ...(r.details ?? [])];
+  return notes.length ? ` [${notes.join('; ')}]` : '';
 }
 
 /** `step: message` of a failed check. */

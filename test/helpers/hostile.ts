@@ -11,15 +11,15 @@
  * Every start function listens on a free loopback port; close() ends every connection.
  */
 import { gzipSync } from 'node:zlib';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { BSON } from 'mongodb';
 import { listen, mysqlGreeting, natsInfo } from './faults.js';
 import type { TcpPeer } from './peers.js';
+import { scratchDir } from './scratch.js';
 
 /**
  * Text that would act as workflow commands if it reached stdout as it is: a lone CR, LF, the
@@ -348,7 +348,7 @@ function tlsPeer(pair: { cert: string; key: string }, onSecure: (s: Socket) => v
  * X509Certificate and getPeerCertificate() hand them over raw).
  */
 export function injectCert(): { cert: string; key: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'conn-check-inject-'));
+  const dir = scratchDir('conn-check-inject-');
   const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   run(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'k.pem']);
   const cn = 'a\r::error::CERT-CN\n::stop-commands::CERTTOKEN'; // CN: 64 characters at most

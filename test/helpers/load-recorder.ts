@@ -3,17 +3,17 @@
  * the loader's own thread) appends each `file:` URL to the file named by CONN_CHECK_LOAD_LOG.
  * Used to prove what a run loads (drivers, yaml, undici) and what it does not.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { scratchDir } from './scratch.js';
 
 let recorder: string | undefined;
 
 /** The path of the recorder module (written once per process); pass it as `--import <file URL>`. */
 export function loadRecorder(): string {
   if (recorder) return recorder;
-  const dir = mkdtempSync(join(tmpdir(), 'conn-check-loads-'));
+  const dir = scratchDir('conn-check-loads-');
   const hooks = join(dir, 'hooks.mjs');
   writeFileSync(
     hooks,

@@ -8,11 +8,12 @@
  * libdb as libsasldb. The realm is the host name, as saslpasswd2 and memcached use.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { chmodSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './run.js';
 import { canConnect } from './server-process.js';
+import { scratchDir } from './scratch.js';
 
 export const MEMCACHED = '/usr/bin/memcached';
 
@@ -34,7 +35,7 @@ export function saslAvailable(): boolean {
 
 /** Writes a SASL config dir (memcached.conf + sasldb2) allowing `users`; returns its path. */
 function saslDir(users: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'conn-check-mc-sasl-'));
+  const dir = scratchDir('conn-check-mc-sasl-');
   chmodSync(dir, 0o755); // memcached drops to the memcache user before reading them
   const db = join(dir, 'sasldb2');
   const realm = hostname();

@@ -8,12 +8,12 @@
  * temp directory.
  */
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, chownSync, copyFileSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './run.js';
 import { tlsMaterial } from './tls.js';
+import { scratchDir } from './scratch.js';
 
 const run = promisify(execFile);
 
@@ -63,7 +63,6 @@ export function pgBin(): { bin: string; version: string } | undefined {
 function asPostgres(bin: string, args: string[], opts: { timeout?: number } = {}) {
   return run('runuser', ['-u', 'postgres', '--', bin, ...args], { timeout: opts.timeout ?? 60_000 });
 }
-
 
 async function ids(): Promise<{ uid: number; gid: number }> {
   const { stdout: u } = await run('id', ['-u', 'postgres']);
@@ -119,7 +118,7 @@ export async function startPostgres(): Promise<PgServers> {
   if (!found) throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql (apt-get install postgresql)');
   const { bin, version } = found;
   const { uid, gid } = await ids();
-  const dir = mkdtempSync(join(tmpdir(), 'conn-check-pg-'));
+  const dir = scratchDir('conn-check-pg-');
   chmodSync(dir, 0o755);
   chownSync(dir, uid, gid);
   const started: PgInstance[] = [];

@@ -13,13 +13,13 @@
  * - Erlang starts its own epmd on ERL_EPMD_PORT and leaves it running: stop() kills it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { freePort } from './run.js';
 import { alive } from './server-process.js';
 import { tlsMaterial } from './tls.js';
+import { scratchDir } from './scratch.js';
 
 const SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
 const CTL = '/usr/lib/rabbitmq/bin/rabbitmqctl';
@@ -88,7 +88,7 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: num
 
 export async function startRabbit(): Promise<Rabbit> {
   const t0 = performance.now();
-  const dir = mkdtempSync(join(tmpdir(), 'conn-check-rabbit-'));
+  const dir = scratchDir('conn-check-rabbit-');
   for (const d of ['mnesia', 'log', 'home']) mkdirSync(join(dir, d));
   const taken = new Set<number>();
   const port = await brokerPort(taken);

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
 import { listen, type Listener } from './listen.js';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createServer } from 'node:net';
 import { parse as parseYaml } from 'yaml';
+import { scratchDir } from './scratch.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'bin/conn-check.js');
@@ -82,7 +82,7 @@ export async function runAction(
   inputs: Record<string, string>,
   opts: { files?: Record<string, string>; env?: NodeJS.ProcessEnv; timeoutMs?: number; workspace?: string; onSpawn?: (pid: number) => void } = {},
 ): Promise<ActionRun> {
-  const workspace = opts.workspace ?? mkdtempSync(join(tmpdir(), 'conn-check-ws-'));
+  const workspace = opts.workspace ?? scratchDir('conn-check-ws-');
   for (const [name, content] of Object.entries(opts.files ?? {})) writeFileSync(join(workspace, name), content);
   const summaryFile = join(workspace, '.summary.md');
   const outputFile = join(workspace, '.output.txt');
@@ -132,7 +132,7 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 
 /** Writes a temp YAML file and returns its path. */
 export function tempConfig(yaml: string, name = 'checks.yaml'): string {
-  const dir = mkdtempSync(join(tmpdir(), 'conn-check-cfg-'));
+  const dir = scratchDir('conn-check-cfg-');
   const file = join(dir, name);
   writeFileSync(file, yaml);
   return file;

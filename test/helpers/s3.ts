@@ -24,13 +24,13 @@
  * from the check's aws4 signer, so that one cannot hide the other's mistake).
  */
 import { createHash, createHmac } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
 import { trackSockets } from './listen.js';
+import { scratchDir } from './scratch.js';
 
 export interface S3User {
   accessKeyId: string;
@@ -117,7 +117,7 @@ const bucketOf = (path: string) => decodeURIComponent(path.split('/')[1] ?? '');
 
 export async function startS3(opts: S3Options): Promise<S3Instance> {
   const region = opts.region ?? 'us-east-1';
-  const directory = mkdtempSync(join(tmpdir(), 'conn-check-s3rver-'));
+  const directory = scratchDir('conn-check-s3rver-');
   const backend = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: Object.keys(opts.buckets).map((name) => ({ name })) });
   const addr = (await backend.run()) as { port: number };
   const backendPort = addr.port;

@@ -4,11 +4,10 @@
  * it (retries, temp directory, readiness, stop) with startServerProcess.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { freePort } from './run.js';
+import { scratchDir } from './scratch.js';
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -89,7 +88,7 @@ export async function startServerProcess(
 ): Promise<ServerProcess> {
   let lastErr = '';
   for (let attempt = 0; attempt < (o.tries ?? 3); attempt++) {
-    const dir = mkdtempSync(join(tmpdir(), `conn-check-${name}-`));
+    const dir = scratchDir(`conn-check-${name}-`);
     const port = await freePort();
     let server: Launched;
     try {

@@ -5,11 +5,11 @@
  * password and an authorized key. Needs root (sshd, useradd, chpasswd) and /run/sshd.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { logTail, pidFromFile, startServerProcess, type ServerProcess } from './server-process.js';
+import { scratchDir } from './scratch.js';
 
 export const SSHD = '/usr/sbin/sshd';
 /** The test account (created once, its password set on every start). */
@@ -41,7 +41,6 @@ export function sshdAvailable(): boolean {
   return existsSync(SSHD) && process.getuid?.() === 0;
 }
 
-
 /** Reads the first bytes a server sends (the SSH identification line). */
 function ident(port: number): Promise<string | undefined> {
   return new Promise((resolve) => {
@@ -55,7 +54,6 @@ function ident(port: number): Promise<string | undefined> {
     s.once('error', () => done());
   });
 }
-
 
 let account = false;
 /** The Unix account, with the password set (idempotent). */
@@ -74,7 +72,7 @@ let keys: SshKeys | undefined;
 /** Client keys, generated once per process. */
 export function sshKeys(): SshKeys {
   if (keys) return keys;
-  const dir = mkdtempSync(join(tmpdir(), 'conn-check-sshkeys-'));
+  const dir = scratchDir('conn-check-sshkeys-');
   const gen = (file: string, args: string[]) => execFileSync('ssh-keygen', ['-q', '-f', join(dir, file), '-C', `conn-check test ${file}`, ...args], { stdio: 'pipe' });
   gen('ed25519', ['-t', 'ed25519', '-N', '']);
   gen('rsa', ['-t', 'rsa', '-b', '2048', '-m', 'PEM', '-N', KEY_PASSPHRASE]);

@@ -4,9 +4,9 @@
  * Generated once per process into a temp directory (cached by path).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
+import { scratchDir } from './scratch.js';
 
 export interface Pair {
   cert: string;
@@ -92,7 +92,7 @@ function leaf(dir: string, name: string, subject: string, san: string, opts: { d
 /** The test CA and its certificates (generated on first use in this process). */
 export function tlsMaterial(): TlsMaterial {
   if (cached) return cached;
-  const dir = mkdtempSync(join(tmpdir(), 'conn-check-tls-'));
+  const dir = scratchDir('conn-check-tls-');
   chmodSync(dir, 0o755);
   openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'ca.key'], dir);
   openssl(['req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=conn-check test CA', '-days', '30', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-out', 'ca.crt'], dir);

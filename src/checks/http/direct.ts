@@ -12,13 +12,13 @@ import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { capReads } from '../../net/bounded.js';
 import { nodeDns } from '../../net/builtins.js';
 import { bareHost, type Address } from '../../net/dial.js';
-import { request1 } from '../../net/http1.js';
+import { request1, type Http1Answer } from '../../net/http1.js';
 import { assertCertificate, handshake } from '../../net/tls.js';
 import type { CheckContext } from '../../core/contract.js';
 import { readTls, withService, type Service } from '../kit/index.js';
 import type { TlsOptions } from '../../core/options.js';
 import { directBody, directRequest } from './errors.js';
-import { BODY_LIMIT, defaultPort, type HttpClient, type Send } from './send.js';
+import { BODY_LIMIT, defaultPort, type Answer, type Headers, type HttpClient, type HttpRequest } from './send.js';
 
 export interface DirectOptions {
   /**
@@ -58,8 +58,16 @@ export function withDirect<T>(
   const spec = { host: url.hostname, port: defaultPort(url), tls: (https || opts.readFirst) && opts.tls, tlsMode: https ? ('direct' as const) : ('driver' as const) };
   return withService(ctx, spec, async (service) => {
     let material = service.tlsOptions && Promise.resolve(service.tlsOptions);
-    const tls = () => (material ??= readTls(ctx, { host: url.hostname, tls: opts.tls }));
-    const client = directClient({ tls, assert: opts.tls, first: service.stream }, ctx);
+    const client = new DirectClient(
+      {
+        tls() {
+          return (material ??= readTls(ctx, { host: url.hostname, tls: opts.tls }));
+        },
+        assert: opts.tls,
+        first: service.stream,
+      },
+      ctx,
+    );
     try {
       return await use(client, service);
     } finally {
@@ -70,28 +78,48 @@ export function withDirect<T>(
 
 /** The direct client: `first` (when given) for the first request, a new connection for each other. */
 export function directClient(opts: DirectOptions, ctx: Pick<CheckContext, 'signal' | 'step' | 'note'>): HttpClient {
-  const live = new Set<{ destroy(): void }>();
-  // (its reads within the check's budget too: net/bounded.ts, once per socket)
-  let first = opts.first && capReads(opts.first, ctx.signal);
-  if (first) live.add(first);
-  const onAbort = () => {
-    for (const x of live) x.destroy();
-  };
-  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  return new DirectClient(opts, ctx);
+}
+
+/**
+ * The direct client's state: the connections and requests to destroy at the deadline or at
+ * close(). A class, so that a check allocates one object for it and no named closures (the build
+ * keeps function names: each named closure costs a defineProperty and a map of its own). It is
+ * the listener of the check's signal itself (handleEvent).
+ */
+class DirectClient implements HttpClient {
+  private readonly live = new Set<{ destroy(): void }>();
+  private first: Socket | undefined;
+
+  constructor(
+    private readonly opts: DirectOptions,
+    private readonly ctx: Pick<CheckContext, 'signal' | 'step' | 'note'>,
+  ) {
+    // (its reads within the check's budget too: net/bounded.ts, once per socket)
+    this.first = opts.first && capReads(opts.first, ctx.signal);
+    if (this.first) this.live.add(this.first);
+    ctx.signal.addEventListener('abort', this, { once: true });
+  }
+
+  /** The check's signal aborted: every connection goes. */
+  handleEvent(): void {
+    for (const x of this.live) x.destroy();
+  }
 
   /** The connection for a request to `target`: the first one given, or a new one. */
-  const connect = async (target: URL): Promise<Socket> => {
+  private async connect(target: URL): Promise<Socket> {
+    const { opts, ctx } = this;
     const host = bareHost(target.hostname);
     const port = defaultPort(target);
-    const given = first;
-    first = undefined;
+    const given = this.first;
+    this.first = undefined;
     // (a given TLS socket: its handshake and assertions are done, withDirect's kit did them)
     if (given && (given as TLSSocket).encrypted) return given;
     if (target.protocol !== 'https:') {
       if (given) return given;
       if (ctx.signal.aborted) throw ctx.signal.reason;
       const socket = capReads(createConnection({ host, port, lookup: opts.lookup }), ctx.signal);
-      live.add(socket);
+      this.live.add(socket);
       return socket;
     }
     // TLS material first: no file I/O between a new connection and its handshake.
@@ -100,7 +128,7 @@ export function directClient(opts: DirectOptions, ctx: Pick<CheckContext, 'signa
     // The handshake is the tls step: one that never completes is reported there, and its
     // failures in the words every TLS check uses (net/tls.ts).
     const secure = await ctx.step('tls', () => handshake(given, { ...tls, host, port, servername, lookup: opts.lookup }, ctx.signal));
-    live.add(secure);
+    this.live.add(secure);
     try {
       assertCertificate(secure, opts.assert, ctx, opts.assert.server_name ?? host);
     } catch (err) {
@@ -108,28 +136,46 @@ export function directClient(opts: DirectOptions, ctx: Pick<CheckContext, 'signa
       throw err;
     }
     return secure;
-  };
+  }
 
-  const send: Send = async ({ url, method, headers, body }) => {
-    const socket = await connect(url);
-    const answer = await request1({ url, method, headers, body, socket, onRequest: (req) => live.add(req) }).catch((err: unknown) => {
+  async send({ url, method, headers, body }: HttpRequest): Promise<Answer> {
+    const socket = await this.connect(url);
+    let answer: Http1Answer;
+    try {
+      answer = await request1({ url, method, headers, body, socket, live: this.live });
+    } catch (err) {
       throw directRequest(err, 'request', {});
-    });
-    return {
-      statusCode: answer.statusCode,
-      headers: answer.headers,
-      read: (limit) => answer.read(limit).catch((err: unknown) => Promise.reject(directBody(err, 'body', {}))),
-      discard: () => answer.discard(BODY_LIMIT).catch((err: unknown) => Promise.reject(directBody(err, 'body', {}))),
-    };
-  };
+    }
+    return new DirectAnswer(answer);
+  }
 
-  return {
-    send,
-    close: async () => {
-      ctx.signal.removeEventListener('abort', onAbort);
-      onAbort();
-    },
-  };
+  async close(): Promise<void> {
+    this.ctx.signal.removeEventListener('abort', this);
+    this.handleEvent();
+  }
+}
+
+/** An answer of the direct client: its body's failures in the words every client uses (step body). */
+class DirectAnswer implements Answer {
+  readonly statusCode: number;
+  readonly headers: Headers;
+
+  constructor(private readonly answer: Http1Answer) {
+    this.statusCode = answer.statusCode;
+    this.headers = answer.headers;
+  }
+
+  read(limit: number): Promise<{ data: Buffer; truncated: boolean }> {
+    return this.answer.read(limit).catch(bodyFailure);
+  }
+
+  discard(): Promise<void> {
+    return this.answer.discard(BODY_LIMIT).catch(bodyFailure);
+  }
+}
+
+function bodyFailure(err: unknown): Promise<never> {
+  return Promise.reject(directBody(err, 'body', {}));
 }
 
 /**

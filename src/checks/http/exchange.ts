@@ -9,7 +9,7 @@ import { VERSION } from '../../core/constants.js';
 import { CheckError, type CheckContext } from '../../core/contract.js';
 import { basicAuthorization, digestAuthorization, parseChallenges } from './auth.js';
 import type { Options } from './options.js';
-import { allHeaders, firstHeader, type Answer, type Send } from './send.js';
+import { allHeaders, firstHeader, type Answer, type HttpClient } from './send.js';
 
 const MAX_REDIRECTS = 10;
 const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
@@ -36,12 +36,30 @@ function sameOrigin(a: URL, b: URL): boolean {
   return a.origin === b.origin;
 }
 
+/** One request with the headers for its URL: the common ones, and the credentials for the configured origin only. */
+function send(
+  client: Pick<HttpClient, 'send'>,
+  h: { common: HeaderMap; credentialed: HeaderMap; original: URL },
+  url: URL,
+  method: string,
+  body: string | undefined,
+  extra?: Record<string, string>,
+): Promise<Answer> {
+  let headers = h.common;
+  if ((h.credentialed.size && sameOrigin(h.original, url)) || extra) {
+    headers = new Map(h.common);
+    if (sameOrigin(h.original, url)) for (const [k, v] of h.credentialed) headers.set(k, v);
+    for (const [k, v] of Object.entries(extra ?? {})) headers.set(k.toLowerCase(), { name: k, values: [v] });
+  }
+  return client.send({ url, method, headers: headerObject(headers), body });
+}
+
 /**
  * Sends the check's request to `original` (and on, through redirects when allowed); resolves
  * with the final answer, its body unread. `viaProxy`: a Proxy-Authorization header in the
  * options went to the proxy already.
  */
-export async function exchange(sendRequest: Send, o: Options, original: URL, viaProxy: boolean, ctx: CheckContext): Promise<Answer> {
+export async function exchange(client: Pick<HttpClient, 'send'>, o: Options, original: URL, viaProxy: boolean, ctx: CheckContext): Promise<Answer> {
   // Headers sent to the original host (and hosts sharing its authority) only.
   const common: HeaderMap = new Map();
   const credentialed: HeaderMap = new Map();
@@ -72,14 +90,9 @@ export async function exchange(sendRequest: Send, o: Options, original: URL, via
     addHeader(credentialed, 'Authorization', `Bearer ${o.bearer_token}`);
   }
 
-  const send = (url: URL, method: string, body: string | undefined, extra?: Record<string, string>) => {
-    const headers: HeaderMap = new Map(common);
-    if (sameOrigin(original, url)) for (const [k, v] of credentialed) headers.set(k, v);
-    for (const [k, v] of Object.entries(extra ?? {})) headers.set(k.toLowerCase(), { name: k, values: [v] });
-    return sendRequest({ url, method, headers: headerObject(headers), body });
-  };
-
-  let url = new URL(original);
+  const headers = { common, credentialed, original };
+  // (`original` is never changed: each redirect is a URL of its own)
+  let url = original;
   let method = o.method;
   let body = o.body;
   let hops = 0;
@@ -89,13 +102,13 @@ export async function exchange(sendRequest: Send, o: Options, original: URL, via
   // (each client's failures are its own: send rejects with the step and words already)
   const res = await ctx.step('request', async () => {
     for (;;) {
-      let r = await send(url, method, body);
+      let r = await send(client, headers, url, method, body);
       if (o.digest_auth && r.statusCode === 401 && sameOrigin(original, url)) {
         const challenges = parseChallenges(allHeaders(r.headers, 'www-authenticate'));
         const authorization = digestAuthorization(challenges, o.digest_auth, method, `${url.pathname}${url.search}`, body);
         if (authorization) {
           await r.discard().catch(() => {});
-          r = await send(url, method, body, { Authorization: authorization });
+          r = await send(client, headers, url, method, body, { Authorization: authorization });
         }
       }
       const location = firstHeader(r.headers, 'location');

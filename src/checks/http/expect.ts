@@ -5,6 +5,7 @@
  */
 import { decompressCapped } from '../../net/bounded.js';
 import { CheckError, type CheckContext } from '../../core/contract.js';
+import { now } from '../kit/index.js';
 import { show } from '../../core/options.js';
 import { jsonPath, type Options } from './options.js';
 import { allHeaders, BODY_LIMIT, firstHeader, type Answer, type Headers } from './send.js';
@@ -35,12 +36,12 @@ async function decodeBody(data: Buffer, headers: Headers, signal: AbortSignal): 
   }
 }
 
-/** Checks the answer against the options; `started` is when the request was sent (performance.now()). */
+/** Checks the answer against the options; `started` is when the request was sent (kit/clock.ts now()). */
 export async function expectAnswer(res: Answer, o: Options, started: number, ctx: CheckContext): Promise<void> {
   const status = res.statusCode;
   const matches = o.expected_code.ranges.some((r) => status >= r.lo && status <= r.hi);
   if (!matches) {
-    ctx.note(`status ${status} after ${Math.round(performance.now() - started)} ms`);
+    ctx.note(`status ${status} after ${Math.round(now() - started)} ms`);
     throw new CheckError('status', o.expected_code.single ? `Unexpected response code: ${status}` : `Unexpected response code: ${status} (expected ${o.expected_code.label})`);
   }
 
@@ -66,7 +67,7 @@ export async function expectAnswer(res: Answer, o: Options, started: number, ctx
       await res.discard();
     }
   });
-  const elapsed = Math.round(performance.now() - started);
+  const elapsed = Math.round(now() - started);
   ctx.note(`status ${status} in ${elapsed} ms`);
   if (o.expected_body && text !== undefined) {
     const expected = o.expected_body;

@@ -12,7 +12,7 @@ import { describeError } from '../../net/errors.js';
 import { parseProxyUrl } from '../../net/proxy.js';
 import { secureOptions } from '../../net/tls.js';
 import { CheckError, defineCheck, type CheckContext } from '../../core/contract.js';
-import { eachAddress, readTls } from '../kit/index.js';
+import { eachAddress, now, readTls } from '../kit/index.js';
 import { directClient, pinnedLookup, withDirect } from './direct.js';
 import { exchange } from './exchange.js';
 import { expectAnswer } from './expect.js';
@@ -107,8 +107,8 @@ export const http = defineCheck({
 });
 
 /** The exchange and the expectations over one client; the time taken counts from `started` (default: now). */
-async function request(client: HttpClient, o: Options, original: URL, viaProxy: boolean, ctx: CheckContext, started = performance.now()): Promise<void> {
-  const answer = await exchange(client.send, o, original, viaProxy, ctx);
+async function request(client: HttpClient, o: Options, original: URL, viaProxy: boolean, ctx: CheckContext, started = now()): Promise<void> {
+  const answer = await exchange(client, o, original, viaProxy, ctx);
   await expectAnswer(answer, o, started, ctx);
 }
 

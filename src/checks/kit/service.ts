@@ -29,6 +29,7 @@
 import { isIP, type Socket } from 'node:net';
 import type { ConnectionOptions, PeerCertificate, TLSSocket } from 'node:tls';
 import { CheckError, stopKind, type CheckContext, type StepName } from '../../core/contract.js';
+import { now } from './clock.js';
 import type { TlsOptions } from '../../core/options.js';
 import { capReads, type FrameInspector } from '../../net/bounded.js';
 import { nodeTls } from '../../net/builtins.js';
@@ -91,7 +92,7 @@ export interface RelaySpec {
 export interface Service {
   /** The address that accepted the connection. */
   readonly address: Address;
-  /** performance.now() when the connection was made (before any handshake): for a check that times its exchange from there (http's response time). */
+  /** When the connection was made (kit/clock.ts now(), before any handshake): for a check that times its exchange from there (http's response time). */
   readonly connectedAt: number;
   /** The TCP connection. */
   readonly socket: Socket;
@@ -119,8 +120,9 @@ export interface Service {
 
 /** Connects as `spec` says, runs `exchange` on the connection, and tears it all down. */
 export async function withService<T>(ctx: CheckContext, spec: ServiceSpec, exchange: (service: Service) => Promise<T>): Promise<T> {
-  const started = performance.now();
-  let tlsOptions = await readTls(ctx, spec);
+  const started = now();
+  // (without TLS, nothing to read and nothing to wait for)
+  let tlsOptions = spec.tls ? await readTls(ctx, spec) : undefined;
   const { endpoints } = spec;
   if (!endpoints) {
     const unix = isSocketPath(spec.host);
@@ -128,12 +130,12 @@ export async function withService<T>(ctx: CheckContext, spec: ServiceSpec, excha
     // resolve step's failure ("resolve: timed out"), not the connection's.
     const addresses = unix || spec.addresses || isIP(bareHost(spec.host)) ? spec.addresses : await ctx.step('resolve', () => resolveHost(spec.host, ctx.signal));
     const { socket, address } = await ctx.step('tcp', () => (unix ? connectUnixSocket(spec.host, ctx.signal) : connectTcp(spec.host, spec.port, ctx.signal, addresses)));
-    const connectedAt = performance.now();
+    const connectedAt = now();
     ctx.note(`connected to ${unix ? `Unix socket ${spec.host}` : showAddress(address)}`);
     return run(new Connection(ctx, spec, socket, address, tlsOptions, started, connectedAt), exchange);
   }
   const { socket, address, endpoint } = await ctx.step('tcp', () => connectFirst(endpoints.list, ctx.signal));
-  const connectedAt = performance.now();
+  const connectedAt = now();
   ctx.note(`connected to ${showAddress(address)}${endpoints.list.length > 1 ? ` (${endpoints.label} ${hostPort(endpoint.host, endpoint.port)})` : ''}`);
   if (tlsOptions && spec.tls && !spec.tls.server_name && endpoint.host !== spec.host) {
     const h = bareHost(endpoint.host);
@@ -149,7 +151,7 @@ export async function withService<T>(ctx: CheckContext, spec: ServiceSpec, excha
  * first failure's step (`[::1]: connection refused (1 of 2 addresses failed)`).
  */
 export async function withEachAddress(ctx: CheckContext, spec: ServiceSpec, exchange: (service: Service) => Promise<void>): Promise<void> {
-  const started = performance.now();
+  const started = now();
   const tlsOptions = await readTls(ctx, spec);
   const addresses = await ctx.step('resolve', () => resolveHost(spec.host, ctx.signal));
   await ctx.step(tlsOptions ? 'tls' : 'tcp', () =>
@@ -161,7 +163,7 @@ export async function withEachAddress(ctx: CheckContext, spec: ServiceSpec, exch
         if (ctx.signal.aborted) throw err;
         throw new CheckError('tcp', describeError(err));
       }
-      return run(new Connection({ ...ctx, note }, spec, socket, address, tlsOptions, started, performance.now()), exchange);
+      return run(new Connection({ ...ctx, note }, spec, socket, address, tlsOptions, started, now()), exchange);
     }),
   );
 }
@@ -183,14 +185,14 @@ export async function readTls(ctx: Pick<CheckContext, 'step' | 'extraCa' | 'env'
 
 async function run<T>(service: Connection, exchange: (service: Service) => Promise<T>): Promise<T> {
   const { signal } = service.ctx;
-  const onAbort = () => void service.close();
-  signal.addEventListener('abort', onAbort, { once: true });
+  // (the connection is the signal's listener itself: no closure per check)
+  signal.addEventListener('abort', service, { once: true });
   try {
     if (service.tlsOptions && (service.spec.tlsMode ?? 'direct') === 'direct') await service.ctx.step('tls', () => service.startTls());
     if (signal.aborted) throw signal.reason;
     return await exchange(service);
   } finally {
-    signal.removeEventListener('abort', onAbort);
+    signal.removeEventListener('abort', service);
     await service.close();
   }
 }
@@ -276,7 +278,7 @@ class Connection implements Service {
         const why = verificationFailure(secure, this.verifyName);
         if (why) throw new CheckError('tls', why);
       }
-      const left = this.ctx.timeoutMs - (performance.now() - this.started);
+      const left = this.ctx.timeoutMs - (now() - this.started);
       await awaitServerVerdict(secure, this.ctx.signal, Math.max(20, Math.min(500, left / 2)));
     } catch (err) {
       secure.destroy();
@@ -334,7 +336,18 @@ class Connection implements Service {
     this.closers.push(fn);
   }
 
+  /** The check's signal aborted: tear everything down. */
+  handleEvent(): void {
+    void this.close();
+  }
+
   close(): Promise<void> {
+    // Nothing registered (a check that only used the connection): its sockets go, nothing to wait for.
+    if (!this.closing && this.closers.length === 0) {
+      this.stream.destroy();
+      this.socket.destroy();
+      this.closing = Promise.resolve();
+    }
     this.closing ??= (async () => {
       const pending: unknown[] = [];
       for (const fn of this.closers.reverse()) {
@@ -357,8 +370,8 @@ class Connection implements Service {
  * to the same deadline, they end a stalled driver where the runner would.
  */
 export function timeLeft(ctx: Pick<CheckContext, 'timeoutMs'>): () => number {
-  const deadline = performance.now() + ctx.timeoutMs;
-  return () => Math.max(1, Math.round(deadline - performance.now()));
+  const deadline = now() + ctx.timeoutMs;
+  return () => Math.max(1, Math.round(deadline - now()));
 }
 
 /**
