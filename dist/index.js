@@ -1,2 +1,2 @@
 
-import{a as e,b as o,d as t}from"./chunk-UT3YPLID.js";import"./chunk-MUJP27IL.js";e();o();t();import("./run-J4Y3FLJ2.js").then(({run:r})=>r()).then(()=>{process.stdout.write("",()=>setTimeout(()=>process.exit(),100).unref())});
+import{a as e,d as t}from"./chunk-LXGCGOQ3.js";import"./chunk-MUJP27IL.js";e();t();import("./run-VJESTI2T.js").then(({run:o})=>o()).then(()=>{process.stdout.write("",()=>setTimeout(()=>process.exit(),100).unref())});

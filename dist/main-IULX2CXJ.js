@@ -1,0 +1,71 @@
+
+import{A as j,Bb as Q,Db as Z,Eb as tt,Fb as et,Gb as nt,Hb as ot,Ib as w,Jb as rt,Kb as g,_ as R,mb as B,ob as Y,r as W,rb as G,sb as z,tb as V,u as x,ub as O,v as K,vb as h,w as P,wb as J,x as U,xb as X,y as D,yb as H,z as L,zb as q}from"./chunk-ETV6HNPA.js";import"./chunk-LXGCGOQ3.js";import{a as r}from"./chunk-MUJP27IL.js";var Rt=process.getBuiltinModule("node:fs");function Ot(e,t){return e[t]}r(Ot,"pick");var st=Ot(Rt,"existsSync");var Et=process.getBuiltinModule("node:path");function _t(e,t){return e[t]}r(_t,"pick");var ct=_t(Et,"resolve");var Nt=process.getBuiltinModule("node:util");function Tt(e,t){return e[t]}r(Tt,"pick");var it=Tt(Nt,"parseArgs");function at(e,t){let o=e,n=o?.message??String(e),i=/'(-[^']*)'/.exec(n)?.[1];if(o?.code==="ERR_PARSE_ARGS_UNKNOWN_OPTION"&&i!==void 0){let s=i.split("=")[0],c=JSON.stringify(s).slice(1,-1).slice(0,60),a=s.startsWith("--")?Y(s.slice(2),new Set(t.match(/(?<=--)[a-z][a-z-]+/g))):void 0;return`unknown option ${c}${a?`; did you mean --${a}?`:""} (conn-check --help lists the options)`}if(o?.code==="ERR_PARSE_ARGS_INVALID_OPTION_VALUE"&&i!==void 0){let s=/--[\w-]+/.exec(i)?.[0]??i.split(" ")[0];return/does not take an argument/.test(n)?`${s} takes no value`:`${s} needs a value`}return n.split(`
+`)[0]}r(at,"argsProblem");var k=process.getBuiltinModule("node:fs");function v(e,t){return e[t]}r(v,"pick");var pt=v(k,"accessSync");var E=v(k,"statSync");var lt=v(k,"writeFileSync");var dt=v(k,"constants");var xt=process.getBuiltinModule("node:path");function mt(e,t){return e[t]}r(mt,"pick");var _=mt(xt,"resolve");var b=mt(xt,"dirname");function m(e){return e.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g,"").replace(/[&<>"']/g,t=>({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;","'":"&apos;"})[t])}r(m,"xml");var N=r(e=>(e/1e3).toFixed(3),"secs");function ut(e,t){let o=new Map;for(let c of e)o.set(c.file,[...o.get(c.file)??[],c]);let n=r(c=>({tests:c.length,failures:c.filter(a=>a.status==="failed").length,skipped:c.filter(a=>a.status==="skipped").length,time:N(Math.min(t,c.reduce((a,l)=>a+l.duration_ms,0)))}),"count"),i=n(e),s=['<?xml version="1.0" encoding="UTF-8"?>',`<testsuites name="conn-check" tests="${i.tests}" failures="${i.failures}" errors="0" skipped="${i.skipped}" time="${N(t)}">`];for(let[c,a]of o){let l=n(a);s.push(`  <testsuite name="${m(c)}" tests="${l.tests}" failures="${l.failures}" errors="0" skipped="${l.skipped}" time="${l.time}">`);for(let p of a){let u=`    <testcase name="${m(p.name)}" classname="conn-check.${m(p.type)}" file="${m(p.file)}" line="${p.line}" time="${N(p.duration_ms)}"`;if(p.status==="passed")s.push(p.details?.length||p.attempts?`${u}>
+      <system-out>${m([...p.details??[],...p.attempts?[`passed on attempt ${p.attempts}`]:[]].join(`
+`))}</system-out>
+    </testcase>`:`${u}/>`);else if(p.status==="skipped")s.push(`${u}>
+      <skipped message="${m(p.error??"skipped")}"/>
+    </testcase>`);else{let S=w(p)+(p.attempts?` (after ${p.attempts} attempts)`:"");s.push(`${u}>
+      <failure message="${m(S)}" type="${G(p)?"warning":m(p.step??"failed")}">${m(`${p.name} target=${p.target}
+${S}`)}</failure>
+    </testcase>`)}}s.push("  </testsuite>")}return s.push("</testsuites>"),s.join(`
+`)+`
+`}r(ut,"renderJunit");function T(e){return e.replace(/\\/g,"\\\\").replace(/\|/g,"\\|").replace(/[\r\n]+/g," ").replace(/([<>*_`[\]])/g,"\\$1")}r(T,"cell");function yt(e,t){let o=z(e).map(n=>{let i=n.status==="failed"?w(n):n.status==="skipped"?n.error??"":(n.details??[]).join("; ");return n.tls_verification==="disabled"&&(i=`\u{1F513} TLS not verified${i?`; ${i}`:""}`),n.attempts&&(i+=n.status==="passed"?` (passed on attempt ${n.attempts})`:` (after ${n.attempts} attempts)`),`| ${Z(n)} | ${T(n.name)} | ${T(n.target)} | ${n.status==="skipped"?"":tt(n.duration_ms)} | ${T(i)} |`});return["## conn-check","",`**${nt(e,t)}**`,"","| | Check | Target | Time | Details |","| --- | --- | --- | --- | --- |",...o,""].join(`
+`)}r(yt,"renderMarkdown");var C=["text","json","junit","markdown"];function A(e,t,o,n){return e==="json"?Q(t):e==="junit"?ut(t,o):e==="markdown"?yt(t,o):g(t,o,n)}r(A,"renderReport");var f=class extends Error{static{r(this,"OutputError")}};function ft(e,t){let o=e?.code;return o==="ENOENT"?`the directory ${b(t)} does not exist`:o==="ENOTDIR"?`${b(t)} is not a directory`:o==="EACCES"||o==="EPERM"?"permission denied":o==="EISDIR"?"it is a directory":o==="EROFS"?"the file system is read-only":o==="ENOSPC"?"no space left on the device":o??e?.message??String(e)}r(ft,"why");function St(e,t){let o=_(t,e);try{if(E(o,{throwIfNoEntry:!1})?.isDirectory())throw Object.assign(new Error,{code:"EISDIR"});let n=b(o);if(!E(n).isDirectory())throw Object.assign(new Error,{code:"ENOTDIR"});pt(n,dt.W_OK)}catch(n){throw new f(`--output ${e}: cannot write the report: ${ft(n,e)}`)}}r(St,"assertWritable");function ht(e,t,o){try{lt(_(t,e),o)}catch(n){throw new f(`--output ${e}: cannot write the report: ${ft(n,e)}`)}}r(ht,"writeReport");function wt(e,t){if(e.NO_COLOR!==void 0&&e.NO_COLOR!=="")return!1;let o=e.FORCE_COLOR;return o!==void 0?!["0","false"].includes(o.trim().toLowerCase()):!!t&&e.TERM!=="dumb"}r(wt,"wantsColour");var Ct=1e3,At=2e3,gt=3e4,It=5e3,kt=160,F=class{constructor(t){this.o=t;this.now=t.now??V,this.started=this.now(),this.timer=setInterval(()=>this.tick(),t.live?Ct:gt),this.timer.unref()}o;static{r(this,"Progress")}started;now;running=0;done=0;failing=new Map;timer;lastPlain=-1/0;lastFailingCount=-1;shown=!1;onStart(){this.running++}onResult(t){t.status!=="skipped"&&(this.running=Math.max(0,this.running-1)),this.done++,this.failing.delete(t.name),this.o.live&&this.shown&&this.render()}onRetry(t,o){let n=`${o.step?`${o.step}: `:""}${o.error??"failed"}`;if(this.failing.set(t.name,n),this.o.verbose&&(this.clear(),this.o.write(this.o.redact(`Retrying ${t.name} in ${Mt(o.delayMs)} (attempt ${o.attempt} failed: ${n})`)+`
+`)),this.o.live)return this.render();let i=this.now();(i-this.lastPlain>=It||this.failing.size!==this.lastFailingCount)&&this.plain(i)}say(t){this.clear(),this.o.write(t)}stop(){this.timer&&clearInterval(this.timer),this.timer=void 0,this.clear()}tick(){let t=this.now()-this.started;this.o.live?t>=At&&this.render():t>=gt&&this.plain(this.now())}plain(t){this.lastPlain=t,this.lastFailingCount=this.failing.size,this.o.write(this.o.redact(this.line())+`
+`)}render(){let t=this.o.redact(this.line());this.o.write(`\r\x1B[K${t.length>kt?`${t.slice(0,kt-3)}...`:t}`),this.shown=!0}clear(){this.o.live&&this.shown&&this.o.write("\r\x1B[K"),this.shown=!1}line(){let t=[`${this.done} done, ${this.running} running`];if(this.failing.size){let[n,i]=this.failing.entries().next().value;t.push(`${this.failing.size} still failing (${n}: ${i}${this.failing.size>1?`, +${this.failing.size-1} more`:""})`)}let o=(this.now()-this.started)/1e3;return this.o.waitS!==void 0?t.push(`${Math.max(0,Math.ceil(this.o.waitS-o))}s left of --wait`):this.o.maxTimeoutS!==void 0?t.push(`${Math.max(0,Math.ceil(this.o.maxTimeoutS-o))}s left of --max-timeout`):t.push(`${Math.floor(o)}s so far`),`conn-check: ${t.join("; ")}`}};function Mt(e){return`${Number((e/1e3).toFixed(1))}s`}r(Mt,"secs");var Wt=process.getBuiltinModule("node:fs");function Kt(e,t){return e[t]}r(Kt,"pick");var vt=Kt(Wt,"readSync");function Pt(e){return{stdout:r(t=>process.stdout.write(t),"stdout"),stderr:r(t=>process.stderr.write(t),"stderr"),readStdin:r(t=>Ut(t),"readStdin"),env:process.env,cwd:process.cwd(),signal:e,isTTY:{stdout:process.stdout.isTTY,stderr:process.stderr.isTTY}}}r(Pt,"processIo");function Ut(e){let t=[],o=0,n=Buffer.alloc(64*1024);for(;o<=e;){let i;try{i=vt(0,n,0,n.length,null)}catch(s){let c=s.code;if(c==="EAGAIN"){Atomics.wait(new Int32Array(new SharedArrayBuffer(4)),0,0,10);continue}if(c==="EOF")break;throw s}if(i===0)break;t.push(Buffer.from(n.subarray(0,i))),o+=i}return Buffer.concat(t)}r(Ut,"readStdinCapped");var bt=`Usage: conn-check [options] CONFIG [PATTERN ...]
+
+Checks that every service listed in CONFIG (a conn-check YAML file, or - for
+standard input) can be reached, and that its credentials work.
+PATTERNs select checks as conn-check did: a whole name (the check's, or one of
+conn-check's sub-step names such as redis:HOST:PORT:connect), * the only wildcard;
+a check runs if any matches. A selection that matches nothing exits 3.
+
+Options:
+  -v, --verbose            print each check as it starts, and its details
+  -d, --duration           print how long each check took
+  -t, --tracebacks         print internal error details (never secrets)
+  -U, --unbuffered-output  print results as they arrive instead of ordered
+      --validate           only validate the config file
+      --dry-run            print what would run, as SKIPPED, and run nothing
+      --connect-timeout S  timeout of checks that set none (default ${K})
+      --max-timeout S      stop everything after S seconds
+      --wait S             re-run failed checks until all pass or S seconds have passed
+      --include-tags A,B   run only checks with any of these tags
+      --exclude-tags A,B   skip checks with any of these tags
+      --concurrency N      most checks in flight at once (default: from ulimit -n,
+                           (limit - ${P}) / ${U}, between ${D} and ${L})
+      --tls-certs-path P   extra CA certificates: a PEM file or a directory of them
+      --format F           output: text (default), json, junit or markdown
+      --output FILE        write the report to FILE (text still goes to stdout)
+      --egress             print the firewall rules the config needs (YAML), run nothing
+      --env-file FILE      read a dotenv file into the variables \${VAR} uses (repeatable)
+      --from-env           add a check for each *_URL/_URI/_DSN/_ADDR variable holding a
+                           service URL (CONFIG is then optional)
+      --version            print the version
+  -h, --help               print this help
+
+conn-check init --from FILE...  prints a config for a docker-compose file, a .env
+                                 file or Kubernetes manifests
+
+Exit status: 0 all passed, 1 only checks with severity warning failed,
+2 a check failed, 3 bad arguments or invalid config.
+Check types: ${B().map(e=>e.type).join(", ")}
+`,Ft=r(e=>`--${e}`,"flag"),Dt={OK:x.Ok,WARNING:x.Warning,CRITICAL:x.Critical};async function Ge(e,t){let o=new q,n={...t,stdout:r(c=>t.stdout(o.stream(c)),"stdout"),stderr:r(c=>t.stderr(o.stream(c)),"stderr")};if(e[0]==="init")return(await import("./init-ZCPOJLZ3.js")).init(e.slice(1),n);let i;try{i=it({args:e,allowPositionals:!0,strict:!0,options:{verbose:{type:"boolean",short:"v"},duration:{type:"boolean",short:"d"},tracebacks:{type:"boolean",short:"t"},"unbuffered-output":{type:"boolean",short:"U"},validate:{type:"boolean"},"dry-run":{type:"boolean"},egress:{type:"boolean"},wait:{type:"string"},output:{type:"string"},version:{type:"boolean"},help:{type:"boolean",short:"h"},"tls-certs-path":{type:"string"},"max-timeout":{type:"string"},"connect-timeout":{type:"string"},"include-tags":{type:"string"},"exclude-tags":{type:"string"},concurrency:{type:"string"},format:{type:"string"},"env-file":{type:"string",multiple:!0},"from-env":{type:"boolean"}}})}catch(c){return n.stderr(`conn-check: ${o.text(at(c,bt))}
+`),x.Unknown}let s=i.values;if(s.help)return n.stdout(bt),x.Ok;if(s.version)return n.stdout(`conn-check ${W}
+`),x.Ok;try{let[c,...a]=i.positionals;if(!c&&!s["from-env"])throw new h("no CONFIG file given");let l=s.format??"text";if(!C.includes(l))throw new h(`--format: expected one of ${C.join(", ")}, got ${JSON.stringify(l)}`);let p=await J({"connect-timeout":s["connect-timeout"],"max-timeout":s["max-timeout"],wait:s.wait,concurrency:s.concurrency,"tls-certs-path":s["tls-certs-path"],"include-tags":O(s["include-tags"]),"exclude-tags":O(s["exclude-tags"]),patterns:a},Ft),u=l==="text"||s.output!==void 0,S=u&&!!s["unbuffered-output"],I=!!s.verbose&&u,M={durations:!!s.duration,verbose:!!s.verbose,colour:u&&wt(n.env,n.isTTY?.stdout)},y,$t=await X({settings:p,config:{...c===void 0?{}:c==="-"?{stdin:n.readStdin(j)}:{paths:[c]},base:n.cwd,env:n.env,envFiles:s["env-file"]??[],fromEnv:!!s["from-env"]},mode:s.egress?"egress":s.validate?"validate":"run",dryRun:!!s["dry-run"],gate:o,name:Ft,signal:n.signal,isFile:r(d=>st(ct(n.cwd,d)),"isFile")},{note:r(d=>n.stderr(`conn-check: ${d}
+`),"note"),warnings:r(d=>n.stderr(d.map($=>R($)+`
+`).join("")),"warnings"),selectionWarning:r(d=>n.stderr(`warning: ${d}
+`),"selectionWarning"),beforeRun:r(()=>{s.output!==void 0&&St(s.output,n.cwd),s["dry-run"]||(y=new F({write:n.stderr,live:!!n.isTTY?.stderr,verbose:I,redact:r(d=>o.text(d),"redact"),waitS:p.waitS,maxTimeoutS:p.maxTimeoutS}))},"beforeRun"),onStart:r(d=>{y?.onStart(),I&&(y?y.say.bind(y):n.stderr)(`Starting ${d.name} (${d.target})...
+`)},"onStart"),onResult:r(d=>{y?.onResult(d),S&&n.stdout(ot(d,M)+`
+`)},"onResult"),onRetry:r((d,$)=>y?.onRetry(d,$),"onRetry")}).finally(()=>y?.stop());return Lt($t,n,{format:l,output:s.output,unbuffered:S,view:M})}catch(c){if(c instanceof f)return n.stderr(`conn-check: ${o.text(c.message)}
+`),x.Unknown;if(c instanceof h)return n.stderr(`conn-check: ${o.text(c.message)}
+Try 'conn-check --help'.
+`),x.Unknown;let a=s.tracebacks?c?.stack??String(c):c?.message??String(c);return n.stderr(`UNKNOWN: conn-check failed unexpectedly: ${o.lines(a)}
+`),x.Unknown}}r(Ge,"main");function Lt(e,t,o){let n=r((a,l)=>`${a} ${l}${a===1?"":"s"}`,"plural");switch(e.kind){case"invalid":{t.stderr(e.issues.map(l=>`${R(l)}
+`).join(""));let a=e.errors.length;return e.errors.every(l=>l.unreadable)?t.stderr(`UNKNOWN: cannot read the config file${a===1?"":"s"}
+`):t.stderr(`UNKNOWN: invalid config (${n(a,"problem")})
+`),x.Unknown}case"egress":return t.stdout(e.report),x.Ok;case"valid":return t.stdout(`OK: the config is valid (${n(e.checks,"check")})
+`),x.Ok;case"nothing-selected":return t.stderr(`UNKNOWN: ${e.error}
+`),x.Unknown}let{results:i,durationMs:s}=e,c={durations:o.view.durations,verbose:o.view.verbose};if(o.output!==void 0&&ht(o.output,t.cwd,A(o.format,i,s,c)),o.unbuffered){let a=rt(i,s);t.stdout((o.view.colour?H(a):a)+`
+`)}else o.output!==void 0||o.format==="text"?t.stdout(g(i,s,o.view)):t.stdout(A(o.format,i,s,c));return Dt[et(i).level]}r(Lt,"finish");export{bt as HELP,Ge as main,Pt as processIo};
