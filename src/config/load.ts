@@ -191,13 +191,11 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
   function validateItem(item: ParsedItem, index: number): void {
     const urlError = urls.failed.get(item);
     if (urlError) return void issues.push(urlError);
-    const at: Pos = { line: item.line, column: item.column };
     const raw = item.value;
-    const label = `checks[${index}]`;
     if (!item.isMap || !raw || typeof raw !== 'object' || Array.isArray(raw)) {
       // `- "postgres://user:password@db/app"`: a connection string where a mapping belongs.
       if (typeof raw === 'string') remember(collectSecrets({ entry: raw }).secrets);
-      issues.push({ severity: 'error', file, ...at, check: label, message: `expected a mapping with a type (- type: tcp ...), got ${describeNode(raw)}` });
+      issues.push({ severity: 'error', file, line: item.line, column: item.column, check: `checks[${index}]`, message: `expected a mapping with a type (- type: tcp ...), got ${describeNode(raw)}` });
       return;
     }
     const opts: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
@@ -205,36 +203,45 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
     // type
     const typeValue = opts.type;
     if (typeValue === undefined || typeValue === null || typeValue === '') {
-      issues.push({ severity: 'error', file, ...at, check: label, option: 'type', message: `missing; one of: ${knownTypeNames().join(', ')}` });
+      issues.push({ severity: 'error', file, line: item.line, column: item.column, check: `checks[${index}]`, option: 'type', message: `missing; one of: ${knownTypeNames().join(', ')}` });
       return;
     }
     if (typeof typeValue !== 'string') {
       remember(collectSecrets(opts).secrets);
-      issues.push({ severity: 'error', file, ...keyAt(item, 'type'), check: label, option: 'type', message: `expected a type name, got ${describeNode(typeValue)}` });
+      issues.push({ severity: 'error', file, ...keyAt(item, 'type'), check: `checks[${index}]`, option: 'type', message: `expected a type name, got ${describeNode(typeValue)}` });
       return;
     }
     const found = findCheckType(typeValue);
     const definition = found && definitions.get(found);
-    const checkLabel = `${label} (${show(typeValue.trim()).replace(/^"|"$/g, '')})`;
+    // (built only for a message: most checks have none)
+    let shownLabel: string | undefined;
+    const checkLabel = (): string => (shownLabel ??= `checks[${index}] (${show(typeValue.trim()).replace(/^"|"$/g, '')})`);
     if (!definition) {
       remember(collectSecrets(opts).secrets);
-      issues.push({ severity: 'error', file, ...keyAt(item, 'type'), check: checkLabel, option: 'type', message: `unknown check type ${show(typeValue)}; known types: ${knownTypeNames().join(', ')}` });
+      issues.push({ severity: 'error', file, ...keyAt(item, 'type'), check: checkLabel(), option: 'type', message: `unknown check type ${show(typeValue)}; known types: ${knownTypeNames().join(', ')}` });
       return;
     }
 
     // ${VAR} interpolation, in every string value (nested too)
     let interpolationFailed = false;
     const interpolated: Record<string, string[]> = {};
+    const inserted: string[] = [];
     for (const key of Object.keys(opts)) {
       if (key === 'type') continue;
       try {
-        const inserted: string[] = [];
-        opts[key] = interpolateDeep(opts[key], env, inserted);
-        if (inserted.length) interpolated[key] = inserted;
+        const value = opts[key];
+        // (a value with no `$` anywhere is its own interpolation: most are)
+        if (typeof value === 'string' && !value.includes('$')) continue;
+        opts[key] = interpolateDeep(value, env, inserted);
+        if (inserted.length) {
+          interpolated[key] = inserted.slice();
+          inserted.length = 0;
+        }
       } catch (err) {
         if (!(err instanceof InterpolationError)) throw err;
+        inserted.length = 0;
         interpolationFailed = true;
-        issues.push({ severity: 'error', file, ...keyAt(item, key), check: checkLabel, option: key, message: err.message });
+        issues.push({ severity: 'error', file, ...keyAt(item, key), check: checkLabel(), option: key, message: err.message });
       }
     }
     mergeUrlOptions(opts, urls.options.get(item));
@@ -245,7 +252,7 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
         severity: 'warning',
         file,
         ...keyAt(item, option),
-        check: checkLabel,
+        check: checkLabel(),
         option,
         message: `a credential shorter than ${MIN_MASK_LENGTH} characters is not masked in the output (masking it would hide every such sequence of characters); use a longer one`,
       });
@@ -258,7 +265,7 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
     for (const key of Object.keys(opts)) {
       if (known.has(key)) continue;
       const problem = unknownOption(definition.type, key, known, ignoredOptions[definition.type]?.[key]);
-      issues.push({ ...problem, file, ...keyAt(item, key), check: checkLabel, option: key });
+      issues.push({ ...problem, file, ...keyAt(item, key), check: checkLabel(), option: key });
     }
 
     // zod runs only when the compiled fast path cannot vouch for the options (and then says why)
@@ -273,7 +280,7 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
       const order = Object.keys(schema.shape);
       const rank = (i: z.core.$ZodIssue) => (i.path.length ? order.indexOf(String(i.path[0])) >>> 0 : -1 >>> 0);
       const sorted = [...result.error.issues].sort((a, b) => rank(a) - rank(b));
-      for (const issue of sorted) issues.push(zodIssue(issue, file, checkLabel, item, opts, secrets));
+      for (const issue of sorted) issues.push(zodIssue(issue, file, checkLabel(), item, opts, secrets));
     }
     if (failed || !common.success || !own.success) return;
 
@@ -282,7 +289,8 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
     const spec: CheckSpec = {
       index,
       file,
-      ...at,
+      line: item.line,
+      column: item.column,
       definition,
       type: definition.type,
       options,
@@ -394,6 +402,7 @@ function zodIssue(
 
 function interpolateDeep(value: unknown, env: NodeJS.ProcessEnv, inserted: string[]): unknown {
   if (typeof value === 'string') {
+    if (!value.includes('$')) return value;
     const r = interpolate(value, env);
     inserted.push(...r.inserted);
     return r.value;

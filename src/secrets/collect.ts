@@ -103,6 +103,9 @@ class Collector {
   }
 
   url(option: string, raw: string): void {
+    // Userinfo needs an `@` and query parameters a `?`, parsed or not: a URL with neither (most)
+    // holds no credential of its own, and is not parsed here.
+    if (!raw.includes('@') && !raw.includes('?')) return;
     let u: URL | undefined;
     try {
       u = new URL(raw);
@@ -129,7 +132,7 @@ class Collector {
       this.pair(option, user, pass);
       this.add(option, u.password);
     } else if (user) this.add(option, user); // https://TOKEN@host
-    for (const [k, v] of u.searchParams) if (isCredentialParamName(k)) this.addByName(option, v);
+    if (u.search) for (const [k, v] of u.searchParams) if (isCredentialParamName(k)) this.addByName(option, v);
   }
 
   headers(option: string, value: unknown): void {

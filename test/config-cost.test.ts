@@ -1,0 +1,74 @@
+/**
+ * The per-check work of loading a config (issue 15): what a valid check costs is pinned by
+ * structure (how many times its URL is parsed), not by time; the shortcuts agree with the
+ * long way on the inputs where they could differ.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseConfig } from '../src/config/load.js';
+import { url } from '../src/core/options.js';
+import { safeUrl } from '../src/secrets/url.js';
+import { collectSecrets } from '../src/secrets/index.js';
+
+/** Runs `fn` with URL replaced by a subclass that counts its constructions. */
+async function countingUrls<T>(fn: () => Promise<T>): Promise<{ result: T; built: number }> {
+  const Original = globalThis.URL;
+  let built = 0;
+  globalThis.URL = class extends Original {
+    constructor(...args: ConstructorParameters<typeof URL>) {
+      super(...args);
+      built++;
+    }
+  } as typeof URL;
+  try {
+    return { result: await fn(), built };
+  } finally {
+    globalThis.URL = Original;
+  }
+}
+
+test('a valid http check has its URL parsed once while loading (name and target share it; the schema and the secrets do not build it)', async () => {
+  const text = '- type: http\n  url: http://127.0.0.1:8080/health\n';
+  await parseConfig({ file: 'f.yaml', text }, {}); // modules loaded, types compiled
+  const { result, built } = await countingUrls(() => parseConfig({ file: 'g.yaml', text: text.replace('8080', '8081') }, {}));
+  assert.equal(result.checks.length, 1);
+  assert.equal(result.checks[0]!.name, 'http:http://127.0.0.1:8081/health');
+  assert.equal(result.checks[0]!.target, 'http://127.0.0.1:8081/health');
+  assert.ok(built <= 1, `URL built ${built} times`);
+});
+
+test('the url() option says what parsing the URL says, scheme read from the text or not', () => {
+  const reference = (v: string, schemes: readonly string[]) => {
+    try {
+      return schemes.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  };
+  const values = [
+    'http://a/', 'HTTP://a/', 'Https://a:443/x?y#z', 'http:a', 'http:/a', 'http://', 'http://a:99999/', 'http://[::1/', 'http://[::1]/',
+    ' http://a/', '\thttp://a/', 'ht\ttp://a/', 'http\n://a/', 'http://a/\n', 'ftp://a/', 'javascript:alert(1)', 'a+b.c-d://x', 'https:',
+    '1http://a/', '', ':', 'http', 'http//a', 'file:///etc/passwd', 'http://a b/', 'http://%zz/', 'http://user:p@ss@h/',
+  ];
+  for (const schemes of [['http:', 'https:'], ['ws:', 'wss:', 'http:']]) {
+    const schema = url(schemes);
+    for (const v of values) assert.equal(schema.safeParse(v).success, reference(v, schemes), JSON.stringify(v));
+  }
+});
+
+test('safeUrl keeps the answer of its last URL only: alternating URLs each get their own', () => {
+  const a = 'https://user:secret-pass@h.example/p?token=abc&x=1';
+  const b = 'http://h.example:8080/';
+  for (let i = 0; i < 3; i++) {
+    assert.equal(safeUrl(a), 'https://***@h.example/p?token=***&x=***');
+    assert.equal(safeUrl(b), 'http://h.example:8080/');
+    assert.equal(safeUrl(b), 'http://h.example:8080/');
+  }
+});
+
+test('a URL with neither @ nor ? holds no secret of its own; with either, its userinfo and credential parameters are found', () => {
+  assert.deepEqual([...collectSecrets({ url: 'https://h.example:8443/path#frag' }).secrets], []);
+  assert.ok(collectSecrets({ url: 'https://tok-12345678@h.example/' }).secrets.has('tok-12345678'));
+  assert.ok(collectSecrets({ url: 'https://h.example/?access_token=tok-87654321' }).secrets.has('tok-87654321'));
+  assert.ok(collectSecrets({ url: 'https://u:p#ss/w0rd@h.example/' }).secrets.has('p#ss/w0rd'));
+});
