@@ -298,7 +298,7 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
       name: common.data.name ?? generatedName,
       generatedName,
       target: definition.target(options),
-      secrets: new Set(secrets),
+      secrets: collected.secrets,
     };
     checks.push(spec);
   }
@@ -312,8 +312,10 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
   }
 }
 
+const NO_HEADERS: readonly string[] = Object.freeze([]);
 /** The header names a check lists as credentials (`credential_headers`: a list or a comma-separated string). */
-function headerNames(value: unknown): string[] {
+function headerNames(value: unknown): readonly string[] {
+  if (value === undefined) return NO_HEADERS;
   const list = typeof value === 'string' ? value.split(',') : Array.isArray(value) ? value : [];
   return list.filter((v): v is string => typeof v === 'string').map((v) => v.trim()).filter(Boolean);
 }
