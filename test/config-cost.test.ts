@@ -9,6 +9,8 @@ import { parseConfig } from '../src/config/load.js';
 import { url } from '../src/core/options.js';
 import { safeUrl } from '../src/secrets/url.js';
 import { collectSecrets } from '../src/secrets/index.js';
+import { credentialName, credentialNamesKept, NAMES_KEPT } from '../src/secrets/collect.js';
+import { isCredentialOptionName } from '../src/secrets/rules.js';
 
 /** Runs `fn` with URL replaced by a subclass that counts its constructions. */
 async function countingUrls<T>(fn: () => Promise<T>): Promise<{ result: T; built: number }> {
@@ -71,4 +73,13 @@ test('a URL with neither @ nor ? holds no secret of its own; with either, its us
   assert.ok(collectSecrets({ url: 'https://tok-12345678@h.example/' }).secrets.has('tok-12345678'));
   assert.ok(collectSecrets({ url: 'https://h.example/?access_token=tok-87654321' }).secrets.has('tok-87654321'));
   assert.ok(collectSecrets({ url: 'https://u:p#ss/w0rd@h.example/' }).secrets.has('p#ss/w0rd'));
+});
+
+test('the option names collectSecrets has judged are remembered, at most NAMES_KEPT of them, with the same answers', () => {
+  const names = ['password', 'host', 'api_key', 'client_key', 'ca_file', 'db_password', 'token', 'port'];
+  for (let i = 0; i < 3 * NAMES_KEPT; i++) names.push(`option_${i}${i % 3 === 0 ? '_secret' : i % 3 === 1 ? '_file' : ''}`);
+  for (const name of names) assert.equal(credentialName(name), isCredentialOptionName(name), name);
+  for (const name of names) assert.equal(credentialName(name), isCredentialOptionName(name), name);
+  assert.ok(credentialNamesKept() > 0);
+  assert.ok(credentialNamesKept() <= NAMES_KEPT, `${credentialNamesKept()} names kept`);
 });

@@ -153,7 +153,7 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
   // The flat list of simple mappings nearly every file is: read without loading `yaml`.
   const fast = fastParse(text);
   const parsed = fast
-    ? { items: fast.map((f): ParsedItem => ({ value: f.value, isMap: true, line: f.line, column: f.column, keys: f.keys })), warnings: [] }
+    ? { items: fast as ParsedItem[], warnings: [] }
     : (await import('./yaml-doc.js')).parseWithYaml(text, file);
   const issues: ConfigIssue[] = parsed.warnings;
   const checks: CheckSpec[] = [];
@@ -192,7 +192,7 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
     const urlError = urls.failed.get(item);
     if (urlError) return void issues.push(urlError);
     const raw = item.value;
-    if (!item.isMap || !raw || typeof raw !== 'object' || Array.isArray(raw)) {
+    if (item.isMap === false || !raw || typeof raw !== 'object' || Array.isArray(raw)) {
       // `- "postgres://user:password@db/app"`: a connection string where a mapping belongs.
       if (typeof raw === 'string') remember(collectSecrets({ entry: raw }).secrets);
       issues.push({ severity: 'error', file, line: item.line, column: item.column, check: `checks[${index}]`, message: `expected a mapping with a type (- type: tcp ...), got ${describeNode(raw)}` });
@@ -213,8 +213,7 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
     }
     const found = findCheckType(typeValue);
     const definition = found && definitions.get(found);
-    // (built only for a message: most checks have none)
-    let shownLabel: string | undefined;
+    let shownLabel: string | undefined; // (built only for a message: most checks have none)
     const checkLabel = (): string => (shownLabel ??= `checks[${index}] (${show(typeValue.trim()).replace(/^"|"$/g, '')})`);
     if (!definition) {
       remember(collectSecrets(opts).secrets);
@@ -233,10 +232,7 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
         // (a value with no `$` anywhere is its own interpolation: most are)
         if (typeof value === 'string' && !value.includes('$')) continue;
         opts[key] = interpolateDeep(value, env, inserted);
-        if (inserted.length) {
-          interpolated[key] = inserted.slice();
-          inserted.length = 0;
-        }
+        if (inserted.length) interpolated[key] = inserted.splice(0);
       } catch (err) {
         if (!(err instanceof InterpolationError)) throw err;
         inserted.length = 0;
@@ -285,6 +281,9 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
     if (failed || !common.success || !own.success) return;
 
     const options = own.data as Record<string, unknown>;
+    // The canonical type in place of the one written (common.data is this check's own object).
+    const commonData = common.data;
+    commonData.type = definition.type;
     const generatedName = definition.name(options);
     const spec: CheckSpec = {
       index,
@@ -294,7 +293,7 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
       definition,
       type: definition.type,
       options,
-      common: { ...common.data, type: definition.type },
+      common: commonData,
       name: common.data.name ?? generatedName,
       generatedName,
       target: definition.target(options),

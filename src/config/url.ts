@@ -25,7 +25,7 @@ export async function expandUrls(items: readonly ParsedItem[], env: NodeJS.Proce
   const loaded = new Map<CheckType, AnyCheckDefinition>();
   for (const [index, item] of items.entries()) {
     const raw = item.value;
-    if (!item.isMap || !raw || typeof raw !== 'object' || Array.isArray(raw)) continue;
+    if (item.isMap === false || !raw || typeof raw !== 'object' || Array.isArray(raw)) continue;
     const entry = raw as Record<string, unknown>;
     if (typeof entry.url !== 'string') continue;
     const fail = (message: string, type?: string) => {

@@ -226,12 +226,28 @@ function isUrlLocation(raw: unknown, inserted: string): boolean {
   }
 }
 
+/** isCredentialOptionName of the option names met so far (the same few on every check); at most NAMES_KEPT. */
+const credentialNames = new Map<string, boolean>();
+export const NAMES_KEPT = 512;
+/** isCredentialOptionName, remembered for the first NAMES_KEPT names. */
+export function credentialName(key: string): boolean {
+  let is = credentialNames.get(key);
+  if (is === undefined) {
+    is = isCredentialOptionName(key);
+    if (credentialNames.size < NAMES_KEPT) credentialNames.set(key, is);
+  }
+  return is;
+}
+/** How many names credentialName remembers (for the test that it stays bounded). */
+export const credentialNamesKept = (): number => credentialNames.size;
+
 /** Every credential in one check's options. */
 export function collectSecrets(options: Readonly<Record<string, unknown>>, o: CollectOptions = {}): Collected {
   const c = new Collector(o.extraHeaders ?? []);
   const kinds = o.kinds ?? {};
-  for (const [key, value] of Object.entries(options)) {
-    const kind = kinds[key] ?? (isCredentialOptionName(key) ? 'value' : looksLikeUrl(value) ? 'url' : undefined);
+  for (const key of Object.keys(options)) {
+    const value = options[key];
+    const kind = kinds[key] ?? (credentialName(key) ? 'value' : looksLikeUrl(value) ? 'url' : undefined);
     if (!kind) continue;
     if (kind === 'value') c.add(key, value);
     else if (kind === 'url') {
@@ -242,7 +258,8 @@ export function collectSecrets(options: Readonly<Record<string, unknown>>, o: Co
     else if (kind === 'cookies') c.cookies(key, value);
     else if (kind === 'mapping') c.mapping(key, value);
     // 'request': only what ${VAR} put in (below)
-    for (const v of o.interpolated?.[key] ?? []) {
+    const inserted = o.interpolated?.[key];
+    if (inserted) for (const v of inserted) {
       if (kind === 'url' && isUrlLocation(value, v)) continue;
       c.add(key, v);
     }
