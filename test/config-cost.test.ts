@@ -83,3 +83,13 @@ test('the option names collectSecrets has judged are remembered, at most NAMES_K
   assert.ok(credentialNamesKept() > 0);
   assert.ok(credentialNamesKept() <= NAMES_KEPT, `${credentialNamesKept()} names kept`);
 });
+
+test('options without credentials share one empty collection; a URL with a ${VAR} value in it is still collected from', () => {
+  const a = collectSecrets({ type: 'tcp', host: 'db', port: 5432 }, { kinds: {} });
+  const b = collectSecrets({ type: 'http', url: 'http://h.example/' }, { kinds: { url: 'url' } });
+  assert.equal(a.secrets.size + a.tooShort.size, 0);
+  assert.equal(a.secrets, b.secrets, 'one shared (read-only) set, not two new ones');
+  const inserted = collectSecrets({ url: 'https://h.example/x-tok-12345678' }, { kinds: { url: 'url' }, interpolated: { url: ['x-tok-12345678'] } });
+  assert.ok(inserted.secrets.has('x-tok-12345678'));
+  assert.notEqual(inserted.secrets, a.secrets);
+});

@@ -36,7 +36,7 @@ export interface CheckSpec {
   /** The conn-check name (`redis:HOST:PORT`), which patterns also match. */
   generatedName: string;
   target: string;
-  secrets: Set<string>;
+  secrets: ReadonlySet<string>;
 }
 
 export interface LoadedConfig {
@@ -305,7 +305,7 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
   if (issues.some((i) => i.severity === 'error')) throw new ConfigError(issues, fileSecrets);
   return { checks, warnings: issues };
 
-  function remember(found: Set<string>): void {
+  function remember(found: ReadonlySet<string>): void {
     secrets = found;
     for (const s of found) fileSecrets.add(s);
   }
