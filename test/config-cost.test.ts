@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '../src/config/load.js';
+import { fastParse, KeyPositions } from '../src/config/fast-yaml.js';
 import { url } from '../src/core/options.js';
 import { safeUrl } from '../src/secrets/url.js';
 import { collectSecrets } from '../src/secrets/index.js';
@@ -92,4 +93,14 @@ test('options without credentials share one empty collection; a URL with a ${VAR
   const inserted = collectSecrets({ url: 'https://h.example/x-tok-12345678' }, { kinds: { url: 'url' }, interpolated: { url: ['x-tok-12345678'] } });
   assert.ok(inserted.secrets.has('x-tok-12345678'));
   assert.notEqual(inserted.secrets, a.secrets);
+});
+
+test('fast-parsed items keep their key positions in the lists the file shares, one small object per item, each item seeing its own keys only', () => {
+  const items = fastParse('- type: tcp\n  host: a\n  port: 1\n- {type: http, url: "http://b/"}\n- type: tcp\n  port: 2\n')!;
+  for (const item of items) assert.ok(item.keys instanceof KeyPositions);
+  assert.deepEqual([...items[0]!.keys], [['type', { line: 1, column: 3 }], ['host', { line: 2, column: 3 }], ['port', { line: 3, column: 3 }]]);
+  assert.deepEqual(items[1]!.keys.get('url'), { line: 4, column: 16 });
+  assert.equal(items[1]!.keys.get('host'), undefined);
+  assert.equal(items[2]!.keys.get('host'), undefined);
+  assert.deepEqual(items[2]!.keys.get('port'), { line: 6, column: 3 });
 });

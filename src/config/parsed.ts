@@ -16,6 +16,6 @@ export interface ParsedItem extends Pos {
   value: unknown;
   /** Whether the entry is a mapping node (absent: it is one, as every entry the fast parser gives). */
   isMap?: boolean;
-  /** Where each of its keys starts. */
-  keys: Map<string, Pos>;
+  /** Where each of its keys starts (a Map from yaml, fast-yaml's KeyPositions). */
+  keys: { get(key: string): Pos | undefined };
 }
