@@ -88,7 +88,7 @@ export function article(type: string): string {
  */
 export function mergeUrlOptions(opts: Record<string, unknown>, fromUrl: Record<string, unknown> | undefined): void {
   if (!fromUrl) return;
-  for (const [k, v] of Object.entries(fromUrl)) if (opts[k] === undefined) opts[k] = v;
+  for (const k of Object.keys(fromUrl)) if (opts[k] === undefined) opts[k] = fromUrl[k];
 }
 
 /** Removes `url` from the options of a type that has no `url` option of its own. */
