@@ -9,8 +9,8 @@ import { secret, scalarString, text } from '../src/core/options.js';
 import { collectSecrets, isCredentialHeaderName, kindsOf, pairBlobs, Redactor, safeUrl, secretForms } from '../src/secrets/index.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
-const has = (got: { secrets: Set<string> }, s: string) => assert.ok(got.secrets.has(s), `collects ${JSON.stringify(s)}: ${[...got.secrets].join(' | ')}`);
-const hasNot = (got: { secrets: Set<string> }, s: string) => assert.ok(!got.secrets.has(s), `does not collect ${JSON.stringify(s)}`);
+const has = (got: { secrets: ReadonlySet<string> }, s: string) => assert.ok(got.secrets.has(s), `collects ${JSON.stringify(s)}: ${[...got.secrets].join(' | ')}`);
+const hasNot = (got: { secrets: ReadonlySet<string> }, s: string) => assert.ok(!got.secrets.has(s), `does not collect ${JSON.stringify(s)}`);
 
 /** http's kinds, as its option builders declare them (the real schema, not a copy). */
 async function httpKinds() {

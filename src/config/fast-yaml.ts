@@ -38,11 +38,9 @@
  * nesting, quoted keys, documents other than a single one: all fall back.
  */
 
-/** A position: line and column, both 1-based, as yaml's LineCounter.linePos gives them. */
-export interface FastPos {
-  line: number;
-  column: number;
-}
+import { KeyPositions, type FastPos } from './key-positions.js';
+export type { FastPos } from './key-positions.js';
+export { KeyPositions } from './key-positions.js';
 
 /** One item of the top-level list. */
 export interface FastItem {
@@ -52,7 +50,7 @@ export interface FastItem {
   line: number;
   column: number;
   /** Where each key scalar starts. */
-  keys: Map<string, FastPos>;
+  keys: KeyPositions;
 }
 
 /** Thrown inside the parser to give up; fastParse turns it into undefined. */
@@ -83,6 +81,8 @@ const OTHER_TAGS: readonly RegExp[] = [
   /^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:t|T|[ \t]+)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}(\.[0-9]+)?)(?:[ \t]*(Z|[-+][012]?[0-9](?::[0-9]{2})?))?)?$/, // timestamp
   /^<<$/, // merge key
 ];
+/** OTHER_TAGS as one expression (one match instead of eleven: a host such as 127.0.0.1 is tested on every item). */
+const ANY_OTHER_TAG = new RegExp(OTHER_TAGS.map((re) => `(?:${re.source})`).join('|'));
 /** What a scalar must start with to possibly match NULL_RE, TRUE_RE or FALSE_RE ('' is null). */
 const NULL_OR_BOOL_START = '~nNyYtTfFoO';
 /** What a scalar must start with to possibly match one of OTHER_TAGS (`e5` is a float: NaN). */
@@ -127,7 +127,7 @@ function resolvePlain(s: string): unknown {
   }
   if (DECIMAL_FRACTION.test(s)) return parseFloat(s);
   // Not only digits: `e5` is a float (NaN) to yaml.
-  for (const re of OTHER_TAGS) if (re.test(s)) fallback();
+  if (ANY_OTHER_TAG.test(s)) fallback();
   return s;
 }
 
@@ -154,6 +154,9 @@ class FastParser {
   private readonly lines: string[];
   /** Keys already found to resolve to themselves (the same few keys recur on every item). */
   private readonly goodKeys = new Set<string>();
+  /** The keys of every item, in order, and where each starts (line, column): see KeyPositions. */
+  private readonly keyNames: string[] = [];
+  private readonly keyAt: number[] = [];
 
   constructor(text: string) {
     this.lines = text.split('\n');
@@ -174,19 +177,25 @@ class FastParser {
       let c = 2;
       while (isSpace(line[c])) c++;
       if (line[c] === '{') {
-        const keys = new Map<string, FastPos>();
-        const { value, end } = this.flowMap(line, c, i + 1, keys);
+        const from = this.keyNames.length;
+        const { value, end } = this.flowMap(line, c, i + 1, true);
         this.lineEnd(line, end);
-        items.push({ value, line: i + 1, column: c + 1, keys });
+        items.push({ value, line: i + 1, column: c + 1, keys: this.keysFrom(from) });
         i = this.nextContent(i + 1);
       } else {
-        const item: FastItem = { value: {}, line: i + 1, column: c + 1, keys: new Map() };
-        i = this.blockMap(i, c, item);
-        items.push(item);
+        const from = this.keyNames.length;
+        const value: Record<string, unknown> = {};
+        const lineNo = i + 1;
+        i = this.blockMap(i, c, value);
+        items.push({ value, line: lineNo, column: c + 1, keys: this.keysFrom(from) });
       }
     }
     if (items.length === 0) fallback();
     return items;
+  }
+
+  private keysFrom(from: number): KeyPositions {
+    return new KeyPositions(this.keyNames, this.keyAt, from, this.keyNames.length);
   }
 
   /** A key must resolve to itself: not `on` (true), `null`, `e5` (a float)... */
@@ -216,12 +225,13 @@ class FastParser {
   }
 
   /** An item's block mapping, whose keys are at column `col` from line `i` on. Returns the next content line. */
-  private blockMap(i: number, col: number, item: FastItem): number {
+  private blockMap(i: number, col: number, map: Record<string, unknown>): number {
     const { lines } = this;
     for (;;) {
       const line = lines[i]!;
       const { key, after } = this.blockKey(line, col);
-      item.keys.set(key, { line: i + 1, column: col + 1 });
+      this.keyNames.push(key);
+      this.keyAt.push(i + 1, col + 1);
       let p = after;
       while (isSpace(line[p])) p++;
       let value: unknown;
@@ -240,7 +250,7 @@ class FastParser {
         value = this.blockValue(line, p, i + 1, true);
         next = this.nextContent(i + 1);
       }
-      setKey(item.value, key, value);
+      setKey(map, key, value);
       if (next >= lines.length) return next;
       const indent = this.indent(next);
       if (indent === 0) return next;
@@ -296,7 +306,7 @@ class FastParser {
       ({ value, end } = flowSeq(line, p));
     } else if (ch === '{') {
       if (!allowFlowMap) fallback();
-      ({ value, end } = this.flowMap(line, p, lineNo, undefined));
+      ({ value, end } = this.flowMap(line, p, lineNo, false));
     } else {
       if (!plainStart(line, p)) fallback();
       // A plain scalar runs to the end of the line or to a comment.
@@ -323,7 +333,7 @@ class FastParser {
   }
 
   /** A one-line flow mapping at `p` (its `{`); records key positions in `keys` if given. */
-  private flowMap(line: string, p: number, lineNo: number, keys: Map<string, FastPos> | undefined): { value: Record<string, unknown>; end: number } {
+  private flowMap(line: string, p: number, lineNo: number, itemKeys: boolean): { value: Record<string, unknown>; end: number } {
     const map: Record<string, unknown> = {};
     p = skipSpaces(line, p + 1);
     if (line[p] === '}') return { value: map, end: p + 1 };
@@ -338,7 +348,10 @@ class FastParser {
       if (line[p] === '[') ({ value, end: p } = flowSeq(line, p));
       else ({ value, end: p } = flowScalar(line, p));
       setKey(map, key, value);
-      keys?.set(key, { line: lineNo, column: start + 1 });
+      if (itemKeys) {
+        this.keyNames.push(key);
+        this.keyAt.push(lineNo, start + 1);
+      }
       p = skipSpaces(line, p);
       if (line[p] === '}') return { value: map, end: p + 1 };
       if (line[p] !== ',') fallback();

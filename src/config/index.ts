@@ -108,6 +108,6 @@ export async function gatherConfig(o: GatherOptions): Promise<Gathered> {
 /** Every secret of every check, for masking and redaction. */
 export function allSecrets(checks: readonly CheckSpec[]): Set<string> {
   const out = new Set<string>();
-  for (const c of checks) for (const s of c.secrets) out.add(s);
+  for (const c of checks) if (c.secrets.size) for (const s of c.secrets) out.add(s);
   return out;
 }

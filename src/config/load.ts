@@ -36,7 +36,7 @@ export interface CheckSpec {
   /** The conn-check name (`redis:HOST:PORT`), which patterns also match. */
   generatedName: string;
   target: string;
-  secrets: Set<string>;
+  secrets: ReadonlySet<string>;
 }
 
 export interface LoadedConfig {
@@ -153,7 +153,7 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
   // The flat list of simple mappings nearly every file is: read without loading `yaml`.
   const fast = fastParse(text);
   const parsed = fast
-    ? { items: fast.map((f): ParsedItem => ({ value: f.value, isMap: true, line: f.line, column: f.column, keys: f.keys })), warnings: [] }
+    ? { items: fast as ParsedItem[], warnings: [] }
     : (await import('./yaml-doc.js')).parseWithYaml(text, file);
   const issues: ConfigIssue[] = parsed.warnings;
   const checks: CheckSpec[] = [];
@@ -191,13 +191,11 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
   function validateItem(item: ParsedItem, index: number): void {
     const urlError = urls.failed.get(item);
     if (urlError) return void issues.push(urlError);
-    const at: Pos = { line: item.line, column: item.column };
     const raw = item.value;
-    const label = `checks[${index}]`;
-    if (!item.isMap || !raw || typeof raw !== 'object' || Array.isArray(raw)) {
+    if (item.isMap === false || !raw || typeof raw !== 'object' || Array.isArray(raw)) {
       // `- "postgres://user:password@db/app"`: a connection string where a mapping belongs.
       if (typeof raw === 'string') remember(collectSecrets({ entry: raw }).secrets);
-      issues.push({ severity: 'error', file, ...at, check: label, message: `expected a mapping with a type (- type: tcp ...), got ${describeNode(raw)}` });
+      issues.push({ severity: 'error', file, line: item.line, column: item.column, check: `checks[${index}]`, message: `expected a mapping with a type (- type: tcp ...), got ${describeNode(raw)}` });
       return;
     }
     const opts: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
@@ -205,36 +203,41 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
     // type
     const typeValue = opts.type;
     if (typeValue === undefined || typeValue === null || typeValue === '') {
-      issues.push({ severity: 'error', file, ...at, check: label, option: 'type', message: `missing; one of: ${knownTypeNames().join(', ')}` });
+      issues.push({ severity: 'error', file, line: item.line, column: item.column, check: `checks[${index}]`, option: 'type', message: `missing; one of: ${knownTypeNames().join(', ')}` });
       return;
     }
     if (typeof typeValue !== 'string') {
       remember(collectSecrets(opts).secrets);
-      issues.push({ severity: 'error', file, ...keyAt(item, 'type'), check: label, option: 'type', message: `expected a type name, got ${describeNode(typeValue)}` });
+      issues.push({ severity: 'error', file, ...keyAt(item, 'type'), check: `checks[${index}]`, option: 'type', message: `expected a type name, got ${describeNode(typeValue)}` });
       return;
     }
     const found = findCheckType(typeValue);
     const definition = found && definitions.get(found);
-    const checkLabel = `${label} (${show(typeValue.trim()).replace(/^"|"$/g, '')})`;
+    let shownLabel: string | undefined; // (built only for a message: most checks have none)
+    const checkLabel = (): string => (shownLabel ??= `checks[${index}] (${show(typeValue.trim()).replace(/^"|"$/g, '')})`);
     if (!definition) {
       remember(collectSecrets(opts).secrets);
-      issues.push({ severity: 'error', file, ...keyAt(item, 'type'), check: checkLabel, option: 'type', message: `unknown check type ${show(typeValue)}; known types: ${knownTypeNames().join(', ')}` });
+      issues.push({ severity: 'error', file, ...keyAt(item, 'type'), check: checkLabel(), option: 'type', message: `unknown check type ${show(typeValue)}; known types: ${knownTypeNames().join(', ')}` });
       return;
     }
 
     // ${VAR} interpolation, in every string value (nested too)
     let interpolationFailed = false;
     const interpolated: Record<string, string[]> = {};
+    const inserted: string[] = [];
     for (const key of Object.keys(opts)) {
       if (key === 'type') continue;
       try {
-        const inserted: string[] = [];
-        opts[key] = interpolateDeep(opts[key], env, inserted);
-        if (inserted.length) interpolated[key] = inserted;
+        const value = opts[key];
+        // (a value with no `$` anywhere is its own interpolation: most are)
+        if (typeof value === 'string' && !value.includes('$')) continue;
+        opts[key] = interpolateDeep(value, env, inserted);
+        if (inserted.length) interpolated[key] = inserted.splice(0);
       } catch (err) {
         if (!(err instanceof InterpolationError)) throw err;
+        inserted.length = 0;
         interpolationFailed = true;
-        issues.push({ severity: 'error', file, ...keyAt(item, key), check: checkLabel, option: key, message: err.message });
+        issues.push({ severity: 'error', file, ...keyAt(item, key), check: checkLabel(), option: key, message: err.message });
       }
     }
     mergeUrlOptions(opts, urls.options.get(item));
@@ -245,7 +248,7 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
         severity: 'warning',
         file,
         ...keyAt(item, option),
-        check: checkLabel,
+        check: checkLabel(),
         option,
         message: `a credential shorter than ${MIN_MASK_LENGTH} characters is not masked in the output (masking it would hide every such sequence of characters); use a longer one`,
       });
@@ -258,7 +261,7 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
     for (const key of Object.keys(opts)) {
       if (known.has(key)) continue;
       const problem = unknownOption(definition.type, key, known, ignoredOptions[definition.type]?.[key]);
-      issues.push({ ...problem, file, ...keyAt(item, key), check: checkLabel, option: key });
+      issues.push({ ...problem, file, ...keyAt(item, key), check: checkLabel(), option: key });
     }
 
     // zod runs only when the compiled fast path cannot vouch for the options (and then says why)
@@ -273,24 +276,28 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
       const order = Object.keys(schema.shape);
       const rank = (i: z.core.$ZodIssue) => (i.path.length ? order.indexOf(String(i.path[0])) >>> 0 : -1 >>> 0);
       const sorted = [...result.error.issues].sort((a, b) => rank(a) - rank(b));
-      for (const issue of sorted) issues.push(zodIssue(issue, file, checkLabel, item, opts, secrets));
+      for (const issue of sorted) issues.push(zodIssue(issue, file, checkLabel(), item, opts, secrets));
     }
     if (failed || !common.success || !own.success) return;
 
     const options = own.data as Record<string, unknown>;
+    // The canonical type in place of the one written (common.data is this check's own object).
+    const commonData = common.data;
+    commonData.type = definition.type;
     const generatedName = definition.name(options);
     const spec: CheckSpec = {
       index,
       file,
-      ...at,
+      line: item.line,
+      column: item.column,
       definition,
       type: definition.type,
       options,
-      common: { ...common.data, type: definition.type },
+      common: commonData,
       name: common.data.name ?? generatedName,
       generatedName,
       target: definition.target(options),
-      secrets: new Set(secrets),
+      secrets: collected.secrets,
     };
     checks.push(spec);
   }
@@ -298,14 +305,16 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
   if (issues.some((i) => i.severity === 'error')) throw new ConfigError(issues, fileSecrets);
   return { checks, warnings: issues };
 
-  function remember(found: Set<string>): void {
+  function remember(found: ReadonlySet<string>): void {
     secrets = found;
     for (const s of found) fileSecrets.add(s);
   }
 }
 
+const NO_HEADERS: readonly string[] = Object.freeze([]);
 /** The header names a check lists as credentials (`credential_headers`: a list or a comma-separated string). */
-function headerNames(value: unknown): string[] {
+function headerNames(value: unknown): readonly string[] {
+  if (value === undefined) return NO_HEADERS;
   const list = typeof value === 'string' ? value.split(',') : Array.isArray(value) ? value : [];
   return list.filter((v): v is string => typeof v === 'string').map((v) => v.trim()).filter(Boolean);
 }
@@ -394,6 +403,7 @@ function zodIssue(
 
 function interpolateDeep(value: unknown, env: NodeJS.ProcessEnv, inserted: string[]): unknown {
   if (typeof value === 'string') {
+    if (!value.includes('$')) return value;
     const r = interpolate(value, env);
     inserted.push(...r.inserted);
     return r.value;

@@ -14,8 +14,8 @@ export interface Pos {
 /** One entry of a file's top-level list, as the parser (fast or full) found it. */
 export interface ParsedItem extends Pos {
   value: unknown;
-  /** Whether the entry is a mapping node. */
-  isMap: boolean;
-  /** Where each of its keys starts. */
-  keys: Map<string, Pos>;
+  /** Whether the entry is a mapping node (absent: it is one, as every entry the fast parser gives). */
+  isMap?: boolean;
+  /** Where each of its keys starts (a Map from yaml, fast-yaml's KeyPositions). */
+  keys: { get(key: string): Pos | undefined };
 }

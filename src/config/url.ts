@@ -4,7 +4,7 @@
  * into options by its type's `url.options`. Options written next to `url:` override the URL's.
  * An unknown scheme or a URL its type cannot read is an error at the `url` key.
  */
-import { findCheckType, knownSchemes, typeForScheme } from '../checks/registry.js';
+import { findCheckType, knownSchemes, typeForScheme, type CheckType } from '../checks/registry.js';
 import type { AnyCheckDefinition } from '../core/contract.js';
 import { schemeOf, UrlError } from '../checks/url.js';
 import type { ConfigIssue } from './errors.js';
@@ -21,13 +21,15 @@ export interface UrlExpansion {
 /** Reads the `url` of every entry; sets `type` on the entries that had none. */
 export async function expandUrls(items: readonly ParsedItem[], env: NodeJS.ProcessEnv, file: string): Promise<UrlExpansion> {
   const out: UrlExpansion = { options: new Map(), failed: new Map() };
+  /** The types already loaded (one await per type, not per entry). */
+  const loaded = new Map<CheckType, AnyCheckDefinition>();
   for (const [index, item] of items.entries()) {
     const raw = item.value;
-    if (!item.isMap || !raw || typeof raw !== 'object' || Array.isArray(raw)) continue;
+    if (item.isMap === false || !raw || typeof raw !== 'object' || Array.isArray(raw)) continue;
     const entry = raw as Record<string, unknown>;
     if (typeof entry.url !== 'string') continue;
-    const pos = item.keys.get('url') ?? { line: item.line, column: item.column };
     const fail = (message: string, type?: string) => {
+      const pos = item.keys.get('url') ?? { line: item.line, column: item.column };
       out.failed.set(item, { severity: 'error', file, ...pos, check: `checks[${index}]${type ? ` (${type})` : ''}`, option: 'url', message });
     };
     const given = entry.type;
@@ -52,13 +54,15 @@ export async function expandUrls(items: readonly ParsedItem[], env: NodeJS.Proce
     } else {
       const found = typeof given === 'string' ? findCheckType(given) : undefined;
       if (!found) continue; // an unknown type is reported with the type
-      definition = await found.load();
-      const accepted = [...(definition.url?.schemes ?? []), ...(definition.url?.alsoSchemes ?? [])];
+      definition = loaded.get(found);
+      if (!definition) loaded.set(found, (definition = await found.load()));
       if (!definition.url) {
         fail(`${definition.type} checks take no url`, definition.type);
         continue;
       }
-      if (!scheme || !accepted.includes(scheme)) {
+      const { schemes, alsoSchemes = [] } = definition.url;
+      if (!scheme || !(schemes.includes(scheme) || alsoSchemes.includes(scheme))) {
+        const accepted = [...schemes, ...alsoSchemes];
         fail(`${article(definition.type)} ${definition.type} check takes a URL starting with ${accepted.map((s) => `${s}://`).join(' or ')}${scheme ? `, not ${scheme}://` : ''}`, definition.type);
         continue;
       }
@@ -84,7 +88,7 @@ export function article(type: string): string {
  */
 export function mergeUrlOptions(opts: Record<string, unknown>, fromUrl: Record<string, unknown> | undefined): void {
   if (!fromUrl) return;
-  for (const [k, v] of Object.entries(fromUrl)) if (opts[k] === undefined) opts[k] = v;
+  for (const k of Object.keys(fromUrl)) if (opts[k] === undefined) opts[k] = fromUrl[k];
 }
 
 /** Removes `url` from the options of a type that has no `url` option of its own. */

@@ -148,6 +148,10 @@ export function url(schemes: readonly string[] = ['http:', 'https:']) {
   const e = expected(what);
   return z.string(e).check(
     z.refine((v) => {
+      // The scheme as written (`HTTP:` is http:) when the value starts with one, which is then
+      // the parsed URL's protocol: the URL is not built, only checked.
+      const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:/.exec(v);
+      if (scheme) return schemes.includes(scheme[0].toLowerCase()) && URL.canParse(v);
       try {
         return schemes.includes(new URL(v).protocol);
       } catch {

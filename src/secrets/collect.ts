@@ -18,9 +18,9 @@ import {
 
 export interface Collected {
   /** Values to mask (each in all its forms, see forms.ts). */
-  secrets: Set<string>;
+  secrets: ReadonlySet<string>;
   /** Options holding a credential too short to mask (1-3 characters): warned about, not masked. */
-  tooShort: Set<string>;
+  tooShort: ReadonlySet<string>;
 }
 
 export interface CollectOptions {
@@ -103,6 +103,9 @@ class Collector {
   }
 
   url(option: string, raw: string): void {
+    // Userinfo needs an `@` and query parameters a `?`, parsed or not: a URL with neither (most)
+    // holds no credential of its own, and is not parsed here.
+    if (!raw.includes('@') && !raw.includes('?')) return;
     let u: URL | undefined;
     try {
       u = new URL(raw);
@@ -129,7 +132,7 @@ class Collector {
       this.pair(option, user, pass);
       this.add(option, u.password);
     } else if (user) this.add(option, user); // https://TOKEN@host
-    for (const [k, v] of u.searchParams) if (isCredentialParamName(k)) this.addByName(option, v);
+    if (u.search) for (const [k, v] of u.searchParams) if (isCredentialParamName(k)) this.addByName(option, v);
   }
 
   headers(option: string, value: unknown): void {
@@ -223,13 +226,36 @@ function isUrlLocation(raw: unknown, inserted: string): boolean {
   }
 }
 
+/** isCredentialOptionName of the option names met so far (the same few on every check); at most NAMES_KEPT. */
+const credentialNames = new Map<string, boolean>();
+export const NAMES_KEPT = 512;
+/** isCredentialOptionName, remembered for the first NAMES_KEPT names. */
+export function credentialName(key: string): boolean {
+  let is = credentialNames.get(key);
+  if (is === undefined) {
+    is = isCredentialOptionName(key);
+    if (credentialNames.size < NAMES_KEPT) credentialNames.set(key, is);
+  }
+  return is;
+}
+/** How many names credentialName remembers (for the test that it stays bounded). */
+export const credentialNamesKept = (): number => credentialNames.size;
+
+/** What a check without credentials has (most): shared, and read-only for everyone. */
+const NOTHING: Collected = { secrets: new Set(), tooShort: new Set() };
+
 /** Every credential in one check's options. */
 export function collectSecrets(options: Readonly<Record<string, unknown>>, o: CollectOptions = {}): Collected {
-  const c = new Collector(o.extraHeaders ?? []);
+  let collector: Collector | undefined;
   const kinds = o.kinds ?? {};
-  for (const [key, value] of Object.entries(options)) {
-    const kind = kinds[key] ?? (isCredentialOptionName(key) ? 'value' : looksLikeUrl(value) ? 'url' : undefined);
+  for (const key of Object.keys(options)) {
+    const value = options[key];
+    const kind = kinds[key] ?? (credentialName(key) ? 'value' : looksLikeUrl(value) ? 'url' : undefined);
     if (!kind) continue;
+    const inserted = o.interpolated?.[key];
+    // (a URL with neither @ nor ? and nothing from \${VAR} in it: nothing to collect, see Collector.url)
+    if (kind === 'url' && !inserted && typeof value === 'string' && !value.includes('@') && !value.includes('?')) continue;
+    const c = (collector ??= new Collector(o.extraHeaders ?? []));
     if (kind === 'value') c.add(key, value);
     else if (kind === 'url') {
       if (typeof value === 'string') c.url(key, value);
@@ -239,10 +265,10 @@ export function collectSecrets(options: Readonly<Record<string, unknown>>, o: Co
     else if (kind === 'cookies') c.cookies(key, value);
     else if (kind === 'mapping') c.mapping(key, value);
     // 'request': only what ${VAR} put in (below)
-    for (const v of o.interpolated?.[key] ?? []) {
+    if (inserted) for (const v of inserted) {
       if (kind === 'url' && isUrlLocation(value, v)) continue;
       c.add(key, v);
     }
   }
-  return { secrets: c.secrets, tooShort: c.tooShort };
+  return collector ? { secrets: collector.secrets, tooShort: collector.tooShort } : NOTHING;
 }
