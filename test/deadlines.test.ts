@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { z } from 'zod';
 import { Deadlines } from '../src/runner/deadlines.js';
 import { capReads } from '../src/net/bounded.js';
-import { now } from '../src/runner/clock.js';
+import { now } from '../src/core/clock.js';
 import { runChecks } from '../src/runner/run.js';
 import { defineCheck, type AnyCheckDefinition } from '../src/core/contract.js';
 import { commonOptions } from '../src/core/common.js';

@@ -7,7 +7,7 @@
  */
 import type { CheckSpec } from '../config/index.js';
 import type { CheckResult } from '../runner/result.js';
-import { now } from '../runner/clock.js';
+import { now } from '../core/clock.js';
 
 export interface ProgressOptions {
   write: (s: string) => void;

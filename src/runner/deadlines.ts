@@ -8,7 +8,7 @@
  * The timer is ref'd (as a check's own timer was): a check that ignores its signal and holds
  * nothing open still gets reported at its deadline. close() clears it at the end of the run.
  */
-import { now as clock } from './clock.js';
+import { now as clock } from '../core/clock.js';
 
 /** What a deadline calls when it passes. */
 export interface Expiring {

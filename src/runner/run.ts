@@ -9,7 +9,7 @@
  * set rather than a listener per attempt on a shared signal, and the race between a check and
  * its deadline is settled directly by whoever stops the attempt, not through an abort listener.
  */
-import { now } from './clock.js';
+import { now } from '../core/clock.js';
 import { defaultConcurrency } from './concurrency.js';
 import { Deadlines, type Deadline, type Expiring } from './deadlines.js';
 import type { CheckSpec } from '../config/load.js';

@@ -36,7 +36,7 @@ async function decodeBody(data: Buffer, headers: Headers, signal: AbortSignal): 
   }
 }
 
-/** Checks the answer against the options; `started` is when the request was sent (kit/clock.ts now()). */
+/** Checks the answer against the options; `started` is when the request was sent (core/clock.ts now()). */
 export async function expectAnswer(res: Answer, o: Options, started: number, ctx: CheckContext): Promise<void> {
   const status = res.statusCode;
   const matches = o.expected_code.ranges.some((r) => status >= r.lo && status <= r.hi);

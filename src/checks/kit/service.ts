@@ -29,7 +29,7 @@
 import { isIP, type Socket } from 'node:net';
 import type { ConnectionOptions, PeerCertificate, TLSSocket } from 'node:tls';
 import { CheckError, stopKind, type CheckContext, type StepName } from '../../core/contract.js';
-import { now } from './clock.js';
+import { now } from '../../core/clock.js';
 import type { TlsOptions } from '../../core/options.js';
 import { capReads, type FrameInspector } from '../../net/bounded.js';
 import { nodeTls } from '../../net/builtins.js';
@@ -92,7 +92,7 @@ export interface RelaySpec {
 export interface Service {
   /** The address that accepted the connection. */
   readonly address: Address;
-  /** When the connection was made (kit/clock.ts now(), before any handshake): for a check that times its exchange from there (http's response time). */
+  /** When the connection was made (core/clock.ts now(), before any handshake): for a check that times its exchange from there (http's response time). */
   readonly connectedAt: number;
   /** The TCP connection. */
   readonly socket: Socket;
