@@ -47,18 +47,19 @@ export class SettingError extends Error {}
 /** How an entry calls a setting in its messages: `--wait` (CLI), `input wait` (action). */
 export type Naming = (setting: string) => string;
 
+/** The schema of each numeric setting, built when the setting is given (most runs give none). */
 const SCHEMAS = {
-  'connect-timeout': seconds(),
-  'max-timeout': seconds(),
-  wait: seconds(),
-  concurrency: integer(1, 100_000),
+  'connect-timeout': seconds,
+  'max-timeout': seconds,
+  wait: seconds,
+  concurrency: () => integer(1, 100_000),
 } as const;
 
 /** Validates the settings the same way for both entries (and as the config file's `timeout:`). */
 export async function readSettings(raw: RawSettings, name: Naming): Promise<Settings> {
   const number = (key: keyof typeof SCHEMAS): number | undefined => {
     if (raw[key] === undefined) return undefined;
-    const r = z.safeParse(SCHEMAS[key], raw[key]);
+    const r = z.safeParse(SCHEMAS[key](), raw[key]);
     if (!r.success) throw new SettingError(`${name(key)}: ${r.error.issues[0]!.message}`);
     return r.data as number;
   };

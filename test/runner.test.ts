@@ -345,3 +345,14 @@ test('the default concurrency follows the soft open-file limit of /proc/self/lim
     assert.equal(openFilesLimit(() => limits('2048')), 256);
   }
 });
+
+test('a run of no more checks than the least default concurrency runs them all at once, whatever the open-file limit', async () => {
+  const { defaultConcurrency, defaultConcurrencyFor } = await import('../src/runner/concurrency.js');
+  const { CONCURRENCY_MIN } = await import('../src/core/constants.js');
+  // the limit never allows fewer than CONCURRENCY_MIN, so as many as the checks is the answer
+  assert.ok(defaultConcurrency() >= CONCURRENCY_MIN);
+  assert.equal(defaultConcurrencyFor(1), 1);
+  assert.equal(defaultConcurrencyFor(CONCURRENCY_MIN), CONCURRENCY_MIN);
+  assert.equal(defaultConcurrencyFor(CONCURRENCY_MIN + 1), defaultConcurrency());
+  assert.equal(defaultConcurrencyFor(100_000), defaultConcurrency());
+});

@@ -32,7 +32,7 @@ const options = z.object({
   password: secret(scalarString('a password')),
   use_tls: z.optional(bool()),
   vhost: z._default(scalarString('a vhost name'), '/'),
-  ...tlsOptionsShape,
+  ...tlsOptionsShape(),
 });
 type Options = z.output<typeof options>;
 

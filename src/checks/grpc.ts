@@ -32,7 +32,7 @@ const options = z
     tls: z._default(bool(), false),
     /** The service whose health is asked (grpc.health.v1.HealthCheckRequest.service). */
     service: z.optional(text('a service name, such as my.package.MyService')),
-    ...tlsOptionsShape,
+    ...tlsOptionsShape(),
   })
   .check(z.refine((o) => o.port !== undefined || o.tls, { message: 'expected a port (gRPC has no standard port; 50051 is common), got nothing', path: ['port'] }));
 type Options = z.output<typeof options>;

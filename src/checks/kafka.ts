@@ -76,7 +76,7 @@ const options = z
     )),
     host: z.optional(host()),
     port: z.optional(port()),
-    ...tlsSwitch,
+    ...tlsSwitch(),
     sasl: z.optional(secret(sasl, 'mapping')),
     topic: z.optional(text('a topic name').check(z.refine((t) => /^[a-zA-Z0-9._-]{1,249}$/.test(t), { message: 'expected a Kafka topic name (letters, digits, ".", "_", "-"; at most 249)' }))),
   })

@@ -39,7 +39,7 @@ const options = z
     password: z.optional(secret(scalarString())),
     base_dn: z.optional(text('a DN')),
     filter: z.optional(text('an LDAP filter such as (objectClass=*)').check(z.refine(balanced, { message: 'expected an LDAP filter in balanced parentheses, such as (objectClass=*)' }))),
-    ...tlsOptionsShape,
+    ...tlsOptionsShape(),
   })
   .check(z.refine((o) => o.url !== undefined || o.host !== undefined, { message: 'expected url (ldap:// or ldaps://) or host, got nothing', path: ['url'] }))
   .check(z.refine((o) => o.url === undefined || o.host === undefined, { message: 'expected url or host, got both', path: ['host'] }))

@@ -35,7 +35,7 @@ const options = z
     /** Left unset means `test` for the query, and `admin` as the default auth source. */
     database: z.optional(text('a database name')),
     auth_source: z.optional(text('a database name')),
-    ...tlsSwitch,
+    ...tlsSwitch(),
   })
   .check(z.refine((o) => [o.host, o.hosts, o.srv].filter((v) => v !== undefined).length === 1, { path: ['host'], message: 'expected one of host, hosts (a seed list) or srv (a mongodb+srv name)' }))
   .check(z.refine((o) => o.dns_server === undefined || o.srv !== undefined, { path: ['dns_server'], message: 'dns_server goes with srv' }))

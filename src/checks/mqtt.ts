@@ -23,7 +23,7 @@ const options = z
     ...login(),
     client_id: z.optional(text('a client id')),
     topic: z.optional(topicName()),
-    ...tlsSwitch,
+    ...tlsSwitch(),
   })
   .check(passwordNeedsUsername());
 type Options = z.output<typeof options>;

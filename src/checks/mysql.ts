@@ -20,7 +20,7 @@ const options = z.object({
   username: text(),
   password: z.optional(secret(scalarString())),
   database: z.optional(text()),
-  ...tlsSwitch,
+  ...tlsSwitch(),
 });
 type Options = z.output<typeof options>;
 

@@ -24,7 +24,7 @@ const options = z
     hosts: z.optional(hostList()),
     ...login(),
     token: z.optional(secret(scalarString('a token'))),
-    ...tlsSwitch,
+    ...tlsSwitch(),
   })
   .check(passwordNeedsUsername())
   .check(z.refine((o) => o.token === undefined || (o.username === undefined && o.password === undefined), {

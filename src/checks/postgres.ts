@@ -37,11 +37,11 @@ const options = z
   sslmode: z._default(oneOf(SSL_MODES), 'prefer'),
   ca_file: z.optional(text('a path to a PEM file')),
   // libpq's sslcert/sslkey; SNI and the name verify-full checks; the shared TLS assertions
-  client_cert: tlsOptionsShape.client_cert,
-  client_key: tlsOptionsShape.client_key,
-  server_name: tlsOptionsShape.server_name,
-  min_tls_version: tlsOptionsShape.min_tls_version,
-  min_cert_days: tlsOptionsShape.min_cert_days,
+  client_cert: tlsOptionsShape().client_cert,
+  client_key: tlsOptionsShape().client_key,
+  server_name: tlsOptionsShape().server_name,
+  min_tls_version: tlsOptionsShape().min_tls_version,
+  min_cert_days: tlsOptionsShape().min_cert_days,
   /** libpq's target_session_attrs: what the server that passes must be (others are skipped). */
   target_session_attrs: z._default(oneOf(SESSION_ATTRS), 'any'),
   })

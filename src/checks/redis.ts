@@ -23,7 +23,7 @@ const options = z.object({
   // conn-check-configs writes `username: null` for a celery broker without a user: absent
   username: nullMeans(undefined, z.optional(text())),
   db: z.optional(integer(0, 1_000_000)),
-  ...tlsSwitch,
+  ...tlsSwitch(),
 });
 type Options = z.output<typeof options>;
 

@@ -44,7 +44,7 @@ const options = z
     session_token: z.optional(secret(text('a session token'))),
     region: z.optional(text('a region such as us-east-1').check(z.refine((r) => /^[a-z0-9-]+$/.test(r), { message: 'expected a region such as us-east-1' }))),
     path_style: z.optional(bool()),
-    ...tlsOptionsShape,
+    ...tlsOptionsShape(),
   })
   .check(z.refine((o) => o.access_key_id === undefined || o.secret_access_key !== undefined, { message: 'expected a secret_access_key with access_key_id (without both, the request is anonymous), got nothing', path: ['secret_access_key'] }))
   .check(z.refine((o) => o.secret_access_key === undefined || o.access_key_id !== undefined, { message: 'expected an access_key_id with secret_access_key (without both, the request is anonymous), got nothing', path: ['access_key_id'] }))

@@ -39,7 +39,7 @@ const options = z
     helo_fallback: z._default(bool(), false),
     use_tls: z.optional(bool()),
     starttls: z._default(bool(), false),
-    ...tlsOptionsShape,
+    ...tlsOptionsShape(),
   })
   .check(z.refine((o) => !(o.use_tls && o.starttls), {
     message: 'expected use_tls: false with starttls: true (use_tls is TLS from the first byte, starttls upgrades a plain connection)',

@@ -18,7 +18,7 @@ export const tls = defineCheck({
   options: z.object({
     host: host(),
     port: port(),
-    ...tlsOptionsShape,
+    ...tlsOptionsShape(),
     all_addresses: z._default(bool(), false),
   }),
   legacyNames: (o) => [`tls:${o.host}:${o.port}`],

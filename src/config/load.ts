@@ -359,7 +359,9 @@ function demoteIfLeftOut(item: ParsedItem, found: ConfigIssue[], leftOutByTags: 
   }
 }
 
-const anyUserinfo = new Redactor();
+/** URL userinfo masked in every message (made on the first message: a valid config has none). */
+let anyUserinfoRedactor: Redactor | undefined;
+const anyUserinfo = (): Redactor => (anyUserinfoRedactor ??= new Redactor());
 const escapes: Record<string, string> = { '\r': '\\r', '\n': '\\n', '\u2028': '\\u2028', '\u2029': '\\u2029' };
 /**
  * Every issue on one line (keys, values and YAML's own messages may hold line breaks), without
@@ -369,7 +371,7 @@ const escapes: Record<string, string> = { '\r': '\\r', '\n': '\\n', '\u2028': '\
 function tidy(issues: ConfigIssue[]): ConfigIssue[] {
   const line = (s: string) => s.replace(/[\r\n\u2028\u2029]/g, (c) => escapes[c]!);
   for (const issue of issues) {
-    issue.message = anyUserinfo.redact(line(issue.message));
+    issue.message = anyUserinfo().redact(line(issue.message));
     if (issue.option !== undefined) issue.option = line(issue.option);
     if (issue.check !== undefined) issue.check = line(issue.check);
   }
@@ -432,7 +434,7 @@ function describeNode(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   // URL userinfo masked before the value is cut (a cut can separate it from its @)
-  return `the value ${show(typeof value === 'string' ? anyUserinfo.redact(value) : value)}`;
+  return `the value ${show(typeof value === 'string' ? anyUserinfo().redact(value) : value)}`;
 }
 
 /** Line and column (1-based) of an offset, without a LineCounter. */

@@ -163,19 +163,27 @@ export function url(schemes: readonly string[] = ['http:', 'https:']) {
 
 /**
  * TLS options shared by every TLS-capable check (tls, https, and the services' TLS modes).
- * net/tls.ts turns them into Node's connection options.
+ * net/tls.ts turns them into Node's connection options. Built on first use (a tcp run never
+ * builds them) and then shared: every check that spreads them gets the same schemas.
  */
-export const tlsOptionsShape = {
-  disable_tls_verification: z._default(bool(), false),
-  ca_file: z.optional(text('a path to a PEM file')),
-  client_cert: z.optional(text('a path to a PEM certificate')),
-  client_key: z.optional(text('a path to a PEM key')),
-  server_name: z.optional(text('a host name')),
-  /** The oldest TLS version the check accepts (the handshake offers nothing older). */
-  min_tls_version: z.optional(oneOf(['TLSv1.2', 'TLSv1.3'])),
-  /** Fail (step cert) when the server's certificate expires in fewer days than this. */
-  min_cert_days: z.optional(integer(0, 36_500)),
-};
+export function tlsOptionsShape(): TlsOptionsShape {
+  return (tlsShape ??= buildTlsShape());
+}
+type TlsOptionsShape = ReturnType<typeof buildTlsShape>;
+let tlsShape: TlsOptionsShape | undefined;
+function buildTlsShape() {
+  return {
+    disable_tls_verification: z._default(bool(), false),
+    ca_file: z.optional(text('a path to a PEM file')),
+    client_cert: z.optional(text('a path to a PEM certificate')),
+    client_key: z.optional(text('a path to a PEM key')),
+    server_name: z.optional(text('a host name')),
+    /** The oldest TLS version the check accepts (the handshake offers nothing older). */
+    min_tls_version: z.optional(oneOf(['TLSv1.2', 'TLSv1.3'])),
+    /** Fail (step cert) when the server's certificate expires in fewer days than this. */
+    min_cert_days: z.optional(integer(0, 36_500)),
+  };
+}
 export type TlsOptions = {
   disable_tls_verification: boolean;
   ca_file?: string;
@@ -193,8 +201,18 @@ export function endpoint(standardPort: number) {
   return { host: host(), port: z._default(port(), standardPort) };
 }
 
-/** `tls` (off unless set) and the TLS options: a service that speaks TLS when asked to. */
-export const tlsSwitch = { tls: z._default(bool(), false), ...tlsOptionsShape };
+/**
+ * `tls` (off unless set) and the TLS options: a service that speaks TLS when asked to. Built on
+ * first use, then shared, as tlsOptionsShape().
+ */
+export function tlsSwitch(): TlsSwitchShape {
+  return (tlsSwitchShape ??= buildTlsSwitch());
+}
+type TlsSwitchShape = ReturnType<typeof buildTlsSwitch>;
+let tlsSwitchShape: TlsSwitchShape | undefined;
+function buildTlsSwitch() {
+  return { tls: z._default(bool(), false), ...tlsOptionsShape() };
+}
 
 /** `username` and `password` (a credential) for a login; `who` is what a username is said to be. */
 export function login(who = 'a non-empty user name') {

@@ -48,3 +48,12 @@ let cached: number | undefined;
 export function defaultConcurrency(): number {
   return (cached ??= concurrencyForOpenFiles(openFilesLimit()));
 }
+
+/**
+ * The default concurrency of a run of `checks` checks, when none is given: never more than the
+ * checks, and the open-file limit is read only when it could matter (it never allows fewer than
+ * CONCURRENCY_MIN at once).
+ */
+export function defaultConcurrencyFor(checks: number): number {
+  return checks <= CONCURRENCY_MIN ? checks : defaultConcurrency();
+}

@@ -10,7 +10,7 @@
  * its deadline is settled directly by whoever stops the attempt, not through an abort listener.
  */
 import { now } from '../core/clock.js';
-import { defaultConcurrency } from './concurrency.js';
+import { defaultConcurrencyFor } from './concurrency.js';
 import { Deadlines, type Deadline, type Expiring } from './deadlines.js';
 import type { CheckSpec } from '../config/load.js';
 import { CheckError, StopReason, type CheckContext, type StepName } from '../core/contract.js';
@@ -335,7 +335,7 @@ export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions):
     await Promise.all([...loaders].map((load) => load().catch(() => {})));
   }
 
-  const limit = Math.max(1, Math.min(opts.concurrency ?? defaultConcurrency(), checks.length || 1));
+  const limit = Math.max(1, Math.min(opts.concurrency ?? defaultConcurrencyFor(checks.length), checks.length || 1));
   let next = 0;
   const worker = async () => {
     while (next < checks.length) {

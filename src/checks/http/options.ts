@@ -183,7 +183,7 @@ export const options = z
     expected_headers: z.optional(expectedHeaders()),
     max_response_time: z.optional(integer(1, 86_400_000)),
     all_addresses: z._default(bool(), false),
-    ...tlsOptionsShape,
+    ...tlsOptionsShape(),
   })
   .check(z.superRefine((o, ctx) => {
     const auths = (['auth', 'digest_auth', 'bearer_token'] as const).filter((k) => o[k] !== undefined);
