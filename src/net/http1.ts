@@ -119,7 +119,15 @@ class Answer implements Http1Answer {
   }
 
   discard(limit: number): Promise<void> {
-    return drain(this.res, limit);
+    const res = this.res;
+    // The whole message is in already (the usual case: a short body that came with the head):
+    // nothing about it can fail any more, and nothing need be read; what it holds unread goes
+    // with its connection. (Over the limit, the connection is closed, as drain does.)
+    if (res.complete && !res.readableDidRead) {
+      if (res.readableLength >= limit) res.destroy();
+      return Promise.resolve();
+    }
+    return drain(res, limit);
   }
 }
 
