@@ -78,7 +78,7 @@ export function withDirect<T>(
     try {
       return await use(client, service);
     } finally {
-      await client.close();
+      client.closeNow();
     }
   });
 }
@@ -124,17 +124,27 @@ class DirectClient implements HttpClient {
     if (this.live) for (const x of this.live) x.destroy();
   }
 
-  /** The connection for a request to `target`: the first one given, or a new one. */
+  /**
+   * The first connection given, when a request to `target` runs on it as it is (a TLS one, whose
+   * handshake and assertions withDirect's kit did, or a plain one for an http URL).
+   */
+  private ready(target: URL): Socket | undefined {
+    const given = this.first;
+    if (given && ((given as TLSSocket).encrypted || target.protocol !== 'https:')) {
+      this.first = undefined;
+      return given;
+    }
+    return undefined;
+  }
+
+  /** The connection for a request to `target` that has none ready: a new one, or TLS on the first one given. */
   private async connect(target: URL): Promise<Socket> {
     const { opts, ctx } = this;
     const host = bareHost(target.hostname);
     const port = defaultPort(target);
     const given = this.first;
     this.first = undefined;
-    // (a given TLS socket: its handshake and assertions are done, withDirect's kit did them)
-    if (given && (given as TLSSocket).encrypted) return given;
     if (target.protocol !== 'https:') {
-      if (given) return given;
       if (ctx.signal.aborted) throw ctx.signal.reason;
       const socket = capReads(createConnection({ host, port, lookup: opts.lookup }), ctx.signal);
       this.add(socket);
@@ -156,22 +166,34 @@ class DirectClient implements HttpClient {
     return secure;
   }
 
-  async send({ url, method, headers, body }: HttpRequest): Promise<Answer> {
-    const socket = await this.connect(url);
-    let answer: Http1Answer;
-    try {
-      answer = await request1({ url, method, headers, body, socket, live: socket === this.owned ? undefined : this });
-    } catch (err) {
-      throw directRequest(err, 'request', {});
-    }
-    return new DirectAnswer(answer);
+  send(request: HttpRequest): Promise<Answer> {
+    const socket = this.ready(request.url);
+    if (socket) return this.exchange(socket, request);
+    return this.connect(request.url).then((s) => this.exchange(s, request));
+  }
+
+  private exchange(socket: Socket, { url, method, headers, body }: HttpRequest): Promise<Answer> {
+    return request1({ url, method, headers, body, socket, live: socket === this.owned ? undefined : this }).then(answerOf, requestFailure);
   }
 
   async close(): Promise<void> {
+    this.closeNow();
+  }
+
+  /** close(), at once. */
+  closeNow(): void {
     if (!this.live) return;
     this.ctx.signal.removeEventListener('abort', this);
     this.handleEvent();
   }
+}
+
+function answerOf(answer: Http1Answer): Answer {
+  return new DirectAnswer(answer);
+}
+
+function requestFailure(err: unknown): never {
+  throw directRequest(err, 'request', {});
 }
 
 /** An answer of the direct client: its body's failures in the words every client uses (step body). */
