@@ -74,6 +74,32 @@ test('discard: the whole body when it is within the limit; at the limit the conn
   }
 });
 
+test('discard: a message already complete is not read; within the limit its connection stays (closed by its owner), over it the connection is closed', async () => {
+  const body = 'x'.repeat(4 * 1024); // (within what a response buffers unread: a longer one waits to be read)
+  const srv = await rawServer(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+  /** Until the whole message is in (the answer's response is complete). */
+  const complete = async (answer: object) => {
+    const done = () => (answer as { res?: { complete?: boolean } }).res?.complete === true;
+    for (let i = 0; i < 400 && !done(); i++) await new Promise((r) => setTimeout(r, 5));
+    assert.ok(done(), 'the whole message came in');
+  };
+  try {
+    const within = await dial(srv.port);
+    const a = await request1({ url: new URL(`http://127.0.0.1:${srv.port}/`), method: 'GET', headers: {}, socket: within });
+    await complete(a);
+    await a.discard(1024 * 1024);
+    assert.equal(within.destroyed, false, 'within the limit: the connection is its owner\'s to close');
+    within.destroy();
+    const over = await dial(srv.port);
+    const b = await request1({ url: new URL(`http://127.0.0.1:${srv.port}/`), method: 'GET', headers: {}, socket: over });
+    await complete(b);
+    await b.discard(1024);
+    assert.equal(over.destroyed, true, 'a body over the limit closes its connection');
+  } finally {
+    await srv.close();
+  }
+});
+
 test('discard: a body cut short by the server is the stream failure, not a pass', async () => {
   const srv = await rawServer('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly a part', true);
   try {

@@ -8,7 +8,9 @@ import type { ClientRequest, IncomingMessage, OutgoingHttpHeaders } from 'node:h
 import type { Socket } from 'node:net';
 import { bareHost } from './dial.js';
 
-const nodeHttp = () => process.getBuiltinModule('node:http');
+let http: typeof import('node:http') | undefined;
+/** node:http, looked up once (process.getBuiltinModule costs a few thousand instructions a call). */
+const nodeHttp = () => (http ??= process.getBuiltinModule('node:http'));
 const nodeStream = () => process.getBuiltinModule('node:stream');
 
 export interface Http1Answer {
@@ -63,7 +65,7 @@ export function request1(r: Http1Request): Promise<Http1Answer> {
         reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
       },
       response(res: IncomingMessage) {
-        socket.off('close', on.hungUp);
+        socket.removeListener('close', on.hungUp);
         resolve(new Answer(res));
       },
     };
@@ -83,9 +85,10 @@ export function request1(r: Http1Request): Promise<Http1Answer> {
     }
     r.live?.add(req);
     req.on('error', reject); // (also later: a failure once the answer is in is the body's to report)
+    // (on, not once: a socket closes once, a request has one response, and once's wrappers cost)
     if (socket.destroyed || socket.closed) on.hungUp();
-    else socket.once('close', on.hungUp);
-    req.once('response', on.response);
+    else socket.on('close', on.hungUp);
+    req.on('response', on.response);
     if (r.body !== undefined) req.end(r.body);
     else req.end();
   });
@@ -119,7 +122,15 @@ class Answer implements Http1Answer {
   }
 
   discard(limit: number): Promise<void> {
-    return drain(this.res, limit);
+    const res = this.res;
+    // The whole message is in already (the usual case: a short body that came with the head):
+    // nothing about it can fail any more, and nothing need be read; what it holds unread goes
+    // with its connection. (Over the limit, the connection is closed, as drain does.)
+    if (res.complete && !res.readableDidRead) {
+      if (res.readableLength >= limit) res.destroy();
+      return Promise.resolve();
+    }
+    return drain(res, limit);
   }
 }
 

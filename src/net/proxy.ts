@@ -4,8 +4,15 @@
  * `no_proxy`/`NO_PROXY` to bypass them. Always from the environment the runner hands over
  * (ctx.env), never from process.env directly.
  */
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import { bareHost } from './dial.js';
+
+/**
+ * node:net's BlockList, read when a NO_PROXY entry is an address or a CIDR block: reading it
+ * loads Node's blocklist modules, which nothing else in a run needs (an http check loaded them
+ * at start-up for this).
+ */
+const blockList = () => new (process.getBuiltinModule('node:net').BlockList)();
 
 export interface EnvProxy {
   /** The proxy URL as written in the variable (may carry credentials: never show it). */
@@ -79,7 +86,7 @@ export function bypassesProxy(noProxy: string, host: string, port: number): bool
       const family = isIP(cidr[1]!);
       const prefix = Number(cidr[2]);
       if (hostFamily !== family || prefix > (family === 4 ? 32 : 128)) continue;
-      const list = new BlockList();
+      const list = blockList();
       list.addSubnet(cidr[1]!, prefix, family === 4 ? 'ipv4' : 'ipv6');
       if (list.check(h, family === 4 ? 'ipv4' : 'ipv6')) return true;
       continue;
@@ -87,7 +94,7 @@ export function bypassesProxy(noProxy: string, host: string, port: number): bool
     const entryFamily = isIP(entry.host);
     if (entryFamily) {
       if (hostFamily !== entryFamily) continue;
-      const list = new BlockList();
+      const list = blockList();
       list.addAddress(entry.host, entryFamily === 4 ? 'ipv4' : 'ipv6');
       if (list.check(h, entryFamily === 4 ? 'ipv4' : 'ipv6')) return true;
       continue;

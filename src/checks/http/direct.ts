@@ -37,6 +37,12 @@ export interface DirectOptions {
    * one gets its handshake here) instead of opening another.
    */
   first?: Socket;
+  /**
+   * `first` is its owner's to destroy (withDirect: the kit's, at the deadline and when the
+   * check ends): the client leaves it, and the request on it, to that owner (a request whose
+   * connection is destroyed fails with it).
+   */
+  firstOwned?: boolean;
 }
 
 /**
@@ -65,13 +71,14 @@ export function withDirect<T>(
         },
         assert: opts.tls,
         first: service.stream,
+        firstOwned: true,
       },
       ctx,
     );
     try {
       return await use(client, service);
     } finally {
-      await client.close();
+      client.closeNow();
     }
   });
 }
@@ -83,13 +90,15 @@ export function directClient(opts: DirectOptions, ctx: Pick<CheckContext, 'signa
 
 /**
  * The direct client's state: the connections and requests to destroy at the deadline or at
- * close(). A class, so that a check allocates one object for it and no named closures (the build
- * keeps function names: each named closure costs a defineProperty and a map of its own). It is
- * the listener of the check's signal itself (handleEvent).
+ * close() (none while the only one is an owned `first`). A class, so that a check allocates one
+ * object for it and no named closures (the build keeps function names: each named closure costs
+ * a defineProperty and a map of its own). It is the listener of the check's signal itself
+ * (handleEvent), from the first connection or request it has to destroy.
  */
 class DirectClient implements HttpClient {
-  private readonly live = new Set<{ destroy(): void }>();
+  private live: Set<{ destroy(): void }> | undefined;
   private first: Socket | undefined;
+  private readonly owned: Socket | undefined;
 
   constructor(
     private readonly opts: DirectOptions,
@@ -97,29 +106,48 @@ class DirectClient implements HttpClient {
   ) {
     // (its reads within the check's budget too: net/bounded.ts, once per socket)
     this.first = opts.first && capReads(opts.first, ctx.signal);
-    if (this.first) this.live.add(this.first);
-    ctx.signal.addEventListener('abort', this, { once: true });
+    if (opts.firstOwned) this.owned = this.first;
+    else if (this.first) this.add(this.first);
+  }
+
+  /** Destroyed at the deadline and by close(). */
+  add(x: { destroy(): void }): void {
+    if (!this.live) {
+      this.live = new Set();
+      this.ctx.signal.addEventListener('abort', this, { once: true });
+    }
+    this.live.add(x);
   }
 
   /** The check's signal aborted: every connection goes. */
   handleEvent(): void {
-    for (const x of this.live) x.destroy();
+    if (this.live) for (const x of this.live) x.destroy();
   }
 
-  /** The connection for a request to `target`: the first one given, or a new one. */
+  /**
+   * The first connection given, when a request to `target` runs on it as it is (a TLS one, whose
+   * handshake and assertions withDirect's kit did, or a plain one for an http URL).
+   */
+  private ready(target: URL): Socket | undefined {
+    const given = this.first;
+    if (given && ((given as TLSSocket).encrypted || target.protocol !== 'https:')) {
+      this.first = undefined;
+      return given;
+    }
+    return undefined;
+  }
+
+  /** The connection for a request to `target` that has none ready: a new one, or TLS on the first one given. */
   private async connect(target: URL): Promise<Socket> {
     const { opts, ctx } = this;
     const host = bareHost(target.hostname);
     const port = defaultPort(target);
     const given = this.first;
     this.first = undefined;
-    // (a given TLS socket: its handshake and assertions are done, withDirect's kit did them)
-    if (given && (given as TLSSocket).encrypted) return given;
     if (target.protocol !== 'https:') {
-      if (given) return given;
       if (ctx.signal.aborted) throw ctx.signal.reason;
       const socket = capReads(createConnection({ host, port, lookup: opts.lookup }), ctx.signal);
-      this.live.add(socket);
+      this.add(socket);
       return socket;
     }
     // TLS material first: no file I/O between a new connection and its handshake.
@@ -128,7 +156,7 @@ class DirectClient implements HttpClient {
     // The handshake is the tls step: one that never completes is reported there, and its
     // failures in the words every TLS check uses (net/tls.ts).
     const secure = await ctx.step('tls', () => handshake(given, { ...tls, host, port, servername, lookup: opts.lookup }, ctx.signal));
-    this.live.add(secure);
+    this.add(secure);
     try {
       assertCertificate(secure, opts.assert, ctx, opts.assert.server_name ?? host);
     } catch (err) {
@@ -138,21 +166,34 @@ class DirectClient implements HttpClient {
     return secure;
   }
 
-  async send({ url, method, headers, body }: HttpRequest): Promise<Answer> {
-    const socket = await this.connect(url);
-    let answer: Http1Answer;
-    try {
-      answer = await request1({ url, method, headers, body, socket, live: this.live });
-    } catch (err) {
-      throw directRequest(err, 'request', {});
-    }
-    return new DirectAnswer(answer);
+  send(request: HttpRequest): Promise<Answer> {
+    const socket = this.ready(request.url);
+    if (socket) return this.exchange(socket, request);
+    return this.connect(request.url).then((s) => this.exchange(s, request));
+  }
+
+  private exchange(socket: Socket, { url, method, headers, body }: HttpRequest): Promise<Answer> {
+    return request1({ url, method, headers, body, socket, live: socket === this.owned ? undefined : this }).then(answerOf, requestFailure);
   }
 
   async close(): Promise<void> {
+    this.closeNow();
+  }
+
+  /** close(), at once. */
+  closeNow(): void {
+    if (!this.live) return;
     this.ctx.signal.removeEventListener('abort', this);
     this.handleEvent();
   }
+}
+
+function answerOf(answer: Http1Answer): Answer {
+  return new DirectAnswer(answer);
+}
+
+function requestFailure(err: unknown): never {
+  throw directRequest(err, 'request', {});
 }
 
 /** An answer of the direct client: its body's failures in the words every client uses (step body). */

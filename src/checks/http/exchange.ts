@@ -36,15 +36,23 @@ function sameOrigin(a: URL, b: URL): boolean {
   return a.origin === b.origin;
 }
 
+/**
+ * The headers of a check: the common ones and the credentials (for the configured origin only).
+ * `common` undefined: the check sets none of its own (no headers, cookies or auth), the one
+ * User-Agent is all (no maps built for it).
+ */
+interface HeaderSets {
+  common: HeaderMap | undefined;
+  credentialed: HeaderMap;
+  original: URL;
+}
+
+const NO_HEADERS: HeaderMap = new Map();
+const USER_AGENT = `conn-check/${VERSION}`;
+
 /** One request with the headers for its URL: the common ones, and the credentials for the configured origin only. */
-function send(
-  client: Pick<HttpClient, 'send'>,
-  h: { common: HeaderMap; credentialed: HeaderMap; original: URL },
-  url: URL,
-  method: string,
-  body: string | undefined,
-  extra?: Record<string, string>,
-): Promise<Answer> {
+function send(client: Pick<HttpClient, 'send'>, h: HeaderSets, url: URL, method: string, body: string | undefined, extra?: Record<string, string>): Promise<Answer> {
+  if (!h.common) return client.send({ url, method, headers: extra ? { 'User-Agent': USER_AGENT, ...extra } : { 'User-Agent': USER_AGENT }, body });
   let headers = h.common;
   if ((h.credentialed.size && sameOrigin(h.original, url)) || extra) {
     headers = new Map(h.common);
@@ -54,12 +62,11 @@ function send(
   return client.send({ url, method, headers: headerObject(headers), body });
 }
 
-/**
- * Sends the check's request to `original` (and on, through redirects when allowed); resolves
- * with the final answer, its body unread. `viaProxy`: a Proxy-Authorization header in the
- * options went to the proxy already.
- */
-export async function exchange(client: Pick<HttpClient, 'send'>, o: Options, original: URL, viaProxy: boolean, ctx: CheckContext): Promise<Answer> {
+/** The check's headers (none of its own: no maps). */
+function headerSets(o: Options, original: URL, viaProxy: boolean): HeaderSets {
+  if (o.headers === undefined && !o.auth && o.bearer_token === undefined && !(o.cookies && Object.keys(o.cookies).length)) {
+    return { common: undefined, credentialed: NO_HEADERS, original };
+  }
   // Headers sent to the original host (and hosts sharing its authority) only.
   const common: HeaderMap = new Map();
   const credentialed: HeaderMap = new Map();
@@ -75,7 +82,7 @@ export async function exchange(client: Pick<HttpClient, 'send'>, o: Options, ori
     // Private-Token, X-Functions-Key, Proxy-Authorization...: never sent to another origin.
     addHeader(isCredentialHeaderName(name, o.credential_headers) ? credentialed : common, name, value);
   }
-  if (!common.has('user-agent')) addHeader(common, 'User-Agent', `conn-check/${VERSION}`);
+  if (!common.has('user-agent')) addHeader(common, 'User-Agent', USER_AGENT);
   if (proxyAuthHeader !== undefined && !viaProxy) addHeader(credentialed, 'Proxy-Authorization', proxyAuthHeader);
   if (o.cookies && Object.keys(o.cookies).length) {
     addHeader(credentialed, 'Cookie', Object.entries(o.cookies).map(([k, v]) => `${k}=${v}`).join('; '));
@@ -90,7 +97,18 @@ export async function exchange(client: Pick<HttpClient, 'send'>, o: Options, ori
     addHeader(credentialed, 'Authorization', `Bearer ${o.bearer_token}`);
   }
 
-  const headers = { common, credentialed, original };
+  return { common, credentialed, original };
+}
+
+/**
+ * Sends the check's request to `original` (and on, through redirects when allowed); resolves
+ * with the final answer, its body unread. `viaProxy`: a Proxy-Authorization header in the
+ * options went to the proxy already.
+ */
+export async function exchange(client: Pick<HttpClient, 'send'>, o: Options, original: URL, viaProxy: boolean, ctx: CheckContext): Promise<Answer> {
+  const headers = headerSets(o, original, viaProxy);
+  const { credentialed } = headers;
+
   // (`original` is never changed: each redirect is a URL of its own)
   let url = original;
   let method = o.method;

@@ -68,8 +68,10 @@ export const http = defineCheck({
       original.username = '';
       original.password = '';
     }
-    for (const [k, v] of Object.entries(o.params ?? {})) {
-      for (const value of Array.isArray(v) ? v : [v]) original.searchParams.append(k, value);
+    if (o.params) {
+      for (const [k, v] of Object.entries(o.params)) {
+        for (const value of Array.isArray(v) ? v : [v]) original.searchParams.append(k, value);
+      }
     }
     const route = routeFor(o, original, ctx.env);
     if (o.all_addresses && route.proxy) {
