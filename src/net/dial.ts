@@ -102,6 +102,9 @@ export interface Connected {
  */
 export async function connectTcp(host: string, port: number, signal: AbortSignal, addresses?: Address[]): Promise<Connected> {
   const addrs = addresses ?? (await resolveHost(host, signal));
+  // One address (every IP literal, most names): connected under the check's own signal, with
+  // nothing to race and no other attempt to close.
+  if (addrs.length === 1) return connectOne(addrs[0]!, port, signal);
   const local = new AbortController();
   const onAbort = () => local.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
@@ -125,6 +128,18 @@ export async function connectTcp(host: string, port: number, signal: AbortSignal
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
+}
+
+async function connectOne(address: Address, port: number, signal: AbortSignal): Promise<Connected> {
+  let socket: Socket;
+  try {
+    socket = await openSocket({ host: address.address, port, family: address.family }, signal);
+  } catch (err) {
+    if (signal.aborted) throw signal.reason;
+    throw new CheckError('tcp', describeError(err));
+  }
+  capReads(socket, signal);
+  return { socket, address };
 }
 
 export interface Endpoint {
