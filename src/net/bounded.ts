@@ -116,10 +116,30 @@ export type FrameInspector = (chunk: Buffer) => string | undefined;
 
 const GUARDED = Symbol('conn-check.capReads');
 
-interface Guard {
-  inspectors: FrameInspector[];
-  stop(why: string): false;
+type Push = Readable['push'];
+
+/** One guarded stream's state, read by the one shared guardedPush (no closures per stream). */
+class Guard {
+  readonly inspectors: FrameInspector[] = [];
+  constructor(
+    readonly stream: Readable,
+    readonly budget: Budget,
+    /** The stream's own push. */
+    readonly push: Push,
+  ) {}
+
+  stop(why: string): false {
+    const budget = this.budget;
+    if (!budget.tripped) {
+      budget.tripped = new ReadLimitError(why);
+      budget.trip(budget.tripped);
+    }
+    this.stream.destroy();
+    return false;
+  }
 }
+
+type Guarded = Readable & { [GUARDED]?: Guard };
 
 /**
  * Counts what `stream` delivers against the signal's budget (and passes it to `frames`).
@@ -127,9 +147,13 @@ interface Guard {
  * first sees whatever the stream holds unread (so that it starts at the first byte).
  */
 export function capReads<S extends Readable>(stream: S, signal: AbortSignal, frames?: FrameInspector): S {
-  const s = stream as S & { [GUARDED]?: Guard };
-  const guard = s[GUARDED] ?? install(stream, budgetOf(signal));
-  s[GUARDED] = guard;
+  const s = stream as S & Guarded;
+  let guard = s[GUARDED];
+  if (!guard) {
+    guard = new Guard(stream, budgetOf(signal), stream.push);
+    s[GUARDED] = guard;
+    stream.push = guardedPush;
+  }
   if (frames) {
     guard.inspectors.push(frames);
     if (stream.readableLength > 0 && !stream.readableFlowing) {
@@ -144,37 +168,28 @@ export function capReads<S extends Readable>(stream: S, signal: AbortSignal, fra
   return stream;
 }
 
-function install(stream: Readable, budget: Budget): Guard {
-  const inspectors: FrameInspector[] = [];
-  const stop = (why: string): false => {
-    if (!budget.tripped) {
-      budget.tripped = new ReadLimitError(why);
-      budget.trip(budget.tripped);
-    }
-    stream.destroy();
-    return false;
-  };
-  const push = stream.push;
-  stream.push = function guardedPush(this: Readable, chunk: unknown, encoding?: BufferEncoding): boolean {
-    if (chunk === null || chunk === undefined) return push.call(this, chunk, encoding);
-    if (budget.tripped) return false;
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : (chunk as Buffer);
-    budget.used += buf.length;
-    let why: string | undefined;
-    if (budget.used > budget.cap) why = `the server sent more than ${formatBytes(budget.cap)} (the read limit for this check)`;
-    for (let i = 0; !why && i < inspectors.length; i++) why = inspectors[i]!(buf);
-    if (why) return stop(why);
-    try {
-      // In flowing mode the driver's 'data' handler runs inside this call: a parser that throws
-      // on a malformed message (pg-protocol on a message shorter than its type needs) would
-      // otherwise be an uncaught exception that ends the process and every other check.
-      return push.call(this, chunk, encoding);
-    } catch (err) {
-      const m = (err as { message?: unknown })?.message;
-      return stop(`the server sent a message the client could not read${typeof m === 'string' ? ` (${m.split('\n')[0]!.slice(0, 120)})` : ''}`);
-    }
-  };
-  return { inspectors, stop };
+/** The push of every guarded stream: counts the chunk, asks the inspectors, then hands it on. */
+function guardedPush(this: Guarded, chunk: unknown, encoding?: BufferEncoding): boolean {
+  const guard = this[GUARDED]!;
+  if (chunk === null || chunk === undefined) return guard.push.call(this, chunk, encoding);
+  const budget = guard.budget;
+  if (budget.tripped) return false;
+  const buf = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : (chunk as Buffer);
+  budget.used += buf.length;
+  let why: string | undefined;
+  if (budget.used > budget.cap) why = `the server sent more than ${formatBytes(budget.cap)} (the read limit for this check)`;
+  const inspectors = guard.inspectors;
+  for (let i = 0; !why && i < inspectors.length; i++) why = inspectors[i]!(buf);
+  if (why) return guard.stop(why);
+  try {
+    // In flowing mode the driver's 'data' handler runs inside this call: a parser that throws
+    // on a malformed message (pg-protocol on a message shorter than its type needs) would
+    // otherwise be an uncaught exception that ends the process and every other check.
+    return guard.push.call(this, chunk, encoding);
+  } catch (err) {
+    const m = (err as { message?: unknown })?.message;
+    return guard.stop(`the server sent a message the client could not read${typeof m === 'string' ? ` (${m.split('\n')[0]!.slice(0, 120)})` : ''}`);
+  }
 }
 
 /**
