@@ -64,30 +64,53 @@ export function connectAddress(addr: Address, port: number, signal: AbortSignal)
   return openSocket({ host: addr.address, port, family: addr.family }, signal);
 }
 
+/** A connection being opened: what the shared listeners of its socket settle. */
+interface Opening {
+  resolve(socket: Socket): void;
+  reject(reason: unknown): void;
+  signal: AbortSignal;
+  onAbort(): void;
+}
+
+const OPENING = Symbol('conn-check.opening');
+
+type Opened = Socket & { [OPENING]?: Opening };
+
 /** Opens one connection (TCP to an address, or a Unix socket's `path`); a failure is the socket's error. */
 export function openSocket(to: { host: string; port: number; family: number } | { path: string }, signal: AbortSignal): Promise<Socket> {
   return new Promise<Socket>((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
-    const socket = new Socket();
+    const socket: Opened = new Socket();
     const onAbort = () => {
       socket.destroy();
       reject(signal.reason);
     };
-    signal.addEventListener('abort', onAbort, { once: true });
-    socket.once('error', (err) => {
-      signal.removeEventListener('abort', onAbort);
-      socket.destroy();
-      reject(err);
-    });
-    socket.once('connect', () => {
-      signal.removeEventListener('abort', onAbort);
-      socket.removeAllListeners('error');
-      // A reset between this connect and whoever uses the socket next must not crash the process.
-      socket.on('error', () => {});
-      resolve(socket);
-    });
+    // (an AbortSignal aborts once: its listener needs no `once`)
+    signal.addEventListener('abort', onAbort);
+    socket[OPENING] = { resolve, reject, signal, onAbort };
+    socket.on('error', openFailed);
+    socket.on('connect', opened);
     socket.connect(to);
   });
+}
+
+/** The socket's error while it connects; once connected, errors are ignored: a reset between the
+ * connect and whoever uses the socket next must not crash the process. */
+function openFailed(this: Opened, err: Error): void {
+  const o = this[OPENING];
+  if (!o) return;
+  this[OPENING] = undefined;
+  o.signal.removeEventListener('abort', o.onAbort);
+  this.destroy();
+  o.reject(err);
+}
+
+function opened(this: Opened): void {
+  const o = this[OPENING];
+  if (!o) return;
+  this[OPENING] = undefined;
+  o.signal.removeEventListener('abort', o.onAbort);
+  o.resolve(this);
 }
 
 export interface Connected {
