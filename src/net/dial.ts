@@ -38,11 +38,18 @@ export function bareHost(host: string): string {
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }
 
-/** Resolves a host to all its addresses (the system resolver, as curl and conn-check did). */
-export async function resolveHost(host: string, signal: AbortSignal): Promise<Address[]> {
+/** The address a host that is an IP literal (`[::1]` too) stands for; undefined for a name. */
+export function literalAddress(host: string): Address | undefined {
   const h = bareHost(host);
   const family = isIP(h);
-  if (family) return [{ address: h, family: family as 4 | 6 }];
+  return family ? { address: h, family: family as 4 | 6 } : undefined;
+}
+
+/** Resolves a host to all its addresses (the system resolver, as curl and conn-check did). */
+export async function resolveHost(host: string, signal: AbortSignal): Promise<Address[]> {
+  const literal = literalAddress(host);
+  if (literal) return [literal];
+  const h = bareHost(host);
   try {
     // The resolver is loaded here, when a name must be resolved (read at each call, so a test's mock of it counts).
     const found = await untilAborted(nodeDnsPromises().lookup(h, { all: true, verbatim: true }), signal);
@@ -64,12 +71,26 @@ export function connectAddress(addr: Address, port: number, signal: AbortSignal)
   return openSocket({ host: addr.address, port, family: addr.family }, signal);
 }
 
-/** A connection being opened: what the shared listeners of its socket settle. */
-interface Opening {
-  resolve(socket: Socket): void;
-  reject(reason: unknown): void;
-  signal: AbortSignal;
-  onAbort(): void;
+/**
+ * A connection being opened: what the shared listeners of its socket settle. With an `address`
+ * (connectTcp's), it settles as the check needs it: the socket under the check's read budget
+ * with its address, or the failure as CheckError('tcp', ...).
+ */
+class Opening {
+  readonly onAbort: () => void;
+  constructor(
+    socket: Socket,
+    readonly signal: AbortSignal,
+    readonly resolve: (value: Socket | Connected) => void,
+    readonly reject: (reason: unknown) => void,
+    readonly address: Address | undefined,
+  ) {
+    // (assigned, not a class field: the bundle would name a field's function anew at each call)
+    this.onAbort = () => {
+      socket.destroy();
+      reject(signal.reason);
+    };
+  }
 }
 
 const OPENING = Symbol('conn-check.opening');
@@ -78,20 +99,42 @@ type Opened = Socket & { [OPENING]?: Opening };
 
 /** Opens one connection (TCP to an address, or a Unix socket's `path`); a failure is the socket's error. */
 export function openSocket(to: { host: string; port: number; family: number } | { path: string }, signal: AbortSignal): Promise<Socket> {
-  return new Promise<Socket>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const socket: Opened = new Socket();
-    const onAbort = () => {
-      socket.destroy();
-      reject(signal.reason);
-    };
-    // (an AbortSignal aborts once: its listener needs no `once`)
-    signal.addEventListener('abort', onAbort);
-    socket[OPENING] = { resolve, reject, signal, onAbort };
-    socket.on('error', openFailed);
-    socket.on('connect', opened);
+  return open(to, signal, undefined) as Promise<Socket>;
+}
+
+/** connectTcp to one address. */
+function connectOne(address: Address, port: number, signal: AbortSignal): Promise<Connected> {
+  return open({ host: address.address, port, family: address.family }, signal, address) as Promise<Connected>;
+}
+
+// A promise's resolve and reject, handed over by one shared executor (no closure per promise).
+let resolved: (value: Socket | Connected) => void;
+let rejected: (reason: unknown) => void;
+function settlers(resolve: (value: Socket | Connected) => void, reject: (reason: unknown) => void): void {
+  resolved = resolve;
+  rejected = reject;
+}
+
+function open(to: { host: string; port: number; family: number } | { path: string }, signal: AbortSignal, address: Address | undefined): Promise<Socket | Connected> {
+  const promise = new Promise(settlers);
+  if (signal.aborted) {
+    rejected(signal.reason);
+    return promise;
+  }
+  const socket: Opened = new Socket();
+  const o = new Opening(socket, signal, resolved, rejected, address);
+  // (an AbortSignal aborts once: its listener needs no `once`)
+  signal.addEventListener('abort', o.onAbort);
+  socket[OPENING] = o;
+  socket.on('error', openFailed);
+  socket.on('connect', opened);
+  try {
     socket.connect(to);
-  });
+  } catch (err) {
+    // (a port out of range): a failure like the socket's own
+    openFailed.call(socket, err as Error);
+  }
+  return promise;
 }
 
 /** The socket's error while it connects; once connected, errors are ignored: a reset between the
@@ -102,7 +145,8 @@ function openFailed(this: Opened, err: Error): void {
   this[OPENING] = undefined;
   o.signal.removeEventListener('abort', o.onAbort);
   this.destroy();
-  o.reject(err);
+  if (!o.address) o.reject(err);
+  else o.reject(o.signal.aborted ? o.signal.reason : new CheckError('tcp', describeError(err)));
 }
 
 function opened(this: Opened): void {
@@ -110,7 +154,10 @@ function opened(this: Opened): void {
   if (!o) return;
   this[OPENING] = undefined;
   o.signal.removeEventListener('abort', o.onAbort);
-  o.resolve(this);
+  if (!o.address) return o.resolve(this);
+  // Whatever reads from this socket (a check, a driver) reads within the check's budget.
+  capReads(this, o.signal);
+  o.resolve({ socket: this, address: o.address });
 }
 
 export interface Connected {
@@ -123,10 +170,19 @@ export interface Connected {
  * resolves to `::1` and `127.0.0.1` passes if either listens); the others are closed.
  * Fails with the reason per address when none accepts.
  */
-export async function connectTcp(host: string, port: number, signal: AbortSignal, addresses?: Address[]): Promise<Connected> {
-  const addrs = addresses ?? (await resolveHost(host, signal));
+export function connectTcp(host: string, port: number, signal: AbortSignal, addresses?: Address[]): Promise<Connected> {
   // One address (every IP literal, most names): connected under the check's own signal, with
   // nothing to race and no other attempt to close.
+  try {
+    const one = addresses ? (addresses.length === 1 ? addresses[0] : undefined) : literalAddress(host);
+    return one ? connectOne(one, port, signal) : connectAny(host, port, signal, addresses);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+async function connectAny(host: string, port: number, signal: AbortSignal, addresses: Address[] | undefined): Promise<Connected> {
+  const addrs = addresses ?? (await resolveHost(host, signal));
   if (addrs.length === 1) return connectOne(addrs[0]!, port, signal);
   const local = new AbortController();
   const onAbort = () => local.abort(signal.reason);
@@ -151,18 +207,6 @@ export async function connectTcp(host: string, port: number, signal: AbortSignal
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
-}
-
-async function connectOne(address: Address, port: number, signal: AbortSignal): Promise<Connected> {
-  let socket: Socket;
-  try {
-    socket = await openSocket({ host: address.address, port, family: address.family }, signal);
-  } catch (err) {
-    if (signal.aborted) throw signal.reason;
-    throw new CheckError('tcp', describeError(err));
-  }
-  capReads(socket, signal);
-  return { socket, address };
 }
 
 export interface Endpoint {
