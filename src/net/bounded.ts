@@ -2,7 +2,7 @@
  * Bounded reads: the one place that caps what a peer can make this process read.
  *
  * Every connection a check opens (and every connection it hands a driver) goes through
- * `capReads`, which counts the bytes the stream delivers and checks them against the check's
+ * `capReads` (all but the tcp check's, which net/dial.ts closes as it connects, unread), which counts the bytes the stream delivers and checks them against the check's
  * budget: one byte cap per check attempt, shared by all its connections, declared per check
  * type (`maxReadBytes` on the definition, else DEFAULT_READ_CAP). A protocol whose driver
  * mishandles some frames (MongoDB's zero-length message) adds a frame inspector. When a cap

@@ -74,16 +74,18 @@ export function connectAddress(addr: Address, port: number, signal: AbortSignal)
 /**
  * A connection being opened: what the shared listeners of its socket settle. With an `address`
  * (connectTcp's), it settles as the check needs it: the socket under the check's read budget
- * with its address, or the failure as CheckError('tcp', ...).
+ * with its address, or the failure as CheckError('tcp', ...); a `probe` (probeTcp's) closes the
+ * socket as it connects and settles with the address.
  */
 class Opening {
   readonly onAbort: () => void;
   constructor(
     socket: Socket,
     readonly signal: AbortSignal,
-    readonly resolve: (value: Socket | Connected) => void,
+    readonly resolve: (value: Socket | Connected | Address) => void,
     readonly reject: (reason: unknown) => void,
     readonly address: Address | undefined,
+    readonly probe: boolean,
   ) {
     // (assigned, not a class field: the bundle would name a field's function anew at each call)
     this.onAbort = () => {
@@ -99,30 +101,35 @@ type Opened = Socket & { [OPENING]?: Opening };
 
 /** Opens one connection (TCP to an address, or a Unix socket's `path`); a failure is the socket's error. */
 export function openSocket(to: { host: string; port: number; family: number } | { path: string }, signal: AbortSignal): Promise<Socket> {
-  return open(to, signal, undefined) as Promise<Socket>;
+  return open(to, signal, undefined, false) as Promise<Socket>;
 }
 
 /** connectTcp to one address. */
 function connectOne(address: Address, port: number, signal: AbortSignal): Promise<Connected> {
-  return open({ host: address.address, port, family: address.family }, signal, address) as Promise<Connected>;
+  return open({ host: address.address, port, family: address.family }, signal, address, false) as Promise<Connected>;
 }
 
 // A promise's resolve and reject, handed over by one shared executor (no closure per promise).
-let resolved: (value: Socket | Connected) => void;
+let resolved: (value: Socket | Connected | Address) => void;
 let rejected: (reason: unknown) => void;
-function settlers(resolve: (value: Socket | Connected) => void, reject: (reason: unknown) => void): void {
+function settlers(resolve: (value: Socket | Connected | Address) => void, reject: (reason: unknown) => void): void {
   resolved = resolve;
   rejected = reject;
 }
 
-function open(to: { host: string; port: number; family: number } | { path: string }, signal: AbortSignal, address: Address | undefined): Promise<Socket | Connected> {
+function open(
+  to: { host: string; port: number; family: number } | { path: string },
+  signal: AbortSignal,
+  address: Address | undefined,
+  probe: boolean,
+): Promise<Socket | Connected | Address> {
   const promise = new Promise(settlers);
   if (signal.aborted) {
     rejected(signal.reason);
     return promise;
   }
   const socket: Opened = new Socket();
-  const o = new Opening(socket, signal, resolved, rejected, address);
+  const o = new Opening(socket, signal, resolved, rejected, address, probe);
   // (an AbortSignal aborts once: its listener needs no `once`)
   signal.addEventListener('abort', o.onAbort);
   socket[OPENING] = o;
@@ -155,6 +162,10 @@ function opened(this: Opened): void {
   this[OPENING] = undefined;
   o.signal.removeEventListener('abort', o.onAbort);
   if (!o.address) return o.resolve(this);
+  if (o.probe) {
+    this.destroy();
+    return o.resolve(o.address);
+  }
   // Whatever reads from this socket (a check, a driver) reads within the check's budget.
   capReads(this, o.signal);
   o.resolve({ socket: this, address: o.address });
@@ -179,6 +190,26 @@ export function connectTcp(host: string, port: number, signal: AbortSignal, addr
   } catch (err) {
     return Promise.reject(err);
   }
+}
+
+/**
+ * Connects as connectTcp does and closes the connection at once, unread (the tcp check): the
+ * address that accepted. (A connection closed as it opens, which nothing can read from, needs
+ * no read budget: one to a single address is closed in its connect event.)
+ */
+export function probeTcp(host: string, port: number, signal: AbortSignal, addresses?: Address[]): Promise<Address> {
+  try {
+    const one = addresses ? (addresses.length === 1 ? addresses[0] : undefined) : literalAddress(host);
+    if (one) return open({ host: one.address, port, family: one.family }, signal, one, true) as Promise<Address>;
+    return connectAny(host, port, signal, addresses).then(closed);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+function closed(c: Connected): Address {
+  c.socket.destroy();
+  return c.address;
 }
 
 async function connectAny(host: string, port: number, signal: AbortSignal, addresses: Address[] | undefined): Promise<Connected> {
