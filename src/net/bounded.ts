@@ -27,21 +27,85 @@ export class ReadLimitError extends Error {
   }
 }
 
-interface Budget {
-  cap: number;
-  used: number;
-  tripped?: ReadLimitError;
-  trip(err: ReadLimitError): void;
+class Budget {
+  used = 0;
+  tripped: ReadLimitError | undefined = undefined;
+  /** What watchAbort() registered (a check attempt's budget only: see attemptBudget). */
+  private stops: (() => void)[] | undefined = undefined;
+  constructor(
+    readonly cap: number,
+    readonly trip: (err: ReadLimitError) => void,
+    /** The signal whose aborts the runner reports through aborted(): a check attempt's. */
+    readonly attempt: AbortSignal | undefined,
+  ) {}
+
+  watch(onAbort: () => void): void {
+    (this.stops ??= []).push(onAbort);
+  }
+
+  unwatch(onAbort: () => void): void {
+    const stops = this.stops;
+    const i = stops ? stops.indexOf(onAbort) : -1;
+    if (i >= 0) stops!.splice(i, 1);
+  }
+
+  /** The attempt's signal has just aborted: runs what was watching it, in the order it came. */
+  aborted(): void {
+    const stops = this.stops;
+    if (!stops) return;
+    this.stops = undefined;
+    for (const onAbort of stops) onAbort();
+  }
 }
 
 const budgets = new WeakMap<AbortSignal, Budget>();
 
+const ignore = (): void => {};
+
 /**
- * Gives a check attempt's signal its read budget (the runner does this for every attempt);
- * `trip` is called once, with the reason, when the budget or a frame rule is broken.
+ * Gives a signal its read budget; `trip` is called once, with the reason, when the budget or
+ * a frame rule is broken.
  */
 export function setReadBudget(signal: AbortSignal, cap: number, trip: (err: ReadLimitError) => void): void {
-  budgets.set(signal, { cap, used: 0, trip });
+  budgets.set(signal, new Budget(cap, trip, undefined));
+}
+
+/** A check attempt's budget, as the runner holds it. */
+export interface AttemptBudget {
+  /** To be called right after every abort of the attempt's signal (see watchAbort). */
+  aborted(): void;
+}
+
+/**
+ * The read budget of a check attempt's signal (the runner gives one to every attempt), as
+ * setReadBudget. The runner promises to call its aborted() right after it aborts `signal`
+ * (which only the runner does), so that watchAbort() needs no listener on the signal.
+ */
+export function attemptBudget(signal: AbortSignal, cap: number, trip: (err: ReadLimitError) => void): AttemptBudget {
+  const b = new Budget(cap, trip, signal);
+  budgets.set(signal, b);
+  return b;
+}
+
+/**
+ * Calls `onAbort` when `signal` aborts (unless unwatchAbort() came first, given what this
+ * returns): for a check attempt's signal, through its budget (a listener on the signal costs
+ * more than the connection it watches); for any other signal, as its abort listener.
+ */
+export function watchAbort(signal: AbortSignal, onAbort: () => void): AttemptBudget | undefined {
+  const b = budgets.get(signal);
+  if (b !== undefined && b.attempt === signal) {
+    b.watch(onAbort);
+    return b;
+  }
+  signal.addEventListener('abort', onAbort);
+  return undefined;
+}
+
+/** Undoes watchAbort(signal, onAbort), which returned `via`. */
+export function unwatchAbort(signal: AbortSignal, onAbort: () => void, via: AttemptBudget | undefined): void {
+  if (via) (via as Budget).unwatch(onAbort);
+  else signal.removeEventListener('abort', onAbort);
 }
 
 /** Makes `signal` (a part of a check, such as one server of several) read from `parent`'s budget. */
@@ -53,7 +117,7 @@ function budgetOf(signal: AbortSignal): Budget {
   let b = budgets.get(signal);
   if (!b) {
     // A check run outside the runner (a unit test): the default cap, and no signal to abort.
-    b = { cap: DEFAULT_READ_CAP, used: 0, trip: () => {} };
+    b = new Budget(DEFAULT_READ_CAP, ignore, undefined);
     budgets.set(signal, b);
   }
   return b;

@@ -4,7 +4,7 @@ import { nodeDnsPromises } from './builtins.js';
 import { explainLookupFailure } from './dns-reason.js';
 import { CheckError } from '../core/contract.js';
 import { describeError } from './errors.js';
-import { capReads } from './bounded.js';
+import { capReads, unwatchAbort, watchAbort, type AttemptBudget } from './bounded.js';
 
 export interface Address {
   address: string;
@@ -79,6 +79,8 @@ export function connectAddress(addr: Address, port: number, signal: AbortSignal)
  */
 class Opening {
   readonly onAbort: () => void;
+  /** What watchAbort() returned. */
+  watched: AttemptBudget | undefined = undefined;
   constructor(
     socket: Socket,
     readonly signal: AbortSignal,
@@ -130,8 +132,7 @@ function open(
   }
   const socket: Opened = new Socket();
   const o = new Opening(socket, signal, resolved, rejected, address, probe);
-  // (an AbortSignal aborts once: its listener needs no `once`)
-  signal.addEventListener('abort', o.onAbort);
+  o.watched = watchAbort(signal, o.onAbort);
   socket[OPENING] = o;
   socket.on('error', openFailed);
   socket.on('connect', opened);
@@ -150,7 +151,7 @@ function openFailed(this: Opened, err: Error): void {
   const o = this[OPENING];
   if (!o) return;
   this[OPENING] = undefined;
-  o.signal.removeEventListener('abort', o.onAbort);
+  unwatchAbort(o.signal, o.onAbort, o.watched);
   this.destroy();
   if (!o.address) o.reject(err);
   else o.reject(o.signal.aborted ? o.signal.reason : new CheckError('tcp', describeError(err)));
@@ -160,7 +161,7 @@ function opened(this: Opened): void {
   const o = this[OPENING];
   if (!o) return;
   this[OPENING] = undefined;
-  o.signal.removeEventListener('abort', o.onAbort);
+  unwatchAbort(o.signal, o.onAbort, o.watched);
   if (!o.address) return o.resolve(this);
   if (o.probe) {
     this.destroy();
