@@ -1,9 +1,11 @@
 /** net/bounded.ts: the read budget on real sockets, and the frame rules across chunk boundaries. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { getEventListeners } from 'node:events';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { capReads, decompressCapped, lengthPrefixedFrames, readLimitTripped, respFrames, setReadBudget, type ReadLimitError } from '../src/net/bounded.js';
+import { attemptBudget, capReads, decompressCapped, lengthPrefixedFrames, readLimitTripped, respFrames, setReadBudget, type ReadLimitError } from '../src/net/bounded.js';
+import { connectTcp } from '../src/net/dial.js';
 import { startFlood } from './helpers/hostile.js';
 
 test('a socket stops at the budget: the check is told once, the stream is destroyed, nothing past the cap is delivered', async () => {
@@ -71,4 +73,36 @@ test('decompression stops at the limit of decoded bytes (1 MiB of gzip that deco
   assert.deepEqual([plain.data.toString(), plain.truncated], ['hello', false]);
   const notGzip = await decompressCapped(Buffer.from('not gzip'), 'gzip', 1024, new AbortController().signal);
   assert.equal(notGzip.data.toString(), 'not gzip');
+});
+
+test("a connection being opened hears an attempt's abort through the attempt's budget (no listener on its signal), any other signal's through a listener", async () => {
+  const server = createServer((s) => s.destroy()).listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const port = (server.address() as AddressInfo).port;
+  try {
+    const reason = new Error('timed out');
+    const attempt = new AbortController();
+    const budget = attemptBudget(attempt.signal, 1024, () => {});
+    const opening = connectTcp('127.0.0.1', port, attempt.signal);
+    assert.equal(getEventListeners(attempt.signal, 'abort').length, 0);
+    attempt.abort(reason);
+    budget.aborted();
+    await assert.rejects(opening, (err) => err === reason);
+
+    const other = new AbortController();
+    const opening2 = connectTcp('127.0.0.1', port, other.signal);
+    assert.equal(getEventListeners(other.signal, 'abort').length, 1);
+    other.abort(reason);
+    await assert.rejects(opening2, (err) => err === reason);
+
+    // connected: nothing is left watching, and a later abort changes nothing
+    const third = new AbortController();
+    const budget3 = attemptBudget(third.signal, 1024, () => {});
+    const { socket } = await connectTcp('127.0.0.1', port, third.signal);
+    socket.destroy();
+    third.abort(reason);
+    budget3.aborted();
+  } finally {
+    server.close();
+  }
 });

@@ -4,7 +4,7 @@
  */
 import * as z from 'zod/mini';
 import { isIP } from 'node:net';
-import { bareHost, connectAddress, connectTcp, resolveHost, showAddress } from '../net/dial.js';
+import { bareHost, connectAddress, probeTcp, resolveHost, showAddress } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck } from '../core/contract.js';
 import { bool, host, port } from '../core/options.js';
@@ -21,8 +21,8 @@ export const tcp = defineCheck({
     if (!o.all_addresses) {
       // a name is resolved in a step of its own (a resolver that times out is resolve's failure)
       const addresses = isIP(bareHost(o.host)) ? undefined : await ctx.step('resolve', () => resolveHost(o.host, ctx.signal));
-      const { socket, address } = await ctx.step('tcp', () => connectTcp(o.host, o.port, ctx.signal, addresses));
-      socket.destroy();
+      // (connected and closed at once: nothing is read)
+      const address = await ctx.step('tcp', () => probeTcp(o.host, o.port, ctx.signal, addresses));
       ctx.note(`connected to ${showAddress(address)}`);
       return;
     }

@@ -2,7 +2,7 @@
  * Bounded reads: the one place that caps what a peer can make this process read.
  *
  * Every connection a check opens (and every connection it hands a driver) goes through
- * `capReads`, which counts the bytes the stream delivers and checks them against the check's
+ * `capReads` (all but the tcp check's, which net/dial.ts closes as it connects, unread), which counts the bytes the stream delivers and checks them against the check's
  * budget: one byte cap per check attempt, shared by all its connections, declared per check
  * type (`maxReadBytes` on the definition, else DEFAULT_READ_CAP). A protocol whose driver
  * mishandles some frames (MongoDB's zero-length message) adds a frame inspector. When a cap
@@ -27,21 +27,85 @@ export class ReadLimitError extends Error {
   }
 }
 
-interface Budget {
-  cap: number;
-  used: number;
-  tripped?: ReadLimitError;
-  trip(err: ReadLimitError): void;
+class Budget {
+  used = 0;
+  tripped: ReadLimitError | undefined = undefined;
+  /** What watchAbort() registered (a check attempt's budget only: see attemptBudget). */
+  private stops: (() => void)[] | undefined = undefined;
+  constructor(
+    readonly cap: number,
+    readonly trip: (err: ReadLimitError) => void,
+    /** The signal whose aborts the runner reports through aborted(): a check attempt's. */
+    readonly attempt: AbortSignal | undefined,
+  ) {}
+
+  watch(onAbort: () => void): void {
+    (this.stops ??= []).push(onAbort);
+  }
+
+  unwatch(onAbort: () => void): void {
+    const stops = this.stops;
+    const i = stops ? stops.indexOf(onAbort) : -1;
+    if (i >= 0) stops!.splice(i, 1);
+  }
+
+  /** The attempt's signal has just aborted: runs what was watching it, in the order it came. */
+  aborted(): void {
+    const stops = this.stops;
+    if (!stops) return;
+    this.stops = undefined;
+    for (const onAbort of stops) onAbort();
+  }
 }
 
 const budgets = new WeakMap<AbortSignal, Budget>();
 
+const ignore = (): void => {};
+
 /**
- * Gives a check attempt's signal its read budget (the runner does this for every attempt);
- * `trip` is called once, with the reason, when the budget or a frame rule is broken.
+ * Gives a signal its read budget; `trip` is called once, with the reason, when the budget or
+ * a frame rule is broken.
  */
 export function setReadBudget(signal: AbortSignal, cap: number, trip: (err: ReadLimitError) => void): void {
-  budgets.set(signal, { cap, used: 0, trip });
+  budgets.set(signal, new Budget(cap, trip, undefined));
+}
+
+/** A check attempt's budget, as the runner holds it. */
+export interface AttemptBudget {
+  /** To be called right after every abort of the attempt's signal (see watchAbort). */
+  aborted(): void;
+}
+
+/**
+ * The read budget of a check attempt's signal (the runner gives one to every attempt), as
+ * setReadBudget. The runner promises to call its aborted() right after it aborts `signal`
+ * (which only the runner does), so that watchAbort() needs no listener on the signal.
+ */
+export function attemptBudget(signal: AbortSignal, cap: number, trip: (err: ReadLimitError) => void): AttemptBudget {
+  const b = new Budget(cap, trip, signal);
+  budgets.set(signal, b);
+  return b;
+}
+
+/**
+ * Calls `onAbort` when `signal` aborts (unless unwatchAbort() came first, given what this
+ * returns): for a check attempt's signal, through its budget (a listener on the signal costs
+ * more than the connection it watches); for any other signal, as its abort listener.
+ */
+export function watchAbort(signal: AbortSignal, onAbort: () => void): AttemptBudget | undefined {
+  const b = budgets.get(signal);
+  if (b !== undefined && b.attempt === signal) {
+    b.watch(onAbort);
+    return b;
+  }
+  signal.addEventListener('abort', onAbort);
+  return undefined;
+}
+
+/** Undoes watchAbort(signal, onAbort), which returned `via`. */
+export function unwatchAbort(signal: AbortSignal, onAbort: () => void, via: AttemptBudget | undefined): void {
+  if (via) (via as Budget).unwatch(onAbort);
+  else signal.removeEventListener('abort', onAbort);
 }
 
 /** Makes `signal` (a part of a check, such as one server of several) read from `parent`'s budget. */
@@ -53,7 +117,7 @@ function budgetOf(signal: AbortSignal): Budget {
   let b = budgets.get(signal);
   if (!b) {
     // A check run outside the runner (a unit test): the default cap, and no signal to abort.
-    b = { cap: DEFAULT_READ_CAP, used: 0, trip: () => {} };
+    b = new Budget(DEFAULT_READ_CAP, ignore, undefined);
     budgets.set(signal, b);
   }
   return b;
@@ -116,10 +180,30 @@ export type FrameInspector = (chunk: Buffer) => string | undefined;
 
 const GUARDED = Symbol('conn-check.capReads');
 
-interface Guard {
-  inspectors: FrameInspector[];
-  stop(why: string): false;
+type Push = Readable['push'];
+
+/** One guarded stream's state, read by the one shared guardedPush (no closures per stream). */
+class Guard {
+  readonly inspectors: FrameInspector[] = [];
+  constructor(
+    readonly stream: Readable,
+    readonly budget: Budget,
+    /** The stream's own push. */
+    readonly push: Push,
+  ) {}
+
+  stop(why: string): false {
+    const budget = this.budget;
+    if (!budget.tripped) {
+      budget.tripped = new ReadLimitError(why);
+      budget.trip(budget.tripped);
+    }
+    this.stream.destroy();
+    return false;
+  }
 }
+
+type Guarded = Readable & { [GUARDED]?: Guard };
 
 /**
  * Counts what `stream` delivers against the signal's budget (and passes it to `frames`).
@@ -127,9 +211,13 @@ interface Guard {
  * first sees whatever the stream holds unread (so that it starts at the first byte).
  */
 export function capReads<S extends Readable>(stream: S, signal: AbortSignal, frames?: FrameInspector): S {
-  const s = stream as S & { [GUARDED]?: Guard };
-  const guard = s[GUARDED] ?? install(stream, budgetOf(signal));
-  s[GUARDED] = guard;
+  const s = stream as S & Guarded;
+  let guard = s[GUARDED];
+  if (!guard) {
+    guard = new Guard(stream, budgetOf(signal), stream.push);
+    s[GUARDED] = guard;
+    stream.push = guardedPush;
+  }
   if (frames) {
     guard.inspectors.push(frames);
     if (stream.readableLength > 0 && !stream.readableFlowing) {
@@ -144,37 +232,28 @@ export function capReads<S extends Readable>(stream: S, signal: AbortSignal, fra
   return stream;
 }
 
-function install(stream: Readable, budget: Budget): Guard {
-  const inspectors: FrameInspector[] = [];
-  const stop = (why: string): false => {
-    if (!budget.tripped) {
-      budget.tripped = new ReadLimitError(why);
-      budget.trip(budget.tripped);
-    }
-    stream.destroy();
-    return false;
-  };
-  const push = stream.push;
-  stream.push = function guardedPush(this: Readable, chunk: unknown, encoding?: BufferEncoding): boolean {
-    if (chunk === null || chunk === undefined) return push.call(this, chunk, encoding);
-    if (budget.tripped) return false;
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : (chunk as Buffer);
-    budget.used += buf.length;
-    let why: string | undefined;
-    if (budget.used > budget.cap) why = `the server sent more than ${formatBytes(budget.cap)} (the read limit for this check)`;
-    for (let i = 0; !why && i < inspectors.length; i++) why = inspectors[i]!(buf);
-    if (why) return stop(why);
-    try {
-      // In flowing mode the driver's 'data' handler runs inside this call: a parser that throws
-      // on a malformed message (pg-protocol on a message shorter than its type needs) would
-      // otherwise be an uncaught exception that ends the process and every other check.
-      return push.call(this, chunk, encoding);
-    } catch (err) {
-      const m = (err as { message?: unknown })?.message;
-      return stop(`the server sent a message the client could not read${typeof m === 'string' ? ` (${m.split('\n')[0]!.slice(0, 120)})` : ''}`);
-    }
-  };
-  return { inspectors, stop };
+/** The push of every guarded stream: counts the chunk, asks the inspectors, then hands it on. */
+function guardedPush(this: Guarded, chunk: unknown, encoding?: BufferEncoding): boolean {
+  const guard = this[GUARDED]!;
+  if (chunk === null || chunk === undefined) return guard.push.call(this, chunk, encoding);
+  const budget = guard.budget;
+  if (budget.tripped) return false;
+  const buf = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : (chunk as Buffer);
+  budget.used += buf.length;
+  let why: string | undefined;
+  if (budget.used > budget.cap) why = `the server sent more than ${formatBytes(budget.cap)} (the read limit for this check)`;
+  const inspectors = guard.inspectors;
+  for (let i = 0; !why && i < inspectors.length; i++) why = inspectors[i]!(buf);
+  if (why) return guard.stop(why);
+  try {
+    // In flowing mode the driver's 'data' handler runs inside this call: a parser that throws
+    // on a malformed message (pg-protocol on a message shorter than its type needs) would
+    // otherwise be an uncaught exception that ends the process and every other check.
+    return guard.push.call(this, chunk, encoding);
+  } catch (err) {
+    const m = (err as { message?: unknown })?.message;
+    return guard.stop(`the server sent a message the client could not read${typeof m === 'string' ? ` (${m.split('\n')[0]!.slice(0, 120)})` : ''}`);
+  }
 }
 
 /**

@@ -4,7 +4,7 @@ import { nodeDnsPromises } from './builtins.js';
 import { explainLookupFailure } from './dns-reason.js';
 import { CheckError } from '../core/contract.js';
 import { describeError } from './errors.js';
-import { capReads } from './bounded.js';
+import { capReads, unwatchAbort, watchAbort, type AttemptBudget } from './bounded.js';
 
 export interface Address {
   address: string;
@@ -38,11 +38,18 @@ export function bareHost(host: string): string {
   return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }
 
-/** Resolves a host to all its addresses (the system resolver, as curl and conn-check did). */
-export async function resolveHost(host: string, signal: AbortSignal): Promise<Address[]> {
+/** The address a host that is an IP literal (`[::1]` too) stands for; undefined for a name. */
+export function literalAddress(host: string): Address | undefined {
   const h = bareHost(host);
   const family = isIP(h);
-  if (family) return [{ address: h, family: family as 4 | 6 }];
+  return family ? { address: h, family: family as 4 | 6 } : undefined;
+}
+
+/** Resolves a host to all its addresses (the system resolver, as curl and conn-check did). */
+export async function resolveHost(host: string, signal: AbortSignal): Promise<Address[]> {
+  const literal = literalAddress(host);
+  if (literal) return [literal];
+  const h = bareHost(host);
   try {
     // The resolver is loaded here, when a name must be resolved (read at each call, so a test's mock of it counts).
     const found = await untilAborted(nodeDnsPromises().lookup(h, { all: true, verbatim: true }), signal);
@@ -64,30 +71,105 @@ export function connectAddress(addr: Address, port: number, signal: AbortSignal)
   return openSocket({ host: addr.address, port, family: addr.family }, signal);
 }
 
-/** Opens one connection (TCP to an address, or a Unix socket's `path`); a failure is the socket's error. */
-export function openSocket(to: { host: string; port: number; family: number } | { path: string }, signal: AbortSignal): Promise<Socket> {
-  return new Promise<Socket>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const socket = new Socket();
-    const onAbort = () => {
+/**
+ * A connection being opened: what the shared listeners of its socket settle. With an `address`
+ * (connectTcp's), it settles as the check needs it: the socket under the check's read budget
+ * with its address, or the failure as CheckError('tcp', ...); a `probe` (probeTcp's) closes the
+ * socket as it connects and settles with the address.
+ */
+class Opening {
+  readonly onAbort: () => void;
+  /** What watchAbort() returned. */
+  watched: AttemptBudget | undefined = undefined;
+  constructor(
+    socket: Socket,
+    readonly signal: AbortSignal,
+    readonly resolve: (value: Socket | Connected | Address) => void,
+    readonly reject: (reason: unknown) => void,
+    readonly address: Address | undefined,
+    readonly probe: boolean,
+  ) {
+    // (assigned, not a class field: the bundle would name a field's function anew at each call)
+    this.onAbort = () => {
       socket.destroy();
       reject(signal.reason);
     };
-    signal.addEventListener('abort', onAbort, { once: true });
-    socket.once('error', (err) => {
-      signal.removeEventListener('abort', onAbort);
-      socket.destroy();
-      reject(err);
-    });
-    socket.once('connect', () => {
-      signal.removeEventListener('abort', onAbort);
-      socket.removeAllListeners('error');
-      // A reset between this connect and whoever uses the socket next must not crash the process.
-      socket.on('error', () => {});
-      resolve(socket);
-    });
+  }
+}
+
+const OPENING = Symbol('conn-check.opening');
+
+type Opened = Socket & { [OPENING]?: Opening };
+
+/** Opens one connection (TCP to an address, or a Unix socket's `path`); a failure is the socket's error. */
+export function openSocket(to: { host: string; port: number; family: number } | { path: string }, signal: AbortSignal): Promise<Socket> {
+  return open(to, signal, undefined, false) as Promise<Socket>;
+}
+
+/** connectTcp to one address. */
+function connectOne(address: Address, port: number, signal: AbortSignal): Promise<Connected> {
+  return open({ host: address.address, port, family: address.family }, signal, address, false) as Promise<Connected>;
+}
+
+// A promise's resolve and reject, handed over by one shared executor (no closure per promise).
+let resolved: (value: Socket | Connected | Address) => void;
+let rejected: (reason: unknown) => void;
+function settlers(resolve: (value: Socket | Connected | Address) => void, reject: (reason: unknown) => void): void {
+  resolved = resolve;
+  rejected = reject;
+}
+
+function open(
+  to: { host: string; port: number; family: number } | { path: string },
+  signal: AbortSignal,
+  address: Address | undefined,
+  probe: boolean,
+): Promise<Socket | Connected | Address> {
+  const promise = new Promise(settlers);
+  if (signal.aborted) {
+    rejected(signal.reason);
+    return promise;
+  }
+  const socket: Opened = new Socket();
+  const o = new Opening(socket, signal, resolved, rejected, address, probe);
+  o.watched = watchAbort(signal, o.onAbort);
+  socket[OPENING] = o;
+  socket.on('error', openFailed);
+  socket.on('connect', opened);
+  try {
     socket.connect(to);
-  });
+  } catch (err) {
+    // (a port out of range): a failure like the socket's own
+    openFailed.call(socket, err as Error);
+  }
+  return promise;
+}
+
+/** The socket's error while it connects; once connected, errors are ignored: a reset between the
+ * connect and whoever uses the socket next must not crash the process. */
+function openFailed(this: Opened, err: Error): void {
+  const o = this[OPENING];
+  if (!o) return;
+  this[OPENING] = undefined;
+  unwatchAbort(o.signal, o.onAbort, o.watched);
+  this.destroy();
+  if (!o.address) o.reject(err);
+  else o.reject(o.signal.aborted ? o.signal.reason : new CheckError('tcp', describeError(err)));
+}
+
+function opened(this: Opened): void {
+  const o = this[OPENING];
+  if (!o) return;
+  this[OPENING] = undefined;
+  unwatchAbort(o.signal, o.onAbort, o.watched);
+  if (!o.address) return o.resolve(this);
+  if (o.probe) {
+    this.destroy();
+    return o.resolve(o.address);
+  }
+  // Whatever reads from this socket (a check, a driver) reads within the check's budget.
+  capReads(this, o.signal);
+  o.resolve({ socket: this, address: o.address });
 }
 
 export interface Connected {
@@ -100,8 +182,40 @@ export interface Connected {
  * resolves to `::1` and `127.0.0.1` passes if either listens); the others are closed.
  * Fails with the reason per address when none accepts.
  */
-export async function connectTcp(host: string, port: number, signal: AbortSignal, addresses?: Address[]): Promise<Connected> {
+export function connectTcp(host: string, port: number, signal: AbortSignal, addresses?: Address[]): Promise<Connected> {
+  // One address (every IP literal, most names): connected under the check's own signal, with
+  // nothing to race and no other attempt to close.
+  try {
+    const one = addresses ? (addresses.length === 1 ? addresses[0] : undefined) : literalAddress(host);
+    return one ? connectOne(one, port, signal) : connectAny(host, port, signal, addresses);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/**
+ * Connects as connectTcp does and closes the connection at once, unread (the tcp check): the
+ * address that accepted. (A connection closed as it opens, which nothing can read from, needs
+ * no read budget: one to a single address is closed in its connect event.)
+ */
+export function probeTcp(host: string, port: number, signal: AbortSignal, addresses?: Address[]): Promise<Address> {
+  try {
+    const one = addresses ? (addresses.length === 1 ? addresses[0] : undefined) : literalAddress(host);
+    if (one) return open({ host: one.address, port, family: one.family }, signal, one, true) as Promise<Address>;
+    return connectAny(host, port, signal, addresses).then(closed);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+function closed(c: Connected): Address {
+  c.socket.destroy();
+  return c.address;
+}
+
+async function connectAny(host: string, port: number, signal: AbortSignal, addresses: Address[] | undefined): Promise<Connected> {
   const addrs = addresses ?? (await resolveHost(host, signal));
+  if (addrs.length === 1) return connectOne(addrs[0]!, port, signal);
   const local = new AbortController();
   const onAbort = () => local.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });

@@ -15,7 +15,7 @@ import { Deadlines, type Deadline, type Expiring } from './deadlines.js';
 import type { CheckSpec } from '../config/load.js';
 import { CheckError, StopReason, type CheckContext, type StepName } from '../core/contract.js';
 import { describeError } from '../net/errors.js';
-import { DEFAULT_READ_CAP, ReadLimitError, setReadBudget } from '../net/bounded.js';
+import { attemptBudget, DEFAULT_READ_CAP, ReadLimitError, type AttemptBudget } from '../net/bounded.js';
 import { DRY_RUN, type CheckResult, type Status, type StopKind } from './result.js';
 import { exclusionReason, type Selection } from './select.js';
 
@@ -119,6 +119,8 @@ class Attempt implements Expiring, Stoppable {
   depth = 0;
   readonly details: string[] = [];
   deadline: Deadline | undefined;
+  /** Its read budget (net/bounded.ts), told of each abort of `own`. */
+  budget: AttemptBudget | undefined;
   /** Ends the race with the check (set by race()). */
   private settle: ((reason: unknown) => void) | undefined;
 
@@ -132,8 +134,14 @@ class Attempt implements Expiring, Stoppable {
 
   stop(reason: unknown): void {
     if (this.own.signal.aborted) return;
-    this.own.abort(reason);
+    this.abort(reason);
     this.settle?.(reason);
+  }
+
+  /** Aborts the check's signal (only ever here): what watches it through the budget hears it too. */
+  abort(reason: unknown): void {
+    this.own.abort(reason);
+    this.budget?.aborted();
   }
 
   /** The check's promise, or the stop if it comes first. */
@@ -197,7 +205,7 @@ export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions):
     // (a stop of the run reaches it through the live set: runOne starts no attempt once the run stopped)
     run.live.add(a);
     // What a peer may make this attempt read, over all its connections (net/bounded.ts).
-    setReadBudget(own.signal, check.definition.maxReadBytes ?? DEFAULT_READ_CAP, (err) => a.stop(err));
+    a.budget = attemptBudget(own.signal, check.definition.maxReadBytes ?? DEFAULT_READ_CAP, (err) => a.stop(err));
     const ctx: CheckContext = {
       signal: own.signal,
       timeoutMs: Math.min(ownMs, leftMs),
@@ -244,7 +252,7 @@ export async function runChecks(checks: readonly CheckSpec[], opts: RunOptions):
     } finally {
       if (a.deadline) run.deadlines.remove(a.deadline);
       run.live.delete(a);
-      if (!own.signal.aborted) own.abort((finished ??= new StopReason('finished', 'finished')));
+      if (!own.signal.aborted) a.abort((finished ??= new StopReason('finished', 'finished')));
     }
   };
 
