@@ -213,7 +213,8 @@ function decode(s: string): string {
   }
 }
 
-const looksLikeUrl = (v: unknown): v is string => typeof v === 'string' && /^[a-z][a-z0-9+.-]*:\/\//i.test(v);
+/** (`://` first: most values have none, and need not run the expression) */
+const looksLikeUrl = (v: unknown): v is string => typeof v === 'string' && v.includes('://') && /^[a-z][a-z0-9+.-]*:\/\//i.test(v);
 
 /** A `${VAR}` value that is only the URL's scheme, host, port or origin is not a secret. */
 function isUrlLocation(raw: unknown, inserted: string): boolean {
