@@ -222,19 +222,23 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
 
     // ${VAR} interpolation, in every string value (nested too)
     let interpolationFailed = false;
-    const interpolated: Record<string, string[]> = {};
-    const inserted: string[] = [];
-    for (const key of Object.keys(opts)) {
+    // (made for the first value with a `$`: most checks have none)
+    let interpolated: Record<string, string[]> | undefined;
+    let inserted: string[] | undefined;
+    // (indexed loops over the keys here and below: no iterator per check)
+    const givenKeys = Object.keys(opts);
+    for (let k = 0; k < givenKeys.length; k++) {
+      const key = givenKeys[k]!;
       if (key === 'type') continue;
       try {
         const value = opts[key];
         // (a value with no `$` anywhere is its own interpolation: most are)
         if (typeof value === 'string' && !value.includes('$')) continue;
-        opts[key] = interpolateDeep(value, env, inserted);
-        if (inserted.length) interpolated[key] = inserted.splice(0);
+        opts[key] = interpolateDeep(value, env, (inserted ??= []));
+        if (inserted.length) (interpolated ??= {})[key] = inserted.splice(0);
       } catch (err) {
         if (!(err instanceof InterpolationError)) throw err;
-        inserted.length = 0;
+        if (inserted) inserted.length = 0;
         interpolationFailed = true;
         issues.push({ severity: 'error', file, ...keyAt(item, key), check: checkLabel(index, typeValue), option: key, message: err.message });
       }
@@ -242,7 +246,7 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
     mergeUrlOptions(opts, urls.options.get(item));
     const collected = collectSecrets(opts, { kinds: kindsOfType(definition), interpolated, extraHeaders: headerNames(opts.credential_headers) });
     remember(collected.secrets);
-    for (const option of collected.tooShort) {
+    if (collected.tooShort.size) for (const option of collected.tooShort) {
       issues.push({
         severity: 'warning',
         file,
@@ -257,7 +261,9 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
 
     // unknown options are warnings (conn-check ignored them silently), unless they are a typo of a known one
     const known = knownOptions(definition);
-    for (const key of Object.keys(opts)) {
+    const keys = Object.keys(opts);
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k]!;
       if (known.has(key)) continue;
       const problem = unknownOption(definition.type, key, known, ignoredOptions[definition.type]?.[key]);
       issues.push({ ...problem, file, ...keyAt(item, key), check: checkLabel(index, typeValue), option: key });
@@ -306,7 +312,7 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
 
   function remember(found: ReadonlySet<string>): void {
     secrets = found;
-    for (const s of found) fileSecrets.add(s);
+    if (found.size) for (const s of found) fileSecrets.add(s);
   }
 }
 

@@ -92,7 +92,8 @@ export function article(type: string): string {
  */
 export function mergeUrlOptions(opts: Record<string, unknown>, fromUrl: Record<string, unknown> | undefined): void {
   if (!fromUrl) return;
-  for (const k of Object.keys(fromUrl)) if (opts[k] === undefined) opts[k] = fromUrl[k];
+  const keys = Object.keys(fromUrl);
+  for (let i = 0; i < keys.length; i++) if (opts[keys[i]!] === undefined) opts[keys[i]!] = fromUrl[keys[i]!];
 }
 
 /** Removes `url` from the options of a type that has no `url` option of its own. */

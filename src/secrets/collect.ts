@@ -249,7 +249,9 @@ const NOTHING: Collected = { secrets: new Set(), tooShort: new Set() };
 export function collectSecrets(options: Readonly<Record<string, unknown>>, o: CollectOptions = {}): Collected {
   let collector: Collector | undefined;
   const kinds = o.kinds ?? {};
-  for (const key of Object.keys(options)) {
+  const keys = Object.keys(options);
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k]!;
     const value = options[key];
     const kind = kinds[key] ?? (credentialName(key) ? 'value' : looksLikeUrl(value) ? 'url' : undefined);
     if (!kind) continue;
