@@ -72,8 +72,31 @@ Check types: ${checkTypes()
   .join(', ')}
 `;
 
+/** The command line's options, as parseArgs reads them. */
+const ARG_OPTIONS = {
+  verbose: { type: 'boolean', short: 'v' },
+  duration: { type: 'boolean', short: 'd' },
+  tracebacks: { type: 'boolean', short: 't' },
+  'unbuffered-output': { type: 'boolean', short: 'U' },
+  validate: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  egress: { type: 'boolean' },
+  wait: { type: 'string' },
+  output: { type: 'string' },
+  version: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  'tls-certs-path': { type: 'string' },
+  'max-timeout': { type: 'string' },
+  'connect-timeout': { type: 'string' },
+  'include-tags': { type: 'string' },
+  'exclude-tags': { type: 'string' },
+  concurrency: { type: 'string' },
+  format: { type: 'string' },
+  'env-file': { type: 'string', multiple: true },
+  'from-env': { type: 'boolean' },
+} as const;
 /** The long flags that take no value. */
-const BOOLEAN_FLAGS = new Set(['verbose', 'duration', 'tracebacks', 'unbuffered-output', 'validate', 'dry-run', 'egress', 'version', 'help', 'from-env']);
+const BOOLEAN_FLAGS = new Set(Object.keys(ARG_OPTIONS).filter((k) => ARG_OPTIONS[k as keyof typeof ARG_OPTIONS].type === 'boolean'));
 /**
  * What parseArgs returns for a command line of positionals and `--flag`s that take no value (the
  * usual `conn-check FILE`), without loading and running it; undefined for anything else.
@@ -109,28 +132,7 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
         args: argv,
         allowPositionals: true,
         strict: true,
-        options: {
-          verbose: { type: 'boolean', short: 'v' },
-          duration: { type: 'boolean', short: 'd' },
-          tracebacks: { type: 'boolean', short: 't' },
-          'unbuffered-output': { type: 'boolean', short: 'U' },
-          validate: { type: 'boolean' },
-          'dry-run': { type: 'boolean' },
-          egress: { type: 'boolean' },
-          wait: { type: 'string' },
-          output: { type: 'string' },
-          version: { type: 'boolean' },
-          help: { type: 'boolean', short: 'h' },
-          'tls-certs-path': { type: 'string' },
-          'max-timeout': { type: 'string' },
-          'connect-timeout': { type: 'string' },
-          'include-tags': { type: 'string' },
-          'exclude-tags': { type: 'string' },
-          concurrency: { type: 'string' },
-          format: { type: 'string' },
-          'env-file': { type: 'string', multiple: true },
-          'from-env': { type: 'boolean' },
-        },
+        options: ARG_OPTIONS,
       });
     args = simpleArgs<ReturnType<typeof parse>>(argv) ?? parse();
   } catch (err) {
