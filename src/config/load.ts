@@ -10,7 +10,7 @@ import { fastParse } from './fast-yaml.js';
 import { commonOptions, commonOptionNames, findCheckType, knownTypeNames, ignoredOptions, type CheckType } from '../checks/registry.js';
 import type { AnyCheckDefinition, CommonOptions } from '../core/contract.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
-import { interpolate, InterpolationError } from './interpolate.js';
+import { interpolateDeep, InterpolationError } from './interpolate.js';
 import { unknownOption } from './suggest.js';
 import { safeParseFast } from './fast-validate.js';
 import { collectSecrets, kindsOf, Redactor, MIN_MASK_LENGTH, type SecretKind } from '../secrets/index.js';
@@ -411,22 +411,6 @@ function zodIssue(
     message = /got nothing$/.test(message) ? `missing (${message.replace(/, got nothing$/, '')})` : 'missing';
   }
   return { severity: 'error', file, ...keyAt(item, key), check, option, message };
-}
-
-function interpolateDeep(value: unknown, env: NodeJS.ProcessEnv, inserted: string[]): unknown {
-  if (typeof value === 'string') {
-    if (!value.includes('$')) return value;
-    const r = interpolate(value, env);
-    inserted.push(...r.inserted);
-    return r.value;
-  }
-  if (Array.isArray(value)) return value.map((v) => interpolateDeep(v, env, inserted));
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = interpolateDeep(v, env, inserted);
-    return out;
-  }
-  return value;
 }
 
 /** The value at a zod issue's path in the options as given. */
