@@ -175,3 +175,26 @@ test('--format junit and markdown, --output FILE; severity warning exits 1', asy
   const saved = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'));
   assert.deepEqual(saved.map((r: { severity: string; attempts: number }) => [r.severity, r.attempts]), [['critical', 1], ['warning', 1]]);
 });
+
+test('a command line of files and value-less --flags reads as parseArgs reads any other', async () => {
+  const cfg = config();
+  const valid = await runCli(['--validate', cfg, '--verbose', '--validate']);
+  assert.equal(valid.code, 0, valid.stderr);
+  assert.equal(valid.stdout, 'OK: the config is valid (3 checks)\n');
+  const dashes = await runCli(['--validate', '--', cfg]);
+  assert.equal(dashes.code, 0, dashes.stderr);
+  const short = await runCli(['-v', '--validate', cfg]);
+  assert.equal(short.code, 0, short.stderr);
+  const help = await runCli([cfg, '--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /^Usage: conn-check/);
+  const withValue = await runCli(['--validate=yes', cfg]);
+  assert.equal(withValue.code, 3);
+  assert.match(withValue.stderr, /--validate takes no value/);
+  const typo = await runCli(['--validat', cfg]);
+  assert.equal(typo.code, 3);
+  assert.match(typo.stderr, /unknown option --validat; did you mean --validate\?/);
+  const proto = await runCli(['--constructor', cfg]);
+  assert.equal(proto.code, 3);
+  assert.match(proto.stderr, /unknown option --constructor/);
+});

@@ -72,6 +72,48 @@ Check types: ${checkTypes()
   .join(', ')}
 `;
 
+/** The command line's options, as parseArgs reads them. */
+const ARG_OPTIONS = {
+  verbose: { type: 'boolean', short: 'v' },
+  duration: { type: 'boolean', short: 'd' },
+  tracebacks: { type: 'boolean', short: 't' },
+  'unbuffered-output': { type: 'boolean', short: 'U' },
+  validate: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  egress: { type: 'boolean' },
+  wait: { type: 'string' },
+  output: { type: 'string' },
+  version: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  'tls-certs-path': { type: 'string' },
+  'max-timeout': { type: 'string' },
+  'connect-timeout': { type: 'string' },
+  'include-tags': { type: 'string' },
+  'exclude-tags': { type: 'string' },
+  concurrency: { type: 'string' },
+  format: { type: 'string' },
+  'env-file': { type: 'string', multiple: true },
+  'from-env': { type: 'boolean' },
+} as const;
+/** The long flags that take no value. */
+const BOOLEAN_FLAGS = new Set(Object.keys(ARG_OPTIONS).filter((k) => ARG_OPTIONS[k as keyof typeof ARG_OPTIONS].type === 'boolean'));
+/**
+ * What parseArgs returns for a command line of positionals and `--flag`s that take no value (the
+ * usual `conn-check FILE`), without loading and running it; undefined for anything else.
+ */
+function simpleArgs<Parsed>(argv: readonly string[]): Parsed | undefined {
+  const values: Record<string, boolean> = Object.create(null) as Record<string, boolean>;
+  const positionals: string[] = [];
+  for (const arg of argv) {
+    if (arg.length > 1 && arg.charCodeAt(0) === 0x2d) {
+      // `--name` only (no `--name=value`, no `--`, no short flags): parseArgs decides the rest
+      if (!arg.startsWith('--') || !BOOLEAN_FLAGS.has(arg.slice(2))) return undefined;
+      values[arg.slice(2)] = true;
+    } else positionals.push(arg);
+  }
+  return { values, positionals } as Parsed;
+}
+
 /** How the messages name a setting. */
 const flag = (setting: string) => `--${setting}`;
 
@@ -85,33 +127,14 @@ export async function main(argv: string[], rawIo: Io): Promise<number> {
   if (argv[0] === 'init') return (await import('./init.js')).init(argv.slice(1), io);
   let args;
   try {
-    args = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        verbose: { type: 'boolean', short: 'v' },
-        duration: { type: 'boolean', short: 'd' },
-        tracebacks: { type: 'boolean', short: 't' },
-        'unbuffered-output': { type: 'boolean', short: 'U' },
-        validate: { type: 'boolean' },
-        'dry-run': { type: 'boolean' },
-        egress: { type: 'boolean' },
-        wait: { type: 'string' },
-        output: { type: 'string' },
-        version: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-        'tls-certs-path': { type: 'string' },
-        'max-timeout': { type: 'string' },
-        'connect-timeout': { type: 'string' },
-        'include-tags': { type: 'string' },
-        'exclude-tags': { type: 'string' },
-        concurrency: { type: 'string' },
-        format: { type: 'string' },
-        'env-file': { type: 'string', multiple: true },
-        'from-env': { type: 'boolean' },
-      },
-    });
+    const parse = () =>
+      parseArgs({
+        args: argv,
+        allowPositionals: true,
+        strict: true,
+        options: ARG_OPTIONS,
+      });
+    args = simpleArgs<ReturnType<typeof parse>>(argv) ?? parse();
   } catch (err) {
     io.stderr(`conn-check: ${gate.text(argsProblem(err, HELP))}\n`);
     return ExitCode.Unknown;

@@ -119,6 +119,9 @@ function resolvePlain(s: string): unknown {
   }
   // No other tag matches a scalar starting with anything else (checked before running the regexps).
   if (!OTHER_TAGS_START.includes(first)) return s;
+  // Nor one with two dots (127.0.0.1: each tag allows one at most), nor is it a number.
+  const dot = s.indexOf('.');
+  if (dot !== -1 && s.indexOf('.', dot + 1) !== -1) return s;
   if (DECIMAL_INT.test(s)) {
     // As yaml's intResolve does it (so "-0" is -0).
     const c = s[0];

@@ -108,6 +108,9 @@ export async function gatherConfig(o: GatherOptions): Promise<Gathered> {
 /** Every secret of every check, for masking and redaction. */
 export function allSecrets(checks: readonly CheckSpec[]): Set<string> {
   const out = new Set<string>();
-  for (const c of checks) if (c.secrets.size) for (const s of c.secrets) out.add(s);
+  for (let i = 0; i < checks.length; i++) {
+    const secrets = checks[i]!.secrets;
+    if (secrets.size) for (const s of secrets) out.add(s);
+  }
   return out;
 }

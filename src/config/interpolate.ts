@@ -41,3 +41,20 @@ export function interpolate(input: string, env: NodeJS.ProcessEnv): Interpolated
   });
   return { value, used, inserted };
 }
+
+/** Interpolates every string in a value (nested lists and mappings too); the values put in are pushed onto `inserted`. */
+export function interpolateDeep(value: unknown, env: NodeJS.ProcessEnv, inserted: string[]): unknown {
+  if (typeof value === 'string') {
+    if (!value.includes('$')) return value;
+    const r = interpolate(value, env);
+    inserted.push(...r.inserted);
+    return r.value;
+  }
+  if (Array.isArray(value)) return value.map((v) => interpolateDeep(v, env, inserted));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = interpolateDeep(v, env, inserted);
+    return out;
+  }
+  return value;
+}

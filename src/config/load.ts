@@ -10,7 +10,7 @@ import { fastParse } from './fast-yaml.js';
 import { commonOptions, commonOptionNames, findCheckType, knownTypeNames, ignoredOptions, type CheckType } from '../checks/registry.js';
 import type { AnyCheckDefinition, CommonOptions } from '../core/contract.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
-import { interpolate, InterpolationError } from './interpolate.js';
+import { interpolateDeep, InterpolationError } from './interpolate.js';
 import { unknownOption } from './suggest.js';
 import { safeParseFast } from './fast-validate.js';
 import { collectSecrets, kindsOf, Redactor, MIN_MASK_LENGTH, type SecretKind } from '../secrets/index.js';
@@ -161,7 +161,8 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
 
   // The modules of the types this file uses (and only those), before the items are validated.
   const used = new Set<CheckType>();
-  for (const { value } of parsed.items) {
+  for (let i = 0; i < parsed.items.length; i++) {
+    const value = parsed.items[i]!.value;
     const t = value && typeof value === 'object' ? (value as { type?: unknown }).type : undefined;
     const found = typeof t === 'string' ? findCheckType(t) : undefined;
     if (found) used.add(found);
@@ -172,11 +173,11 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
   /** Every credential of the file (masked by the entries even when the file is invalid). */
   const fileSecrets = new Set<string>();
   /** The credentials of the check being validated (set once its values are interpolated). */
-  let secrets: Iterable<string> = [];
+  let secrets: Iterable<string> = NO_STRINGS;
   parsed.items.forEach((item, index) => {
     // Messages about this check must not carry its credentials (a mistyped URL with userinfo, say).
     const first = issues.length;
-    secrets = [];
+    secrets = NO_STRINGS;
     try {
       validateItem(item, index);
     } finally {
@@ -213,42 +214,44 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
     }
     const found = findCheckType(typeValue);
     const definition = found && definitions.get(found);
-    let shownLabel: string | undefined; // (built only for a message: most checks have none)
-    const checkLabel = (): string => (shownLabel ??= `checks[${index}] (${show(typeValue.trim()).replace(/^"|"$/g, '')})`);
     if (!definition) {
       remember(collectSecrets(opts).secrets);
-      issues.push({ severity: 'error', file, ...keyAt(item, 'type'), check: checkLabel(), option: 'type', message: `unknown check type ${show(typeValue)}; known types: ${knownTypeNames().join(', ')}` });
+      issues.push({ severity: 'error', file, ...keyAt(item, 'type'), check: checkLabel(index, typeValue), option: 'type', message: `unknown check type ${show(typeValue)}; known types: ${knownTypeNames().join(', ')}` });
       return;
     }
 
     // ${VAR} interpolation, in every string value (nested too)
     let interpolationFailed = false;
-    const interpolated: Record<string, string[]> = {};
-    const inserted: string[] = [];
-    for (const key of Object.keys(opts)) {
+    // (made for the first value with a `$`: most checks have none)
+    let interpolated: Record<string, string[]> | undefined;
+    let inserted: string[] | undefined;
+    // (indexed loops over the keys here and below: no iterator per check)
+    const givenKeys = Object.keys(opts);
+    for (let k = 0; k < givenKeys.length; k++) {
+      const key = givenKeys[k]!;
       if (key === 'type') continue;
       try {
         const value = opts[key];
         // (a value with no `$` anywhere is its own interpolation: most are)
         if (typeof value === 'string' && !value.includes('$')) continue;
-        opts[key] = interpolateDeep(value, env, inserted);
-        if (inserted.length) interpolated[key] = inserted.splice(0);
+        opts[key] = interpolateDeep(value, env, (inserted ??= []));
+        if (inserted.length) (interpolated ??= {})[key] = inserted.splice(0);
       } catch (err) {
         if (!(err instanceof InterpolationError)) throw err;
-        inserted.length = 0;
+        if (inserted) inserted.length = 0;
         interpolationFailed = true;
-        issues.push({ severity: 'error', file, ...keyAt(item, key), check: checkLabel(), option: key, message: err.message });
+        issues.push({ severity: 'error', file, ...keyAt(item, key), check: checkLabel(index, typeValue), option: key, message: err.message });
       }
     }
     mergeUrlOptions(opts, urls.options.get(item));
     const collected = collectSecrets(opts, { kinds: kindsOfType(definition), interpolated, extraHeaders: headerNames(opts.credential_headers) });
     remember(collected.secrets);
-    for (const option of collected.tooShort) {
+    if (collected.tooShort.size) for (const option of collected.tooShort) {
       issues.push({
         severity: 'warning',
         file,
         ...keyAt(item, option),
-        check: checkLabel(),
+        check: checkLabel(index, typeValue),
         option,
         message: `a credential shorter than ${MIN_MASK_LENGTH} characters is not masked in the output (masking it would hide every such sequence of characters); use a longer one`,
       });
@@ -258,27 +261,29 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
 
     // unknown options are warnings (conn-check ignored them silently), unless they are a typo of a known one
     const known = knownOptions(definition);
-    for (const key of Object.keys(opts)) {
+    const keys = Object.keys(opts);
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k]!;
       if (known.has(key)) continue;
       const problem = unknownOption(definition.type, key, known, ignoredOptions[definition.type]?.[key]);
-      issues.push({ ...problem, file, ...keyAt(item, key), check: checkLabel(), option: key });
+      issues.push({ ...problem, file, ...keyAt(item, key), check: checkLabel(index, typeValue), option: key });
     }
 
     // zod runs only when the compiled fast path cannot vouch for the options (and then says why)
     const common = safeParseFast(commonOptions, opts);
     const own = safeParseFast(definition.options, opts);
-    let failed = false;
-    for (const [result, schema] of [[common, commonOptions], [own, definition.options]] as const) {
-      if (result.success) continue;
-      failed = true;
-      // In the order the schema declares its options (a refinement of the whole object, such as
-      // "port or hosts", comes after the field problems otherwise).
-      const order = Object.keys(schema.shape);
-      const rank = (i: z.core.$ZodIssue) => (i.path.length ? order.indexOf(String(i.path[0])) >>> 0 : -1 >>> 0);
-      const sorted = [...result.error.issues].sort((a, b) => rank(a) - rank(b));
-      for (const issue of sorted) issues.push(zodIssue(issue, file, checkLabel(), item, opts, secrets));
+    if (!common.success || !own.success) {
+      for (const [result, schema] of [[common, commonOptions], [own, definition.options]] as const) {
+        if (result.success) continue;
+        // In the order the schema declares its options (a refinement of the whole object, such as
+        // "port or hosts", comes after the field problems otherwise).
+        const order = Object.keys(schema.shape);
+        const rank = (i: z.core.$ZodIssue) => (i.path.length ? order.indexOf(String(i.path[0])) >>> 0 : -1 >>> 0);
+        const sorted = [...result.error.issues].sort((a, b) => rank(a) - rank(b));
+        for (const issue of sorted) issues.push(zodIssue(issue, file, checkLabel(index, typeValue), item, opts, secrets));
+      }
+      return;
     }
-    if (failed || !common.success || !own.success) return;
 
     const options = own.data as Record<string, unknown>;
     // The canonical type in place of the one written (common.data is this check's own object).
@@ -307,16 +312,21 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
 
   function remember(found: ReadonlySet<string>): void {
     secrets = found;
-    for (const s of found) fileSecrets.add(s);
+    if (found.size) for (const s of found) fileSecrets.add(s);
   }
 }
 
-const NO_HEADERS: readonly string[] = Object.freeze([]);
+const NO_STRINGS: readonly string[] = Object.freeze([]);
 /** The header names a check lists as credentials (`credential_headers`: a list or a comma-separated string). */
 function headerNames(value: unknown): readonly string[] {
-  if (value === undefined) return NO_HEADERS;
+  if (value === undefined) return NO_STRINGS;
   const list = typeof value === 'string' ? value.split(',') : Array.isArray(value) ? value : [];
   return list.filter((v): v is string => typeof v === 'string').map((v) => v.trim()).filter(Boolean);
+}
+
+/** How messages name a check with a type (built only for a message: most checks have none). */
+function checkLabel(index: number, typeValue: string): string {
+  return `checks[${index}] (${show(typeValue.trim()).replace(/^"|"$/g, '')})`;
 }
 
 /** Where an option of an item is written (where the item starts for none, or one not written). */
@@ -401,22 +411,6 @@ function zodIssue(
     message = /got nothing$/.test(message) ? `missing (${message.replace(/, got nothing$/, '')})` : 'missing';
   }
   return { severity: 'error', file, ...keyAt(item, key), check, option, message };
-}
-
-function interpolateDeep(value: unknown, env: NodeJS.ProcessEnv, inserted: string[]): unknown {
-  if (typeof value === 'string') {
-    if (!value.includes('$')) return value;
-    const r = interpolate(value, env);
-    inserted.push(...r.inserted);
-    return r.value;
-  }
-  if (Array.isArray(value)) return value.map((v) => interpolateDeep(v, env, inserted));
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = interpolateDeep(v, env, inserted);
-    return out;
-  }
-  return value;
 }
 
 /** The value at a zod issue's path in the options as given. */

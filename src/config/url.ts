@@ -23,23 +23,21 @@ export async function expandUrls(items: readonly ParsedItem[], env: NodeJS.Proce
   const out: UrlExpansion = { options: new Map(), failed: new Map() };
   /** The types already loaded (one await per type, not per entry). */
   const loaded = new Map<CheckType, AnyCheckDefinition>();
-  for (const [index, item] of items.entries()) {
+  // (indexed, and no closure per entry: this runs once per check of the file)
+  for (let index = 0; index < items.length; index++) {
+    const item = items[index]!;
     const raw = item.value;
     if (item.isMap === false || !raw || typeof raw !== 'object' || Array.isArray(raw)) continue;
     const entry = raw as Record<string, unknown>;
     if (typeof entry.url !== 'string') continue;
-    const fail = (message: string, type?: string) => {
-      const pos = item.keys.get('url') ?? { line: item.line, column: item.column };
-      out.failed.set(item, { severity: 'error', file, ...pos, check: `checks[${index}]${type ? ` (${type})` : ''}`, option: 'url', message });
-    };
     const given = entry.type;
     let url: string;
     try {
-      url = interpolate(entry.url, env).value;
+      url = entry.url.includes('$') ? interpolate(entry.url, env).value : entry.url;
     } catch (err) {
       if (!(err instanceof InterpolationError)) throw err;
       // without a type, the type cannot be known: this is the entry's one error
-      if (given === undefined || given === null || given === '') fail(err.message);
+      if (given === undefined || given === null || given === '') urlFailed(out, file, item, index, err.message);
       continue; // with one, reported where every value is interpolated
     }
     const scheme = schemeOf(url);
@@ -47,7 +45,7 @@ export async function expandUrls(items: readonly ParsedItem[], env: NodeJS.Proce
     if (given === undefined || given === null || given === '') {
       definition = scheme ? await typeForScheme(scheme) : undefined;
       if (!definition) {
-        fail(`${scheme ? `unknown URL scheme "${scheme}://"` : 'expected a URL (scheme://host...)'}; known schemes: ${(await knownSchemes()).map((s) => `${s}://`).join(', ')}`);
+        urlFailed(out, file, item, index, `${scheme ? `unknown URL scheme "${scheme}://"` : 'expected a URL (scheme://host...)'}; known schemes: ${(await knownSchemes()).map((s) => `${s}://`).join(', ')}`);
         continue;
       }
       entry.type = definition.type;
@@ -57,13 +55,13 @@ export async function expandUrls(items: readonly ParsedItem[], env: NodeJS.Proce
       definition = loaded.get(found);
       if (!definition) loaded.set(found, (definition = await found.load()));
       if (!definition.url) {
-        fail(`${definition.type} checks take no url`, definition.type);
+        urlFailed(out, file, item, index, `${definition.type} checks take no url`, definition.type);
         continue;
       }
-      const { schemes, alsoSchemes = [] } = definition.url;
-      if (!scheme || !(schemes.includes(scheme) || alsoSchemes.includes(scheme))) {
-        const accepted = [...schemes, ...alsoSchemes];
-        fail(`${article(definition.type)} ${definition.type} check takes a URL starting with ${accepted.map((s) => `${s}://`).join(' or ')}${scheme ? `, not ${scheme}://` : ''}`, definition.type);
+      const { schemes, alsoSchemes } = definition.url;
+      if (!scheme || !(schemes.includes(scheme) || alsoSchemes?.includes(scheme))) {
+        const accepted = [...schemes, ...(alsoSchemes ?? [])];
+        urlFailed(out, file, item, index, `${article(definition.type)} ${definition.type} check takes a URL starting with ${accepted.map((s) => `${s}://`).join(' or ')}${scheme ? `, not ${scheme}://` : ''}`, definition.type);
         continue;
       }
     }
@@ -71,10 +69,16 @@ export async function expandUrls(items: readonly ParsedItem[], env: NodeJS.Proce
       out.options.set(item, definition.url!.options(url, scheme!));
     } catch (err) {
       if (!(err instanceof UrlError)) throw err;
-      fail(`the URL ${err.message}`, definition.type);
+      urlFailed(out, file, item, index, `the URL ${err.message}`, definition.type);
     }
   }
   return out;
+}
+
+/** Records the error of an entry's URL, at its `url` key. */
+function urlFailed(out: UrlExpansion, file: string, item: ParsedItem, index: number, message: string, type?: string): void {
+  const pos = item.keys.get('url') ?? { line: item.line, column: item.column };
+  out.failed.set(item, { severity: 'error', file, ...pos, check: `checks[${index}]${type ? ` (${type})` : ''}`, option: 'url', message });
 }
 
 /** `a`/`an` as the type's name is read aloud (an HTTP, an LDAP, an SSH, an amqp, a postgres, a udp). */
@@ -88,7 +92,8 @@ export function article(type: string): string {
  */
 export function mergeUrlOptions(opts: Record<string, unknown>, fromUrl: Record<string, unknown> | undefined): void {
   if (!fromUrl) return;
-  for (const k of Object.keys(fromUrl)) if (opts[k] === undefined) opts[k] = fromUrl[k];
+  const keys = Object.keys(fromUrl);
+  for (let i = 0; i < keys.length; i++) if (opts[keys[i]!] === undefined) opts[keys[i]!] = fromUrl[keys[i]!];
 }
 
 /** Removes `url` from the options of a type that has no `url` option of its own. */

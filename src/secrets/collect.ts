@@ -213,7 +213,8 @@ function decode(s: string): string {
   }
 }
 
-const looksLikeUrl = (v: unknown): v is string => typeof v === 'string' && /^[a-z][a-z0-9+.-]*:\/\//i.test(v);
+/** (`://` first: most values have none, and need not run the expression) */
+const looksLikeUrl = (v: unknown): v is string => typeof v === 'string' && v.includes('://') && /^[a-z][a-z0-9+.-]*:\/\//i.test(v);
 
 /** A `${VAR}` value that is only the URL's scheme, host, port or origin is not a secret. */
 function isUrlLocation(raw: unknown, inserted: string): boolean {
@@ -248,7 +249,9 @@ const NOTHING: Collected = { secrets: new Set(), tooShort: new Set() };
 export function collectSecrets(options: Readonly<Record<string, unknown>>, o: CollectOptions = {}): Collected {
   let collector: Collector | undefined;
   const kinds = o.kinds ?? {};
-  for (const key of Object.keys(options)) {
+  const keys = Object.keys(options);
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k]!;
     const value = options[key];
     const kind = kinds[key] ?? (credentialName(key) ? 'value' : looksLikeUrl(value) ? 'url' : undefined);
     if (!kind) continue;

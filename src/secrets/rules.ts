@@ -71,8 +71,19 @@ export function isSessionCookieName(name: string): boolean {
  * before `secret()`, an option added without it): a backstop, not the rule.
  */
 const CREDENTIAL_OPTION = /^(password|passwd|pass|pwd|secret|token|api_?key|passphrase|credentials?|private_key|.*_(password|passwd|secret|token|passphrase|key))$/i;
+/**
+ * The endings a name that CREDENTIAL_OPTION matches must have (it ends in one of its words): a
+ * name with none (`type`, `host`, `port`: most) is answered without running, or compiling, it.
+ */
+const CREDENTIAL_OPTION_ENDINGS = ['pass', 'passwd', 'password', 'pwd', 'secret', 'token', 'key', 'passphrase', 'credential', 'credentials'];
+function mayBeCredentialOptionName(name: string): boolean {
+  // (lowercasing can only add characters before the ASCII letters a match ends with: they stay at the end)
+  const tail = name.slice(-11).toLowerCase();
+  for (let i = 0; i < CREDENTIAL_OPTION_ENDINGS.length; i++) if (tail.endsWith(CREDENTIAL_OPTION_ENDINGS[i]!)) return true;
+  return false;
+}
 export function isCredentialOptionName(name: string): boolean {
-  return CREDENTIAL_OPTION.test(name) && !/^(client_key|host_key|.*_file)$/i.test(name); // host_key: a public fingerprint
+  return mayBeCredentialOptionName(name) && CREDENTIAL_OPTION.test(name) && !/^(client_key|host_key|.*_file)$/i.test(name); // host_key: a public fingerprint
 }
 
 /**
