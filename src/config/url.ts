@@ -93,7 +93,10 @@ export function article(type: string): string {
 export function mergeUrlOptions(opts: Record<string, unknown>, fromUrl: Record<string, unknown> | undefined): void {
   if (!fromUrl) return;
   const keys = Object.keys(fromUrl);
-  for (let i = 0; i < keys.length; i++) if (opts[keys[i]!] === undefined) opts[keys[i]!] = fromUrl[keys[i]!];
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (opts[k] === undefined) opts[k] = fromUrl[k];
+  }
 }
 
 /** Removes `url` from the options of a type that has no `url` option of its own. */

@@ -40,7 +40,12 @@ async function decodeBody(data: Buffer, headers: Headers, signal: AbortSignal): 
 export async function expectAnswer(res: Answer, o: Options, started: number, ctx: CheckContext): Promise<void> {
   const status = res.statusCode;
   let matches = false;
-  for (const r of o.expected_code.ranges) if (status >= r.lo && status <= r.hi) matches = true;
+  for (const r of o.expected_code.ranges) {
+    if (status >= r.lo && status <= r.hi) {
+      matches = true;
+      break;
+    }
+  }
   if (!matches) {
     ctx.note(`status ${status} after ${Math.round(now() - started)} ms`);
     throw new CheckError('status', o.expected_code.single ? `Unexpected response code: ${status}` : `Unexpected response code: ${status} (expected ${o.expected_code.label})`);
