@@ -5,7 +5,7 @@
  * OutputGate, which it also teaches the secrets), through events while it works and as its
  * result at the end; the entry decides where each goes (stdout, log, annotations, summary).
  */
-import * as z from 'zod/mini';
+import { safeParseLoading } from './config/fast-validate.js';
 import { DEFAULT_CONNECT_TIMEOUT_S } from './core/constants.js';
 import { integer, seconds } from './core/options.js';
 import { allSecrets, ConfigError, gatherConfig, type CheckSpec, type ConfigIssue } from './config/index.js';
@@ -57,15 +57,18 @@ const SCHEMAS = {
 
 /** Validates the settings the same way for both entries (and as the config file's `timeout:`). */
 export async function readSettings(raw: RawSettings, name: Naming): Promise<Settings> {
-  const number = (key: keyof typeof SCHEMAS): number | undefined => {
-    if (raw[key] === undefined) return undefined;
-    const r = z.safeParse(SCHEMAS[key](), raw[key]);
-    if (!r.success) throw new SettingError(`${name(key)}: ${r.error.issues[0]!.message}`);
-    return r.data as number;
-  };
   const includeTags = raw['include-tags'] ?? [];
   const excludeTags = raw['exclude-tags'] ?? [];
   if (includeTags.length && excludeTags.length) throw new SettingError(`${name('include-tags')} and ${name('exclude-tags')} cannot both be set`);
+  const numbers: Partial<Record<keyof typeof SCHEMAS, number>> = {};
+  for (const key of Object.keys(SCHEMAS) as (keyof typeof SCHEMAS)[]) {
+    if (raw[key] === undefined) continue;
+    // (zod loads only to say what is wrong with a value)
+    const r = await safeParseLoading(SCHEMAS[key](), raw[key]);
+    if (!r.success) throw new SettingError(`${name(key)}: ${r.error.issues[0]!.message}`);
+    numbers[key] = r.data as number;
+  }
+  const number = (key: keyof typeof SCHEMAS): number | undefined => numbers[key];
   const settings: Settings = {
     connectTimeoutS: number('connect-timeout') ?? DEFAULT_CONNECT_TIMEOUT_S,
     maxTimeoutS: number('max-timeout'),

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { parseConfig } from '../src/config/load.js';
 import { fastParse, KeyPositions } from '../src/config/fast-yaml.js';
 import { url } from '../src/core/options.js';
+import { loadZod } from '../src/core/z.js';
+import { fastValidate } from '../src/config/fast-validate.js';
 import { safeUrl } from '../src/secrets/url.js';
 import { collectSecrets } from '../src/secrets/index.js';
 import { credentialName, credentialNamesKept, NAMES_KEPT } from '../src/secrets/collect.js';
@@ -40,7 +42,8 @@ test('a valid http check has its URL parsed once while loading (name and target 
   assert.ok(built <= 1, `URL built ${built} times`);
 });
 
-test('the url() option says what parsing the URL says, scheme read from the text or not', () => {
+test('the url() option says what parsing the URL says, scheme read from the text or not (zod and the fast path)', async () => {
+  await loadZod();
   const reference = (v: string, schemes: readonly string[]) => {
     try {
       return schemes.includes(new URL(v).protocol);
@@ -55,7 +58,10 @@ test('the url() option says what parsing the URL says, scheme read from the text
   ];
   for (const schemes of [['http:', 'https:'], ['ws:', 'wss:', 'http:']]) {
     const schema = url(schemes);
-    for (const v of values) assert.equal(schema.safeParse(v).success, reference(v, schemes), JSON.stringify(v));
+    for (const v of values) {
+      assert.equal(schema.safeParse(v).success, reference(v, schemes), JSON.stringify(v));
+      assert.equal(fastValidate(schema, v) !== undefined, reference(v, schemes), JSON.stringify(v));
+    }
   }
 });
 

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { z } from 'zod';
+import { parsedOptions } from './helpers/options.js';
 import { Deadlines } from '../src/runner/deadlines.js';
 import { capReads } from '../src/net/bounded.js';
 import { now } from '../src/core/clock.js';
@@ -131,7 +132,7 @@ function spec(i: number, definition: AnyCheckDefinition, timeout: number): Check
     definition,
     type: definition.type,
     options: {},
-    common: commonOptions.parse({ type: definition.type, timeout }),
+    common: parsedOptions(commonOptions, { type: definition.type, timeout }),
     name: `${definition.type}-${i}`,
     generatedName: definition.type,
     target: 'nowhere',

@@ -168,6 +168,20 @@ describe('CLI bundle', { skip: !builtCli && 'dist/cli is not built' }, () => {
     assert.ok(anchored.loaded.has(yamlChunks[0]!), `the yaml chunk was not loaded for an anchored file; loaded: ${[...anchored.loaded].join(', ')}`);
   });
 
+  test('valid options are validated without loading zod; an invalid option loads it for the message', async () => {
+    // zod's own text, in the chunk src/core/zod-parts.ts makes and nowhere else
+    const zodChunks = bundleFiles().filter((f) => readFileSync(join(DIST, f), 'utf8').includes('$ZodType'));
+    assert.equal(zodChunks.length, 1, `zod's marker in [${zodChunks.join(', ')}]`);
+    assert.ok(!ENTRIES.has(zodChunks[0]!), `zod is bundled into the entry dist/${zodChunks[0]}`);
+    const valid = await recorded(cli(tempConfig(`- {type: tcp, host: 127.0.0.1, port: "${tcpPort}", tags: a, retries: 0, timeout: "2"}\n- {type: http, url: "http://127.0.0.1:${httpPort}/", expected_code: 2xx}\n`)));
+    assert.equal(valid.code, 0, valid.stdout + valid.stderr);
+    assert.ok(!valid.loaded.has(zodChunks[0]!), `zod was loaded for valid options; loaded: ${[...valid.loaded].join(', ')}`);
+    const invalid = await recorded(cli(tempConfig(`- {type: tcp, host: 127.0.0.1, port: ${tcpPort}}\n- {type: tcp, host: 127.0.0.1, port: 70000}\n`)));
+    assert.equal(invalid.code, 3, invalid.stdout + invalid.stderr);
+    assert.match(invalid.stderr + invalid.stdout, /checks\[1\] \(tcp\): port: expected an integer 1-65535, got 70000/);
+    assert.ok(invalid.loaded.has(zodChunks[0]!), `zod was not loaded for an invalid option; loaded: ${[...invalid.loaded].join(', ')}`);
+  });
+
   // Node's own modules: process.moduleLoadList at exit ('NativeModule fs/promises', ...).
   const builtins = (config: string) => (importArgs: string[], env: NodeJS.ProcessEnv) =>
     spawnNode(['--require', builtinRecorder(), ...importArgs, CLI, config], { env: { ...process.env, ...env }, timeoutMs: 60_000 });

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { z } from 'zod';
+import { parsedOptions } from './helpers/options.js';
 import { parseConfig, type CheckSpec } from '../src/config/load.js';
 import { runChecks } from '../src/runner/run.js';
 import { defineCheck, CheckError, type AnyCheckDefinition } from '../src/core/contract.js';
@@ -35,7 +36,7 @@ function stubbornSpec(i: number, timeout?: number): CheckSpec {
     definition: stubborn,
     type: 'stubborn',
     options: {},
-    common: commonOptions.parse({ type: 'stubborn', ...(timeout ? { timeout } : {}) }),
+    common: parsedOptions(commonOptions, { type: 'stubborn', ...(timeout ? { timeout } : {}) }),
     name: `stubborn-${i}`,
     generatedName: 'stubborn',
     target: 'nowhere',
@@ -257,7 +258,7 @@ test('exponential backoff doubles the delay between attempts', async () => {
       throw new CheckError('tcp', 'connection refused');
     },
   }) as unknown as AnyCheckDefinition;
-  const spec = { ...stubbornSpec(0), definition: failing, common: commonOptions.parse({ type: 'failing', retries: 3, retry_delay: 0.1, backoff: 'exponential' }) };
+  const spec = { ...stubbornSpec(0), definition: failing, common: parsedOptions(commonOptions, { type: 'failing', retries: 3, retry_delay: 0.1, backoff: 'exponential' }) };
   const out = await runChecks([spec], { connectTimeoutS: 1 });
   assert.equal(out.results[0]!.attempts, 4);
   const gaps = times.slice(1).map((t, i) => t - times[i]!);

@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { parsedOptions } from './helpers/options.js';
 import { liveHandles, runOne, silentServerCases } from './helpers/check.js';
 import { CLI, freePort, runCli, tempConfig } from './helpers/run.js';
 import { tlsMaterial, type TlsMaterial } from './helpers/tls.js';
@@ -212,7 +213,7 @@ describe(`s3 against ${REAL ? `a real server (${REAL})` : 's3rver behind a SigV4
   test('the default endpoint is AWS\'s, virtual-hosted, and the region follows an AWS endpoint\'s host name', async () => {
     const { loadCheckTypes } = await import('../src/checks/registry.js');
     const def = (await loadCheckTypes()).find((t) => t.type.type === 's3')!.definition;
-    const opts = (o: Record<string, unknown>) => def.options.parse({ access_key_id: 'a', secret_access_key: 'b', ...o }) as never;
+    const opts = (o: Record<string, unknown>) => parsedOptions(def.options, { access_key_id: 'a', secret_access_key: 'b', ...o });
     assert.equal(def.target(opts({ bucket: 'logs' })), 'https://logs.s3.us-east-1.amazonaws.com');
     assert.equal(def.target(opts({ bucket: 'logs', region: 'eu-west-1' })), 'https://logs.s3.eu-west-1.amazonaws.com');
     assert.equal(def.target(opts({ bucket: 'my.logs' })), 'https://s3.us-east-1.amazonaws.com/my.logs'); // dots: path style

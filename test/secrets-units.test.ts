@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import * as z from 'zod/mini';
+import * as z from '../src/core/z.js';
 import { secret, scalarString, text } from '../src/core/options.js';
 import { collectSecrets, isCredentialHeaderName, kindsOf, pairBlobs, Redactor, safeUrl, secretForms } from '../src/secrets/index.js';
 

@@ -17,7 +17,7 @@
  * check's signal (passed to the socket) and has no retries unless asked (we never ask).
  * amqplib's messages are never passed through: they are recognised and rewritten.
  */
-import * as z from 'zod/mini';
+import * as z from '../core/z.js';
 import type { ChannelModel, SocketOptions } from 'amqplib';
 import { untilAborted } from '../net/dial.js';
 import { CheckError, defineCheck } from '../core/contract.js';

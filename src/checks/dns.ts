@@ -5,7 +5,7 @@
  * every other check resolves host names: /etc/hosts, nsswitch) and the other types through
  * c-ares with the system's name servers.
  */
-import * as z from 'zod/mini';
+import * as z from '../core/z.js';
 import { promises as dnsPromises } from 'node:dns';
 import { isIP } from 'node:net';
 import { bareHost, hostPort, resolveHost, untilAborted } from '../net/dial.js';

@@ -10,7 +10,7 @@
  * the read budget), and speaks plain HTTP/2 to it. The two tiny health messages are encoded by
  * hand here (field 1: a string; field 1: an enum): no .proto file, no protobufjs.
  */
-import * as z from 'zod/mini';
+import * as z from '../core/z.js';
 import type * as Grpc from '@grpc/grpc-js';
 import { bareHost, hostPort } from '../net/dial.js';
 import { describeError, isTlsError } from '../net/errors.js';

@@ -4,7 +4,7 @@
  * holds them as `HOST[:PORT]` entries (IPv6 in brackets); `eachHost` tries them in order, the
  * first that passes passes the check, and says which one answered.
  */
-import * as z from 'zod/mini';
+import * as z from '../core/z.js';
 import { setReadBudgetOf } from '../net/bounded.js';
 import { hostPort, type Endpoint } from '../net/dial.js';
 import { describeError } from '../net/errors.js';

@@ -10,7 +10,7 @@
  * reconnects to the advertised listeners, which is not what a check of the bootstrap address
  * wants to measure).
  */
-import * as z from 'zod/mini';
+import * as z from '../core/z.js';
 import { bareHost, hostPort } from '../net/dial.js';
 import { describeError } from '../net/errors.js';
 import { errorTable, withService } from './kit/index.js';

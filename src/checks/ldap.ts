@@ -4,7 +4,7 @@
  * without it, the root DSE is read (what proves that an anonymous check talks to LDAP).
  * ldapts runs over the very connection the TCP step opened, with no timers of its own.
  */
-import * as z from 'zod/mini';
+import * as z from '../core/z.js';
 import type { Socket } from 'node:net';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { bareHost, hostPort } from '../net/dial.js';

@@ -9,7 +9,7 @@
  * MEMCACHIER_* variables, cannot parse IPv6 literals and only half-closes its socket, which
  * leaves a handle open against a server that never answers.)
  */
-import * as z from 'zod/mini';
+import * as z from '../core/z.js';
 import type { Socket } from 'node:net';
 import { CheckError, defineCheck, type StepName } from '../core/contract.js';
 import { host, login, passwordNeedsUsername, port } from '../core/options.js';

@@ -3,7 +3,7 @@
  * the official driver (direct connection, no retries, one connection), then listCollections
  * on the database, as conn-check did.
  */
-import * as z from 'zod/mini';
+import * as z from '../core/z.js';
 import type { MongoClient, MongoClientOptions } from 'mongodb';
 import { describeError } from '../net/errors.js';
 import { lengthPrefixedFrames } from '../net/bounded.js';

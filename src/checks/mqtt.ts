@@ -4,7 +4,7 @@
  * trip through the broker (`query`): subscribe to a topic of its own, publish to it, receive
  * the message back. No reconnects; the connection is closed at the end, also when aborted.
  */
-import * as z from 'zod/mini';
+import * as z from '../core/z.js';
 import { nodeCrypto } from '../net/builtins.js';
 import { untilAborted } from '../net/dial.js';
 import { describeError } from '../net/errors.js';

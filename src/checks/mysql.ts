@@ -3,7 +3,7 @@
  * upgrades the connection in-protocol, after the greeting), login as `username` (to `database`
  * when set), then `SELECT 1`. mysql2 runs over the very connection the TCP step opened.
  */
-import * as z from 'zod/mini';
+import * as z from '../core/z.js';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { hostPort, untilAborted } from '../net/dial.js';

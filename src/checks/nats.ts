@@ -4,7 +4,7 @@
  * client (@nats-io/transport-node) logs in (user/password or token, no reconnects) and measures
  * one PING/PONG round trip.
  */
-import * as z from 'zod/mini';
+import * as z from '../core/z.js';
 import type { Socket } from 'node:net';
 import type { NodeConnectionOptions } from '@nats-io/transport-node';
 

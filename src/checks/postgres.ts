@@ -5,7 +5,7 @@
  * Over TCP, pg logs in on the tcp step's connection, through the kit's loopback relay (one
  * connection per check; a second only for prefer's plain retry after the server's 'N').
  */
-import * as z from 'zod/mini';
+import * as z from '../core/z.js';
 import type { Socket } from 'node:net';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import type { Client as PgClient, QueryConfig } from 'pg';

@@ -4,7 +4,7 @@
  * very connection the pre-checks opened (a Connector that hands it over), with reconnects,
  * retries and the offline queue off, and the handshake done by this check, step by step.
  */
-import * as z from 'zod/mini';
+import * as z from '../core/z.js';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Redis as RedisClient } from 'ioredis';

@@ -10,7 +10,7 @@
  * direct client: node:http, no agent, no proxy), and the answer is read within a bound
  * (ANSWER_LIMIT, and the type's read budget).
  */
-import * as z from 'zod/mini';
+import * as z from '../core/z.js';
 import { bareHost, hostPort } from '../net/dial.js';
 import { withDirect } from './http/direct.js';
 import type { Answer } from './http/send.js';

@@ -14,7 +14,7 @@
  * logged in with implicit TLS, so the files that worked with it point at 465; an explicit
  * use_tls: true means implicit TLS on any port.
  */
-import * as z from 'zod/mini';
+import * as z from '../core/z.js';
 import { nodeCrypto, nodeOs } from '../net/builtins.js';
 import { CheckError, defineCheck, type StepName } from '../core/contract.js';
 import { bool, host, port, scalarString, secret, text, tlsOptionsShape } from '../core/options.js';

@@ -5,7 +5,7 @@
  * never opens a session or runs a command. ssh2 runs over the very connection the TCP step
  * opened (pure JavaScript: its optional native crypto binding is never needed).
  */
-import * as z from 'zod/mini';
+import * as z from '../core/z.js';
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import type { AnyAuthMethod, AuthenticationType } from 'ssh2';

@@ -2,7 +2,7 @@
  * tcp: resolve the host, connect to its port. Passes if any resolved address accepts, or with
  * `all_addresses`, only if every one does (a half-broken dual-stack service is found, not hidden).
  */
-import * as z from 'zod/mini';
+import * as z from '../core/z.js';
 import { isIP } from 'node:net';
 import { bareHost, connectAddress, probeTcp, resolveHost, showAddress } from '../net/dial.js';
 import { describeError } from '../net/errors.js';

@@ -5,7 +5,7 @@
  * TLS version, and (all_addresses) every resolved address to pass. Nothing is sent after the
  * handshake.
  */
-import * as z from 'zod/mini';
+import * as z from '../core/z.js';
 import { defineCheck } from '../core/contract.js';
 import { bool, host, port, tlsOptionsShape } from '../core/options.js';
 import { parseGeneric, requireHost, requirePort } from './url.js';

@@ -4,7 +4,7 @@
  * ICMP port unreachable comes back within a short grace. Sockets are connected so that ICMP
  * errors surface (as ECONNREFUSED). A name with several addresses passes if any one does.
  */
-import * as z from 'zod/mini';
+import * as z from '../core/z.js';
 import type { Socket as UdpSocket } from 'node:dgram';
 import { nodeDgram } from '../net/builtins.js';
 import { hostPort, resolveHost, showAddress, untilAborted, type Address } from '../net/dial.js';

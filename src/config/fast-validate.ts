@@ -1,41 +1,35 @@
 /**
  * The fast path of option validation: a plain function compiled once per schema (cached) from
- * the zod/mini schema itself, that returns what zod's parse returns for a valid value and says
- * "not sure" for anything else. zod still runs whenever the fast path is not sure (an invalid
- * value, a shape it does not cover), so every error message stays zod's.
+ * the recorded schema (core/z.ts), that returns what zod's parse of the same schema returns for
+ * a valid value and says "not sure" for anything else. zod is loaded and runs only when the fast
+ * path is not sure (an invalid value, a shape it does not cover), so every error message stays
+ * zod's, and a run whose options are valid never loads zod.
  *
- * What is compiled mirrors zod 4's own parse, node by node: the type test of string, number,
- * boolean, enum, literal, unknown, array, object (unknown keys stripped, or refused by a strict
- * one), record (any string keys) and union, optional, nullable, default, pipe and transform (the
- * same transform function zod calls), then the node's checks, run through zod's own check
- * functions (refinements, lengths, bounds, regexes, an object's `.check(...)` refinements). Any
- * issue, a promise, a throw, a coercing schema or a kind of node not listed here (a tuple, say)
- * makes the value "not sure". test/validate-fast.test.ts holds the fast path to zod's output for
- * every registered type, generated variants and every kind of node compiled here.
+ * What is compiled mirrors zod 4's own parse (node_modules/zod/v4/core/schemas.js and
+ * checks.js), node by node: the type test of string, number, int, boolean, enum, literal,
+ * unknown, array, object (unknown keys stripped, or refused by a strict one), record (any string
+ * keys) and union, optional, nullable, default, pipe and transform (the same transform function
+ * zod calls), then the node's checks: refine and superRefine (the same functions), min and max
+ * length (in code points, as zod counts a string), minimum, maximum, gt(e), lt(e) and regex. Any issue, a
+ * promise, a throw or a kind of node not listed here (a tuple, say) makes the value "not sure".
+ * test/validate-fast.test.ts holds the fast path to zod's output for every registered type,
+ * generated variants and every kind of node compiled here.
  */
-import type * as z from 'zod/mini';
+import { loadZod, Recorded, toZod, zodLoaded, ZodNotLoaded, type ZodMiniType } from '../core/z.js';
 
 /** What a compiled node returns when it cannot vouch for the value (invalid, or not covered). */
 const UNSURE: unique symbol = Symbol('unsure');
 type Fast = (value: unknown) => unknown;
 
+/** What zod's checks and transforms are given: the value and the issues found so far. */
 interface Payload {
   value: unknown;
   issues: unknown[];
+  addIssue?: (issue: unknown) => void;
 }
-interface Internals {
-  def: Record<string, unknown> & { type: string; checks?: Node[] };
-  traits: Set<string>;
-  optin?: string;
-  optout?: string;
-  values?: Set<unknown>;
-  check?: (payload: Payload) => unknown;
-}
-interface Node {
-  _zod: Internals;
-}
+type Params = { when?: (payload: Payload) => boolean } | undefined;
 
-const compiled = new WeakMap<object, Fast>();
+const compiled = new WeakMap<Recorded, Fast>();
 const notCovered: Fast = () => UNSURE;
 /**
  * The compiled functions whose UNSURE does not always mean that zod fails (they contain a node
@@ -46,19 +40,30 @@ const inexact = new WeakSet<Fast>([notCovered]);
 const ASYNC = new Error('asynchronous');
 
 /**
- * `schema.safeParse(value)` for a value the fast path can vouch for, without running zod's parse:
- * the same result (same coerced values, defaults and key order), or zod's own when it cannot.
+ * `schema.safeParse(value)`: the fast path's result when it can vouch for the value, zod's
+ * otherwise. zod must then be loaded: ZodNotLoaded says to `await loadZod()` and try again.
  */
-export function safeParseFast<S extends z.ZodMiniType>(schema: S, value: unknown): ReturnType<S['safeParse']> {
+export function safeParseFast<S extends ZodMiniType>(schema: S, value: unknown): ReturnType<S['safeParse']> {
   const data = fastValidate(schema, value);
-  return (data === undefined ? schema.safeParse(value) : { success: true, data: data.value }) as ReturnType<S['safeParse']>;
+  if (data !== undefined) return { success: true, data: data.value } as ReturnType<S['safeParse']>;
+  if (schema instanceof Recorded && !zodLoaded()) throw new ZodNotLoaded();
+  return (toZod(schema) as S).safeParse(value) as ReturnType<S['safeParse']>;
+}
+
+/** safeParseFast that loads zod when it must. */
+export async function safeParseLoading<S extends ZodMiniType>(schema: S, value: unknown): Promise<ReturnType<S['safeParse']>> {
+  const data = fastValidate(schema, value);
+  if (data !== undefined) return { success: true, data: data.value } as ReturnType<S['safeParse']>;
+  await loadZod();
+  return (toZod(schema) as S).safeParse(value) as ReturnType<S['safeParse']>;
 }
 
 /** The fast path alone: `{ value }` when it can vouch for the value, undefined when zod must decide. */
-export function fastValidate(schema: z.ZodMiniType, value: unknown): { value: unknown } | undefined {
+export function fastValidate(schema: unknown, value: unknown): { value: unknown } | undefined {
+  if (!(schema instanceof Recorded)) return undefined;
   let out: unknown;
   try {
-    out = compileNode(schema as unknown as Node)(value);
+    out = compileNode(schema)(value);
   } catch {
     // a promise, or a refinement or transform that throws: zod does what it does with it
     return undefined;
@@ -66,7 +71,7 @@ export function fastValidate(schema: z.ZodMiniType, value: unknown): { value: un
   return out === UNSURE ? undefined : { value: out };
 }
 
-function compileNode(node: Node): Fast {
+function compileNode(node: Recorded): Fast {
   let fast = compiled.get(node);
   if (!fast) {
     // (a recursive schema reaches itself while compiling: not covered)
@@ -79,88 +84,211 @@ function compileNode(node: Node): Fast {
   return fast;
 }
 
-/** The node's checks (zod's own check functions), run after its parse as zod runs them. */
-function withChecks(node: Node, parse: Fast): Fast {
+/** A string's length as zod measures it: in code points (a surrogate pair is one). */
+function codePoints(s: string): number {
+  let count = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    if ((s.charCodeAt(i) & 0xfc00) === 0xd800 && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      count--;
+      i++;
+    }
+  }
+  return count;
+}
+const lengthOf = (v: unknown): number => (typeof v === 'string' ? codePoints(v) : (v as { length: number }).length);
+/** zod's default `when` of the length checks: a value that has a length. */
+const hasLength = (p: Payload): boolean => p.value !== undefined && p.value !== null && (p.value as { length?: unknown }).length !== undefined;
+
+/** One recorded check as zod runs it: its test (true: no issue), and when it runs. */
+function checkOf(ch: Recorded): { test: (payload: Payload) => boolean; when?: (payload: Payload) => boolean } | undefined {
+  const [a, params] = ch.args as [unknown, Params];
+  const when = params?.when;
+  switch (ch.kind) {
+    case 'refine': {
+      const fn = a as (v: unknown) => unknown;
+      return {
+        when,
+        test: (p) => {
+          const r = fn(p.value);
+          if (r instanceof Promise) throw ASYNC;
+          return Boolean(r);
+        },
+      };
+    }
+    case 'superRefine': {
+      const fn = a as (v: unknown, ctx: Payload) => unknown;
+      return {
+        when,
+        test: (p) => {
+          p.addIssue = (issue) => p.issues.push(issue);
+          if (fn(p.value, p) instanceof Promise) throw ASYNC;
+          return p.issues.length === 0;
+        },
+      };
+    }
+    case 'minLength':
+      return { when: when ?? hasLength, test: (p) => lengthOf(p.value) >= (a as number) };
+    case 'maxLength':
+      return { when: when ?? hasLength, test: (p) => lengthOf(p.value) <= (a as number) };
+    case 'minimum':
+    case 'gte':
+      return { when, test: (p) => (p.value as number) >= (a as number) };
+    case 'maximum':
+    case 'lte':
+      return { when, test: (p) => (p.value as number) <= (a as number) };
+    case 'gt':
+      return { when, test: (p) => (p.value as number) > (a as number) };
+    case 'lt':
+      return { when, test: (p) => (p.value as number) < (a as number) };
+    case 'regex': {
+      const re = a as RegExp;
+      return {
+        when,
+        test: (p) => {
+          re.lastIndex = 0;
+          return re.test(p.value as string);
+        },
+      };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** The node's checks, run after its parse as zod runs them. */
+function withChecks(node: Recorded, parse: Fast): Fast {
   if (parse === notCovered) return notCovered;
-  const own = node._zod.def.checks ?? [];
-  const checks = node._zod.traits.has('$ZodCheck') ? [node, ...own] : own;
-  if (!checks.length) return parse;
-  const runs: ((payload: Payload) => unknown)[] = [];
+  if (!node.checks.length) return parse;
+  const tests: ((payload: Payload) => boolean)[] = [];
   const whens: (((payload: Payload) => boolean) | undefined)[] = [];
-  for (const ch of checks) {
-    if (typeof ch._zod.check !== 'function') return notCovered;
-    runs.push(ch._zod.check);
-    whens.push(ch._zod.def.when as ((payload: Payload) => boolean) | undefined);
+  for (const ch of node.checks) {
+    const check = checkOf(ch);
+    if (!check) return notCovered;
+    tests.push(check.test);
+    whens.push(check.when);
   }
   return (value) => {
     const v = parse(value);
     if (v === UNSURE) return UNSURE;
     const payload: Payload = { value: v, issues: [] };
-    for (let i = 0; i < runs.length; i++) {
+    for (let i = 0; i < tests.length; i++) {
       const when = whens[i];
       if (when && !when(payload)) continue;
-      if (runs[i]!(payload) instanceof Promise) throw ASYNC;
-      if (payload.issues.length) return UNSURE;
+      if (!tests[i]!(payload)) return UNSURE;
     }
     return payload.value;
   };
 }
 
+/** zod's `optin` of a node: whether (and how) an absent key may be given to it. */
+function optin(node: Recorded): 'optional' | 'defaulted' | undefined {
+  const a = node.args[0] as Recorded;
+  switch (node.kind) {
+    case 'optional':
+      return optin(a) === 'defaulted' ? 'defaulted' : 'optional';
+    case 'nullable':
+      return optin(a);
+    case '_default':
+      return 'defaulted';
+    case 'transform':
+      return 'optional';
+    case 'pipe':
+      return optin(a);
+    case 'union': {
+      const options = node.args[0] as Recorded[];
+      return options.some((o) => optin(o) === 'defaulted') ? 'defaulted' : options.some((o) => optin(o) !== undefined) ? 'optional' : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** zod's `optout` of a node: whether its output may be absent. */
+function optout(node: Recorded): 'optional' | undefined {
+  const [a, b] = node.args as [Recorded, Recorded];
+  switch (node.kind) {
+    case 'optional':
+      return 'optional';
+    case 'nullable':
+      return optout(a);
+    case 'pipe':
+      return optout(b);
+    case 'union':
+      return (node.args[0] as Recorded[]).some((o) => optout(o) === 'optional') ? 'optional' : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** zod's copy of a default (a list or mapping is copied each time; a function is called). */
+function defaultOf(value: unknown): () => unknown {
+  if (typeof value === 'function') return value as () => unknown;
+  if (Array.isArray(value)) return () => [...value];
+  if (value && typeof value === 'object') {
+    const proto = Object.getPrototypeOf(value) as unknown;
+    if (proto === Object.prototype || proto === null) return () => ({ ...value });
+  }
+  return () => value;
+}
+
 /** The parse of one node (its checks apart); the compiled nodes it uses are added to `parts`. */
-function build(node: Node, parts: Fast[]): Fast {
-  const zod = node._zod;
-  const def = zod.def;
-  const compile = (n: Node): Fast => {
-    const fast = compileNode(n);
+function build(node: Recorded, parts: Fast[]): Fast {
+  const compile = (n: unknown): Fast => {
+    const fast = n instanceof Recorded ? compileNode(n) : notCovered;
     parts.push(fast);
     return fast;
   };
-  if (def.coerce || zod.traits.has('$ZodCodec') || zod.traits.has('$ZodExactOptional')) return notCovered;
-  switch (def.type) {
+  const [a, b] = node.args;
+  switch (node.kind) {
     case 'string':
       return (v) => (typeof v === 'string' ? v : UNSURE);
     case 'number':
       return (v) => (typeof v === 'number' && Number.isFinite(v) ? v : UNSURE);
+    case 'int':
+      return (v) => (Number.isSafeInteger(v) ? v : UNSURE);
     case 'boolean':
       return (v) => (typeof v === 'boolean' ? v : UNSURE);
-    case 'enum':
+    case 'enum': {
+      if (!Array.isArray(a) || !a.every((x) => typeof x === 'string')) return notCovered;
+      const values = new Set<unknown>(a);
+      return (v) => (values.has(v) ? v : UNSURE);
+    }
     case 'literal': {
-      const values = zod.values;
-      return values ? (v) => (values.has(v) ? v : UNSURE) : notCovered;
+      const values = new Set<unknown>(Array.isArray(a) ? a : [a]);
+      return (v) => (values.has(v) ? v : UNSURE);
     }
     case 'unknown':
     case 'any':
       return (v) => v;
     case 'optional': {
-      const inner = def.innerType as Node;
-      const fast = compile(inner);
+      const fast = compile(a);
       // an optional around a defaulted schema substitutes its default (not used by the options)
-      if (inner._zod.optin === 'defaulted') return notCovered;
+      if (a instanceof Recorded && optin(a) === 'defaulted') return notCovered;
       return (v) => (v === undefined ? undefined : fast(v));
     }
     case 'nullable': {
-      const fast = compile(def.innerType as Node);
+      const fast = compile(a);
       return (v) => (v === null ? null : fast(v));
     }
-    case 'default': {
-      const fast = compile(def.innerType as Node);
-      // read each time, as zod does (its getter gives a fresh copy of a list or mapping)
+    case '_default': {
+      const fast = compile(a);
+      const fallback = defaultOf(b);
       return (v) => {
-        if (v === undefined) return def.defaultValue;
+        if (v === undefined) return fallback();
         const out = fast(v);
-        return out === undefined ? def.defaultValue : out;
+        return out === undefined ? fallback() : out;
       };
     }
     case 'pipe': {
-      const first = compile(def.in as Node);
-      const then = compile(def.out as Node);
+      const first = compile(a);
+      const then = compile(b);
       return (v) => {
         const mid = first(v);
         return mid === UNSURE ? UNSURE : then(mid);
       };
     }
     case 'transform': {
-      const fn = def.transform as (value: unknown, payload: Payload) => unknown;
+      const fn = a as (value: unknown, payload: Payload) => unknown;
       return (v) => {
         const payload: Payload = { value: v, issues: [] };
         const out = fn(v, payload);
@@ -169,7 +297,7 @@ function build(node: Node, parts: Fast[]): Fast {
       };
     }
     case 'array': {
-      const element = compile(def.element as Node);
+      const element = compile(a);
       return (v) => {
         if (!Array.isArray(v)) return UNSURE;
         const out = new Array<unknown>(v.length);
@@ -183,8 +311,9 @@ function build(node: Node, parts: Fast[]): Fast {
     }
     case 'union': {
       // the first option that succeeds is zod's answer: every option's failure must be certain
-      const options = (def.options as Node[]).map(compile);
-      if (zod.traits.has('$ZodXor') || zod.traits.has('$ZodDiscriminatedUnion') || options.some((o) => inexact.has(o))) return notCovered;
+      if (!Array.isArray(a)) return notCovered;
+      const options = a.map(compile);
+      if (options.some((o) => inexact.has(o))) return notCovered;
       return (v) => {
         for (const option of options) {
           const out = option(v);
@@ -194,9 +323,11 @@ function build(node: Node, parts: Fast[]): Fast {
       };
     }
     case 'record':
-      return record(def, compile);
+      return record(a, b, compile);
     case 'object':
-      return object(def, compile);
+      return object(a as Record<string, unknown>, false, compile);
+    case 'strictObject':
+      return object(a as Record<string, unknown>, true, compile);
     default:
       return notCovered;
   }
@@ -206,18 +337,17 @@ function build(node: Node, parts: Fast[]): Fast {
  * zod's object parse with its rules for absent keys: unknown keys left out, or (a strict object)
  * refused.
  */
-function object(def: Internals['def'], compile: (n: Node) => Fast): Fast {
-  const catchall = def.catchall as Node | undefined;
-  if (catchall && catchall._zod.def.type !== 'never') return notCovered;
-  const shape = def.shape as Record<string, Node>;
+function object(shape: Record<string, unknown>, strict: boolean, compile: (n: unknown) => Fast): Fast {
   if (Object.getOwnPropertySymbols(shape).length) return notCovered;
   const keys = new Set(Object.keys(shape));
   const fields = [...keys]
     .filter((key) => key !== '__proto__')
     .map((key) => {
-      const el = shape[key]!;
-      return { key, fast: compile(el), optin: el._zod.optin, optionalOut: el._zod.optout === 'optional' };
+      const el = shape[key];
+      if (!(el instanceof Recorded)) return { key, fast: notCovered, optin: undefined, optionalOut: false };
+      return { key, fast: compile(el), optin: optin(el), optionalOut: optout(el) === 'optional' };
     });
+  if (fields.some((f) => f.fast === notCovered)) return notCovered;
   return (input) => {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) return UNSURE;
     const given = input as Record<string, unknown>;
@@ -242,17 +372,15 @@ function object(def: Internals['def'], compile: (n: Node) => Fast): Fast {
       if (v !== undefined) out[key] = v;
       else if (present || (optin === 'defaulted' && !optionalOut)) out[key] = undefined;
     }
-    if (catchall) for (const key in given) if (!keys.has(key)) return UNSURE;
+    if (strict) for (const key in given) if (!keys.has(key)) return UNSURE;
     return out;
   };
 }
 
 /** zod's record with string keys (any string): every own enumerable key's value, in order. */
-function record(def: Internals['def'], compile: (n: Node) => Fast): Fast {
-  const keyType = def.keyType as Node;
-  const k = keyType._zod;
-  if (k.def.type !== 'string' || k.def.checks?.length || k.values || k.def.coerce || def.mode === 'loose' || def.partial) return notCovered;
-  const value = compile(def.valueType as Node);
+function record(keyType: unknown, valueType: unknown, compile: (n: unknown) => Fast): Fast {
+  if (!(keyType instanceof Recorded) || keyType.kind !== 'string' || keyType.checks.length) return notCovered;
+  const value = compile(valueType);
   return (input) => {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) return UNSURE;
     const proto = Object.getPrototypeOf(input) as unknown;

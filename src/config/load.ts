@@ -4,7 +4,8 @@
  * Every problem is gathered and thrown at once as a ConfigError; nothing else escapes.
  */
 import { files } from '../net/builtins.js';
-import type * as z from 'zod/mini';
+import { loadZod, ZodNotLoaded } from '../core/z.js';
+import { zodIssues } from './zod-issues.js';
 import { MAX_CONFIG_BYTES } from '../core/constants.js';
 import { fastParse } from './fast-yaml.js';
 import { commonOptions, commonOptionNames, findCheckType, knownTypeNames, ignoredOptions, type CheckType } from '../checks/registry.js';
@@ -174,7 +175,25 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
   const fileSecrets = new Set<string>();
   /** The credentials of the check being validated (set once its values are interpolated). */
   let secrets: Iterable<string> = NO_STRINGS;
-  parsed.items.forEach((item, index) => {
+  // Valid options never need zod (the fast path vouches for them); the first check that does
+  // needs it loaded to say what is wrong, and the whole file is then validated again with it.
+  const issuesBefore = issues.length;
+  try {
+    validateAll();
+  } catch (err) {
+    if (!(err instanceof ZodNotLoaded)) throw err;
+    await loadZod();
+    issues.length = issuesBefore;
+    checks.length = 0;
+    fileSecrets.clear();
+    validateAll();
+  }
+
+  function validateAll(): void {
+    for (let index = 0; index < parsed.items.length; index++) validateOne(parsed.items[index]!, index);
+  }
+
+  function validateOne(item: ParsedItem, index: number): void {
     // Messages about this check must not carry its credentials (a mistyped URL with userinfo, say).
     const first = issues.length;
     secrets = NO_STRINGS;
@@ -187,7 +206,7 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
         if (leftOutByTags) demoteIfLeftOut(item, issues.slice(first), leftOutByTags);
       }
     }
-  });
+  }
 
   function validateItem(item: ParsedItem, index: number): void {
     const urlError = urls.failed.get(item);
@@ -275,12 +294,9 @@ async function load(source: Source, env: NodeJS.ProcessEnv, leftOutByTags?: TagF
     if (!common.success || !own.success) {
       for (const [result, schema] of [[common, commonOptions], [own, definition.options]] as const) {
         if (result.success) continue;
-        // In the order the schema declares its options (a refinement of the whole object, such as
-        // "port or hosts", comes after the field problems otherwise).
-        const order = Object.keys(schema.shape);
-        const rank = (i: z.core.$ZodIssue) => (i.path.length ? order.indexOf(String(i.path[0])) >>> 0 : -1 >>> 0);
-        const sorted = [...result.error.issues].sort((a, b) => rank(a) - rank(b));
-        for (const issue of sorted) issues.push(zodIssue(issue, file, checkLabel(index, typeValue), item, opts, secrets));
+        for (const { key, option, message } of zodIssues(result.error.issues, Object.keys(schema.shape), opts, secrets)) {
+          issues.push({ severity: 'error', file, ...keyAt(item, key), check: checkLabel(index, typeValue), option, message });
+        }
       }
       return;
     }
@@ -360,7 +376,7 @@ function kindsOfType(definition: AnyCheckDefinition): Record<string, SecretKind>
 function demoteIfLeftOut(item: ParsedItem, found: ConfigIssue[], leftOutByTags: TagFilter): void {
   if (!found.some((i) => i.severity === 'error')) return;
   const raw = item.value && typeof item.value === 'object' && !Array.isArray(item.value) ? (item.value as { tags?: unknown }).tags : undefined;
-  const tags = commonOptions.shape.tags.safeParse(raw ?? []);
+  const tags = safeParseFast(commonOptions.shape.tags, raw ?? []);
   if (!tags.success || !leftOutByTags(tags.data)) return;
   for (const issue of found) {
     if (issue.severity !== 'error') continue;
@@ -386,41 +402,6 @@ function tidy(issues: ConfigIssue[]): ConfigIssue[] {
     if (issue.check !== undefined) issue.check = line(issue.check);
   }
   return issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
-}
-
-function zodIssue(
-  issue: z.core.$ZodIssue,
-  file: string,
-  check: string,
-  item: ParsedItem,
-  given: Record<string, unknown>,
-  secrets: Iterable<string>,
-): ConfigIssue {
-  const key = issue.path.length ? String(issue.path[0]) : undefined;
-  const option = issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('') || undefined;
-  let message = issue.message;
-  // The value is shown cut to a few dozen characters: a credential in it must be masked before
-  // the cut, or the message shows a prefix of it that no redaction can recognise afterwards.
-  const input = valueAt(given, issue.path);
-  if (typeof input === 'string') {
-    const shown = show(input);
-    const safe = show(new Redactor(secrets).redact(input));
-    if (safe !== shown) message = message.split(shown).join(safe);
-  }
-  if (key !== undefined && issue.path.length === 1 && given[key] === undefined) {
-    message = /got nothing$/.test(message) ? `missing (${message.replace(/, got nothing$/, '')})` : 'missing';
-  }
-  return { severity: 'error', file, ...keyAt(item, key), check, option, message };
-}
-
-/** The value at a zod issue's path in the options as given. */
-function valueAt(given: Record<string, unknown>, path: readonly PropertyKey[]): unknown {
-  let v: unknown = given;
-  for (const p of path) {
-    if (!v || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[p];
-  }
-  return v;
 }
 
 function describeNode(value: unknown): string {

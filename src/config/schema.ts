@@ -3,19 +3,21 @@
  * for editors (yaml-language-server) to complete and check. `npm run schema` writes it to
  * schema/conn-check.schema.json; a test fails when that file is stale.
  */
-import * as z from 'zod/mini';
+import { toJSONSchema, type ZodMiniType } from 'zod/mini';
+import { loadZod, recordOfZod, toZod } from '../core/z.js';
 import { commonOptions, ignoredOptions, loadCheckTypes } from '../checks/registry.js';
 import { alsoAccepts } from '../core/options.js';
 
 type Json = Record<string, unknown>;
 
-function toJson(schema: z.ZodMiniType): Json {
-  return z.toJSONSchema(schema, {
+function toJson(schema: unknown): Json {
+  return toJSONSchema(toZod(schema) as ZodMiniType, {
     io: 'input',
     target: 'draft-7',
     unrepresentable: 'any',
     override(ctx) {
-      const extra = alsoAccepts.get(ctx.zodSchema as object);
+      const record = recordOfZod(ctx.zodSchema as object);
+      const extra = record && alsoAccepts.get(record);
       if (!extra) return;
       const own: Json = { ...ctx.jsonSchema };
       const { default: dflt, description } = own;
@@ -29,6 +31,7 @@ function toJson(schema: z.ZodMiniType): Json {
 
 export async function configJsonSchema(): Promise<Json> {
   const all = await loadCheckTypes();
+  await loadZod();
   const common = toJson(commonOptions);
   const commonProps = { ...(common.properties as Json) };
   delete commonProps.type;

@@ -1,5 +1,5 @@
 /** Options every check accepts, whatever its type: naming, selection, time, retries, verdicts. */
-import * as z from 'zod/mini';
+import * as z from './z.js';
 import { MAX_NAME_CHARS } from './constants.js';
 import { bool, integer, oneOf, seconds, stringList, text } from './options.js';
 

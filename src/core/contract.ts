@@ -3,7 +3,7 @@
  * exports a `CheckDefinition`, plus one line in checks/registry.ts; nothing else switches on the
  * type. Everything in src/core/ imports nothing from src/ but secrets/.
  */
-import type * as z from 'zod/mini';
+import type * as z from './z.js';
 
 /** The stages a check goes through; a failure names the one it failed in. */
 export type StepName =

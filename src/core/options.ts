@@ -2,7 +2,7 @@
  * Option types shared by the check definitions: each one validates, coerces the way
  * conn-check did (`"5432"` → 5432) and says in one short phrase what it expected.
  */
-import * as z from 'zod/mini';
+import * as z from './z.js';
 import { MAX_TIMEOUT_S } from './constants.js';
 import { declareSecret, type SecretKind } from '../secrets/rules.js';
 

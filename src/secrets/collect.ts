@@ -42,15 +42,17 @@ export function kindsOf(shape: Readonly<Record<string, unknown>>): Record<string
   return out;
 }
 
-/** Looks through optional/default/pipe wrappers (zod keeps the inner schema in `_zod.def`). */
+/** The builders that wrap a schema (core/z.ts records keep it among their arguments). */
+const WRAPPERS = new Set(['optional', 'nullable', '_default', 'pipe']);
+/** Looks through optional/default/pipe wrappers. */
 function findKind(schema: unknown, depth: number): SecretKind | undefined {
   if (!schema || typeof schema !== 'object' || depth > 8) return undefined;
   const own = declaredKind(schema);
   if (own) return own;
-  const def = (schema as { _zod?: { def?: Record<string, unknown> } })._zod?.def;
-  if (!def) return undefined;
-  for (const k of ['innerType', 'in', 'out', 'schema']) {
-    const found = findKind(def[k], depth + 1);
+  const { kind, args } = schema as { kind?: unknown; args?: unknown };
+  if (typeof kind !== 'string' || !WRAPPERS.has(kind) || !Array.isArray(args)) return undefined;
+  for (const arg of args) {
+    const found = findKind(arg, depth + 1);
     if (found) return found;
   }
   return undefined;

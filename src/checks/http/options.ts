@@ -2,7 +2,7 @@
  * The http check's options: the schema (zod) and the shapes it produces (expected codes, body
  * and header matchers, credentials).
  */
-import * as z from 'zod/mini';
+import * as z from '../../core/z.js';
 import { regexTest } from '../regex.js';
 import { bool, host, integer, port, scalarString, secret, show, stringList, text, tlsOptionsShape, url } from '../../core/options.js';
 
