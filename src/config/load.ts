@@ -3,7 +3,7 @@
  * interpolate ${VAR}, validate every check against its type's schema, and collect secrets.
  * Every problem is gathered and thrown at once as a ConfigError; nothing else escapes.
  */
-import { files } from '../net/builtins.js';
+import { filesNow } from '../net/builtins.js';
 import { loadZod, ZodNotLoaded } from '../core/z.js';
 import { zodIssues } from './zod-issues.js';
 import { MAX_CONFIG_BYTES } from '../core/constants.js';
@@ -53,7 +53,7 @@ export async function readSource(path: string, shownAs = path): Promise<Source> 
   };
   let info;
   try {
-    info = await files.stat(path);
+    info = filesNow.stat(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return fail(code === 'ENOENT' ? 'file not found' : code === 'EACCES' ? 'permission denied' : `cannot read the file (${code ?? 'error'})`);
@@ -63,7 +63,7 @@ export async function readSource(path: string, shownAs = path): Promise<Source> 
   if (info.size > MAX_CONFIG_BYTES) return fail(`file is too large (${info.size} bytes; the limit is ${MAX_CONFIG_BYTES})`);
   let bytes: Buffer;
   try {
-    bytes = await files.read(path);
+    bytes = filesNow.read(path);
   } catch (err) {
     return fail(`cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
   }

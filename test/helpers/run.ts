@@ -23,10 +23,10 @@ export interface Ran {
   ms: number;
 }
 
-export function spawnNode(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: string; timeoutMs?: number; onSpawn?: (pid: number) => void } = {}): Promise<Ran> {
+export function spawnNode(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: string; timeoutMs?: number; onSpawn?: (pid: number) => void; node?: string } = {}): Promise<Ran> {
   return new Promise((resolvePromise, reject) => {
     const t0 = performance.now();
-    const child = spawn(NODE, args, { env: opts.env ?? process.env, cwd: opts.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(opts.node ?? NODE, args, { env: opts.env ?? process.env, cwd: opts.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
