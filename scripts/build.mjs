@@ -17,6 +17,7 @@
 //   (esbuild alone gives a split-off CommonJS chunk a default export only: see lazyCommonJs);
 // - minified, with names kept (drivers show class names in their errors);
 // - the licences of every bundled package, in licenses.txt.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -147,10 +148,20 @@ function sharedCore(graph) {
  * bindings, each is read once, when the file loads. The names are those of the Node that
  * builds; a name it lacks is a build error (named imports: "No matching export"; `ns.name`:
  * import-is-undefined, made an error above). CommonJS packages keep their own require.
+ *
+ * Except a function that Node itself defines lazily and that cannot be called with `new`
+ * (lazyFunctions): node:util's parseArgs is loaded (with its two modules, ≈1M instructions)
+ * when it is first read, so reading it when main.ts loads cost every run, though a command line
+ * of files and flags never calls it. Such a name is exported as a function that reads the
+ * built-in's at its first call (it is still a name of the building Node, so a missing one is
+ * still a build error):
+ *
+ *   export function parseArgs() { return m.parseArgs.apply(this, arguments); }
  */
 function builtinsByName() {
   const builtins = new Set(builtinModules);
   const require = createRequire(import.meta.url);
+  const lazy = lazyFunctions();
   return {
     name: 'builtins-by-name',
     setup(build) {
@@ -166,12 +177,48 @@ function builtinsByName() {
           `const m = /* @__PURE__ */ process.getBuiltinModule(${JSON.stringify(id)});`,
           'function pick(o, k) { return o[k]; }',
           'export default m;',
-          ...names.map((k) => `export const ${k} = /* @__PURE__ */ pick(m, ${JSON.stringify(k)});`),
+          ...names.map((k) =>
+            lazy[id]?.includes(k)
+              ? `export function ${k}() { return m[${JSON.stringify(k)}].apply(this, arguments); }`
+              : `export const ${k} = /* @__PURE__ */ pick(m, ${JSON.stringify(k)});`,
+          ),
         ];
         return { contents: lines.join('\n') + '\n', loader: 'js' };
       });
     },
   };
+}
+
+/**
+ * The names of each built-in whose first read loads more of Node (a lazily defined export, e.g.
+ * node:util's parseArgs) and whose value is a function that cannot be constructed (an arrow or
+ * a method: no `prototype`), so that a function calling it is the same to every caller. Found
+ * in a fresh Node of the same version, reading every name of every built-in in order, so what
+ * this build process happens to have loaded does not matter and every build finds the same.
+ */
+function lazyFunctions() {
+  const script = `
+    const byModule = new Map(); // one entry per module object (node:sys is node:util)
+    const found = {};
+    for (const name of require('node:module').builtinModules) {
+      if (name.startsWith('_')) continue;
+      let m;
+      try { m = process.getBuiltinModule('node:' + name); } catch { continue; }
+      if (m === undefined || m === null) continue;
+      if (!byModule.has(m)) {
+        const names = [];
+        for (const k of Object.keys(m)) {
+          const before = process.moduleLoadList.length;
+          let v;
+          try { v = m[k]; } catch { continue; }
+          if (process.moduleLoadList.length > before && typeof v === 'function' && !Object.hasOwn(v, 'prototype')) names.push(k);
+        }
+        byModule.set(m, names);
+      }
+      if (byModule.get(m).length > 0) found['node:' + name] = byModule.get(m);
+    }
+    process.stdout.write(JSON.stringify(found));`;
+  return JSON.parse(execFileSync(process.execPath, ['--no-warnings', '-e', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
 }
 
 /**
