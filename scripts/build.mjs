@@ -29,6 +29,12 @@ const out = resolve(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? jo
 const stats = process.argv.includes('--stats');
 /** The `require` that CommonJS code in an output file needs (esbuild's __require calls it). */
 const BANNER = 'const require=process.getBuiltinModule("node:module").createRequire(import.meta.url);';
+/**
+ * The same `require`, made at its first call: createRequire costs ≈1M instructions, and esbuild's
+ * runtime chunk, which every run loads, names `require` for the drivers' __require but a run of
+ * tcp checks requires nothing. Used where `require` is only called (see the loop after the build).
+ */
+const LAZY_BANNER = 'let __cr;function require(id){return(__cr??=process.getBuiltinModule("node:module").createRequire(import.meta.url))(id)}';
 
 rmSync(out, { recursive: true, force: true });
 const options = {
@@ -72,10 +78,15 @@ const result = await esbuild.build({ ...options, plugins: [sharedCore(graph), ..
 
 // The banner's createRequire costs a little in each of the ~15 files a run loads: it stays in
 // the files that name `require` (esbuild's runtime chunk, whose __require serves every
-// CommonJS driver's require of a built-in), and goes from the others.
+// CommonJS driver's require of a built-in), and goes from the others. Where `require` is only
+// called (no `require.resolve`, `require.cache`...: `.apply` is a call), it is made at its first call.
 for (const file of result.outputFiles) {
   let text = file.text;
-  if (text.startsWith(BANNER) && !/\brequire\b/.test(text.slice(BANNER.length))) text = text.slice(BANNER.length);
+  if (text.startsWith(BANNER)) {
+    const rest = text.slice(BANNER.length);
+    if (!/\brequire\b/.test(rest)) text = rest;
+    else if (!/\brequire\s*(\[|\.(?!apply\b))/.test(rest)) text = LAZY_BANNER + rest;
+  }
   mkdirSync(dirname(file.path), { recursive: true });
   writeFileSync(file.path, text);
 }
