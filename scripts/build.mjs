@@ -153,9 +153,11 @@ function sharedCore(graph) {
  * instead (so no chunk is added):
  *
  *   const m = process.getBuiltinModule("node:fs");
- *   export const readFileSync = pick(m, "readFileSync");   // one per export of the built-in
+ *   export const readFileSync = Reflect.get(m, "readFileSync");   // one per export of the built-in
  *
- * with the reads marked pure, so esbuild keeps only the names that file uses. Like the facade's
+ * with the reads marked pure, so esbuild keeps only the names that file uses (a call to a built-in
+ * function: a `pick(o, k)` of its own, as before, was one more function for V8 to compile and
+ * one more __name call for each of the ~17 such modules a run loads). Like the facade's
  * bindings, each is read once, when the file loads. The names are those of the Node that
  * builds; a name it lacks is a build error (named imports: "No matching export"; `ns.name`:
  * import-is-undefined, made an error above). CommonJS packages keep their own require.
@@ -186,12 +188,11 @@ function builtinsByName() {
         const names = Object.keys(require(id)).filter((k) => k !== 'default' && /^[A-Za-z_$][\w$]*$/.test(k));
         const lines = [
           `const m = /* @__PURE__ */ process.getBuiltinModule(${JSON.stringify(id)});`,
-          'function pick(o, k) { return o[k]; }',
           'export default m;',
           ...names.map((k) =>
             lazy[id]?.includes(k)
               ? `export function ${k}() { return m[${JSON.stringify(k)}].apply(this, arguments); }`
-              : `export const ${k} = /* @__PURE__ */ pick(m, ${JSON.stringify(k)});`,
+              : `export const ${k} = /* @__PURE__ */ Reflect.get(m, ${JSON.stringify(k)});`,
           ),
         ];
         return { contents: lines.join('\n') + '\n', loader: 'js' };
