@@ -23,10 +23,13 @@ import { builtinModules, createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import ts from 'typescript';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const out = resolve(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? join(ROOT, 'dist'));
 const stats = process.argv.includes('--stats');
+/** esbuild's own minifying, names kept by a __name call each: what test/build.test.ts compares names with. */
+const esbuildNames = process.argv.includes('--esbuild-names');
 /** The `require` that CommonJS code in an output file needs (esbuild's __require calls it). */
 const BANNER = 'const require=process.getBuiltinModule("node:module").createRequire(import.meta.url);';
 /**
@@ -51,7 +54,9 @@ const options = {
   target: 'node20',
   // Chunk names carry a hash of their content, never of the build's order or of the machine.
   chunkNames: '[name]-[hash]',
-  minify: true,
+  // minified, names kept; identifiers are minified after the build, see keptNamesInferred
+  minifyWhitespace: true,
+  minifySyntax: true,
   keepNames: true,
   legalComments: 'none',
   // The CommonJS packages' require('net') etc. go through esbuild's __require, which needs a
@@ -73,8 +78,8 @@ const options = {
   write: false,
 };
 // A first pass (not minified, not written) tells what the code imports; see sharedCore.
-const { metafile: graph } = await esbuild.build({ ...options, minify: false });
-const result = await esbuild.build({ ...options, plugins: [sharedCore(graph), ...options.plugins] });
+const { metafile: graph } = await esbuild.build({ ...options, minifyWhitespace: false, minifySyntax: false });
+const result = await esbuild.build({ ...options, ...(esbuildNames ? { minify: true } : {}), plugins: [sharedCore(graph), ...options.plugins] });
 
 // The banner's createRequire costs a little in each of the ~15 files a run loads: it stays in
 // the files that name `require` (esbuild's runtime chunk, whose __require serves every
@@ -87,6 +92,7 @@ for (const file of result.outputFiles) {
     if (!/\brequire\b/.test(rest)) text = rest;
     else if (!/\brequire\s*(\[|\.(?!apply\b))/.test(rest)) text = LAZY_BANNER + rest;
   }
+  if (file.path.endsWith('.js') && !esbuildNames) text = await keptNamesInferred(text, relative(out, file.path));
   mkdirSync(dirname(file.path), { recursive: true });
   writeFileSync(file.path, text);
 }
@@ -94,6 +100,81 @@ for (const file of result.outputFiles) {
 writeFileSync(join(out, 'package.json'), '{\n  "type": "module"\n}\n');
 writeFileSync(join(out, 'licenses.txt'), licenses(Object.keys(result.metafile.inputs)));
 if (stats) writeFileSync(join(out, 'meta.json'), JSON.stringify(result.metafile, null, 1) + '\n');
+
+/**
+ * Function and class names without a `__name` call where V8 gives the same name itself, and then
+ * the identifiers minified. `keepNames` makes esbuild call `__name(fn, "name")` (an
+ * Object.defineProperty) for every named function and class, because minifying renames them: the
+ * shared chunk ran ~340 of them at load, about 7k instructions each. So esbuild builds with
+ * identifiers as written, and here, in each output file:
+ * - at the top level, `function f(){}` followed by `__name(f, "f")` loses the call, `var f =
+ *   __name(() => ..., "f")` becomes `var f = () => ...`, and `static { __name(this, "C") }` goes
+ *   from `var C = class {...}` and `class C {...}` (the name a declaration or a `var` gives an
+ *   anonymous function or class is the same, by the language's own rules);
+ * - then esbuild minifies the identifiers of the rest, the imports and exports set aside, as a
+ *   script: a script's top-level names may be globals, so esbuild keeps them, and every name
+ *   below the top level still has its `__name` call.
+ * So each function and class has the same `name` as before (test/build.test.ts compares them).
+ */
+async function keptNamesInferred(text, name) {
+  const sf = ts.createSourceFile(name, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.JS);
+  const moved = []; // [start, end] of import and export declarations
+  const edits = []; // [start, end, replacement]
+  const inferred = new Set(); // the top-level names that now name their function or class
+  const declared = new Set(sf.statements.filter(ts.isFunctionDeclaration).map((f) => f.name?.text));
+  /** `__name(<id or this>, "s")`: s, else undefined */
+  const nameCall = (e, target) =>
+    e && ts.isCallExpression(e) && ts.isIdentifier(e.expression) && e.expression.text === '__name' && e.arguments.length === 2 && ts.isStringLiteral(e.arguments[1]) && target(e.arguments[0])
+      ? e.arguments[1].text
+      : undefined;
+  /** The `static { __name(this, "s") }` block of a class whose name would be s anyway. */
+  const dropStaticName = (cls, given) => {
+    for (const m of cls.members) {
+      if (!ts.isClassStaticBlockDeclaration(m) || m.body.statements.length !== 1 || !ts.isExpressionStatement(m.body.statements[0])) continue;
+      const s = nameCall(m.body.statements[0].expression, (a) => a.kind === ts.SyntaxKind.ThisKeyword);
+      if (s !== undefined && s === (cls.name?.text ?? given)) edits.push([m.getStart(sf), m.end, '']), inferred.add(s);
+    }
+  };
+  for (const st of sf.statements) {
+    if (ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) moved.push([st.getStart(sf), st.end]);
+    else if (ts.canHaveModifiers(st) && ts.getModifiers(st)?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword || m.kind === ts.SyntaxKind.DefaultKeyword)) throw new Error(`${name}: an export the build does not expect`);
+    else if (ts.isExportAssignment(st)) throw new Error(`${name}: an export the build does not expect`);
+    else if (ts.isExpressionStatement(st)) {
+      const s = nameCall(st.expression, ts.isIdentifier);
+      if (s !== undefined && s === st.expression.arguments[0].text && declared.has(s)) edits.push([st.getStart(sf), st.end, '']), inferred.add(s);
+    } else if (ts.isClassDeclaration(st)) dropStaticName(st);
+    else if (ts.isVariableStatement(st)) {
+      for (const d of st.declarationList.declarations) {
+        if (!ts.isIdentifier(d.name) || !d.initializer) continue;
+        const v = d.name.text;
+        if (ts.isClassExpression(d.initializer)) dropStaticName(d.initializer, v);
+        const s = nameCall(d.initializer, (a) => ts.isArrowFunction(a) || ((ts.isFunctionExpression(a) || ts.isClassExpression(a)) && !a.name));
+        if (s === undefined || s !== v) continue;
+        const fn = d.initializer.arguments[0];
+        if (ts.isClassExpression(fn)) dropStaticName(fn, v);
+        edits.push([d.initializer.getStart(sf), fn.getStart(sf), ''], [fn.end, d.initializer.end, '']);
+        inferred.add(v);
+      }
+    }
+  }
+  for (const [start, end] of moved) edits.push([start, end, '']);
+  edits.sort((a, b) => b[0] - a[0]);
+  let body = text;
+  for (const [start, end, by] of edits) body = body.slice(0, start) + by + body.slice(end);
+  const imports = moved.map(([s, e]) => text.slice(s, e)).filter((t) => t.startsWith('import'));
+  const exports = moved.map(([s, e]) => text.slice(s, e)).filter((t) => !t.startsWith('import'));
+  const { code } = await esbuild.transform(body, { minifyIdentifiers: true, minifyWhitespace: true, target: 'node20', legalComments: 'none', logLevel: 'error' });
+  // each of those names is still declared at the top level (esbuild kept it)
+  const after = ts.createSourceFile(name, code, ts.ScriptTarget.Latest, false, ts.ScriptKind.JS);
+  const top = new Set();
+  for (const st of after.statements) {
+    if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) && st.name) top.add(st.name.text);
+    if (ts.isVariableStatement(st)) for (const d of st.declarationList.declarations) if (ts.isIdentifier(d.name)) top.add(d.name.text);
+  }
+  const lost = [...inferred].filter((n) => !top.has(n));
+  if (lost.length > 0) throw new Error(`${name}: minifying renamed ${lost.join(', ')}, whose name is no longer given by __name`);
+  return imports.map((t) => (t.endsWith(';') ? t : t + ';')).join('') + code.trimEnd() + exports.map((t) => (t.endsWith(';') ? t : t + ';')).join('') + '\n';
+}
 
 /**
  * One chunk for the code both entries load at start. esbuild puts a module into the chunk of the
