@@ -111,6 +111,8 @@ if (stats) writeFileSync(join(out, 'meta.json'), JSON.stringify(result.metafile,
  *   __name(() => ..., "f")` becomes `var f = () => ...`, and `static { __name(this, "C") }` goes
  *   from `var C = class {...}` and `class C {...}` (the name a declaration or a `var` gives an
  *   anonymous function or class is the same, by the language's own rules);
+ * - anywhere, `{ key: __name(() => ..., "key") }` becomes `{ key: () => ... }` (a property's
+ *   key names an anonymous function too, and minifying never renames keys);
  * - then esbuild minifies the identifiers of the rest, the imports and exports set aside, as a
  *   script: a script's top-level names may be globals, so esbuild keeps them, and every name
  *   below the top level still has its `__name` call.
@@ -127,12 +129,14 @@ async function keptNamesInferred(text, name) {
     e && ts.isCallExpression(e) && ts.isIdentifier(e.expression) && e.expression.text === '__name' && e.arguments.length === 2 && ts.isStringLiteral(e.arguments[1]) && target(e.arguments[0])
       ? e.arguments[1].text
       : undefined;
+  /** An anonymous function or class: one that a declaration, a `var` or a key names. */
+  const anonymous = (a) => ts.isArrowFunction(a) || ((ts.isFunctionExpression(a) || ts.isClassExpression(a)) && !a.name);
   /** The `static { __name(this, "s") }` block of a class whose name would be s anyway. */
-  const dropStaticName = (cls, given) => {
+  const dropStaticName = (cls, given, top = true) => {
     for (const m of cls.members) {
       if (!ts.isClassStaticBlockDeclaration(m) || m.body.statements.length !== 1 || !ts.isExpressionStatement(m.body.statements[0])) continue;
       const s = nameCall(m.body.statements[0].expression, (a) => a.kind === ts.SyntaxKind.ThisKeyword);
-      if (s !== undefined && s === (cls.name?.text ?? given)) edits.push([m.getStart(sf), m.end, '']), inferred.add(s);
+      if (s !== undefined && s === (cls.name?.text ?? given)) edits.push([m.getStart(sf), m.end, '']), top && inferred.add(s);
     }
   };
   for (const st of sf.statements) {
@@ -148,7 +152,7 @@ async function keptNamesInferred(text, name) {
         if (!ts.isIdentifier(d.name) || !d.initializer) continue;
         const v = d.name.text;
         if (ts.isClassExpression(d.initializer)) dropStaticName(d.initializer, v);
-        const s = nameCall(d.initializer, (a) => ts.isArrowFunction(a) || ((ts.isFunctionExpression(a) || ts.isClassExpression(a)) && !a.name));
+        const s = nameCall(d.initializer, anonymous);
         if (s === undefined || s !== v) continue;
         const fn = d.initializer.arguments[0];
         if (ts.isClassExpression(fn)) dropStaticName(fn, v);
@@ -157,6 +161,20 @@ async function keptNamesInferred(text, name) {
       }
     }
   }
+  // anywhere: `{ key: __name(() => ..., "key") }` (a property's key is never renamed)
+  const visit = (node) => {
+    if (ts.isPropertyAssignment(node) && (ts.isIdentifier(node.name) || ts.isStringLiteral(node.name)) && node.name.text !== '__proto__') {
+      const s = nameCall(node.initializer, anonymous);
+      if (s !== undefined && s === node.name.text) {
+        const call = node.initializer;
+        const fn = call.arguments[0];
+        if (ts.isClassExpression(fn)) dropStaticName(fn, s, false);
+        edits.push([call.getStart(sf), fn.getStart(sf), ''], [fn.end, call.end, '']);
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
   for (const [start, end] of moved) edits.push([start, end, '']);
   edits.sort((a, b) => b[0] - a[0]);
   let body = text;
