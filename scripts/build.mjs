@@ -18,7 +18,7 @@
 // - minified, with names kept (drivers show class names in their errors);
 // - the licences of every bundled package, in licenses.txt.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +37,8 @@ const BANNER = 'const require=process.getBuiltinModule("node:module").createRequ
  * runtime chunk, which every run loads, names `require` for the drivers' __require but a run of
  * tcp checks requires nothing. Used where `require` is only called (see the loop after the build).
  */
+/** The top-level functions compiled with their file: see eagerly(). */
+const EAGER = new Set(existsSync(join(ROOT, 'scripts/eager-functions.json')) ? JSON.parse(readFileSync(join(ROOT, 'scripts/eager-functions.json'), 'utf8')) : []);
 const LAZY_BANNER = 'let __cr;function require(id){return(__cr??=process.getBuiltinModule("node:module").createRequire(import.meta.url))(id)}';
 
 rmSync(out, { recursive: true, force: true });
@@ -80,6 +82,20 @@ const options = {
 // A first pass (not minified, not written) tells what the code imports; see sharedCore.
 const { metafile: graph } = await esbuild.build({ ...options, minifyWhitespace: false, minifySyntax: false });
 const result = await esbuild.build({ ...options, ...(esbuildNames ? { minify: true } : {}), plugins: [sharedCore(graph), ...options.plugins] });
+
+// eagerly() turns function declarations into `var`s, which a file importing this one before it has
+// run would see undefined: no cycles between the output files' static imports.
+{
+  const state = new Map();
+  const visit = (file, path) => {
+    if (state.get(file) === 'done') return;
+    if (state.get(file) === 'open') throw new Error(`output files import each other in a cycle: ${[...path, file].join(' -> ')}`);
+    state.set(file, 'open');
+    for (const i of result.metafile.outputs[file]?.imports ?? []) if (i.kind === 'import-statement' && !i.external) visit(i.path, [...path, file]);
+    state.set(file, 'done');
+  };
+  for (const file of Object.keys(result.metafile.outputs)) visit(file, []);
+}
 
 // The banner's createRequire costs a little in each of the ~15 files a run loads: it stays in
 // the files that name `require` (esbuild's runtime chunk, whose __require serves every
@@ -191,7 +207,34 @@ async function keptNamesInferred(text, name) {
   }
   const lost = [...inferred].filter((n) => !top.has(n));
   if (lost.length > 0) throw new Error(`${name}: minifying renamed ${lost.join(', ')}, whose name is no longer given by __name`);
-  return imports.map((t) => (t.endsWith(';') ? t : t + ';')).join('') + code.trimEnd() + exports.map((t) => (t.endsWith(';') ? t : t + ';')).join('') + '\n';
+  return imports.map((t) => (t.endsWith(';') ? t : t + ';')).join('') + eagerly(code, after) + exports.map((t) => (t.endsWith(';') ? t : t + ';')).join('') + '\n';
+}
+
+/**
+ * The top-level functions that typical runs call (scripts/eager-functions.json, written by
+ * scripts/eager-functions.mjs from runs of the built bundle), made compiled when their file is.
+ * V8 compiles a function when it is first called, unless its source is a function expression in
+ * parentheses, and Node's compile cache holds only what was compiled with the file: so every run
+ * compiled the same ~280 functions of the shared chunk again, cache or not. Each listed
+ * `function f(...) {...}` becomes `var f = (function (...) {...});` at the top of its file, before
+ * any other statement: the same function (`var f` names an anonymous function "f"), there before
+ * anything runs, as a declaration is (and the output files import each other without cycles, so
+ * no file sees another's binding before that file has run: checked after the build). A name no longer in
+ * the bundle is ignored; a function missing from the list is compiled when called, as before.
+ */
+function eagerly(code, sf) {
+  const hoisted = [];
+  const edits = [];
+  for (const st of sf.statements) {
+    if (!ts.isFunctionDeclaration(st) || !st.name || !st.body || !EAGER.has(st.name.text)) continue;
+    const start = st.getStart(sf);
+    const anonymous = code.slice(start, st.name.getStart(sf)) + code.slice(st.name.end, st.end);
+    hoisted.push(`var ${st.name.text}=(${anonymous});`);
+    edits.push([start, st.end]);
+  }
+  let out = code;
+  for (const [start, end] of edits.reverse()) out = out.slice(0, start) + out.slice(end);
+  return hoisted.join('') + out.trimEnd();
 }
 
 /**
