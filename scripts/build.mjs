@@ -76,7 +76,7 @@ const options = {
   // this machine's npm compiled them: a build must not depend on that. ssh2 requires both inside
   // try/catch and runs in pure JavaScript without them.
   external: ['cpu-features'],
-  plugins: [unusedActionsParts(), builtinsByName(), lazyCommonJs(), noNativeAddons(), grpcWithoutProtoLoader()],
+  plugins: [entryOwnProcess(), unusedActionsParts(), builtinsByName(), lazyCommonJs(), noNativeAddons(), grpcWithoutProtoLoader()],
   write: false,
 };
 // A first pass (not minified, not written) tells what the code imports; see sharedCore.
@@ -97,6 +97,9 @@ const result = await esbuild.build({ ...options, ...(esbuildNames ? { minify: tr
   for (const file of Object.keys(result.metafile.outputs)) visit(file, []);
 }
 
+// esbuild's runtime chunk (__name, __require...: no input of its own, only definitions)
+const runtime = new Set(Object.entries(result.metafile.outputs).filter(([, o]) => Object.keys(o.inputs).length === 0).map(([f]) => resolve(ROOT, f)));
+
 // The banner's createRequire costs a little in each of the ~15 files a run loads: it stays in
 // the files that name `require` (esbuild's runtime chunk, whose __require serves every
 // CommonJS driver's require of a built-in), and goes from the others. Where `require` is only
@@ -108,7 +111,7 @@ for (const file of result.outputFiles) {
     if (!/\brequire\b/.test(rest)) text = rest;
     else if (!/\brequire\s*(\[|\.(?!apply\b))/.test(rest)) text = LAZY_BANNER + rest;
   }
-  if (file.path.endsWith('.js') && !esbuildNames) text = await keptNamesInferred(text, relative(out, file.path));
+  if (file.path.endsWith('.js') && !esbuildNames) text = await keptNamesInferred(text, relative(out, file.path), runtime);
   mkdirSync(dirname(file.path), { recursive: true });
   writeFileSync(file.path, text);
 }
@@ -134,7 +137,7 @@ if (stats) writeFileSync(join(out, 'meta.json'), JSON.stringify(result.metafile,
  *   below the top level still has its `__name` call.
  * So each function and class has the same `name` as before (test/build.test.ts compares them).
  */
-async function keptNamesInferred(text, name) {
+async function keptNamesInferred(text, name, runtime) {
   const sf = ts.createSourceFile(name, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.JS);
   const moved = []; // [start, end] of import and export declarations
   const edits = []; // [start, end, replacement]
@@ -195,7 +198,7 @@ async function keptNamesInferred(text, name) {
   edits.sort((a, b) => b[0] - a[0]);
   let body = text;
   for (const [start, end, by] of edits) body = body.slice(0, start) + by + body.slice(end);
-  const imports = moved.map(([s, e]) => text.slice(s, e)).filter((t) => t.startsWith('import'));
+  const imports = sf.statements.filter(ts.isImportDeclaration);
   const exports = moved.map(([s, e]) => text.slice(s, e)).filter((t) => !t.startsWith('import'));
   const { code } = await esbuild.transform(body, { minifyIdentifiers: true, minifyWhitespace: true, target: 'node20', legalComments: 'none', logLevel: 'error' });
   // each of those names is still declared at the top level (esbuild kept it)
@@ -207,7 +210,21 @@ async function keptNamesInferred(text, name) {
   }
   const lost = [...inferred].filter((n) => !top.has(n));
   if (lost.length > 0) throw new Error(`${name}: minifying renamed ${lost.join(', ')}, whose name is no longer given by __name`);
-  return imports.map((t) => (t.endsWith(';') ? t : t + ';')).join('') + eagerly(code, after) + exports.map((t) => (t.endsWith(';') ? t : t + ';')).join('') + '\n';
+  // An import of esbuild's runtime chunk none of whose names is used any more goes: the runtime
+  // chunk only defines its helpers (an entry that imported it for __name now loads it later).
+  const used = new Set();
+  const collect = (node) => (ts.isIdentifier(node) && used.add(node.text), ts.forEachChild(node, collect));
+  collect(after);
+  const kept = imports.filter((i) => {
+    const bindings = i.importClause?.namedBindings;
+    if (!bindings || !ts.isNamedImports(bindings) || i.importClause.name) return true;
+    if (!runtime.has(resolve(ROOT, dirname(join(out, name)), i.moduleSpecifier.text))) return true;
+    return bindings.elements.some((e) => used.has(e.name.text));
+  });
+  const statement = (t) => (t.endsWith(';') ? t : t + ';');
+  return (
+    kept.map((i) => statement(text.slice(i.getStart(sf), i.end))).join('') + eagerly(code, after) + exports.map(statement).join('') + '\n'
+  );
 }
 
 /**
@@ -286,6 +303,33 @@ function sharedCore(graph) {
 }
 
 /**
+ * Each entry (src/cli.ts, src/index.ts) gets its own copy of src/process.ts, bundled into the
+ * entry's file. Shared by both entries (and the app), process.ts was a chunk of its own, loaded
+ * with esbuild's runtime chunk before the entry could turn the compile cache on: two more files
+ * for Node's ESM loader, compiled on every run. Now the entry is one file that needs nothing else
+ * (no __name: see eagerly() and process.ts's aborting()), and the app's process.ts lands in the
+ * shared chunk. process.ts holds no state, so three copies of it behave as one.
+ */
+function entryOwnProcess() {
+  const ENTRIES = new Map([
+    [join(ROOT, 'src/cli.ts'), 'entry-process-cli'],
+    [join(ROOT, 'src/index.ts'), 'entry-process-index'],
+  ]);
+  return {
+    name: 'entry-own-process',
+    setup(build) {
+      build.onResolve({ filter: /^\.\/process\.js$/ }, (args) => {
+        const namespace = ENTRIES.get(args.importer);
+        return namespace ? { path: join(ROOT, 'src/process.ts'), namespace } : undefined;
+      });
+      for (const namespace of ENTRIES.values()) {
+        build.onLoad({ filter: /.*/, namespace }, (args) => ({ contents: readFileSync(args.path, 'utf8'), loader: 'ts', resolveDir: join(ROOT, 'src') }));
+      }
+    },
+  };
+}
+
+/**
  * `import { readFileSync } from 'node:fs'` in the bundle's ESM code (src/, and ESM packages such
  * as @actions/core) reads only the names it uses. Left to Node, importing a built-in as ESM
  * builds its ESM facade, which reads EVERY export of the built-in and so runs the lazy getters
@@ -323,8 +367,9 @@ function builtinsByName() {
       build.onResolve({ filter: /^(node:)?[a-z_][a-z_0-9/]*$/ }, (args) => {
         const name = args.path.replace(/^node:/, '');
         if (args.kind !== 'import-statement' || (!builtins.has(name) && !args.path.startsWith('node:'))) return undefined;
-        // one module per importing file (the suffix only tells them apart)
-        return { path: `node:${name}?${relative(ROOT, args.importer).split("\\").join("/")}`, namespace: 'builtins-by-name', pluginData: `node:${name}` };
+        // one module per importing file (the suffix only tells them apart; an entry's own process.ts is one more)
+        const importer = relative(ROOT, args.importer).split("\\").join("/") + (args.namespace === 'file' ? '' : `@${args.namespace}`);
+        return { path: `node:${name}?${importer}`, namespace: 'builtins-by-name', pluginData: `node:${name}` };
       });
       build.onLoad({ filter: /.*/, namespace: 'builtins-by-name' }, ({ pluginData: id }) => {
         const names = Object.keys(require(id)).filter((k) => k !== 'default' && /^[A-Za-z_$][\w$]*$/.test(k));
