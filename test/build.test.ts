@@ -21,6 +21,30 @@ interface Metafile {
   outputs: Record<string, { entryPoint?: string; exports: string[] }>;
 }
 
+/** A script printing how many times each name is the `name` of a function reachable from a build's exports. */
+const NAMES = `
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+const dir = process.argv[1], names = {}, seen = new Set();
+const visit = (v, depth) => {
+  if (v === null || (typeof v !== 'function' && typeof v !== 'object') || seen.has(v) || depth > 3) return;
+  seen.add(v);
+  if (typeof v === 'function' && v.name.length > 1 && !v.name.startsWith('__')) names[v.name] = (names[v.name] ?? 0) + 1;
+  for (const k of Object.getOwnPropertyNames(v)) {
+    if (k === 'caller' || k === 'arguments' || k === 'callee') continue;
+    const d = Object.getOwnPropertyDescriptor(v, k);
+    if (d && 'value' in d) visit(d.value, depth + 1);
+  }
+  if (typeof v === 'function' && v.prototype) visit(v.prototype, depth + 1);
+};
+for (const f of readdirSync(dir).filter((f) => f.endsWith('.js') && f !== 'index.js').sort()) {
+  const m = await import(pathToFileURL(join(dir, f)).href);
+  for (const k of Object.keys(m).sort()) visit(m[k], 0);
+}
+process.stdout.write(JSON.stringify(Object.fromEntries(Object.entries(names).sort())));
+`;
+
 const work = scratchDir('conn-check-build-');
 const first = join(work, 'first');
 const second = join(work, 'second');
@@ -84,6 +108,21 @@ describe('the build', () => {
     assert.ok(packages.size > 20, `only ${packages.size} packages in the bundle?`);
     const missing = [...packages].filter((p) => !new RegExp(`(^|\\n\\n)${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n[^\\n]+\\n`).test(licences));
     assert.deepEqual(missing, []);
+  });
+
+  test("gives every function and class the name esbuild's keepNames gives it", () => {
+    // The build minifies identifiers after dropping the __name calls V8 makes needless (see
+    // keptNamesInferred): the names of everything the files export (and of their classes'
+    // methods and statics, their objects' properties), counted, must be those of esbuild's own
+    // minified build with keepNames. Minified names (one letter: esbuild's runtime helpers there)
+    // and esbuild's helpers (`__name`) are left out on both sides; a name lost to minifying still
+    // shows, as one fewer of the real name.
+    const reference = join(work, 'esbuild-names');
+    execFileSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), reference, '--esbuild-names'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], timeout: 240_000 });
+    const names = (dir: string) => JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', NAMES, dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 120_000 })) as Record<string, number>;
+    const built = names(second);
+    assert.ok(Object.keys(built).length > 1000, `only ${Object.keys(built).length} names?`);
+    assert.deepEqual(built, names(reference));
   });
 
   test('every package imported lazily has in the bundle the named exports Node gives it', async () => {
