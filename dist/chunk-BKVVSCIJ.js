@@ -1,0 +1,1 @@
+function printable(n,o=60){let r="";for(let t of n.subarray(0,o))t===92?r+="\\\\":t===10?r+="\\n":t===13?r+="\\r":t===9?r+="\\t":t>=32&&t<127?r+=String.fromCharCode(t):r+=`\\x${t.toString(16).padStart(2,"0")}`;return n.length>o?`${r}...`:r}export{printable};
