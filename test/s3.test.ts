@@ -203,6 +203,9 @@ describe(`s3 against ${REAL ? `a real server (${REAL})` : 's3rver behind a SigV4
     await bad({ endpoint: 'ftp://127.0.0.1' }, /endpoint: expected an absolute URL/);
     await bad({ bucket: 'Under_Score', path_style: false }, /cannot be a host name: set path_style: true/);
     await bad({ port: 9000 }, /port and tls go with host/);
+    // found by test/property.test.ts: a host no URL can hold crashed the check's name (new URL)
+    await bad({ host: '%$qy' }, /host: expected a host name or address, got "%\$qy"/);
+    await bad({ host: 'a b', port: 9000 }, /host: expected a host name or address, got "a b"/);
     await bad({ bucket: 'b', secret_access_key: undefined }, /secret_access_key: missing \(expected a secret_access_key with access_key_id \(without both, the request is anonymous\)\)/);
     await bad({ bucket: 'b', access_key_id: undefined }, /access_key_id: missing \(expected an access_key_id with secret_access_key/);
     await bad({ bucket: 'b', access_key_id: undefined, secret_access_key: undefined, session_token: 't' }, /session_token goes with access_key_id and secret_access_key/);

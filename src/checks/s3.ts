@@ -16,7 +16,7 @@ import { withDirect } from './http/direct.js';
 import type { Answer } from './http/send.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck } from '../core/contract.js';
-import { bool, host, port, secret, text, tlsOptionsShape, url } from '../core/options.js';
+import { bool, host, port, secret, show, text, tlsOptionsShape, url } from '../core/options.js';
 import { UrlError, parseGeneric } from './url.js';
 
 /** What is read of an answer's body: a listing of one key, or an error, is well under 2 KiB. */
@@ -52,6 +52,13 @@ const options = z
   .check(z.refine((o) => o.prefix === undefined || o.bucket !== undefined, { message: 'prefix needs a bucket', path: ['prefix'] }))
   .check(z.refine((o) => o.endpoint === undefined || o.host === undefined, { message: 'expected endpoint or host, got both', path: ['host'] }))
   .check(z.refine((o) => (o.port === undefined && !o.tls) || o.host !== undefined, { message: 'port and tls go with host (an endpoint URL says both)', path: ['port'] }))
+  // (the check's URL is made from host: one that no URL can hold, `%$qy`, is an error here, not a crash later)
+  .check(
+    z.refine((o) => o.host === undefined || URL.canParse(`http://${hostPort(o.host, o.port ?? 80)}/`), {
+      error: (i) => `expected a host name or address, got ${show((i.input as { host?: unknown }).host)}`,
+      path: ['host'],
+    }),
+  )
   .check(
     z.refine(
       (o) => {
