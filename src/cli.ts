@@ -3,7 +3,7 @@
  * purpose: it turns the compile cache on, then loads the rest (the build puts it in a chunk of its own),
  * so that repeated runs (Nagios, cron) skip compiling most of the bundle.
  */
-import { cancellation, enableCompileCache, tolerateBrokenPipes } from './process.js';
+import { cancellation, enableCompileCache, leaveWhenDone, tolerateBrokenPipes } from './process.js';
 
 enableCompileCache();
 tolerateBrokenPipes();
@@ -12,6 +12,5 @@ void import('./cli/main.js').then(async ({ main, processIo }) => {
   const code = await main(process.argv.slice(2), processIo(cancel.signal));
   process.exitCode = code;
   cancel.dispose();
-  // Everything is reported: leave once stdout is flushed, even if a driver left a handle open.
-  process.stdout.write('', () => setTimeout(() => process.exit(code), 100).unref());
+  leaveWhenDone(code);
 });

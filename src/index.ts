@@ -3,14 +3,11 @@
  * the compile cache on (Node 24 runs actions), then loads the rest, which the build puts in a chunk of
  * its own, so a second conn-check step in the same job skips compiling it.
  */
-import { enableCompileCache, tolerateBrokenPipes } from './process.js';
+import { enableCompileCache, leaveWhenDone, tolerateBrokenPipes } from './process.js';
 
 enableCompileCache();
 tolerateBrokenPipes();
 void import('./action/run.js')
   .then(({ run }) => run())
-  .then(() => {
-    // Everything is reported: leave once stdout is flushed, even if a driver (or a cancelled
-    // check) left a handle open, so a cancelled workflow's step ends within a second.
-    process.stdout.write('', () => setTimeout(() => process.exit(), 100).unref());
-  });
+  // (a cancelled workflow's step ends within a second: a handle left open holds it 100 ms at most)
+  .then(() => leaveWhenDone());

