@@ -77,39 +77,36 @@ async function recorded(run: (importArgs: string[], env: NodeJS.ProcessEnv) => P
   return { ...ran, loaded: new Set(loaded), env };
 }
 
-/**
- * A `--require` module that writes, at exit, the Node built-ins the process loaded (from
- * process.moduleLoadList) to the file named by CONN_CHECK_BUILTINS_LOG.
- */
-function builtinRecorder(): string {
-  const file = join(work, 'record-builtins.cjs');
-  if (!existsSync(file)) {
-    writeFileSync(
-      file,
-      // (and the names of the process's threads, where Linux lists them: libuv's pool is 'libuv-worker')
-      "const fs = require('fs');\n" +
-        "const threads = () => { try { return fs.readdirSync('/proc/self/task').map((t) => 'Thread ' + fs.readFileSync('/proc/self/task/' + t + '/comm', 'utf8').trim()); } catch { return []; } };\n" +
-        "process.on('exit', () => fs.writeFileSync(process.env.CONN_CHECK_BUILTINS_LOG, [...process.moduleLoadList, ...threads()].join('\\n') + '\\n'));\n",
-    );
-  }
+/** A `--require` module of the test's own, written once into the work directory. */
+function preload(name: string, source: string): string {
+  const file = join(work, name);
+  if (!existsSync(file)) writeFileSync(file, source);
   return file;
 }
 
 /**
- * A preload that writes to CONN_CHECK_EXIT_LOG how the process ends: `reallyExit CODE` when it
- * leaves through process.exit (Node's exit from an empty event loop never calls it).
+ * A `--require` module that writes, at exit, the Node built-ins the process loaded (from
+ * process.moduleLoadList) to the file named by CONN_CHECK_BUILTINS_LOG, and the names of the
+ * process's threads, where Linux lists them (libuv's pool is 'libuv-worker' on Node 24).
  */
-function exitRecorder(): string {
-  const file = join(work, 'record-exit.cjs');
-  if (!existsSync(file)) {
-    writeFileSync(
-      file,
-      "const fs = require('fs'); const really = process.reallyExit;\n" +
-        "process.reallyExit = function (code) { fs.appendFileSync(process.env.CONN_CHECK_EXIT_LOG, 'reallyExit ' + code + '\\n'); return really.call(process, code); };\n",
-    );
-  }
-  return file;
-}
+const builtinRecorder = () =>
+  preload(
+    'record-builtins.cjs',
+    "const fs = require('fs');\n" +
+      "const threads = () => { try { return fs.readdirSync('/proc/self/task').map((t) => 'Thread ' + fs.readFileSync('/proc/self/task/' + t + '/comm', 'utf8').trim()); } catch { return []; } };\n" +
+      "process.on('exit', () => fs.writeFileSync(process.env.CONN_CHECK_BUILTINS_LOG, [...process.moduleLoadList, ...threads()].join('\\n') + '\\n'));\n",
+  );
+
+/**
+ * A `--require` module that writes to CONN_CHECK_EXIT_LOG how the process ends: `reallyExit
+ * CODE` when it leaves through process.exit (Node's exit from an empty event loop never calls it).
+ */
+const exitRecorder = () =>
+  preload(
+    'record-exit.cjs',
+    "const fs = require('fs'); const really = process.reallyExit;\n" +
+      "process.reallyExit = function (code) { fs.appendFileSync(process.env.CONN_CHECK_EXIT_LOG, 'reallyExit ' + code + '\\n'); return really.call(process, code); };\n",
+  );
 
 /** The public built-ins ('net', 'fs/promises', ...) a run loaded, as builtinRecorder wrote them. */
 function builtinsOf(env: { CONN_CHECK_BUILTINS_LOG: string }): Set<string> {
