@@ -233,3 +233,11 @@ test('an s3 endpoint that is not a URL is an error of the file, not a crash of t
     return true;
   });
 });
+
+test("a recorded schema answers zod's parse and safeParse through the zod schema it stands for", () => {
+  const tags = commonOptions.shape.tags as unknown as z.ZodMiniType;
+  assert.deepEqual(tags.parse('a, b'), ['a', 'b']);
+  assert.equal(tags.safeParse(5).success, false);
+  assert.throws(() => tags.parse(5), /expected a list of tags, got 5/);
+  assert.equal(toZod(tags), toZod(tags), 'replayed once');
+});

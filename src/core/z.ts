@@ -40,6 +40,11 @@ export class Recorded {
   safeParse(value: unknown): unknown {
     return (toZod(this) as zm.ZodMiniType).safeParse(value);
   }
+
+  /** zod's parse, by the replayed schema: zod must be loaded (loadZod). */
+  parse(value: unknown): unknown {
+    return (toZod(this) as zm.ZodMiniType).parse(value);
+  }
 }
 
 /** Thrown where a record must be replayed before zod is loaded: await loadZod(), then try again. */
