@@ -68,12 +68,11 @@ export async function readSettings(raw: RawSettings, name: Naming): Promise<Sett
     if (!r.success) throw new SettingError(`${name(key)}: ${r.error.issues[0]!.message}`);
     numbers[key] = r.data as number;
   }
-  const number = (key: keyof typeof SCHEMAS): number | undefined => numbers[key];
   const settings: Settings = {
-    connectTimeoutS: number('connect-timeout') ?? DEFAULT_CONNECT_TIMEOUT_S,
-    maxTimeoutS: number('max-timeout'),
-    waitS: number('wait'),
-    concurrency: number('concurrency'),
+    connectTimeoutS: numbers['connect-timeout'] ?? DEFAULT_CONNECT_TIMEOUT_S,
+    maxTimeoutS: numbers['max-timeout'],
+    waitS: numbers.wait,
+    concurrency: numbers.concurrency,
     extraCa: [],
     selection: { includeTags: [...includeTags], excludeTags: [...excludeTags], patterns: [...(raw.patterns ?? [])] },
   };

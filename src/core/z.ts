@@ -104,8 +104,12 @@ function holdsRecord(v: unknown): boolean {
 
 /** A recording builder typed as zod/mini's own. */
 function recorder<K extends keyof Zod>(kind: K): Zod[K] {
+  kinds.add(kind);
   return ((...args: unknown[]) => new Recorded(kind, args)) as unknown as Zod[K];
 }
+const kinds = new Set<string>();
+/** Every kind of call this module records (each must be a part zod-parts.ts exports). */
+export const recordedKinds = (): readonly string[] => [...kinds];
 
 export const string = recorder('string');
 export const number = recorder('number');
