@@ -3,8 +3,9 @@
  * `npm run bench`: whole-process wall time and peak RSS of conn-check (the CLI bundle, and the
  * action bundle run as the Actions runner runs it) against a bare-Node floor and wait-on, on
  * local targets this script starts itself. Every variant of a case runs in the same session,
- * interleaved round-robin after one warm-up run each, so a busy machine slows them alike; the
- * ratios are computed from the medians of that session.
+ * interleaved round-robin (each round starting with the next variant) after one warm-up run
+ * each, so a busy machine slows them alike; the ratios are computed from the medians of that
+ * session.
  *
  *   node bench/run.mjs [--runs N] [--cases 1,2,3,4,5,6] [--node PATH] [--action-node PATH]
  *                      [--no-wait-on] [--markdown FILE] [--json FILE]
@@ -182,8 +183,8 @@ function buildCases(t, services) {
   const tcps = (n) => Array.from({ length: n }, () => ({ kind: 'tcp', host: H, port: t.tcp }));
   const https = (n, port = t.http, extra = {}) => Array.from({ length: n }, (_, i) => ({ kind: 'http', url: `http://${H}:${port}/c${i}`, ...extra }));
   const cases = [
-    { id: '1', label: '1 tcp check', items: tcps(1), runs: 15, waitOn: true },
-    { id: '2', label: '200 tcp + 200 http', items: [...tcps(200), ...https(200)], runs: 11, waitOn: true },
+    { id: '1', label: '1 tcp check', items: tcps(1), runs: 31, waitOn: true },
+    { id: '2', label: '200 tcp + 200 http', items: [...tcps(200), ...https(200)], runs: 21, waitOn: true },
     { id: '3', label: '2,000 checks (half tcp, half http)', items: [...tcps(1000), ...https(1000)], runs: 5, waitOn: true },
     { id: '3', label: '10,000 checks (half tcp, half http)', items: [...tcps(5000), ...https(5000)], runs: 3, waitOn: true, big: true },
   ];
@@ -277,7 +278,10 @@ async function runCase(c, idx, waitOn) {
   const runs = opt.runs ? Number(opt.runs) : c.runs;
   log(`bench: case ${c.id}: ${c.label} (${runs} runs of ${variants.map((v) => v.name).join(', ')})`);
   for (let r = -1; r < runs; r++) {
-    for (const v of variants) {
+    // Each round starts with the next variant: none always runs right after another (wait-on's
+    // hundreds of closing connections, say), so the order favours none of them.
+    const round = variants.map((_, i) => variants[(i + r + 1) % variants.length]);
+    for (const v of round) {
       v.before?.();
       const m = await measure(v.cmd, v.args, { env: v.env, cwd: v.cwd, stats: v.stats });
       const wrong = m.hung ? 'hung' : !v.expect.includes(m.code) ? `exit ${m.code}` : m.lines < v.minLines ? `${m.lines} lines` : '';

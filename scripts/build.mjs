@@ -40,6 +40,15 @@ const EAGER = new Set(existsSync(join(ROOT, 'scripts/eager-functions.json')) ? J
  * tcp checks requires nothing. Used where `require` is only called (see the loop after the build).
  */
 const LAZY_BANNER = 'let __cr;function require(id){return(__cr??=process.getBuiltinModule("node:module").createRequire(import.meta.url))(id)}';
+/**
+ * esbuild's __name, for a file that imports nothing else from esbuild's runtime chunk (the CLI's
+ * and the action's entries, the CLI's main, the shared chunk, the check types): the runtime chunk
+ * is then a file that a tcp or http run never loads, and each file Node's ESM loader loads costs
+ * ≈20 KB of young objects besides its source (a one-check run then fits in V8's first young
+ * generation: no garbage collection at all). __name holds no state: a copy per file is the same
+ * function. The body refers to `__name` as a free name, which minifying never renames to.
+ */
+const OWN_NAME = 'var __name=(e,r)=>Object.defineProperty(e,"name",{value:r,configurable:true});';
 
 rmSync(out, { recursive: true, force: true });
 const options = {
@@ -215,17 +224,27 @@ async function keptNamesInferred(text, name, runtime) {
   const used = new Set();
   const collect = (node) => (ts.isIdentifier(node) && used.add(node.text), ts.forEachChild(node, collect));
   collect(after);
+  // A file that takes only __name from it defines its own (see OWN_NAME).
+  let ownName = false;
   const kept = imports.filter((i) => {
     const bindings = i.importClause?.namedBindings;
     if (!bindings || !ts.isNamedImports(bindings) || i.importClause.name) return true;
     if (!runtime.has(resolve(ROOT, dirname(join(out, name)), i.moduleSpecifier.text))) return true;
-    return bindings.elements.some((e) => used.has(e.name.text));
+    const names = bindings.elements.filter((e) => used.has(e.name.text)).map((e) => (e.propertyName ? `${e.propertyName.text} as ${e.name.text}` : e.name.text));
+    if (names.length === 1 && names[0] === '__name') ownName = true;
+    else return names.length > 0;
+    return false;
   });
   const statement = (t) => (t.endsWith(';') ? t : t + ';');
   return (
-    kept.map((i) => statement(text.slice(i.getStart(sf), i.end))).join('') + eagerly(code, after) + exports.map(statement).join('') + '\n'
+    kept.map((i) => statement(text.slice(i.getStart(sf), i.end))).join('') +
+    (ownName ? OWN_NAME : '') +
+    eagerly(code, after) +
+    exports.map(statement).join('') +
+    '\n'
   );
 }
+
 
 /**
  * The top-level functions that typical runs call (scripts/eager-functions.json, written by

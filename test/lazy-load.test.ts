@@ -160,6 +160,21 @@ describe('CLI bundle', { skip: !builtCli && 'dist/cli is not built' }, () => {
     for (const [driver, chunk] of chunks) assert.ok(!r.loaded.has(chunk), `${driver} (${chunk}) was loaded by a tcp/http run; loaded: ${[...r.loaded].join(', ')}`);
   });
 
+  test('a tcp check loads three files of the bundle: the entry, the CLI and the shared chunk', async () => {
+    // Each file costs Node's ESM loader ~20 KB of young objects and its source besides: esbuild's
+    // runtime chunk (only __name was needed, and each file has its own) and a file for tcp alone
+    // made a one-check run five files, and its garbage collection (scripts/build.mjs, OWN_NAME).
+    const runtime = bundleFiles().filter((f) => readFileSync(join(DIST, f), 'utf8').includes('var __commonJS='));
+    assert.equal(runtime.length, 1, `esbuild's runtime chunk: [${runtime.join(', ')}]`);
+    const r = await recorded(cli(tempConfig(`- {type: tcp, host: 127.0.0.1, port: ${tcpPort}}\n`)));
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /^OK: 1 check passed/m);
+    const files = [...r.loaded].sort();
+    assert.ok(!r.loaded.has(runtime[0]!), `esbuild's runtime chunk ${runtime[0]} was loaded: ${files.join(', ')}`);
+    assert.equal(files.length, 3, `loaded: ${files.join(', ')}`);
+    assert.ok(r.loaded.has(CLI_ENTRY) && files.some((f) => f.startsWith('main-')), `loaded: ${files.join(', ')}`);
+  });
+
   test('--version and --validate load no driver either', async () => {
     const chunks = new Set(driverChunks().values());
     const config = tempConfig(`- {type: postgres, host: 127.0.0.1, port: 5432, username: u, password: p, database: d}\n- {type: mongodb, host: 127.0.0.1}\n`);
