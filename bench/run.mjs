@@ -3,9 +3,8 @@
  * `npm run bench`: whole-process wall time and peak RSS of conn-check (the CLI bundle, and the
  * action bundle run as the Actions runner runs it) against a bare-Node floor and wait-on, on
  * local targets this script starts itself. Every variant of a case runs in the same session,
- * interleaved round-robin (each round starting with the next variant) after one warm-up run
- * each, so a busy machine slows them alike; the ratios are computed from the medians of that
- * session.
+ * interleaved (each round in its own order) after one warm-up run each, so a busy machine slows
+ * them alike; the ratios are computed from the medians of that session.
  *
  *   node bench/run.mjs [--runs N] [--cases 1,2,3,4,5,6] [--node PATH] [--action-node PATH]
  *                      [--no-wait-on] [--markdown FILE] [--json FILE]
@@ -148,6 +147,18 @@ function measure(cmd, args, { env, cwd, stats }) {
   });
 }
 
+/** `items` in an order drawn from `seed` (Fisher-Yates with a small linear congruential generator). */
+function shuffled(items, seed) {
+  const out = [...items];
+  let x = seed >>> 0;
+  for (let i = out.length - 1; i > 0; i--) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    const j = (x >>> 16) % (i + 1);
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
 const median = (a) => {
   const s = [...a].sort((x, y) => x - y);
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -278,9 +289,10 @@ async function runCase(c, idx, waitOn) {
   const runs = opt.runs ? Number(opt.runs) : c.runs;
   log(`bench: case ${c.id}: ${c.label} (${runs} runs of ${variants.map((v) => v.name).join(', ')})`);
   for (let r = -1; r < runs; r++) {
-    // Each round starts with the next variant: none always runs right after another (wait-on's
-    // hundreds of closing connections, say), so the order favours none of them.
-    const round = variants.map((_, i) => variants[(i + r + 1) % variants.length]);
+    // Each round in an order of its own (a shuffle seeded by the round, the same in every
+    // session): no variant always runs right after another (after wait-on's hundreds of closing
+    // connections, say), so the order favours none of them.
+    const round = shuffled(variants, r + 2);
     for (const v of round) {
       v.before?.();
       const m = await measure(v.cmd, v.args, { env: v.env, cwd: v.cwd, stats: v.stats });
