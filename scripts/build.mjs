@@ -37,16 +37,17 @@ const EAGER = new Set(existsSync(join(ROOT, 'scripts/eager-functions.json')) ? J
 /**
  * The same `require`, made at its first call: createRequire costs ≈1M instructions, and esbuild's
  * runtime chunk names `require` for the drivers' __require, but a run of tcp checks requires
- * nothing (and, since OWN_NAME, no longer loads that chunk). Used where `require` is only called (see the loop after the build).
+ * nothing (and, since OWN_NAME, no longer loads that chunk). Used where `require` is only
+ * called (see the loop after the build).
  */
 const LAZY_BANNER = 'let __cr;function require(id){return(__cr??=process.getBuiltinModule("node:module").createRequire(import.meta.url))(id)}';
 /**
  * esbuild's __name, for a file that imports nothing else from esbuild's runtime chunk (the CLI's
  * and the action's entries, the CLI's main, the shared chunk, the check types): the runtime chunk
- * is then a file that a tcp or http run never loads, and each file Node's ESM loader loads costs
- * ≈20 KB of young objects besides its source (a one-check run then fits in V8's first young
- * generation: no garbage collection at all). __name holds no state: a copy per file is the same
- * function. The body refers to `__name` as a free name, which minifying never renames to.
+ * is then a file that a tcp or http run never loads. Each file Node's ESM loader loads costs
+ * ≈20 KB of young objects besides its source, and page faults (docs/performance.md). __name
+ * holds no state: a copy per file is the same function. The body refers to `__name` as a free
+ * name, which minifying never renames to.
  */
 const OWN_NAME = 'var __name=(e,r)=>Object.defineProperty(e,"name",{value:r,configurable:true});';
 
@@ -244,7 +245,6 @@ async function keptNamesInferred(text, name, runtime) {
     '\n'
   );
 }
-
 
 /**
  * The top-level functions that typical runs call (scripts/eager-functions.json, written by

@@ -175,7 +175,8 @@ export async function runApp(req: AppRequest, events: AppEvents = {}): Promise<A
       ...(c.stdin ? { stdin: c.stdin } : {}),
       ...(c.inline !== undefined ? { inline: c.inline } : {}),
       base: c.base,
-      // (the environment itself unless something adds to it: a copy of process.env costs ~100 B a variable)
+      // (the environment itself unless something adds to it: a copy of process.env makes every
+      // name and value a string, about 300 B a variable)
       env: c.generated?.env ? { ...more.env, ...c.generated.env } : more.env,
       sources: [...more.sources, ...(c.generated?.source ? [c.generated.source] : [])],
       leftOutByTags: (tags) => excludedByTags(tags, settings.selection),

@@ -162,8 +162,8 @@ describe('CLI bundle', { skip: !builtCli && 'dist/cli is not built' }, () => {
 
   test('a tcp check loads three files of the bundle: the entry, the CLI and the shared chunk', async () => {
     // Each file costs Node's ESM loader ~20 KB of young objects and its source besides: esbuild's
-    // runtime chunk (only __name was needed, and each file has its own) and a file for tcp alone
-    // made a one-check run five files, and its garbage collection (scripts/build.mjs, OWN_NAME).
+    // runtime chunk (only __name was needed, and each file has its own: scripts/build.mjs,
+    // OWN_NAME) and a file for tcp alone made a one-check run five files.
     const runtime = bundleFiles().filter((f) => readFileSync(join(DIST, f), 'utf8').includes('var __commonJS='));
     assert.equal(runtime.length, 1, `esbuild's runtime chunk: [${runtime.join(', ')}]`);
     const r = await recorded(cli(tempConfig(`- {type: tcp, host: 127.0.0.1, port: ${tcpPort}}\n`)));

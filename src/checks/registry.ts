@@ -3,8 +3,9 @@
  * one line in `types` below.
  *
  * Each type's module (its option schema, its protocol code) is loaded only when a config uses
- * the type (tcp's apart, see below): a run of http checks builds one schema, not nineteen. The type names and their
- * aliases live here, so that unknown types are reported without loading anything.
+ * the type (tcp's apart, see below): a run of http checks builds one schema, not nineteen. The
+ * type names and their aliases live here, so that unknown types are reported without loading
+ * anything.
  */
 import type { AnyCheckDefinition } from '../core/contract.js';
 import { tcp } from './tcp.js';
