@@ -50,6 +50,14 @@ const LAZY_BANNER = 'let __cr;function require(id){return(__cr??=process.getBuil
  * name, which minifying never renames to.
  */
 const OWN_NAME = 'var __name=(e,r)=>Object.defineProperty(e,"name",{value:r,configurable:true});';
+/**
+ * Exports of built-ins whose read warns (a deprecated getter), each with the path, from the
+ * built-in, of the same value without the warning: Node 24's DEP0176 (fs.F_OK is
+ * fs.constants.F_OK).
+ */
+const QUIET_READS = {
+  'node:fs': { F_OK: ['constants', 'F_OK'], R_OK: ['constants', 'R_OK'], W_OK: ['constants', 'W_OK'], X_OK: ['constants', 'X_OK'] },
+};
 
 rmSync(out, { recursive: true, force: true });
 const options = {
@@ -372,18 +380,30 @@ function entryOwnProcess() {
  * import-is-undefined, made an error above). CommonJS packages keep their own require.
  *
  * Except a function that Node itself defines lazily and that cannot be called with `new`
- * (lazyFunctions): node:util's parseArgs is loaded (with its two modules, ≈1M instructions)
+ * (builtinProbe): node:util's parseArgs is loaded (with its two modules, ≈1M instructions)
  * when it is first read, so reading it when main.ts loads cost every run, though a command line
  * of files and flags never calls it. Such a name is exported as a function that reads the
  * built-in's at its first call (it is still a name of the building Node, so a missing one is
  * still a build error):
  *
  *   export function parseArgs() { return m.parseArgs.apply(this, arguments); }
+ *
+ * And except an export whose read is deprecated and warns (QUIET_READS): a package's
+ * `import * as fs from 'fs'` (fdir, under tinyglobby) keeps every export of node:fs, so each was
+ * read when the file loaded, and under Node 24 every run with a glob of config files printed
+ * "DeprecationWarning: fs.F_OK is deprecated" (test/cli.test.ts, run under Node 24 in CI). Such
+ * a name gets the value Node's warning names instead, the same value without the warning, with
+ * whichever Node builds. A read that warns in the building Node and has no replacement listed is
+ * a build error.
  */
 function builtinsByName() {
   const builtins = new Set(builtinModules);
   const require = createRequire(import.meta.url);
-  const lazy = lazyFunctions();
+  const { lazy, warning } = builtinProbe();
+  for (const [id, names] of Object.entries(warning)) {
+    const missing = names.filter((k) => QUIET_READS[id]?.[k] === undefined);
+    if (missing.length) throw new Error(`reading ${missing.join(', ')} of ${id} warns in this Node: give each its replacement in QUIET_READS (scripts/build.mjs)`);
+  }
   return {
     name: 'builtins-by-name',
     setup(build) {
@@ -402,7 +422,9 @@ function builtinsByName() {
           ...names.map((k) =>
             lazy[id]?.includes(k)
               ? `export function ${k}() { return m[${JSON.stringify(k)}].apply(this, arguments); }`
-              : `export const ${k} = /* @__PURE__ */ Reflect.get(m, ${JSON.stringify(k)});`,
+              : QUIET_READS[id]?.[k] !== undefined
+                ? `export const ${k} = ${QUIET_READS[id][k].reduce((o, p) => `/* @__PURE__ */ Reflect.get(${o}, ${JSON.stringify(p)})`, 'm')};`
+                : `export const ${k} = /* @__PURE__ */ Reflect.get(m, ${JSON.stringify(k)});`,
           ),
         ];
         return { contents: lines.join('\n') + '\n', loader: 'js' };
@@ -411,17 +433,24 @@ function builtinsByName() {
   };
 }
 
+
 /**
- * The names of each built-in whose first read loads more of Node (a lazily defined export, e.g.
- * node:util's parseArgs) and whose value is a function that cannot be constructed (an arrow or
- * a method: no `prototype`), so that a function calling it is the same to every caller. Found
- * in a fresh Node of the same version, reading every name of every built-in in order, so what
- * this build process happens to have loaded does not matter and every build finds the same.
+ * What reading each built-in's exports does, in a fresh Node of the building version, reading
+ * every name of every built-in in order (so what this build process happens to have loaded does
+ * not matter and every build finds the same):
+ * - lazy: the names whose first read loads more of Node (a lazily defined export, e.g.
+ *   node:util's parseArgs) and whose value is a function that cannot be constructed (an arrow
+ *   or a method: no `prototype`), so that a function calling it is the same to every caller;
+ * - warning: the names whose read emits a warning (a deprecated getter).
  */
-function lazyFunctions() {
+function builtinProbe() {
   const script = `
+    let warned = false;
+    const emitWarning = process.emitWarning;
+    process.emitWarning = function () { warned = true; return emitWarning.apply(this, arguments); };
     const byModule = new Map(); // one entry per module object (node:sys is node:util)
     const found = {};
+    const warning = {};
     for (const name of require('node:module').builtinModules) {
       if (name.startsWith('_')) continue;
       let m;
@@ -429,17 +458,22 @@ function lazyFunctions() {
       if (m === undefined || m === null) continue;
       if (!byModule.has(m)) {
         const names = [];
+        const warns = [];
         for (const k of Object.keys(m)) {
           const before = process.moduleLoadList.length;
+          warned = false;
           let v;
           try { v = m[k]; } catch { continue; }
+          if (warned) warns.push(k);
           if (process.moduleLoadList.length > before && typeof v === 'function' && !Object.hasOwn(v, 'prototype')) names.push(k);
         }
-        byModule.set(m, names);
+        byModule.set(m, { names, warns });
       }
-      if (byModule.get(m).length > 0) found['node:' + name] = byModule.get(m);
+      const seen = byModule.get(m);
+      if (seen.names.length > 0) found['node:' + name] = seen.names;
+      if (seen.warns.length > 0) warning['node:' + name] = seen.warns;
     }
-    process.stdout.write(JSON.stringify(found));`;
+    process.stdout.write(JSON.stringify({ lazy: found, warning }));`;
   return JSON.parse(execFileSync(process.execPath, ['--no-warnings', '-e', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
 }
 

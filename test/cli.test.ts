@@ -1,6 +1,8 @@
 /** The CLI bundle, spawned as users and Nagios run it: output lines, order, exit codes. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { openAndClosedPorts, runCli, tempConfig } from './helpers/run.js';
 import { blackHole } from './helpers/listen.js';
 import { scratchDir } from './helpers/scratch.js';
@@ -89,6 +91,18 @@ test('bad arguments and invalid configs exit 3 (UNKNOWN) with a clear message, n
     assert.match(r.stderr, re);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   }
+});
+
+test('a glob of config files reads them all and writes nothing to stderr (no warning from a built-in)', async () => {
+  // Node 24 warns when fs.F_OK is read (DEP0176); the glob library's `import * as fs` once read
+  // every export of node:fs at load (scripts/build.mjs, builtinsByName). Under Node 24 in CI.
+  const dir = scratchDir('cc-glob-');
+  writeFileSync(join(dir, 'a.yaml'), `- {type: tcp, host: 127.0.0.1, port: ${ports.open}}\n`);
+  writeFileSync(join(dir, 'b.yaml'), `- {type: tcp, host: localhost, port: ${ports.open}}\n`);
+  const r = await runCli([join(dir, '*.yaml')]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^OK: 2 checks passed in /m);
+  assert.equal(r.stderr, '');
 });
 
 test('--help and --version exit 0', async () => {
