@@ -433,7 +433,6 @@ function builtinsByName() {
   };
 }
 
-
 /**
  * What reading each built-in's exports does, in a fresh Node of the building version, reading
  * every name of every built-in in order (so what this build process happens to have loaded does

@@ -303,9 +303,9 @@ describe('the action bundle against every cell at once (INPUT_* variables, summa
       asserted.push(r);
       // The same holds for a TLS failure behind the protocol's own upgrade (postgres' 'S'): its
       // tls step begins only once the driver has swapped in the TLS socket, and in clean-clone CI
-      // runs (the suite's files four at a time, the bundle's compile cache cold) postgres 7a
-      // twice reached its deadline first, a timeout of the protocol step. Alone, it fails at tls
-      // at once, every time; the in-process matrix holds its step.
+      // runs (the suite's files four at a time) postgres 7a twice reached its deadline first, a
+      // timeout of the protocol step. Alone, it fails at tls at once, every time; the in-process
+      // matrix holds its step.
       if (c.step === 'tls' && r.step === 'protocol' && r.stopped === 'timeout') {
         t.diagnostic(`${cellName(c)}: timed out before its TLS began (${r.duration_ms} ms)`);
         continue;
