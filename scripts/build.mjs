@@ -337,9 +337,9 @@ function sharedCore(graph) {
  * Each entry (src/cli.ts, src/index.ts) gets its own copy of src/process.ts, bundled into the
  * entry's file. Shared by both entries (and the app), process.ts was a chunk of its own, loaded
  * with esbuild's runtime chunk before the entry could turn the compile cache on: two more files
- * for Node's ESM loader, compiled on every run. Now the entry is one file that needs nothing else
- * (no __name: see eagerly() and process.ts's aborting()), and the app's process.ts lands in the
- * shared chunk. process.ts holds no state, so three copies of it behave as one.
+ * for Node's ESM loader, compiled on every run. Now the entry is one file that imports nothing
+ * (its __name is its own: OWN_NAME), and the app's process.ts lands in the shared chunk.
+ * process.ts holds no state, so three copies of it behave as one.
  */
 function entryOwnProcess() {
   const ENTRIES = new Map([

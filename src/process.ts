@@ -59,7 +59,7 @@ export function keepYoungGenerationSmall(checks: number): void {
 /** An AbortSignal that fires on SIGINT/SIGTERM (a cancelled workflow, Ctrl-C); `dispose` unhooks. */
 export function cancellation(): { signal: AbortSignal; dispose(): void } {
   const ac = new AbortController();
-  const onSignal = aborting(ac);
+  const onSignal = () => ac.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   return {
@@ -69,15 +69,6 @@ export function cancellation(): { signal: AbortSignal; dispose(): void } {
       process.off('SIGTERM', onSignal);
     },
   };
-}
-
-/**
- * The signal handler: a function made here rather than a named closure in cancellation(), which
- * the build (keepNames) would give a __name call, the one thing that made each entry load esbuild's
- * runtime chunk before the compile cache is on (scripts/build.mjs, entryOwnProcess).
- */
-function aborting(ac: AbortController): () => void {
-  return () => ac.abort();
 }
 
 /** `conn-check ... | head`: a reader that goes away is not a crash. */
