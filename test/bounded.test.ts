@@ -6,6 +6,7 @@ import { connect, createServer, type AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { attemptBudget, capReads, decompressCapped, lengthPrefixedFrames, readLimitTripped, respFrames, setReadBudget, type ReadLimitError } from '../src/net/bounded.js';
 import { connectTcp } from '../src/net/dial.js';
+import { pgFrames } from '../src/net/pg-wire.js';
 import { startFlood } from './helpers/hostile.js';
 
 test('a socket stops at the budget: the check is told once, the stream is destroyed, nothing past the cap is delivered', async () => {
@@ -47,6 +48,32 @@ test('MongoDB framing: a zero or huge length is caught wherever the chunks split
   assert.deepEqual(everySplit(rule, Buffer.concat([msg(20), msg(16), msg(0)])), new Set(['the server sent a malformed MongoDB message (length 0)']));
   assert.deepEqual(everySplit(rule, Buffer.concat([msg(20), msg(2000)])), new Set(['the server announced a MongoDB message of 2000 bytes (more than 1 KiB)']));
   assert.deepEqual(everySplit(rule, Buffer.concat([msg(20), msg(16), msg(1024)])), new Set([undefined]));
+});
+
+test("PostgreSQL framing (libpq's rules): a length below 4, a short-type message over 30000 bytes, any over the read limit; what a server answers first", () => {
+  const msg = (type: string, length: number, body = Math.max(0, Math.min(length, 64) - 4)) => Buffer.concat([Buffer.from(type), Buffer.from([length >>> 24, (length >>> 16) & 255, (length >>> 8) & 255, length & 255]), Buffer.alloc(body)]);
+  const plain = () => pgFrames(false, 1024 * 1024);
+  const ssl = () => pgFrames(true, 1024 * 1024);
+  // a login's worth: AuthenticationOk, ParameterStatus, BackendKeyData, ReadyForQuery, then a long DataRow
+  const login = Buffer.concat([msg('R', 8), msg('S', 20), msg('K', 12), msg('Z', 5), msg('T', 40), msg('D', 20), msg('C', 13), msg('Z', 5)]);
+  assert.deepEqual(everySplit(plain, login), new Set([undefined]));
+  assert.deepEqual(everySplit(plain, Buffer.concat([msg('R', 8), msg('R', 2147483647)])), new Set(['the server announced a PostgreSQL message of 2147483647 bytes (more than the 30000 bytes libpq accepts for one of type "R")']));
+  assert.deepEqual(everySplit(plain, Buffer.concat([msg('R', 8), msg('S', 0)])), new Set(['the server sent a message the client could not read (a message length of 0)']));
+  // the seven long types may be longer, up to the read limit
+  const bigRow = msg('D', 40000, 39996);
+  assert.deepEqual(everySplit(plain, Buffer.concat([msg('R', 8), bigRow])), new Set([undefined]));
+  assert.equal(plain()(Buffer.concat([msg('R', 8), msg('E', 2 * 1024 * 1024)])), 'the server announced a PostgreSQL message of 2097152 bytes (more than the 1 MiB read limit for this check)');
+  // the first bytes: an HTTP or SSH port is no PostgreSQL server
+  assert.equal(plain()(Buffer.from('HTTP/1.1 400 Bad Request\r\n')), 'the server does not speak PostgreSQL: its first bytes are "HTTP/1.1 400 Bad Request\\r\\n"');
+  assert.equal(ssl()(Buffer.from('SSH-2.0-OpenSSH_9.2\r\n')), 'the server does not speak PostgreSQL: its first bytes are "SSH-2.0-OpenSSH_9.2\\r\\n"');
+  // after an 'S', TLS: not PostgreSQL's messages (its plain text gets an inspector of its own)
+  const s = ssl();
+  assert.equal(s(Buffer.from('S')), undefined);
+  assert.equal(s(Buffer.from([0x16, 0x03, 0x03, 0xff, 0xff, 0xff, 0xff])), undefined);
+  // 'N' alone, or an ErrorResponse, answers an SSLRequest; 'N' with more in the same chunk does not
+  assert.equal(ssl()(Buffer.from('N')), undefined);
+  assert.deepEqual(everySplit(ssl, msg('E', 30)), new Set([undefined]));
+  assert.equal(ssl()(Buffer.from('NR')), 'the server does not speak PostgreSQL: its first bytes are "NR"');
 });
 
 test('RESP: element counts, string lengths and line lengths are caught wherever the chunks split', () => {

@@ -11,13 +11,13 @@ import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import type { Client as PgClient, QueryConfig } from 'pg';
 import { minVersionFailure } from '../net/tls.js';
 import { describeError, isTlsError } from '../net/errors.js';
-import { capReads, setReadBudget, type ReadLimitError } from '../net/bounded.js';
+import { capReads, DEFAULT_READ_CAP, setReadBudget, type ReadLimitError } from '../net/bounded.js';
+import { pgFrames } from '../net/pg-wire.js';
 import { CheckError, defineCheck, type CheckContext } from '../core/contract.js';
 import { host, oneOf, port, scalarString, secret, text, tlsOptionsShape, type TlsOptions } from '../core/options.js';
 import { parse as parsePgUrl } from 'pg-connection-string';
 import { UrlError, defined, flag, hostListOf } from './url.js';
 import { always, eachHost, endpointsOf, hostList, hostOrHosts, showEndpoints, type Endpoint } from './hosts.js';
-import { printable } from '../net/printable.js';
 import { errorTable, serviceCheck, timeLeft, withService, type DriverError, type Service } from './kit/index.js';
 import type { Relay } from '../net/relay.js';
 
@@ -54,6 +54,9 @@ const servers = (o: Options) => endpointsOf(o, 5432);
 
 /** How long after the check's deadline pg's own timers fire (they only back the runner's up). */
 const DRIVER_TIMER_SLACK_MS = 1000;
+
+/** The check's read budget (the runner's default: postgres sets no maxReadBytes). */
+const READ_LIMIT = DEFAULT_READ_CAP;
 
 /** The message pg emits when the server answers the SSLRequest with 'N'. */
 const NO_SSL = 'The server does not support SSL connections';
@@ -191,11 +194,13 @@ async function runOne(o: One, ctx: CheckContext): Promise<void> {
           query_timeout: remaining() + DRIVER_TIMER_SLACK_MS,
           keepAlive: false,
         });
-        const entry = { client, raw: capReads(client.connection.stream as Socket, guard), ok: false };
+        // Through the relay, the server's bytes were inspected on the kit's connection (pgFrames);
+        // on a Unix socket, pg's own socket is the server's.
+        const entry = { client, raw: capReads(client.connection.stream as Socket, guard, relay ? undefined : pgFrames(false, READ_LIMIT)), ok: false };
         // Watched from before the connect: once pg has read an 'S' it wraps this socket in TLS, and
         // the socket emits no more data, so a listener that came late would wait for the deadline.
         const firstChunk = firstBytes(entry.raw);
-        client.connection.once('sslconnect', () => capReads(client.connection.stream as TLSSocket, guard));
+        client.connection.once('sslconnect', () => capReads(client.connection.stream as TLSSocket, guard, pgFrames(false, READ_LIMIT)));
         // pg answers a request for the password in cleartext without a word: say so, and whether
         // anything protected it on the way (libpq's sslmode prefer does the same).
         client.connection.once('authenticationCleartextPassword', () => {
@@ -231,23 +236,14 @@ async function runOne(o: One, ctx: CheckContext): Promise<void> {
           }),
         );
         // Until the server's first bytes arrive, and when they are not PostgreSQL's (an HTTP or SSH
-        // port), the failure is the protocol's, not the login's.
+        // port), the failure is the protocol's, not the login's. What they are is pgFrames' to say:
+        // it sees them before pg does, and ends the check in this step.
         await ctx.step('protocol', async () => {
-          const first = await firstChunk;
-          if (first === undefined) {
-            // pg's own timer, set to the same deadline, can end a silent server before the runner
-            // does: still no first byte, so still the protocol's failure (a close is the login's).
-            const err = await connecting.then(noop, (e: unknown) => e);
-            if (err instanceof Error && err.message === 'timeout expired') throw new CheckError('protocol', 'timed out');
-            return;
-          }
-          if (!(ssl ? sslReply(first) : STARTUP_REPLIES.includes(first[0]!))) {
-            throw new CheckError('protocol', `the server does not speak PostgreSQL: its first bytes are "${printable(first, 32)}"`);
-          }
-          // A message's length counts itself (4 bytes): less is no PostgreSQL message.
-          if (!ssl && first.length >= 5 && first.readUInt32BE(1) < 4) {
-            throw new CheckError('protocol', `the server sent a message the client could not read (a message length of ${first.readUInt32BE(1)})`);
-          }
+          if ((await firstChunk) !== undefined) return;
+          // pg's own timer, set to the same deadline, can end a silent server before the runner
+          // does: still no first byte, so still the protocol's failure (a close is the login's).
+          const err = await connecting.then(noop, (e: unknown) => e);
+          if (err instanceof Error && err.message === 'timeout expired') throw new CheckError('protocol', 'timed out');
         });
         if (ssl) {
           const settled = connecting.then(noop, noop);
@@ -336,7 +332,11 @@ async function runOne(o: One, ctx: CheckContext): Promise<void> {
     // the name asked for, not the relay's 127.0.0.1; the kit asserts the certificate pg got.
     // prefer's plain retry after an 'N' is the relay's second connection, to the same address.
     await withService(ctx, { host: o.host, port: o.port, tls: useTls && tlsSettings(o), tlsMode: 'driver' }, async (service) => {
-      const relay = await service.relay({ maxConnections: useTls && o.sslmode === 'prefer' ? 2 : 1, reuse: true, terminate: false });
+      // The relay's connections in order: the first opens with an SSLRequest when TLS is asked for;
+      // prefer's retry after an 'N' does not.
+      let opened = 0;
+      const frames = () => pgFrames(useTls && opened++ === 0, READ_LIMIT);
+      const relay = await service.relay({ maxConnections: useTls && o.sslmode === 'prefer' ? 2 : 1, reuse: true, terminate: false, frames });
       return session('127.0.0.1', relay.port, service, relay);
     });
   }
@@ -363,14 +363,6 @@ async function sessionAttrs(client: PgClient, o: One, timeoutMs: number, ctx: Ch
   const ok = { any: true, 'read-write': !readOnly, 'read-only': readOnly, primary: !standby, standby }[wanted];
   if (!ok) throw new CheckError('query', `the server is ${standby ? 'a standby' : readOnly ? 'read-only' : 'a primary'}, not ${wanted} (target_session_attrs)`);
 }
-
-/**
- * What a PostgreSQL server answers first. To an SSLRequest: the single byte 'S' or 'N' (nothing
- * follows until the client speaks again), or an ErrorResponse ('E'). To a startup message: an
- * authentication request, an error, a notice or a protocol version negotiation.
- */
-const sslReply = (b: Buffer) => (b.length === 1 && (b[0] === 0x53 || b[0] === 0x4e)) || b[0] === 0x45;
-const STARTUP_REPLIES = [0x52, 0x45, 0x4e, 0x76];
 
 /** The first chunk the server sends on this socket, or undefined if it closes (or fails) first. */
 function firstBytes(socket: Socket): Promise<Buffer | undefined> {
