@@ -6,6 +6,7 @@ import { freePort } from './helpers/run.js';
 import { tlsMaterial, type TlsMaterial } from './helpers/tls.js';
 import { startBlackHole, startCloser, startPlainHttp, startSlowDrip, startTlsServer, startGarbage, type TcpPeer } from './helpers/peers.js';
 import { keptPeers } from './helpers/peers.js';
+import { secureOptions } from '../src/net/tls.js';
 
 let m: TlsMaterial;
 let valid: TcpPeer;
@@ -210,6 +211,41 @@ test('min_tls_version TLSv1.3 fails against a TLS 1.2-only server; TLSv1.2 passe
   assert.equal(v13!.error, 'TLS handshake failed: the server does not offer TLSv1.3 or later (min_tls_version)');
   assert.equal(v12!.status, 'passed', v12!.error);
   assert.match(v12!.details![1]!, /^TLSv1\.2, cert CN=localhost/);
+});
+
+test('a ca_file, client certificate or min_tls_version is parsed once per run: checks with the same ones share one secure context', async () => {
+  // (a context with the roots and a ca_file takes ~25 ms of CPU to build: one per check stalled
+  // every other check of a run with dozens of them)
+  const ctx = { extraCa: [] as string[] };
+  const withCa = { ca_file: m.caFile };
+  const mtlsOwn = { ca_file: m.caFile, client_cert: m.client.certFile, client_key: m.client.keyFile };
+  const [a, b, c, d, e, f] = await Promise.all([
+    secureOptions(withCa, 'localhost', ctx),
+    secureOptions(withCa, 'other.example', ctx),
+    secureOptions(mtlsOwn, 'localhost', ctx),
+    secureOptions(mtlsOwn, 'localhost', ctx),
+    secureOptions({ ...withCa, min_tls_version: 'TLSv1.3' }, 'localhost', ctx),
+    secureOptions({ ca_file: m.expired.certFile }, 'localhost', ctx),
+  ]);
+  assert.ok(a.secureContext, 'no shared context for a ca_file');
+  assert.equal(a.secureContext, b.secureContext);
+  assert.equal(c.secureContext, d.secureContext);
+  for (const other of [c, e, f]) assert.notEqual(other.secureContext, a.secureContext);
+  // each still verifies its own name
+  assert.equal(a.servername, 'localhost');
+  assert.equal(b.servername, 'other.example');
+  // and still passes and fails as it did: the CA, mTLS, the version floor
+  const [ok, mt, v13] = await runYaml(
+    JSON.stringify([
+      { type: 'tls', host: 'localhost', port: valid.port, ...withCa },
+      { type: 'tls', host: 'localhost', port: mtls.port, ...mtlsOwn },
+      { type: 'tls', host: 'localhost', port: tls12.port, ...withCa, min_tls_version: 'TLSv1.3' },
+    ]),
+  );
+  assert.equal(ok!.status, 'passed', JSON.stringify(ok));
+  assert.equal(mt!.status, 'passed', JSON.stringify(mt));
+  assert.equal(v13!.status, 'failed', JSON.stringify(v13));
+  assert.equal(v13!.step, 'tls', JSON.stringify(v13));
 });
 
 test('tls options are validated: bad min_tls_version and negative min_cert_days', async () => {

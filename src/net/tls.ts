@@ -38,26 +38,20 @@ export async function loadCaPath(path: string): Promise<string[]> {
 }
 
 /**
- * What the machine trusts (net/trust.ts: Node's roots, the system store, SSL_CERT_FILE/DIR,
- * NODE_EXTRA_CA_CERTS, tls-certs-path) plus a check's own ca_file content; undefined when that
- * is just Node's default store (no `ca` option needed).
+ * One secure context per CA list and what else a context holds (a check's own CA, client
+ * certificate and key, minimum version), shared by the connections that have the same: Node
+ * parses a `ca` list (hundreds of certificates with the system store) for every new context,
+ * about 25 ms of CPU per connection here, which a run of dozens of checks with a ca_file spent
+ * on its one thread while their peers waited. Drivers that build their own context use `ca`.
  */
-export async function caBundle(ctx: Pick<CheckContext, 'extraCa'> & Partial<Pick<CheckContext, 'env'>>, own?: string | readonly string[]): Promise<string[] | undefined> {
-  const ownList = own === undefined ? [] : typeof own === 'string' ? [own] : [...own];
-  const trusted = await trustedCertificates(ctx.env ?? process.env, ctx.extraCa);
-  if (!ownList.length) return trusted;
-  return [...(trusted ?? nodeDefaultCertificates()), ...ownList];
-}
-
-/**
- * One secure context per CA list, shared by the connections that need nothing else: Node parses
- * a `ca` list (hundreds of certificates with the system store) for every new context, which
- * costs tens of milliseconds per connection. Drivers that build their own context use `ca`.
- */
-const sharedContexts = new WeakMap<readonly string[], SecureContext>();
-function sharedContext(ca: readonly string[]): SecureContext {
-  let c = sharedContexts.get(ca);
-  if (!c) sharedContexts.set(ca, (c = nodeTls().createSecureContext({ ca: [...ca] })));
+const sharedContexts = new WeakMap<readonly string[], Map<string, SecureContext>>();
+function sharedContext(trusted: readonly string[], own: string | undefined, options: ConnectionOptions): SecureContext {
+  let forList = sharedContexts.get(trusted);
+  if (!forList) sharedContexts.set(trusted, (forList = new Map()));
+  const { ca, cert, key, minVersion } = options;
+  const id = JSON.stringify([own, cert, key, minVersion]);
+  let c = forList.get(id);
+  if (!c) forList.set(id, (c = nodeTls().createSecureContext({ ca, cert, key, minVersion })));
   return c;
 }
 
@@ -88,7 +82,10 @@ export async function secureOptions(o: Partial<TlsOptions>, host: string, ctx: P
     servername: o.server_name ?? (isIP(h) ? undefined : h),
   };
   const own = o.ca_file ? await readPem(o.ca_file, 'ca_file') : undefined;
-  const ca = await caBundle(ctx, own);
+  // What the machine trusts (net/trust.ts: undefined when it is Node's default store) plus the
+  // check's own ca_file.
+  const trusted = await trustedCertificates(ctx.env ?? process.env, ctx.extraCa);
+  const ca = own === undefined ? trusted : [...(trusted ?? nodeDefaultCertificates()), own];
   if (ca) options.ca = ca;
   if (o.client_cert || o.client_key) {
     if (!o.client_cert || !o.client_key) throw new CheckError('tls', 'client_cert and client_key go together');
@@ -96,8 +93,9 @@ export async function secureOptions(o: Partial<TlsOptions>, host: string, ctx: P
     options.key = await readPem(o.client_key, 'client_key');
   }
   if (o.min_tls_version) options.minVersion = o.min_tls_version;
-  // (a context given to tls.connect overrides ca, cert, key and minVersion: shared only without them)
-  if (ca && !own && !options.cert && !options.minVersion) options.secureContext = sharedContext(ca);
+  // (a context given to tls.connect overrides ca, cert, key and minVersion: it is made with them;
+  // without a ca list, Node's default store costs nothing to share)
+  if (ca) options.secureContext = sharedContext(trusted ?? nodeDefaultCertificates(), own, options);
   return options;
 }
 

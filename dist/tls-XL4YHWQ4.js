@@ -1,1 +1,0 @@
-import{assertCertificate,awaitServerVerdict,caBundle,certLine,handshake,loadCaPath,minVersionFailure,peerCertInfo,secureOptions,verificationFailure,warmTrust}from"./chunk-SPIUXBDV.js";import"./chunk-SQEKME62.js";export{assertCertificate,awaitServerVerdict,caBundle,certLine,handshake,loadCaPath,minVersionFailure,peerCertInfo,secureOptions,verificationFailure,warmTrust};
