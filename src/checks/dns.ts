@@ -9,6 +9,7 @@ import * as z from '../core/z.js';
 import { promises as dnsPromises } from 'node:dns';
 import { isIP } from 'node:net';
 import { bareHost, hostPort, resolveHost, untilAborted } from '../net/dial.js';
+import { lookupAll } from '../net/lookup.js';
 import { describeError } from '../net/errors.js';
 import { CheckError, defineCheck } from '../core/contract.js';
 import { alsoAccepts, oneOf, preprocess, scalarString, show, text } from '../core/options.js';
@@ -200,7 +201,7 @@ export const dns = defineCheck({
         const family = o.record_type === 'A' ? 4 : 6;
         let found: { address: string }[];
         try {
-          found = await untilAborted(dnsPromises.lookup(name, { all: true, family, verbatim: true }), ctx.signal);
+          found = await lookupAll(name, family, ctx.signal);
         } catch (err) {
           if (ctx.signal.aborted) throw err;
           throw queryError(err, o, 'the system resolver');

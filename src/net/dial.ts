@@ -1,6 +1,6 @@
 /** Name resolution and TCP connections that obey an AbortSignal and say what went wrong. */
 import { isIP, Socket } from 'node:net';
-import { nodeDnsPromises } from './builtins.js';
+import { lookupAll, shared } from './lookup.js';
 import { explainLookupFailure } from './dns-reason.js';
 import { CheckError } from '../core/contract.js';
 import { describeError } from './errors.js';
@@ -51,8 +51,8 @@ export async function resolveHost(host: string, signal: AbortSignal): Promise<Ad
   if (literal) return [literal];
   const h = bareHost(host);
   try {
-    // The resolver is loaded here, when a name must be resolved (read at each call, so a test's mock of it counts).
-    const found = await untilAborted(nodeDnsPromises().lookup(h, { all: true, verbatim: true }), signal);
+    // (one lookup per name in flight for the whole run, bounded: net/lookup.ts)
+    const found = await lookupAll(h, 0, signal);
     if (!found.length) throw new CheckError('resolve', 'dns resolution failed (no address)');
     return found.map((a) => ({ address: a.address, family: a.family as 4 | 6 }));
   } catch (err) {
@@ -60,7 +60,9 @@ export async function resolveHost(host: string, signal: AbortSignal): Promise<Ad
     if (err instanceof CheckError) throw err;
     const msg = describeError(err);
     if (!msg.startsWith('dns resolution failed')) throw new CheckError('resolve', `dns resolution failed (${msg})`);
-    const why = await explainLookupFailure(h, (err as NodeJS.ErrnoException).code, signal);
+    // (asked once for every check of this name that failed meanwhile)
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = await shared(`explain ${code} ${h}`, (abandoned) => explainLookupFailure(h, code, abandoned), signal);
     if (signal.aborted) throw signal.reason;
     throw new CheckError('resolve', why);
   }
