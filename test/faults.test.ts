@@ -267,16 +267,20 @@ describe('the CLI bundle exits on its own right after its last line (one process
 
 // ---- the action, as GitHub's runner runs it: every cell at once, beside a healthy check ------
 describe('the action bundle against every cell at once (INPUT_* variables, summary and output files)', { skip: bundleBuilt ? false : 'dist/ not built (npm run build)' }, () => {
+  // All but the catastrophic regex, which the action runs alone below: it keeps a core busy until
+  // its deadline by design (a worker, terminated then), 6.5 of this run's 9.2 s of CPU as
+  // measured, and on a loaded 2-core machine that starves the other cells and their peers.
+  const together = cells.filter((c) => c.fault !== 'regex');
   test('ends by the longest deadline plus slack, bounded memory, every result right, no foreign workflow command, no secret', async (t) => {
     const healthy = await peer(startGarbage(H, 'hello\n'));
     const checks = [
-      // All 170-odd checks start at once in one process on a loaded 2-core machine: TLS handshakes
+      // All 240-odd checks start at once in one process on a loaded 2-core machine: TLS handshakes
       // alone then take seconds, so every cell gets 4 s more than in-process (what is asserted
       // here is the bound, the memory, the step and the output, not the step's timing).
-      ...cells.map((c) => ({ ...c.options, name: cellName(c), timeout: timeoutFor(c) + ACTION_EXTRA_S })),
+      ...together.map((c) => ({ ...c.options, name: cellName(c), timeout: timeoutFor(c) + ACTION_EXTRA_S })),
       { type: 'tcp', name: 'healthy neighbour', host: H, port: healthy.port, timeout: 5 },
     ];
-    const longest = (Math.max(...cells.map(timeoutFor)) + ACTION_EXTRA_S) * 1000;
+    const longest = (Math.max(...together.map(timeoutFor)) + ACTION_EXTRA_S) * 1000;
     let rss: { stop(): number } | undefined;
     const ran = await runAction({ checks: JSON.stringify(checks), concurrency: '1000', 'connect-timeout': '5' }, { timeoutMs: 60_000, onSpawn: (pid) => (rss = watchPeakRss(pid)) });
     const peak = rss!.stop();
@@ -291,7 +295,7 @@ describe('the action bundle against every cell at once (INPUT_* variables, summa
     const byName = new Map(results.map((r) => [r.name, r]));
     assert.equal(byName.get('healthy neighbour')?.status, 'passed', JSON.stringify(byName.get('healthy neighbour')));
     const asserted: CheckResult[] = [];
-    for (const c of cells) {
+    for (const c of together) {
       const r = byName.get(cellName(c));
       assert.ok(r, `no result for ${cellName(c)}`);
       // Cells whose step depends on a peer's answer beating the deadline (10a, 10b, 6 behind an
@@ -300,21 +304,12 @@ describe('the action bundle against every cell at once (INPUT_* variables, summa
       // in-process matrix's to assert. Every other cell fails at once, at its step.
       if (c.expect === 'passed' || ['midway', 'midwayTls', 'tlsStall'].includes(c.fault)) continue;
       assert.equal(r.status, c.expect, `${cellName(c)}: ${JSON.stringify(r)}`);
-      asserted.push(r);
-      // The same holds for a TLS failure behind the protocol's own upgrade (postgres' 'S'): its
-      // tls step begins only once the driver has swapped in the TLS socket, and in clean-clone CI
-      // runs (the suite's files four at a time) postgres 7a twice reached its deadline first, a
-      // timeout of the protocol step. Alone, it fails at tls at once, every time; the in-process
-      // matrix holds its step.
-      if (c.step === 'tls' && r.step === 'protocol' && r.stopped === 'timeout') {
-        t.diagnostic(`${cellName(c)}: timed out before its TLS began (${r.duration_ms} ms)`);
-        continue;
-      }
+      if (c.message !== TIMED_OUT) asserted.push(r);
       assert.equal(r.step, c.step, `${cellName(c)}: ${JSON.stringify(r)}`);
     }
-    // (the slowest of the cells asserted above: on a loaded machine, look here first)
+    // (the slowest of the cells asserted above that fail at once alone: on a loaded machine, look here first)
     const slowest = asserted.sort((a, b) => b.duration_ms - a.duration_ms).slice(0, 5);
-    t.diagnostic(`slowest asserted: ${slowest.map((r) => `${r.name} ${r.duration_ms} ms (${r.status}${r.stopped ? `, ${r.stopped}` : ''})`).join('; ')}`);
+    t.diagnostic(`slowest of those that fail at once: ${slowest.map((r) => `${r.name} ${r.duration_ms} ms (${r.status}${r.stopped ? `, ${r.stopped}` : ''})`).join('; ')}`);
     assert.deepEqual(foreignCommands(ran.stdout, { allowOwn: true }), []);
     // (the action's own ::add-mask:: lines carry the secrets to the runner, which hides them)
     const shown = ran.stdout.split(/\r\n|\r|\n/).filter((l) => !l.startsWith('::add-mask::')).join('\n');
@@ -323,12 +318,23 @@ describe('the action bundle against every cell at once (INPUT_* variables, summa
   });
 });
 
-// ---- a catastrophic regex cannot hold the CLI past max-timeout or a SIGTERM ----------------
-describe('a backtracking expected_body regex and the CLI bundle (issue 9)', { skip: bundleBuilt ? false : 'dist/ not built (npm run build)' }, () => {
-  const regexCheck = async (timeout: number) => {
+// ---- a catastrophic regex cannot hold the CLI or the action past max-timeout or a SIGTERM ----
+describe('a backtracking expected_body regex and the bundles (issue 9)', { skip: bundleBuilt ? false : 'dist/ not built (npm run build)' }, () => {
+  const regexChecks = async (timeout: number) => {
     const p = await peer(hostile.startHttpAnswer('HTTP/1.1 200 OK\r\nContent-Length: 41\r\n\r\n', `${'a'.repeat(40)}!`));
-    return tempConfig(JSON.stringify([{ type: 'http', name: 'regex', url: `http://${H}:${p.port}/`, expected_body: '/^(a+)+$/', timeout }]));
+    return JSON.stringify([{ type: 'http', name: 'regex', url: `http://${H}:${p.port}/`, expected_body: '/^(a+)+$/', timeout }]);
   };
+  const regexCheck = async (timeout: number) => tempConfig(await regexChecks(timeout));
+  test('the action, timeout 30 under max-timeout 2: the run ends at max-timeout, the check failed at its body', async () => {
+    const ran = await runAction({ checks: await regexChecks(30), 'max-timeout': '2' }, { timeoutMs: 30_000 });
+    assert.equal(ran.signal, null, `killed: ${ran.stdout.slice(-2000)}\n${ran.stderr}`);
+    assert.equal(ran.code, 1, ran.stderr);
+    const [r] = JSON.parse(ran.outputs.results ?? '[]') as CheckResult[];
+    assert.equal(r?.status, 'failed', JSON.stringify(r));
+    assert.equal(r?.step, 'body', JSON.stringify(r));
+    assert.equal(r?.stopped, 'max-timeout', JSON.stringify(r));
+    assert.ok(ran.ms < 2000 + 6000, `took ${Math.round(ran.ms)} ms`);
+  });
   test('timeout 30 under --max-timeout 2: the run ends at max-timeout (the regex backtracks for minutes)', async () => {
     const ran = await runCliTimed(['-U', '--max-timeout', '2', await regexCheck(30)]);
     const text = ran.lines.map((l) => l.text).join('\n');
