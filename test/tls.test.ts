@@ -213,7 +213,7 @@ test('min_tls_version TLSv1.3 fails against a TLS 1.2-only server; TLSv1.2 passe
   assert.match(v12!.details![1]!, /^TLSv1\.2, cert CN=localhost/);
 });
 
-test('a ca_file, client certificate or min_tls_version is parsed once per run: checks with the same ones share one secure context', async () => {
+test('a ca_file, client certificate or min_tls_version is parsed once: checks with the same ones share one secure context', async () => {
   // (a context with the roots and a ca_file takes ~25 ms of CPU to build: one per check stalled
   // every other check of a run with dozens of them)
   const ctx = { extraCa: [] as string[] };
