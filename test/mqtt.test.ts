@@ -114,7 +114,7 @@ describe('mqtt against a real mosquitto', () => {
     await silentServerCases(alice, [
       [{}, 'auth'],
       [{ tls: true }, 'tls'],
-    ], noSecrets);
+    ], noSecrets, { leaks: true });
   });
 
   test('a server that speaks another protocol fails at auth: not MQTT', async () => {

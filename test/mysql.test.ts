@@ -145,7 +145,7 @@ describe('mysql against real MariaDB servers', () => {
     await silentServerCases(app, [
       [{}, 'protocol'],
       [{ tls: true }, 'protocol'],
-    ], noSecrets);
+    ], noSecrets, { leaks: true });
   });
 
   test('a server that speaks another protocol fails at protocol', async () => {

@@ -103,7 +103,7 @@ describe('nats against real nats-servers', () => {
     await silentServerCases(user, [
       [{}, 'protocol'],
       [{ tls: true }, 'protocol'],
-    ], noSecrets);
+    ], noSecrets, { leaks: true });
   });
 
   test('a server that speaks another protocol fails at protocol', async () => {

@@ -169,7 +169,7 @@ describe('redis against real servers', () => {
       [{}, 'protocol'],
       [{ password: PASSWORD }, 'auth'],
       [{ tls: true }, 'tls'],
-    ], noSecrets);
+    ], noSecrets, { leaks: true });
   });
 
   test('no timer or socket is left in this process after passing and failing checks', async () => {

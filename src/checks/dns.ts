@@ -213,7 +213,7 @@ export const dns = defineCheck({
       }
 
       // c-ares: a bounded single try; the deadline (ctx.signal) comes first and cancels it.
-      const resolver = new dnsPromises.Resolver({ timeout: remaining() + 500, tries: 1 });
+      const resolver = new dnsPromises.Resolver({ timeout: remaining(), tries: 1 });
       let where = 'the system name servers';
       if (server) {
         let addresses: { address: string }[];

@@ -52,9 +52,6 @@ type Options = z.output<typeof options>;
 type One = Options & Endpoint;
 const servers = (o: Options) => endpointsOf(o, 5432);
 
-/** How long after the check's deadline pg's own timers fire (they only back the runner's up). */
-const DRIVER_TIMER_SLACK_MS = 1000;
-
 /** The check's read budget (the runner's default: postgres sets no maxReadBytes). */
 const READ_LIMIT = DEFAULT_READ_CAP;
 
@@ -188,10 +185,10 @@ async function runOne(o: One, ctx: CheckContext): Promise<void> {
           ssl,
           sslnegotiation: 'postgres',
           application_name: 'conn-check',
-          // pg's own timers are a fallback a little after the check's deadline: the runner's
-          // deadline ends the check first, with its own words ("timed out after Ns").
-          connectionTimeoutMillis: remaining() + DRIVER_TIMER_SLACK_MS,
-          query_timeout: remaining() + DRIVER_TIMER_SLACK_MS,
+          // pg's own timers are a fallback a second after the check's deadline (timeLeft): the
+          // runner's deadline ends the check first, with its own words ("timed out after Ns").
+          connectionTimeoutMillis: remaining(),
+          query_timeout: remaining(),
           keepAlive: false,
         });
         // Through the relay, the server's bytes were inspected on the kit's connection (pgFrames);
@@ -240,8 +237,8 @@ async function runOne(o: One, ctx: CheckContext): Promise<void> {
         // it sees them before pg does, and ends the check in this step.
         await ctx.step('protocol', async () => {
           if ((await firstChunk) !== undefined) return;
-          // pg's own timer, set to the same deadline, can end a silent server before the runner
-          // does: still no first byte, so still the protocol's failure (a close is the login's).
+          // pg's own timer can still end a silent server before the runner does (an event loop
+          // stalled past both): no first byte, so still the protocol's failure (a close is the login's).
           const err = await connecting.then(noop, (e: unknown) => e);
           if (err instanceof Error && err.message === 'timeout expired') throw new CheckError('protocol', 'timed out');
         });
@@ -249,7 +246,7 @@ async function runOne(o: One, ctx: CheckContext): Promise<void> {
           const settled = connecting.then(noop, noop);
           await Promise.race([upgraded, settled]);
           if (secured) await ctx.step('tls', () => Promise.race([secured!, settled]));
-          // pg's own timer (set to the same deadline) may end a stalled handshake first.
+          // pg's own timer (its fallback) may end a stalled handshake first.
           await connecting.catch((err: unknown) => {
             throw handshaking ? classify(err, 'tls', o) : err;
           });
@@ -301,7 +298,7 @@ async function runOne(o: One, ctx: CheckContext): Promise<void> {
         await ctx.step('query', async () => {
           let rows: unknown[];
           try {
-            ({ rows } = await client.query({ text: 'SELECT 1 AS ok', query_timeout: remaining() + DRIVER_TIMER_SLACK_MS } as QueryConfig));
+            ({ rows } = await client.query({ text: 'SELECT 1 AS ok', query_timeout: remaining() } as QueryConfig));
           } catch (err) {
             throw classify(err, 'query', o);
           }

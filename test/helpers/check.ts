@@ -101,16 +101,29 @@ export async function silentServerCases(
   check: CheckOptions,
   cases: readonly (readonly [Record<string, unknown>, string])[],
   each: (r: CheckResult) => void = () => {},
-  o: { /** Also: no socket or timer is left in this process afterwards (assertNoLeaks). */ leaks?: boolean } = {},
+  o: {
+    /**
+     * Also: no socket or timer is left in this process afterwards (assertNoLeaks), and no timer
+     * of the check outlives it (a driver's own timer, set past the deadline, must go with it).
+     */
+    leaks?: boolean;
+  } = {},
 ): Promise<CheckResult[]> {
   const handles = o.leaks ? liveHandles() : undefined;
   const hole = await blackHole();
   const results: CheckResult[] = [];
   try {
     for (const [extra, step] of cases) {
+      const timers = () => liveHandles().filter((h) => h === 'Timeout').length;
+      const timersBefore = timers();
       const t0 = performance.now();
       const r = await runOne(check(hole.port, { timeout: 1, ...extra }));
       const ms = performance.now() - t0;
+      if (o.leaks) {
+        // (a cleared timer goes at once; 200 ms for the teardown's own promises)
+        for (let i = 0; i < 10 && timers() > timersBefore; i++) await new Promise((res) => setTimeout(res, 20));
+        assert.ok(timers() <= timersBefore, `${JSON.stringify(extra)}: a timer outlived the check (${timers()} now, ${timersBefore} before)`);
+      }
       assert.equal(r.status, 'failed', `${JSON.stringify(extra)}: expected a failure, got ${JSON.stringify(r)}`);
       assert.equal(r.step, step, JSON.stringify(r));
       assert.equal(r.error, 'timed out after 1s', JSON.stringify(r));

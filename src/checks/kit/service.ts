@@ -365,12 +365,18 @@ class Connection implements Service {
   }
 }
 
+/** How long after the check's deadline a driver's own timers fire. */
+export const DRIVER_TIMER_SLACK_MS = 1000;
+
 /**
- * The milliseconds left of the check's deadline, for a driver's own timers (at least 1): set
- * to the same deadline, they end a stalled driver where the runner would.
+ * The milliseconds a driver's own timer gets: what is left of the check's deadline, plus
+ * DRIVER_TIMER_SLACK_MS. Such a timer only backs the runner's deadline up, which ends the check
+ * first, in its own words ("timed out after 1s"), and whose teardown ends the driver and its
+ * timers. Set to the deadline itself, the two raced: mqtt's connack timer once won in CI and the
+ * check said "timed out waiting for CONNACK".
  */
 export function timeLeft(ctx: Pick<CheckContext, 'timeoutMs'>): () => number {
-  const deadline = now() + ctx.timeoutMs;
+  const deadline = now() + ctx.timeoutMs + DRIVER_TIMER_SLACK_MS;
   return () => Math.max(1, Math.round(deadline - now()));
 }
 

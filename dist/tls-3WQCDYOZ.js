@@ -1,1 +1,0 @@
-import{assertCertificate,awaitServerVerdict,certLine,handshake,loadCaPath,minVersionFailure,peerCertInfo,secureOptions,verificationFailure,warmTrust}from"./chunk-2NJOUIWQ.js";import"./chunk-SQEKME62.js";export{assertCertificate,awaitServerVerdict,certLine,handshake,loadCaPath,minVersionFailure,peerCertInfo,secureOptions,verificationFailure,warmTrust};
