@@ -87,18 +87,11 @@ export function describeError(err: unknown): string {
       const reason = typeof e.reason === 'string' ? e.reason : '';
       return `certificate does not match the host name${reason ? `: ${reason}` : ''}`;
     }
-    if (code === 'EPROTO') {
-      // OpenSSL's own text ("write EPROTO 80FC...:error:0A00042E:SSL routines:...:tlsv1 alert
-      // protocol version") is not for people: say what it means.
-      const m = typeof e.message === 'string' ? e.message : '';
-      if (/wrong version number|packet length too long|unknown protocol/i.test(m)) return CODES.ERR_SSL_WRONG_VERSION_NUMBER!;
-      if (/protocol version|unsupported protocol|no protocols available/i.test(m)) return CODES.ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION!;
-      if (/certificate required/i.test(m)) return CODES.ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED!;
-      if (/unknown ca/i.test(m)) return CODES.ERR_SSL_TLSV1_ALERT_UNKNOWN_CA!;
-      if (/handshake failure/i.test(m)) return CODES.ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE!;
-      return 'TLS protocol error';
-    }
+    if (code === 'EPROTO') return openSslFailure(typeof e.message === 'string' ? e.message : '');
     if (CODES[code]) return CODES[code]!;
+    // Node names these after OpenSSL's reasons, which OpenSSL renames between versions (Node
+    // 24's ERR_SSL_SSL/TLS_ALERT_HANDSHAKE_FAILURE was Node 20's ERR_SSL_SSLV3_...): read the reason.
+    if (code.startsWith('ERR_SSL_')) return openSslFailure(`${typeof e.message === 'string' ? e.message : ''} ${code.replace(/_/g, ' ')}`);
   }
   for (const e of links) {
     const m = typeof e.message === 'string' ? e.message : '';
@@ -110,6 +103,22 @@ export function describeError(err: unknown): string {
   const message = String(first.message ?? 'failed').split('\n')[0]!;
   const code = codeOf(first);
   return code && !message.includes(code) ? `${message} (${code})` : message;
+}
+
+/**
+ * What OpenSSL's own text ("write EPROTO 80FC...:error:0A00042E:SSL routines:...:tlsv1 alert
+ * protocol version") means, in words: it is not for people, and never passed through.
+ */
+function openSslFailure(m: string): string {
+  if (/wrong version number|packet length too long|unknown protocol/i.test(m)) return CODES.ERR_SSL_WRONG_VERSION_NUMBER!;
+  if (/protocol version|unsupported protocol|no protocols available/i.test(m)) return CODES.ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION!;
+  if (/certificate required/i.test(m)) return CODES.ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED!;
+  if (/unknown ca/i.test(m)) return CODES.ERR_SSL_TLSV1_ALERT_UNKNOWN_CA!;
+  if (/handshake failure/i.test(m)) return CODES.ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE!;
+  // any other alert the server sent: its name (OpenSSL's words for the TLS alert)
+  const alert = /\balert ([a-z][a-z ]*[a-z])\s*(?::|$)/i.exec(m);
+  if (alert) return `TLS handshake failed: the server sent the alert "${alert[1]!.toLowerCase()}"`;
+  return 'TLS protocol error';
 }
 
 /**

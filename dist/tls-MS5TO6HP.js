@@ -1,1 +1,0 @@
-import{assertCertificate,awaitServerVerdict,certLine,handshake,loadCaPath,minVersionFailure,peerCertInfo,secureOptions,verificationFailure,warmTrust}from"./chunk-2E4MWMEL.js";import"./chunk-SQEKME62.js";export{assertCertificate,awaitServerVerdict,certLine,handshake,loadCaPath,minVersionFailure,peerCertInfo,secureOptions,verificationFailure,warmTrust};
