@@ -180,6 +180,22 @@ describe('grpc against peers that are not gRPC servers', () => {
     assert.ok(performance.now() - t0 < 4000, `took ${Math.round(performance.now() - t0)} ms`);
   });
 
+  test('a SETTINGS frame of more than 32 settings fails at protocol at once, under every Node (nghttp2 1.70, in Node 24, refuses it; 1.61, in Node 20, took it)', async () => {
+    const settings = (n: number) => {
+      const frame = Buffer.alloc(9 + n * 6);
+      frame.writeUIntBE(n * 6, 0, 3);
+      frame[3] = 4;
+      return frame;
+    };
+    const many = await startGarbage('127.0.0.1', settings(33));
+    const flood = await startGarbage('127.0.0.1', settings(2730).subarray(0, 9));
+    peers.push(many, flood);
+    const t0 = performance.now();
+    failed(await runOne(at(many, { timeout: 2 })), 'protocol', 'the server sent a SETTINGS frame of 33 settings (more than the 32 the client accepts)');
+    failed(await runOne(at(flood, { timeout: 2 })), 'protocol', 'the server sent a SETTINGS frame of 2730 settings (more than the 32 the client accepts)');
+    assert.ok(performance.now() - t0 < 3000, `took ${Math.round(performance.now() - t0)} ms`);
+  });
+
   test('an HTTP/2 server that is not gRPC (answers 404) fails at protocol, with and without service', async () => {
     const h2: Http2Server = createHttp2Server((_req, res) => {
       res.statusCode = 404;

@@ -108,6 +108,11 @@ const statusName = (n: number) => SERVING_STATUS[n] ?? `status ${n}`;
 
 /** The largest HTTP/2 frame payload the client allows (SETTINGS_MAX_FRAME_SIZE: grpc-js keeps the default). */
 const MAX_FRAME = 16384;
+/**
+ * The most settings one SETTINGS frame may carry: nghttp2's default max_settings, which Node 24's
+ * nghttp2 (1.70) enforces and Node 20's (1.61) did not; checked here, so both say the same.
+ */
+const MAX_SETTINGS = 32;
 
 /**
  * Reads the HTTP/2 frame headers the server sends on a connection. An HTTP/2 server's first frame
@@ -120,7 +125,9 @@ function http2Frames(o: Options): FrameInspector {
   let first = true;
   const frames = headerFrames(9, (header) => {
     const len = header.readUIntBE(0, 3);
-    return len > MAX_FRAME ? `the server sent an HTTP/2 frame of ${len} bytes (more than the ${MAX_FRAME} the client allows)` : len;
+    if (len > MAX_FRAME) return `the server sent an HTTP/2 frame of ${len} bytes (more than the ${MAX_FRAME} the client allows)`;
+    if (header[3] === 0x04 && len / 6 > MAX_SETTINGS) return `the server sent a SETTINGS frame of ${Math.floor(len / 6)} settings (more than the ${MAX_SETTINGS} the client accepts)`;
+    return len;
   });
   return (chunk) => {
     if (first) {
@@ -135,6 +142,7 @@ function http2Frames(o: Options): FrameInspector {
 /** Whether these first bytes can still be the start of a SETTINGS frame header. */
 function couldBeSettings(h: Buffer): boolean {
   // length: 3 bytes, a multiple of 6 (one setting is 6 bytes), within the frame size limit
+  // (more than MAX_SETTINGS of them is still SETTINGS: the frame rules then say so)
   if (h.length >= 3 && (h.readUIntBE(0, 3) % 6 !== 0 || h.readUIntBE(0, 3) > MAX_FRAME)) return false;
   if (h.length >= 4 && h[3] !== 0x04) return false;
   // flags: 0 (the ACK flag is only for an answer); stream id 0

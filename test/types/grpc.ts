@@ -24,7 +24,7 @@ export default defineTypeTest({
     add('closer', at(closer), fail('protocol', /^the server closed the connection before the HTTP\/2 handshake \(is this a TLS port\? set tls: true\)$/));
     add('garbage', at(garbage), fail('protocol', /^the server did not answer with HTTP\/2 \(it sent \\x00\\xff/));
     add('banner', at(banner), fail('protocol', /^the server did not answer with HTTP\/2 \(it sent SSH-2\.0-/));
-    add('drip', at(await drip(Buffer.from([0, 0x3f, 0xfc, 4, 0, 0, 0, 0, 0]), Buffer.from([0]))), fail('protocol', TIMED_OUT, { how: 'a SETTINGS frame header announcing 16 KiB, then zeros' }));
+    add('drip', at(await drip(Buffer.from([0, 0, 0x1e, 4, 0, 0, 0, 0, 0]), Buffer.from([0]))), fail('protocol', TIMED_OUT, { how: 'a SETTINGS frame header announcing 5 settings (30 bytes), then zeros' }));
     add('tlsStall', { ...at(blackHole), ...grpcTls }, fail('tls', TIMED_OUT));
     add('expired', { host: 'localhost', port: tlsExpired.port, ...grpcTls }, fail('tls', EXPIRED));
     add('wronghost', { host: 'localhost', port: tlsWrongHost.port, ...grpcTls }, fail('tls', WRONG_HOST));

@@ -1,1 +1,0 @@
-import{assertCertificate,awaitServerVerdict,certLine,handshake,loadCaPath,minVersionFailure,peerCertInfo,secureOptions,verificationFailure,warmTrust}from"./chunk-MUNJ5TXD.js";import"./chunk-SQEKME62.js";export{assertCertificate,awaitServerVerdict,certLine,handshake,loadCaPath,minVersionFailure,peerCertInfo,secureOptions,verificationFailure,warmTrust};

@@ -1,0 +1,1 @@
+import{assertCertificate,awaitServerVerdict,certLine,handshake,loadCaPath,minVersionFailure,peerCertInfo,secureOptions,verificationFailure,warmTrust}from"./chunk-QPM3RSFV.js";import"./chunk-SQEKME62.js";export{assertCertificate,awaitServerVerdict,certLine,handshake,loadCaPath,minVersionFailure,peerCertInfo,secureOptions,verificationFailure,warmTrust};
