@@ -16,7 +16,7 @@ if [ -x "$node24" ]; then
   # Node 24's OpenSSL and nghttp2 differ from Node 20's: TLS error codes were renamed, and HTTP/2
   # refuses a SETTINGS frame that Node 20 took (both found this way).
   # No --test-force-exit here: under Node 24 it drops a file's later tests from the run, silently
-  # and not every time (test/url.test.ts: 42 of 48 tests in two of five runs here, exit 0).
+  # and not every time (test/url.test.ts: 42 of 48 tests in three of five runs here, exit 0).
   echo "== every test again under $("$node24" --version)"
   CONN_CHECK_NODE="$PWD/$node24" timeout --kill-after=30 2400 \
     "$node24" --import tsx --test --test-concurrency=4 --test-timeout=300000 test/*.test.ts
