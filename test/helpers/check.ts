@@ -119,14 +119,14 @@ export async function silentServerCases(
       const t0 = performance.now();
       const r = await runOne(check(hole.port, { timeout: 1, ...extra }));
       const ms = performance.now() - t0;
+      assert.equal(r.status, 'failed', `${JSON.stringify(extra)}: expected a failure, got ${JSON.stringify(r)}`);
+      assert.equal(r.step, step, JSON.stringify(r));
+      assert.equal(r.error, 'timed out after 1s', JSON.stringify(r));
       if (o.leaks) {
         // (a cleared timer goes at once; 200 ms for the teardown's own promises)
         for (let i = 0; i < 10 && timers() > timersBefore; i++) await new Promise((res) => setTimeout(res, 20));
         assert.ok(timers() <= timersBefore, `${JSON.stringify(extra)}: a timer outlived the check (${timers()} now, ${timersBefore} before)`);
       }
-      assert.equal(r.status, 'failed', `${JSON.stringify(extra)}: expected a failure, got ${JSON.stringify(r)}`);
-      assert.equal(r.step, step, JSON.stringify(r));
-      assert.equal(r.error, 'timed out after 1s', JSON.stringify(r));
       assert.ok(ms < 3000, `${JSON.stringify(extra)} took ${Math.round(ms)} ms`);
       await assertClientsClosed(hole.sockets);
       each(r);

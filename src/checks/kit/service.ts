@@ -366,7 +366,7 @@ class Connection implements Service {
 }
 
 /** How long after the check's deadline a driver's own timers fire. */
-export const DRIVER_TIMER_SLACK_MS = 1000;
+const DRIVER_TIMER_SLACK_MS = 1000;
 
 /**
  * The milliseconds a driver's own timer gets: what is left of the check's deadline, plus
